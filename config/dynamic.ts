@@ -1,0 +1,262 @@
+import { z } from 'zod';
+import { DurationSchema } from './duration.ts';
+
+// The routing ("dynamic") configuration: Traefik v3's tree, key for key. A Traefik dynamic file that uses
+// only these features loads unchanged. Descriptions are user documentation (docs/configuration.md).
+
+const StringList = z.array(z.string());
+
+/** One backend server of a load balancer. */
+export const ServerSchema = z.strictObject({
+  url: z.url({ protocol: /^(http|https|h2c)$/ }).describe('Server URL, e.g. http://10.0.0.5:8080'),
+  weight: z.number().int().min(0).optional().describe('Relative weight for weighted round robin (default 1); 0 takes the server out'),
+  preservePath: z.boolean().optional().describe('Keep the path of the server URL in front of the request path'),
+});
+
+/** Active health check of a load balancer's servers. */
+export const HealthCheckSchema = z.strictObject({
+  path: z.string().optional().describe('Path probed on every server, e.g. /health'),
+  port: z.number().int().min(1).max(65535).optional().describe('Port to probe instead of the server port'),
+  scheme: z.enum(['http', 'https']).optional().describe('Scheme to probe with instead of the server scheme'),
+  mode: z.enum(['http']).optional().describe('Probe mode; only http is supported'),
+  hostname: z.string().optional().describe('Host header sent with the probe'),
+  interval: DurationSchema.optional().describe('Time between probes (default 30s)'),
+  unhealthyInterval: DurationSchema.optional().describe('Time between probes of an unhealthy server (default: interval)'),
+  timeout: DurationSchema.optional().describe('Probe timeout (default 5s)'),
+  method: z.string().optional().describe('Probe method (default GET)'),
+  status: z.number().int().min(100).max(599).optional().describe('Status that means healthy (default: any 2xx or 3xx)'),
+  followRedirects: z.boolean().optional().describe('Follow redirects of the probe (default true)'),
+  headers: z.record(z.string(), z.string()).optional().describe('Extra headers sent with the probe'),
+});
+
+/** Sticky-session cookie options. */
+export const StickyCookieSchema = z.strictObject({
+  name: z.string().optional().describe('Cookie name (default: derived from the service name)'),
+  secure: z.boolean().optional(),
+  httpOnly: z.boolean().optional(),
+  sameSite: z.enum(['none', 'lax', 'strict', '']).optional(),
+  maxAge: z.number().int().optional().describe('Cookie Max-Age in seconds; 0 makes a session cookie'),
+  path: z.string().optional().describe('Cookie path (default /)'),
+  domain: z.string().optional(),
+});
+
+/** A load-balanced set of servers. */
+export const LoadBalancerSchema = z.strictObject({
+  servers: z.array(ServerSchema).optional().describe('Backend servers'),
+  passHostHeader: z.boolean().optional().describe('Forward the client Host header (default true)'),
+  healthCheck: HealthCheckSchema.optional(),
+  sticky: z.strictObject({ cookie: StickyCookieSchema.optional() }).optional(),
+  responseForwarding: z
+    .strictObject({
+      flushInterval: DurationSchema.optional().describe('How often to flush the response to the client (default 100ms; negative: every write)'),
+    })
+    .optional(),
+  strategy: z.enum(['wrr', 'p2c', 'hrw', 'leasttime']).optional().describe('Balancing strategy; Wharf implements wrr'),
+  serversTransport: z.string().optional().describe('Named servers transport (not supported yet)'),
+});
+
+/** A service that balances over other services (canary releases). */
+export const WeightedSchema = z.strictObject({
+  services: z
+    .array(z.strictObject({ name: z.string().min(1), weight: z.number().int().min(0).optional() }))
+    .describe('Services and their weights'),
+  sticky: z.strictObject({ cookie: StickyCookieSchema.optional() }).optional(),
+  healthCheck: z.strictObject({}).optional(),
+});
+
+/** A service that sends to a fallback while the main service has no healthy server. */
+export const FailoverSchema = z.strictObject({
+  service: z.string().min(1).describe('Main service'),
+  fallback: z.string().min(1).describe('Service used while the main one is down'),
+  healthCheck: z.strictObject({}).optional(),
+});
+
+/** A service that copies a share of requests to mirrors and answers from the main service. */
+export const MirroringSchema = z.strictObject({
+  service: z.string().min(1).describe('Main service that answers'),
+  mirrors: z
+    .array(z.strictObject({ name: z.string().min(1), percent: z.number().min(0).max(100).optional() }))
+    .optional()
+    .describe('Mirror services and the percentage of requests each receives'),
+  mirrorBody: z.boolean().optional().describe('Copy request bodies to mirrors (default true)'),
+  maxBodySize: z.number().int().optional().describe('Largest body copied to mirrors, in bytes (-1: no limit)'),
+  healthCheck: z.strictObject({}).optional(),
+});
+
+/** An HTTP service: exactly one of loadBalancer, weighted, failover, mirroring. */
+export const ServiceSchema = z.strictObject({
+  loadBalancer: LoadBalancerSchema.optional(),
+  weighted: WeightedSchema.optional(),
+  failover: FailoverSchema.optional(),
+  mirroring: MirroringSchema.optional(),
+});
+
+/** The service kinds, in the order they are reported. */
+export const SERVICE_KINDS = ['loadBalancer', 'weighted', 'failover', 'mirroring'] as const;
+
+// --- middlewares -------------------------------------------------------------------------------------
+
+export const AddPrefixSchema = z.strictObject({
+  prefix: z.string().startsWith('/').describe('Prefix added in front of the path, e.g. /api'),
+});
+export const StripPrefixSchema = z.strictObject({
+  prefixes: z.array(z.string().min(1)).min(1).describe('Prefixes removed from the path; the first that matches wins'),
+  forceSlash: z.boolean().optional().describe('Deprecated in Traefik; accepted and ignored'),
+});
+export const ReplacePathSchema = z.strictObject({
+  path: z.string().startsWith('/').describe('New path; the original goes in X-Replaced-Path'),
+});
+export const HeadersSchema = z.strictObject({
+  customRequestHeaders: z.record(z.string(), z.string()).optional().describe('Headers set on the request; an empty value removes the header'),
+  customResponseHeaders: z.record(z.string(), z.string()).optional().describe('Headers set on the response; an empty value removes the header'),
+  stsSeconds: z.number().int().min(0).optional(),
+  stsIncludeSubdomains: z.boolean().optional(),
+  stsPreload: z.boolean().optional(),
+  forceSTSHeader: z.boolean().optional(),
+  frameDeny: z.boolean().optional(),
+  customFrameOptionsValue: z.string().optional(),
+  contentTypeNosniff: z.boolean().optional(),
+  browserXssFilter: z.boolean().optional(),
+  contentSecurityPolicy: z.string().optional(),
+  referrerPolicy: z.string().optional(),
+  permissionsPolicy: z.string().optional(),
+});
+export const RedirectSchemeSchema = z.strictObject({
+  scheme: z.string().min(1).describe('Target scheme, e.g. https'),
+  port: z.union([z.string(), z.number().int()]).optional().describe('Target port (default: the scheme default)'),
+  permanent: z.boolean().optional().describe('301/308 instead of 302/307'),
+});
+export const ChainSchema = z.strictObject({
+  middlewares: StringList.min(1).describe('Middlewares applied in order'),
+});
+
+/** A middleware: exactly one type key with that type's options (`stripPrefix: {prefixes: [...]}`). */
+export const MiddlewareSchema = z.strictObject({
+  addPrefix: AddPrefixSchema.optional(),
+  stripPrefix: StripPrefixSchema.optional(),
+  replacePath: ReplacePathSchema.optional(),
+  headers: HeadersSchema.optional(),
+  redirectScheme: RedirectSchemeSchema.optional(),
+  chain: ChainSchema.optional(),
+});
+
+/** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
+export const UNSUPPORTED_MIDDLEWARE_TYPES = [
+  'stripPrefixRegex',
+  'replacePathRegex',
+  'ipAllowList',
+  'ipWhiteList',
+  'encodedCharacters',
+  'errors',
+  'rateLimit',
+  'redirectRegex',
+  'basicAuth',
+  'digestAuth',
+  'forwardAuth',
+  'inFlightReq',
+  'buffering',
+  'circuitBreaker',
+  'compress',
+  'passTLSClientCert',
+  'retry',
+  'contentType',
+  'grpcWeb',
+  'plugin',
+] as const;
+
+// --- routers -----------------------------------------------------------------------------------------
+
+export const RouterTlsSchema = z.strictObject({
+  options: z.string().optional(),
+  certResolver: z.string().optional(),
+  domains: z.array(z.strictObject({ main: z.string().optional(), sans: StringList.optional() })).optional(),
+});
+
+/** An HTTP router: a rule, the entryPoints it listens on, its middlewares and its service. */
+export const RouterSchema = z.strictObject({
+  rule: z.string().optional().describe('Matching rule, e.g. Host(`a.com`) && PathPrefix(`/api`)'),
+  ruleSyntax: z.string().optional().describe('Deprecated in Traefik v3; only v3 syntax is accepted'),
+  entryPoints: StringList.optional().describe('EntryPoints the router listens on (default: all)'),
+  middlewares: StringList.optional().describe('Middlewares applied in order before the service'),
+  service: z.string().optional().describe('Service that answers; name or name@provider'),
+  priority: z.number().int().optional().describe('Higher wins; 0 or unset means the rule length'),
+  tls: RouterTlsSchema.optional(),
+  observability: z
+    .strictObject({ accessLogs: z.boolean().optional(), metrics: z.boolean().optional(), tracing: z.boolean().optional() })
+    .optional(),
+});
+
+// --- tls (certificates and options; served by the HTTPS issue) ---------------------------------------
+
+const CertificateSchema = z.strictObject({
+  certFile: z.string(),
+  keyFile: z.string(),
+  stores: StringList.optional(),
+});
+
+export const TlsConfigSchema = z.strictObject({
+  certificates: z.array(CertificateSchema).optional(),
+  options: z
+    .record(
+      z.string(),
+      z.strictObject({
+        minVersion: z.string().optional(),
+        maxVersion: z.string().optional(),
+        cipherSuites: StringList.optional(),
+        curvePreferences: StringList.optional(),
+        sniStrict: z.boolean().optional(),
+        alpnProtocols: StringList.optional(),
+      }),
+    )
+    .optional(),
+  stores: z
+    .record(z.string(), z.strictObject({ defaultCertificate: CertificateSchema.omit({ stores: true }).optional() }))
+    .optional(),
+});
+
+/** The whole routing configuration of one provider (or of all, after merging). */
+export const DynamicConfigSchema = z.strictObject({
+  http: z
+    .strictObject({
+      routers: z.record(z.string(), RouterSchema).optional(),
+      services: z.record(z.string(), ServiceSchema).optional(),
+      middlewares: z.record(z.string(), MiddlewareSchema).optional(),
+    })
+    .optional(),
+  tls: TlsConfigSchema.optional(),
+});
+
+export type Server = z.infer<typeof ServerSchema>;
+export type HealthCheck = z.infer<typeof HealthCheckSchema>;
+export type StickyCookie = z.infer<typeof StickyCookieSchema>;
+export type LoadBalancer = z.infer<typeof LoadBalancerSchema>;
+export type Weighted = z.infer<typeof WeightedSchema>;
+export type Failover = z.infer<typeof FailoverSchema>;
+export type Mirroring = z.infer<typeof MirroringSchema>;
+export type ServiceConfig = z.infer<typeof ServiceSchema>;
+export type MiddlewareConfig = z.infer<typeof MiddlewareSchema>;
+export type MiddlewareKind = keyof MiddlewareConfig;
+export type RouterConfig = z.infer<typeof RouterSchema>;
+export type TlsConfig = z.infer<typeof TlsConfigSchema>;
+export type DynamicConfig = z.infer<typeof DynamicConfigSchema>;
+/** The input shape (durations still as written), as a file, label set or KV tree gives it. */
+export type DynamicConfigInput = z.input<typeof DynamicConfigSchema>;
+
+/** The kinds of middleware Wharf implements, from the schema. */
+export const MIDDLEWARE_KINDS = Object.keys(MiddlewareSchema.shape) as MiddlewareKind[];
+
+/** The single type key of a middleware, or an error text when it has none or several. */
+export function middlewareKind(m: MiddlewareConfig): MiddlewareKind | { problem: string } {
+  const kinds = MIDDLEWARE_KINDS.filter((k) => m[k] !== undefined);
+  if (kinds.length === 1) return kinds[0] as MiddlewareKind;
+  if (kinds.length === 0) return { problem: `no middleware type given; use one of ${MIDDLEWARE_KINDS.join(', ')}` };
+  return { problem: `several middleware types given (${kinds.join(', ')}); a middleware has exactly one` };
+}
+
+/** The single kind of a service, or an error text when it has none or several. */
+export function serviceKind(s: ServiceConfig): (typeof SERVICE_KINDS)[number] | { problem: string } {
+  const kinds = SERVICE_KINDS.filter((k) => s[k] !== undefined);
+  if (kinds.length === 1) return kinds[0] as (typeof SERVICE_KINDS)[number];
+  if (kinds.length === 0) return { problem: `no service type given; use one of ${SERVICE_KINDS.join(', ')}` };
+  return { problem: `several service types given (${kinds.join(', ')}); a service has exactly one` };
+}

@@ -1,0 +1,95 @@
+/**
+ * The one error-code catalog. Every diagnostic, log line about bad input and error response carries one
+ * of these codes; tests assert codes, not message wording. Templates use `{name}` placeholders filled by
+ * `formatError`. `status` is the HTTP status for errors rendered on the request path.
+ */
+export const ERRORS = {
+  // --- configuration decoding (files, flags, env, labels, KV) ---
+  CONFIG_UNKNOWN_KEY: { template: 'unknown key "{key}"{hint}' },
+  CONFIG_INVALID_VALUE: { template: '{key}: {problem}' },
+  CONFIG_EMPTY_VALUE: { template: '{key}: empty value; give a value or remove the key' },
+  CONFIG_PARSE_ERROR: { template: 'cannot parse {file}{where}: {problem}' },
+  CONFIG_READ_ERROR: { template: 'cannot read {file}: {problem}' },
+  CONFIG_KEY_CONFLICT: { template: '{key}: set both as a value and as a section ({other})' },
+  CONFIG_BAD_INDEX: { template: '{key}: list index "{index}" is not a number' },
+  CONFIG_UNSUPPORTED: { template: '{key}: {what} is not supported by Wharf yet; it is ignored' },
+  MIDDLEWARE_TYPE_UNSUPPORTED: {
+    template: 'middleware "{name}": type "{type}" is not supported by Wharf yet (supported: {supported})',
+  },
+  MIDDLEWARE_TYPE_COUNT: { template: 'middleware "{name}": {problem}' },
+  SERVICE_TYPE_COUNT: { template: 'service "{name}": {problem}' },
+
+  // --- rules ---
+  RULE_SYNTAX: { template: 'rule "{rule}": {problem} at column {column}' },
+  RULE_UNKNOWN_MATCHER: { template: 'rule "{rule}": unknown matcher {matcher} at column {column}{hint}' },
+  RULE_ARGUMENTS: { template: 'rule "{rule}": {matcher} {problem} at column {column}' },
+  RULE_BAD_REGEXP: { template: 'rule "{rule}": invalid regular expression {pattern}: {problem}' },
+  RULE_BAD_IP: { template: 'rule "{rule}": ClientIP "{value}" is not an IP address or CIDR range' },
+
+  // --- compile: cross references ---
+  ROUTER_NO_RULE: { template: 'router "{router}" has no rule' },
+  ROUTER_SERVICE_MISSING: { template: 'router "{router}": service "{service}" does not exist' },
+  ROUTER_NO_SERVICE: { template: 'router "{router}" names no service' },
+  ROUTER_MIDDLEWARE_MISSING: { template: 'router "{router}": middleware "{middleware}" does not exist' },
+  ROUTER_ENTRYPOINT_UNKNOWN: { template: 'router "{router}": entryPoint "{entryPoint}" does not exist' },
+  ROUTER_NO_ENTRYPOINT: { template: 'router "{router}" has no valid entryPoint' },
+  ROUTER_DISABLED_DEPENDENCY: { template: 'router "{router}": {kind} "{name}" is disabled: {reason}' },
+  ROUTER_CONFLICT: {
+    template: 'router "{router}" is defined differently in {sources}; it is disabled until they agree',
+  },
+  ROUTER_TLS_UNSUPPORTED: { template: 'router "{router}": tls is not served yet; the router is served on plain HTTP' },
+  MIDDLEWARE_RECURSION: { template: 'middleware "{middleware}": recursion through {path}' },
+  MIDDLEWARE_INVALID: { template: 'middleware "{middleware}": {problem}' },
+  SERVICE_REFERENCE_MISSING: { template: 'service "{service}": {field} names "{target}", which does not exist' },
+  SERVICE_RECURSION: { template: 'service "{service}": recursion through {path}' },
+  SERVICE_INVALID: { template: 'service "{service}": {problem}' },
+  SERVICE_CONFLICT: {
+    template: 'service "{service}" is defined differently in {sources}; it is disabled until they agree',
+  },
+  MIDDLEWARE_CONFLICT: {
+    template: 'middleware "{middleware}" is defined differently in {sources}; it is disabled until they agree',
+  },
+  NAME_HAS_AT: { template: '{kind} name "{name}" contains "@", which is reserved for provider qualification' },
+
+  // --- providers ---
+  PROVIDER_FAILED: { template: 'provider {provider}: {problem}; the last good configuration keeps serving' },
+  FILE_INVALID: { template: '{file}{where}: {problem}' },
+
+  // --- request path ---
+  NO_ROUTE: { template: 'no router matches {host}{path}', status: 404 },
+  NO_HEALTHY_SERVER: { template: 'service "{service}" has no healthy server', status: 503 },
+  UPSTREAM_UNREACHABLE: { template: 'upstream {server} unreachable: {problem}', status: 502 },
+  UPSTREAM_TIMEOUT: { template: 'upstream {server} timed out: {problem}', status: 504 },
+  CLIENT_CLOSED: { template: 'client closed the request before the response', status: 499 },
+  SHUTTING_DOWN: { template: 'shutting down', status: 503 },
+  INTERNAL: { template: 'internal error: {problem}', status: 500 },
+} as const satisfies Record<string, { template: string; status?: number }>;
+
+/** A code from the catalog. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Fills an error template; unknown placeholders are left as written so a missing parameter shows. */
+export function formatError(code: ErrorCode, params: Record<string, string | number | undefined> = {}): string {
+  return ERRORS[code].template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const v = params[name];
+    return v === undefined ? (name === 'hint' || name === 'where' ? '' : whole) : String(v);
+  });
+}
+
+/** The HTTP status for a request-path error code (500 for codes without one). */
+export function errorStatus(code: ErrorCode): number {
+  const def = ERRORS[code] as { status?: number };
+  return def.status ?? 500;
+}
+
+/** An Error carrying a catalog code, thrown on the request path and by loaders. */
+export class WharfError extends Error {
+  readonly code: ErrorCode;
+  readonly params: Record<string, string | number | undefined>;
+  constructor(code: ErrorCode, params: Record<string, string | number | undefined> = {}, options?: ErrorOptions) {
+    super(formatError(code, params), options);
+    this.name = 'WharfError';
+    this.code = code;
+    this.params = params;
+  }
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { DurationSchema } from './duration.ts';
+
+// The install ("static") configuration: Traefik v3's key names for what Wharf supports. Loaded once at
+// start from a file (--configFile), environment (WHARF_*) and flags (--a.b.c=v); flags beat env beat file.
+
+/** One listener. */
+export const EntryPointSchema = z.strictObject({
+  address: z.string().describe('Listen address, e.g. ":80", "127.0.0.1:8000", "[::1]:8080"'),
+  asDefault: z.boolean().optional().describe('Routers without entryPoints attach to default entryPoints only'),
+  http: z
+    .strictObject({
+      middlewares: z.array(z.string()).optional().describe('Middlewares prepended to every router on this entryPoint (name@provider)'),
+      redirections: z
+        .strictObject({
+          entryPoint: z.strictObject({
+            to: z.string().describe('EntryPoint name (its port is used) or a port, e.g. websecure or :443'),
+            scheme: z.string().default('https').describe('Scheme of the redirect (default https)'),
+            permanent: z.boolean().default(true).describe('301/308 instead of 302/307 (default true)'),
+            priority: z.number().int().optional(),
+          }),
+        })
+        .optional(),
+      tls: z.strictObject({ certResolver: z.string().optional(), options: z.string().optional() }).optional(),
+    })
+    .optional(),
+  transport: z
+    .strictObject({
+      respondingTimeouts: z
+        .strictObject({
+          readTimeout: DurationSchema.default(60_000).describe('Longest time to read a whole request (default 60s; 0: none)'),
+          writeTimeout: DurationSchema.optional().describe('Longest time to write a response (default: none)'),
+          idleTimeout: DurationSchema.default(180_000).describe('Keep-alive idle time before closing (default 180s)'),
+        })
+        .optional(),
+      lifeCycle: z
+        .strictObject({
+          requestAcceptGraceTimeout: DurationSchema.optional().describe('Keep accepting requests this long after a stop signal'),
+          graceTimeOut: DurationSchema.default(10_000).describe('Time given to in-flight requests to finish on stop (default 10s)'),
+        })
+        .optional(),
+    })
+    .optional(),
+  forwardedHeaders: z
+    .strictObject({
+      trustedIPs: z.array(z.string()).optional().describe('Peers whose X-Forwarded-* headers are kept (IPs or CIDRs)'),
+      insecure: z.boolean().optional().describe('Trust X-Forwarded-* headers from every peer'),
+    })
+    .optional(),
+});
+
+/** The whole static configuration. */
+export const StaticConfigSchema = z.strictObject({
+  entryPoints: z.record(z.string(), EntryPointSchema).optional().describe('Listeners by name'),
+  providers: z
+    .strictObject({
+      providersThrottleDuration: DurationSchema.default(100).describe(
+        'Least time between two reloads from the same provider (default 100ms; Traefik: 2s)',
+      ),
+      file: z
+        .strictObject({
+          filename: z.string().optional().describe('A dynamic configuration file (YAML, TOML or JSON)'),
+          directory: z.string().optional().describe('A directory of dynamic configuration files'),
+          watch: z.boolean().default(true).describe('Reload when the file or directory changes (default true)'),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  api: z
+    .strictObject({
+      insecure: z.boolean().default(false).describe('Serve the API on the wharf entryPoint (default :8080)'),
+      dashboard: z.boolean().default(true).describe('Accepted for compatibility; Wharf has no dashboard yet'),
+    })
+    .optional(),
+  ping: z
+    .strictObject({
+      entryPoint: z.string().default('wharf').describe('EntryPoint that serves /ping (default wharf)'),
+      terminatingStatusCode: z.number().int().default(503).describe('Status of /ping while shutting down'),
+    })
+    .optional(),
+  log: z
+    .strictObject({
+      level: z
+        .enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'PANIC', 'trace', 'debug', 'info', 'warn', 'error', 'fatal', 'panic'])
+        .default('INFO')
+        .describe('Log level (default INFO)'),
+      format: z.enum(['common', 'json']).default('common').describe('common (readable) or json'),
+      filePath: z.string().optional().describe('Write logs to this file instead of stdout'),
+    })
+    .prefault({}),
+  accessLog: z
+    .strictObject({
+      filePath: z.string().optional().describe('Access log file (default stdout)'),
+      format: z.enum(['common', 'json']).default('common').describe('common (Traefik CLF) or json'),
+    })
+    .optional(),
+});
+
+export type EntryPointConfig = z.infer<typeof EntryPointSchema>;
+export type StaticConfig = z.infer<typeof StaticConfigSchema>;
+export type StaticConfigInput = z.input<typeof StaticConfigSchema>;
+
+/** The internal entryPoint for api, ping and metrics (Traefik's `traefik`). */
+export const INTERNAL_ENTRYPOINT = 'wharf';
+/** Its default address. */
+export const INTERNAL_ENTRYPOINT_ADDRESS = ':8080';

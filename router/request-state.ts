@@ -1,0 +1,41 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/**
+ * Per-request facts shared along the request path (entryPoint → router → middlewares → service → proxy),
+ * stored on the request object under a symbol so no lookup table is needed.
+ */
+export interface RequestState {
+  readonly entryPoint: string;
+  /** 'http' or 'https', as the client reached the entryPoint. */
+  readonly scheme: 'http' | 'https';
+  /** The socket peer's address (IPv4-mapped IPv6 unwrapped). */
+  readonly clientIp: string;
+  /** process.hrtime.bigint() when the request arrived. */
+  readonly start: bigint;
+  /** Qualified name of the matched router. */
+  router?: string;
+  /** Qualified name of the service that answered (the innermost load balancer). */
+  service?: string;
+  /** URL of the server that answered. */
+  serverUrl?: string;
+  /** Set for Upgrade requests (WebSocket): the raw client socket and the bytes read past the headers. */
+  upgrade?: { socket: Duplex; head: Buffer };
+}
+
+const STATE = Symbol('wharf.requestState');
+
+type WithState = IncomingMessage & { [STATE]?: RequestState };
+
+/** Attaches the state to a request; called once by the entryPoint. */
+export function setRequestState(req: IncomingMessage, state: RequestState): RequestState {
+  (req as WithState)[STATE] = state;
+  return state;
+}
+
+/** The request's state; throws if the request did not come through an entryPoint (a programming error). */
+export function requestState(req: IncomingMessage): RequestState {
+  const s = (req as WithState)[STATE];
+  if (!s) throw new Error('request has no Wharf state: it did not come through an entryPoint');
+  return s;
+}
