@@ -21,6 +21,8 @@ export interface RequestState {
   serverUrl?: string;
   /** Set for Upgrade requests (WebSocket): the raw client socket and the bytes read past the headers. */
   upgrade?: { socket: Duplex; head: Buffer };
+  /** The whole request body, when a service (mirroring) had to read it first; forwarders send this instead of the stream. */
+  replayBody?: Buffer;
 }
 
 const STATE = Symbol('wharf.requestState');

@@ -1,0 +1,64 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import pino from 'pino';
+import type { RequestState } from './request-state.ts';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** CLF time: 02/Jan/2006:15:04:05 +0000 (UTC). */
+function clfTime(d: Date): string {
+  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+}
+
+/** Writes one line per finished request, in Traefik's `common` (extended CLF) or `json` format. */
+export interface AccessLog {
+  log(req: IncomingMessage, res: ServerResponse, state: RequestState): void;
+  close(): void;
+}
+
+/** Opens the access log: a file (appended) or stdout, buffered asynchronously so requests do not wait. */
+export function createAccessLog(options: { filePath?: string; format: 'common' | 'json' }): AccessLog {
+  const dest = pino.destination({ dest: options.filePath ?? 1, minLength: options.filePath ? 4096 : 0, sync: false, mkdir: true });
+  let count = 0;
+  return {
+    log(req, res, state) {
+      count++;
+      const durationMs = Number(process.hrtime.bigint() - state.start) / 1e6;
+      const status = res.headersSent ? res.statusCode : 499;
+      const size = Number(res.getHeader('content-length') ?? 0) || 0;
+      const path = req.url ?? '/';
+      if (options.format === 'json') {
+        dest.write(
+          `${JSON.stringify({
+            StartUTC: new Date(Date.now() - durationMs).toISOString(),
+            Duration: Math.round(durationMs * 1e6),
+            RouterName: state.router ?? '',
+            ServiceName: state.service ?? '',
+            ServiceURL: state.serverUrl ?? '',
+            ClientAddr: `${state.clientIp}:${req.socket.remotePort ?? 0}`,
+            ClientHost: state.clientIp,
+            RequestHost: req.headers.host ?? '',
+            RequestMethod: req.method,
+            RequestPath: path,
+            RequestProtocol: `HTTP/${req.httpVersion}`,
+            RequestScheme: state.scheme,
+            DownstreamStatus: status,
+            DownstreamContentSize: size,
+            RequestCount: count,
+            entryPointName: state.entryPoint,
+          })}\n`,
+        );
+        return;
+      }
+      const ref = req.headers.referer ?? '-';
+      const ua = req.headers['user-agent'] ?? '-';
+      dest.write(
+        `${state.clientIp} - - [${clfTime(new Date())}] "${req.method} ${path} HTTP/${req.httpVersion}" ${status} ${size} "${ref}" "${ua}" ${count} "${state.router ?? '-'}" "${state.serverUrl ?? '-'}" ${Math.round(durationMs)}ms\n`,
+      );
+    },
+    close() {
+      dest.flushSync();
+      dest.end();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { request } from 'undici';
+import { loadStaticConfig } from '../config/load-static.ts';
+import { INTERNAL_ENTRYPOINT } from '../config/static.ts';
+import { checkOffline } from './check.ts';
+import { parseAddress } from './entrypoint.ts';
+import { createLogger } from './log.ts';
+import { resolveEntryPoints, Wharf } from './server.ts';
+import { VERSION } from './version.ts';
+
+const HELP = `Wharf ${VERSION}: a container-aware edge router with Traefik v3's configuration.
+
+Usage:
+  wharf [--configFile=FILE] [--key.path=value ...]   run the router
+  wharf check [--configFile=FILE] [flags]            validate static and dynamic configuration offline
+  wharf healthcheck [--configFile=FILE] [flags]      exit 0 if the running router's /ping answers 200
+  wharf version                                      print the version
+
+Static configuration comes from FILE (YAML, TOML or JSON), WHARF_* environment variables
+(WHARF_ENTRYPOINTS_WEB_ADDRESS=:80) and flags (--entryPoints.web.address=:80); flags beat env beat file.
+Docs: docs/configuration.md
+`;
+
+/** Runs the CLI and returns the process exit code. */
+export async function runCli(argv: readonly string[], env: Record<string, string | undefined>): Promise<number> {
+  const [first, ...rest] = argv;
+  const command = first && !first.startsWith('-') ? first : 'serve';
+  const args = command === 'serve' ? argv : rest;
+  if (command === 'version' || argv.includes('--version')) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (command === 'help' || argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (!['serve', 'check', 'healthcheck'].includes(command)) {
+    process.stderr.write(`wharf: unknown command "${command}"\n\n${HELP}`);
+    return 2;
+  }
+  const loaded = loadStaticConfig({ args, env });
+  if (!loaded.ok) {
+    process.stderr.write(`wharf: invalid static configuration:\n${loaded.errors.map((e) => `  - ${e}`).join('\n')}\n`);
+    return 1;
+  }
+  for (const w of loaded.warnings) process.stderr.write(`wharf: warning: ${w}\n`);
+  const config = loaded.config;
+  if (command === 'check') return checkOffline(config, loaded.configFile);
+  if (command === 'healthcheck') return healthcheck(config);
+
+  const logger = createLogger(config.log);
+  let wharf: Wharf;
+  try {
+    wharf = await Wharf.start({ staticConfig: config, logger });
+  } catch (err) {
+    logger.fatal((err as Error).message);
+    return 1;
+  }
+  logger.info({ version: VERSION, configFile: loaded.configFile }, 'Wharf started');
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      logger.info({ signal }, 'stopping: draining requests in flight');
+      wharf.stop().then(resolve, (err: unknown) => {
+        logger.error({ err }, 'error while stopping');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  logger.info('stopped');
+  return 0;
+}
+
+/** GETs /ping on the entryPoint that serves it; 0 when it answers 200. */
+async function healthcheck(config: Parameters<typeof resolveEntryPoints>[0]): Promise<number> {
+  if (!config.ping) {
+    process.stderr.write('wharf healthcheck: ping is not enabled; add `ping: {}` to the static configuration\n');
+    return 1;
+  }
+  const ep = resolveEntryPoints(config)[config.ping.entryPoint ?? INTERNAL_ENTRYPOINT];
+  const addr = ep && parseAddress(ep.address);
+  if (!addr) {
+    process.stderr.write(`wharf healthcheck: entryPoint "${config.ping.entryPoint}" for ping is not defined\n`);
+    return 1;
+  }
+  const host = !addr.host || addr.host === '0.0.0.0' ? '127.0.0.1' : addr.host === '::' ? '::1' : addr.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}/ping`;
+  try {
+    const res = await request(url, { signal: AbortSignal.timeout(5000) });
+    await res.body.dump();
+    process.stdout.write(`${url}: ${res.statusCode}\n`);
+    return res.statusCode === 200 ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`wharf healthcheck: ${url}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

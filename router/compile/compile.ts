@@ -1,0 +1,228 @@
+import { type MiddlewareConfig, middlewareKind } from '../../config/dynamic.ts';
+import { type ErrorCode, formatError } from '../../config/errors.ts';
+import { qualifyName } from '../../config/names.ts';
+import { type Handler, type Middleware, compose } from '../../middleware/middleware.ts';
+import { middlewareRegistry } from '../../middleware/registry.ts';
+import type { Diagnostic } from '../../providers/provider.ts';
+import type { MergedConfig } from '../merge.ts';
+import { requestState } from '../request-state.ts';
+import { type BuiltServices, buildServices, type CachedLoadBalancer } from '../services/build-services.ts';
+import type { ServiceDeps, ServiceRuntime } from '../services/service.ts';
+import { type IndexedRoute, RouteIndex, defaultPriority } from './route-index.ts';
+import { compileRuleText } from './rule-matcher.ts';
+import type { MiddlewareInfo, RouterInfo, RuntimeInfo, ServiceInfo } from './runtime-info.ts';
+
+/** An entryPoint as compile sees it. */
+export interface EntryPointSpec {
+  readonly name: string;
+  /** entryPoints.<name>.http.middlewares, prepended to every router on it. */
+  readonly middlewares: readonly string[];
+  /** Whether routers without entryPoints attach here (false for the internal wharf entryPoint). */
+  readonly isDefault: boolean;
+}
+
+/** What compile needs besides the configuration. */
+export interface CompileDeps extends ServiceDeps {
+  readonly entryPoints: readonly EntryPointSpec[];
+  /** Load balancers of the serving generation, reused when unchanged. */
+  readonly previousLoadBalancers: ReadonlyMap<string, CachedLoadBalancer>;
+}
+
+/** A router ready to serve on one entryPoint. */
+export interface CompiledRoute {
+  readonly router: string;
+  readonly handler: Handler;
+}
+
+/** A compiled generation: one route index per entryPoint, the services it owns, and what the API shows. */
+export interface RoutingTable {
+  readonly entryPoints: ReadonlyMap<string, RouteIndex<CompiledRoute>>;
+  readonly services: ReadonlyMap<string, ServiceRuntime>;
+  readonly loadBalancers: ReadonlyMap<string, CachedLoadBalancer>;
+  readonly info: RuntimeInfo;
+}
+
+const providerOf = (q: string) => q.slice(q.lastIndexOf('@') + 1);
+const plainName = (q: string) => q.slice(0, q.lastIndexOf('@'));
+
+/**
+ * Compiles merged configuration into a routing table. Deterministic for the same input and previous
+ * load balancers. Bad items are isolated: a router with a bad rule or a missing service or middleware is
+ * disabled and reported; every other router is served.
+ */
+export function compile(merged: MergedConfig, deps: CompileDeps): { table: RoutingTable; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const report = (kind: 'router' | 'service' | 'middleware', q: string, code: ErrorCode, message: string) => {
+    diagnostics.push({ source: 'compile', subject: q, code, message, severity: 'error', item: { kind, name: plainName(q) } });
+  };
+
+  const built: BuiltServices = buildServices(merged.services, deps, deps.previousLoadBalancers);
+  for (const [q, errs] of built.errors) for (const e of errs) report('service', q, e.code, e.message);
+
+  const mws = buildMiddlewares(merged.middlewares, report);
+  const info: RuntimeInfo = { routers: new Map(), services: new Map(), middlewares: new Map() };
+  for (const [q, config] of merged.services) {
+    const kind = Object.keys(config).find((k) => config[k as keyof typeof config] !== undefined) ?? 'unknown';
+    const runtime = built.runtimes.get(q);
+    const errs = built.errors.get(q)?.map((e) => e.message);
+    const entry: ServiceInfo = { ...config, name: q, provider: providerOf(q), type: kind.toLowerCase(), status: runtime ? 'enabled' : 'disabled', usedBy: [] };
+    if (errs) entry.error = errs;
+    if (kind === 'loadBalancer' && runtime) entry.serverStatus = runtime.serverStatus();
+    info.services.set(q, entry);
+  }
+  for (const [q, config] of merged.middlewares) {
+    const kind = middlewareKind(config);
+    const errs = mws.errors.get(q);
+    const entry: MiddlewareInfo = { ...config, name: q, provider: providerOf(q), type: typeof kind === 'string' ? kind.toLowerCase() : 'unknown', status: errs ? 'disabled' : 'enabled', usedBy: [] };
+    if (errs) entry.error = errs;
+    info.middlewares.set(q, entry);
+  }
+
+  const routes = new Map<string, IndexedRoute<CompiledRoute>[]>(deps.entryPoints.map((e) => [e.name, []]));
+  const epByName = new Map(deps.entryPoints.map((e) => [e.name, e]));
+  const defaultEps = deps.entryPoints.filter((e) => e.isDefault).map((e) => e.name);
+
+  for (const [q, { provider, config }] of [...merged.routers].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const errors: Array<{ code: ErrorCode; message: string }> = [];
+    const warnings: string[] = [];
+    const fail = (code: ErrorCode, params: Record<string, string>) => errors.push({ code, message: formatError(code, params) });
+    const rule = config.rule?.trim() ?? '';
+    const compiled = rule === '' ? undefined : compileRuleText(rule);
+    if (rule === '') fail('ROUTER_NO_RULE', { router: q });
+    else if (compiled && !compiled.ok) errors.push({ code: compiled.code, message: `router "${q}": ${compiled.message}` });
+    const serviceRef = config.service ? qualifyName(config.service, provider) : undefined;
+    let service: ServiceRuntime | undefined;
+    if (!serviceRef) fail('ROUTER_NO_SERVICE', { router: q });
+    else if (!merged.services.has(serviceRef)) fail('ROUTER_SERVICE_MISSING', { router: q, service: serviceRef });
+    else {
+      service = built.runtimes.get(serviceRef);
+      if (!service) fail('ROUTER_DISABLED_DEPENDENCY', { router: q, kind: 'service', name: serviceRef, reason: built.errors.get(serviceRef)?.[0]?.message ?? 'disabled' });
+      info.services.get(serviceRef)?.usedBy.push(q);
+    }
+    const routerMws = (config.middlewares ?? []).map((m) => qualifyName(m, provider));
+    const wanted = config.entryPoints && config.entryPoints.length > 0 ? config.entryPoints : defaultEps;
+    const using: string[] = [];
+    for (const ep of wanted) {
+      if (epByName.has(ep)) using.push(ep);
+      else warnings.push(formatError('ROUTER_ENTRYPOINT_UNKNOWN', { router: q, entryPoint: ep }));
+    }
+    if (using.length === 0) fail('ROUTER_NO_ENTRYPOINT', { router: q });
+    if (config.tls) fail('ROUTER_TLS_UNSUPPORTED', { router: q });
+
+    const chains = new Map<string, Middleware[]>();
+    for (const ep of using) {
+      const refs = [...(epByName.get(ep)?.middlewares ?? []).map((m) => qualifyName(m, provider)), ...routerMws];
+      const list: Middleware[] = [];
+      for (const ref of refs) {
+        info.middlewares.get(ref)?.usedBy.includes(q) || info.middlewares.get(ref)?.usedBy.push(q);
+        const m = mws.get(ref);
+        if (m) list.push(m);
+        else if (!merged.middlewares.has(ref)) fail('ROUTER_MIDDLEWARE_MISSING', { router: q, middleware: ref });
+        else fail('ROUTER_DISABLED_DEPENDENCY', { router: q, kind: 'middleware', name: ref, reason: mws.errors.get(ref)?.[0] ?? 'disabled' });
+      }
+      chains.set(ep, list);
+    }
+
+    const unique = dedupe(errors);
+    const entry: RouterInfo = {
+      name: q,
+      provider,
+      entryPoints: config.entryPoints ?? defaultEps,
+      priority: config.priority || defaultPriority(rule),
+      status: unique.length > 0 ? 'disabled' : warnings.length > 0 ? 'warning' : 'enabled',
+      using: unique.length > 0 ? [] : using,
+    };
+    if (config.rule !== undefined) entry.rule = config.rule;
+    if (serviceRef) entry.service = config.service;
+    if (config.middlewares) entry.middlewares = config.middlewares;
+    if (config.tls) entry.tls = config.tls;
+    if (unique.length > 0 || warnings.length > 0) entry.error = [...unique.map((e) => e.message), ...warnings];
+    info.routers.set(q, entry);
+    for (const e of unique) report('router', q, e.code, e.message);
+    for (const w of warnings) diagnostics.push({ source: 'compile', subject: q, code: 'ROUTER_ENTRYPOINT_UNKNOWN', message: w, severity: 'warning', item: { kind: 'router', name: plainName(q) } });
+    if (unique.length > 0 || !compiled?.ok || !compiled.ast || !service) continue;
+
+    const serviceHandler = service.handler;
+    for (const ep of using) {
+      const inner = compose(chains.get(ep) ?? [], serviceHandler);
+      const handler: Handler = (req, res) => {
+        requestState(req).router = q;
+        return inner(req, res);
+      };
+      routes.get(ep)?.push({ name: q, priority: entry.priority, ast: compiled.ast, matcher: compiled.matcher, value: { router: q, handler } });
+    }
+  }
+
+  const entryPoints = new Map([...routes].map(([ep, list]) => [ep, new RouteIndex(list)]));
+  return { table: { entryPoints, services: built.runtimes, loadBalancers: built.loadBalancers, info }, diagnostics };
+}
+
+function dedupe<T extends { message: string }>(list: T[]): T[] {
+  const seen = new Set<string>();
+  return list.filter((e) => (seen.has(e.message) ? false : (seen.add(e.message), true)));
+}
+
+/** Builds every middleware once, resolving chain references with recursion detection. */
+function buildMiddlewares(
+  configs: ReadonlyMap<string, MiddlewareConfig>,
+  report: (kind: 'middleware', q: string, code: ErrorCode, message: string) => void,
+): Map<string, Middleware> & { errors: Map<string, string[]> } {
+  const out = new Map<string, Middleware>() as Map<string, Middleware> & { errors: Map<string, string[]> };
+  out.errors = new Map();
+  const visiting: string[] = [];
+  const fail = (q: string, code: ErrorCode, params: Record<string, string>) => {
+    const message = formatError(code, params);
+    out.errors.set(q, [...(out.errors.get(q) ?? []), message]);
+    report('middleware', q, code, message);
+  };
+  class Abort extends Error {}
+  const build = (q: string): Middleware => {
+    const done = out.get(q);
+    if (done) return done;
+    if (out.errors.has(q)) throw new Abort();
+    const config = configs.get(q) as MiddlewareConfig;
+    const kind = middlewareKind(config);
+    if (typeof kind !== 'string') {
+      fail(q, 'MIDDLEWARE_INVALID', { middleware: q, problem: kind.problem });
+      throw new Abort();
+    }
+    visiting.push(q);
+    try {
+      const factory = middlewareRegistry[kind] as (o: unknown, ctx: unknown) => Middleware;
+      const m = factory(config[kind], {
+        name: q,
+        resolve: (reference: string) => {
+          const target = qualifyName(reference, providerOf(q));
+          if (!configs.has(target)) {
+            fail(q, 'ROUTER_MIDDLEWARE_MISSING', { router: `chain ${q}`, middleware: target });
+            throw new Abort();
+          }
+          if (visiting.includes(target)) {
+            fail(q, 'MIDDLEWARE_RECURSION', { middleware: q, path: [...visiting.slice(visiting.indexOf(target)), target].join(' -> ') });
+            throw new Abort();
+          }
+          try {
+            return build(target);
+          } catch (e) {
+            if (e instanceof Abort && !out.errors.has(q)) {
+              fail(q, 'MIDDLEWARE_INVALID', { middleware: q, problem: `chain member "${target}" is disabled: ${out.errors.get(target)?.[0] ?? ''}` });
+            }
+            throw e;
+          }
+        },
+      });
+      out.set(q, m);
+      return m;
+    } finally {
+      visiting.pop();
+    }
+  };
+  for (const q of configs.keys()) {
+    try {
+      build(q);
+    } catch (e) {
+      if (!(e instanceof Abort)) throw e;
+    }
+  }
+  return out;
+}

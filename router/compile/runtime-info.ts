@@ -1,0 +1,48 @@
+import type { MiddlewareConfig, ServiceConfig } from '../../config/dynamic.ts';
+
+/** Traefik's status of a router, service or middleware in the API. */
+export type ItemStatus = 'enabled' | 'disabled' | 'warning';
+
+/** A router as the API shows it (Traefik's /api/http/routers shape). */
+export interface RouterInfo {
+  name: string;
+  provider: string;
+  rule?: string;
+  service?: string;
+  middlewares?: string[];
+  entryPoints: string[];
+  priority: number;
+  tls?: object;
+  status: ItemStatus;
+  error?: string[];
+  /** EntryPoints the router is actually served on. */
+  using: string[];
+}
+
+/** A service as the API shows it. */
+export type ServiceInfo = ServiceConfig & {
+  name: string;
+  provider: string;
+  type: string;
+  status: ItemStatus;
+  error?: string[];
+  usedBy: string[];
+  serverStatus?: Record<string, string>;
+};
+
+/** A middleware as the API shows it. */
+export type MiddlewareInfo = MiddlewareConfig & {
+  name: string;
+  provider: string;
+  type: string;
+  status: ItemStatus;
+  error?: string[];
+  usedBy: string[];
+};
+
+/** Everything the API reports about one generation. */
+export interface RuntimeInfo {
+  routers: Map<string, RouterInfo>;
+  services: Map<string, ServiceInfo>;
+  middlewares: Map<string, MiddlewareInfo>;
+}

@@ -1,0 +1,71 @@
+import type { Diagnostic, Snapshot } from '../providers/provider.ts';
+import { type CompileDeps, compile, type RoutingTable } from './compile/compile.ts';
+import type { Logger } from './log.ts';
+import { merge } from './merge.ts';
+import type { TableRef } from './table-ref.ts';
+
+/** What the reloader needs: compile deps without the previous load balancers, which it tracks itself. */
+export type ReloadDeps = Omit<CompileDeps, 'previousLoadBalancers'>;
+
+/**
+ * Turns providers' snapshots into a new generation: merge, compile, swap, all or nothing. An unexpected
+ * throw keeps the serving table. Each diagnostic is logged once, when it first appears.
+ */
+export class Reloader {
+  private readonly tableRef: TableRef;
+  private readonly deps: ReloadDeps;
+  private readonly logger: Logger;
+  private logged = new Set<string>();
+  private diagnosticsNow: Diagnostic[] = [];
+  /** Number of successful reloads. */
+  reloads = 0;
+  /** Time of the last successful reload (ms since epoch), or 0. */
+  lastReloadAt = 0;
+
+  constructor(tableRef: TableRef, deps: ReloadDeps, logger: Logger) {
+    this.tableRef = tableRef;
+    this.deps = deps;
+    this.logger = logger;
+  }
+
+  /** Every diagnostic of the serving generation (providers' and compile's). */
+  get diagnostics(): readonly Diagnostic[] {
+    return this.diagnosticsNow;
+  }
+
+  /** Compiles the snapshots and swaps the result in; returns false (old table kept) on an unexpected error. */
+  apply(snapshots: ReadonlyMap<string, Snapshot>): boolean {
+    const started = performance.now();
+    let table: RoutingTable;
+    let diagnostics: Diagnostic[];
+    try {
+      const merged = merge(snapshots.values());
+      const out = compile(merged, { ...this.deps, previousLoadBalancers: this.tableRef.current().table.loadBalancers });
+      table = out.table;
+      diagnostics = [...merged.diagnostics, ...out.diagnostics];
+    } catch (err) {
+      this.logger.error({ err }, 'configuration could not be compiled; the previous routing table keeps serving');
+      return false;
+    }
+    const gen = this.tableRef.swap(table);
+    this.reloads++;
+    this.lastReloadAt = Date.now();
+    this.diagnosticsNow = diagnostics;
+    const seen = new Set<string>();
+    for (const d of diagnostics) {
+      const key = `${d.code}|${d.subject}|${d.message}`;
+      seen.add(key);
+      if (this.logged.has(key)) continue;
+      const fields = { code: d.code, source: d.source, subject: d.subject, ...(d.key ? { key: d.key } : {}) };
+      if (d.severity === 'error') this.logger.error(fields, d.message);
+      else this.logger.warn(fields, d.message);
+    }
+    this.logged = seen;
+    const routers = [...table.entryPoints.values()].reduce((n, idx) => n + idx.size, 0);
+    this.logger.info(
+      { generation: gen.id, routes: routers, ms: Math.round((performance.now() - started) * 10) / 10 },
+      'configuration applied',
+    );
+    return true;
+  }
+}

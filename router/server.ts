@@ -1,0 +1,199 @@
+import type { EntryPointConfig, StaticConfig } from '../config/static.ts';
+import { INTERNAL_ENTRYPOINT, INTERNAL_ENTRYPOINT_ADDRESS } from '../config/static.ts';
+import { FileProvider } from '../providers/file/file-provider.ts';
+import type { Provider, Snapshot } from '../providers/provider.ts';
+import { type AccessLog, createAccessLog } from './access-log.ts';
+import { createInternalHandler } from './api/api.ts';
+import { compile, type EntryPointSpec } from './compile/compile.ts';
+import { EntryPoint, parseAddress } from './entrypoint.ts';
+import type { Logger } from './log.ts';
+import { compileIpMatcher } from './proxy/ip-matcher.ts';
+import { UpstreamPools } from './proxy/upstream-pools.ts';
+import { Reloader } from './reloader.ts';
+import { TableRef } from './table-ref.ts';
+import { ConfigWatcher } from './watcher.ts';
+
+/** Options for starting a router. */
+export interface WharfOptions {
+  readonly staticConfig: StaticConfig;
+  readonly logger: Logger;
+  /** Providers to use instead of those the static configuration names (tests, embedding). */
+  readonly providers?: readonly Provider[];
+}
+
+/** Entry points after defaults: the user's, or `http` on :80, plus the internal one when the API or ping needs it. */
+export function resolveEntryPoints(config: StaticConfig): Record<string, EntryPointConfig> {
+  const eps: Record<string, EntryPointConfig> = { ...(config.entryPoints ?? { http: { address: ':80' } }) };
+  const needsInternal = config.api?.insecure === true || (config.ping !== undefined && config.ping.entryPoint === INTERNAL_ENTRYPOINT);
+  if (needsInternal && !eps[INTERNAL_ENTRYPOINT]) eps[INTERNAL_ENTRYPOINT] = { address: INTERNAL_ENTRYPOINT_ADDRESS };
+  return eps;
+}
+
+/** Problems in the entryPoints that make starting impossible (bad addresses, unknown redirect targets, bad trustedIPs). */
+export function checkEntryPoints(eps: Record<string, EntryPointConfig>): string[] {
+  const problems: string[] = [];
+  for (const [name, ep] of Object.entries(eps)) {
+    if (!parseAddress(ep.address)) problems.push(`entryPoints.${name}.address: "${ep.address}" is not an address; write ":80", "127.0.0.1:8000" or "[::1]:8080"`);
+    const to = ep.http?.redirections?.entryPoint.to;
+    if (to !== undefined && !eps[to] && !/^:?\d+$/.test(to)) {
+      problems.push(`entryPoints.${name}.http.redirections.entryPoint.to: "${to}" is neither an entryPoint (${Object.keys(eps).join(', ')}) nor a port like ":443"`);
+    }
+    try {
+      compileIpMatcher(ep.forwardedHeaders?.trustedIPs ?? []);
+    } catch (err) {
+      problems.push(`entryPoints.${name}.forwardedHeaders.trustedIPs: ${(err as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+/** A running router: its listeners, routing table, providers and lifecycle. */
+export class Wharf {
+  readonly entryPoints = new Map<string, EntryPoint>();
+  readonly tableRef: TableRef;
+  readonly reloader: Reloader;
+  private readonly pools = new UpstreamPools();
+  private readonly abort = new AbortController();
+  private readonly logger: Logger;
+  private readonly config: StaticConfig;
+  private readonly accessLog: AccessLog | undefined;
+  private readonly providers: readonly Provider[];
+  private watcherDone: Promise<void> = Promise.resolve();
+  private readonly firstSnapshots = new Set<string>();
+  private readyResolve: (() => void) | undefined;
+  /** Resolves once every provider's first snapshot is in service. */
+  readonly ready: Promise<void>;
+  private stopping = false;
+
+  private constructor(options: WharfOptions) {
+    this.logger = options.logger;
+    this.config = options.staticConfig;
+    const c = options.staticConfig;
+    this.accessLog = c.accessLog ? createAccessLog(c.accessLog) : undefined;
+    this.ready = new Promise((r) => (this.readyResolve = r));
+    const eps = resolveEntryPoints(c);
+    const specs: EntryPointSpec[] = Object.entries(eps).map(([name, ep]) => ({
+      name,
+      middlewares: ep.http?.middlewares ?? [],
+      isDefault: name !== INTERNAL_ENTRYPOINT && (ep.asDefault === true || !Object.values(eps).some((e) => e.asDefault)),
+    }));
+    const deps = { entryPoints: specs, pools: this.pools, logger: this.logger };
+    const empty = { routers: new Map(), services: new Map(), middlewares: new Map(), tls: [], diagnostics: [] };
+    this.tableRef = new TableRef(compile(empty, { ...deps, previousLoadBalancers: new Map() }).table);
+    this.reloader = new Reloader(this.tableRef, deps, this.logger);
+    this.providers = options.providers ?? defaultProviders(c, this.logger);
+    const internal = createInternalHandler({
+      tableRef: this.tableRef,
+      diagnostics: () => this.reloader.diagnostics,
+      staticConfig: { ...c, entryPoints: eps },
+      api: c.api?.insecure === true,
+      ping: c.ping !== undefined,
+      terminatingStatusCode: c.ping?.terminatingStatusCode ?? 503,
+      shuttingDown: () => this.stopping,
+      startDate: new Date(),
+    });
+    for (const [name, ep] of Object.entries(eps)) {
+      const addr = parseAddress(ep.address) as { host: string | undefined; port: number };
+      const trusted = ep.forwardedHeaders?.insecure ? () => true : compileIpMatcher(ep.forwardedHeaders?.trustedIPs ?? []);
+      const redir = ep.http?.redirections?.entryPoint;
+      const redirectPort = redir ? (eps[redir.to] ? String(parseAddress(eps[redir.to]!.address)?.port) : redir.to.replace(/^:/, '')) : undefined;
+      const servesInternal = name === INTERNAL_ENTRYPOINT || c.ping?.entryPoint === name;
+      this.entryPoints.set(
+        name,
+        new EntryPoint({
+          name,
+          host: addr.host,
+          port: addr.port,
+          tableRef: this.tableRef,
+          logger: this.logger,
+          forwarded: { trusted },
+          readTimeoutMs: ep.transport?.respondingTimeouts?.readTimeout ?? 60_000,
+          idleTimeoutMs: ep.transport?.respondingTimeouts?.idleTimeout ?? 180_000,
+          ...(this.accessLog ? { accessLog: this.accessLog } : {}),
+          ...(servesInternal ? { internal } : {}),
+          ...(redir ? { redirect: { scheme: redir.scheme, port: redirectPort, permanent: redir.permanent } } : {}),
+        }),
+      );
+    }
+  }
+
+  /** Validates entryPoints, listens on all of them and starts the providers. */
+  static async start(options: WharfOptions): Promise<Wharf> {
+    const problems = checkEntryPoints(resolveEntryPoints(options.staticConfig));
+    if (problems.length > 0) throw new Error(`invalid static configuration:\n  ${problems.join('\n  ')}`);
+    const w = new Wharf(options);
+    try {
+      for (const ep of w.entryPoints.values()) {
+        try {
+          await ep.listen();
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          const hint = e.code === 'EADDRINUSE' ? 'the address is in use by another process' : e.code === 'EACCES' ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE' : e.message;
+          throw new Error(`entryPoint ${ep.name}: cannot listen on ${resolveEntryPoints(options.staticConfig)[ep.name]?.address}: ${hint}`);
+        }
+        w.logger.info({ entryPoint: ep.name, port: ep.port }, 'entryPoint listening');
+      }
+    } catch (err) {
+      await w.stop();
+      throw err;
+    }
+    w.startProviders();
+    return w;
+  }
+
+  private startProviders(): void {
+    if (this.providers.length === 0) this.readyResolve?.();
+    const watcher = new ConfigWatcher({
+      throttleMs: this.config.providers.providersThrottleDuration,
+      logger: this.logger,
+      apply: (snapshots: ReadonlyMap<string, Snapshot>) => {
+        this.reloader.apply(snapshots);
+        for (const p of snapshots.keys()) this.firstSnapshots.add(p);
+        if (this.providers.every((p) => this.firstSnapshots.has(p.name))) this.readyResolve?.();
+      },
+    });
+    this.watcherDone = watcher.run(this.providers, this.abort.signal);
+  }
+
+  /** The bound port of an entryPoint. */
+  port(name: string): number {
+    const ep = this.entryPoints.get(name);
+    if (!ep) throw new Error(`no entryPoint ${name}`);
+    return ep.port;
+  }
+
+  /** Whether a stop has begun (ping answers 503 from then on). */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /**
+   * Graceful stop: ping turns 503, listeners stop accepting, requests in flight get up to each
+   * entryPoint's graceTimeOut, then providers, health checks, pools and logs are closed.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const eps = resolveEntryPoints(this.config);
+    const acceptGrace = Math.max(0, ...Object.values(eps).map((e) => e.transport?.lifeCycle?.requestAcceptGraceTimeout ?? 0));
+    if (acceptGrace > 0) await new Promise((r) => setTimeout(r, acceptGrace));
+    await Promise.all(
+      [...this.entryPoints.values()].map((ep) => ep.stop(eps[ep.name]?.transport?.lifeCycle?.graceTimeOut ?? 10_000)),
+    );
+    this.abort.abort();
+    await this.watcherDone;
+    this.tableRef.closeAll();
+    await this.pools.close();
+    this.accessLog?.close();
+  }
+}
+
+/** The providers the static configuration enables. */
+export function defaultProviders(c: StaticConfig, logger: Logger): Provider[] {
+  const out: Provider[] = [];
+  const f = c.providers.file;
+  if (f && (f.filename || f.directory)) {
+    out.push(new FileProvider({ ...(f.filename ? { filename: f.filename } : {}), ...(f.directory ? { directory: f.directory } : {}), watch: f.watch, logger }));
+  }
+  return out;
+}

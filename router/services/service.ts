@@ -1,0 +1,27 @@
+import type { Handler } from '../../middleware/middleware.ts';
+import type { Logger } from '../log.ts';
+import type { UpstreamPools } from '../proxy/upstream-pools.ts';
+
+/** Health of one server as the API reports it (Traefik's serverStatus values). */
+export type ServerHealth = 'UP' | 'DOWN';
+
+/** A built service of a generation: the handler that answers, and what the API and failover ask of it. */
+export interface ServiceRuntime {
+  /** Qualified name, e.g. whoami@file. */
+  readonly name: string;
+  readonly handler: Handler;
+  /** False while no server (or child service) can take a request; failover and weighted skip it then. */
+  isAvailable(): boolean;
+  /** Server URL → health, for load balancers (empty for other kinds). */
+  serverStatus(): Record<string, ServerHealth>;
+  /** A server URL for a copy of a request (mirroring), following the service's own balancing. */
+  pickServer(): string | undefined;
+  /** Stops timers and releases pools; called when no generation uses the runtime any more. */
+  close(): void;
+}
+
+/** What building a service needs from the router. */
+export interface ServiceDeps {
+  readonly pools: UpstreamPools;
+  readonly logger: Logger;
+}
