@@ -52,7 +52,8 @@ export class Wharf {
   readonly entryPoints = new Map<string, EntryPoint>();
   readonly tableRef: TableRef;
   readonly reloader: Reloader;
-  private readonly pools = new UpstreamPools();
+  /** Upstream keep-alive pools, shared by every generation. */
+  readonly pools = new UpstreamPools();
   private readonly abort = new AbortController();
   private readonly logger: Logger;
   private readonly config: StaticConfig;

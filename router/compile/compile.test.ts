@@ -1,0 +1,169 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type DynamicConfigInput, DynamicConfigSchema } from '../../config/dynamic.ts';
+import { silentLogger } from '../log.ts';
+import { merge } from '../merge.ts';
+import { UpstreamPools } from '../proxy/upstream-pools.ts';
+import { compile, type RoutingTable } from './compile.ts';
+
+const entryPoints = [
+  { name: 'web', middlewares: [], isDefault: true },
+  { name: 'wharf', middlewares: [], isDefault: false },
+];
+let tables: RoutingTable[] = [];
+afterEach(() => {
+  for (const t of tables) for (const s of t.services.values()) s.close();
+  tables = [];
+});
+
+function run(configs: Record<string, DynamicConfigInput>) {
+  const snaps = Object.entries(configs).map(([provider, c]) => ({ provider, config: DynamicConfigSchema.parse(c), diagnostics: [] }));
+  const out = compile(merge(snaps), { entryPoints, pools: new UpstreamPools(), logger: silentLogger(), previousLoadBalancers: new Map() });
+  tables.push(out.table);
+  return out;
+}
+
+const svc = { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } };
+
+describe('compile: router status and errors', () => {
+  const cases: Array<{
+    name: string;
+    configs: Record<string, DynamicConfigInput>;
+    expected: Record<string, { status: string; codes: string[]; using: string[] }>;
+  }> = [
+    {
+      name: 'a valid router is enabled on default entryPoints (not the internal one)',
+      configs: { file: { http: { routers: { r: { rule: 'Host(`a`)', service: 's' } }, services: { s: svc } } } },
+      expected: { 'r@file': { status: 'enabled', codes: [], using: ['web'] } },
+    },
+    {
+      name: 'bad rule, missing service and missing middleware each disable only their router',
+      configs: {
+        file: {
+          http: {
+            routers: {
+              ok: { rule: 'Host(`ok`)', service: 's' },
+              badRule: { rule: 'Host(`x`', service: 's' },
+              noSvc: { rule: 'Host(`y`)', service: 'nope' },
+              noMw: { rule: 'Host(`z`)', service: 's', middlewares: ['ghost'] },
+              noRule: { service: 's' },
+            },
+            services: { s: svc },
+          },
+        },
+      },
+      expected: {
+        'ok@file': { status: 'enabled', codes: [], using: ['web'] },
+        'badRule@file': { status: 'disabled', codes: ['RULE_SYNTAX'], using: [] },
+        'noSvc@file': { status: 'disabled', codes: ['ROUTER_SERVICE_MISSING'], using: [] },
+        'noMw@file': { status: 'disabled', codes: ['ROUTER_MIDDLEWARE_MISSING'], using: [] },
+        'noRule@file': { status: 'disabled', codes: ['ROUTER_NO_RULE'], using: [] },
+      },
+    },
+    {
+      name: 'unqualified references resolve in the router provider; qualified ones cross providers',
+      configs: {
+        file: { http: { services: { s: svc }, middlewares: { m: { addPrefix: { prefix: '/p' } } } } },
+        docker: {
+          http: {
+            routers: {
+              local: { rule: 'Host(`a`)', service: 's' },
+              cross: { rule: 'Host(`b`)', service: 's@file', middlewares: ['m@file'] },
+            },
+          },
+        },
+      },
+      expected: {
+        'local@docker': { status: 'disabled', codes: ['ROUTER_SERVICE_MISSING'], using: [] },
+        'cross@docker': { status: 'enabled', codes: [], using: ['web'] },
+      },
+    },
+    {
+      name: 'unknown entryPoint is a warning while another is valid, an error when none is',
+      configs: {
+        file: {
+          http: {
+            routers: {
+              some: { rule: 'Host(`a`)', service: 's', entryPoints: ['web', 'nope'] },
+              none: { rule: 'Host(`b`)', service: 's', entryPoints: ['nope'] },
+            },
+            services: { s: svc },
+          },
+        },
+      },
+      expected: {
+        'some@file': { status: 'warning', codes: ['ROUTER_ENTRYPOINT_UNKNOWN'], using: ['web'] },
+        'none@file': { status: 'disabled', codes: ['ROUTER_NO_ENTRYPOINT', 'ROUTER_ENTRYPOINT_UNKNOWN'], using: [] },
+      },
+    },
+    {
+      name: 'middleware recursion through chains is detected at compile time',
+      configs: {
+        file: {
+          http: {
+            routers: { r: { rule: 'Host(`a`)', service: 's', middlewares: ['c1'] } },
+            services: { s: svc },
+            middlewares: { c1: { chain: { middlewares: ['c2'] } }, c2: { chain: { middlewares: ['c1'] } } },
+          },
+        },
+      },
+      expected: { 'r@file': { status: 'disabled', codes: ['ROUTER_DISABLED_DEPENDENCY'], using: [] } },
+    },
+    {
+      name: 'service recursion and missing children disable the service and its routers',
+      configs: {
+        file: {
+          http: {
+            routers: { r: { rule: 'Host(`a`)', service: 'w' }, f: { rule: 'Host(`f`)', service: 'fo' } },
+            services: { w: { weighted: { services: [{ name: 'w2' }] } }, w2: { weighted: { services: [{ name: 'w' }] } }, fo: { failover: { service: 'gone', fallback: 'w' } } },
+          },
+        },
+      },
+      expected: {
+        'r@file': { status: 'disabled', codes: ['ROUTER_DISABLED_DEPENDENCY'], using: [] },
+        'f@file': { status: 'disabled', codes: ['ROUTER_DISABLED_DEPENDENCY'], using: [] },
+      },
+    },
+    {
+      name: 'a tls router is reported, not silently served on plain HTTP',
+      configs: { file: { http: { routers: { t: { rule: 'Host(`t`)', service: 's', tls: {} } }, services: { s: svc } } } },
+      expected: { 't@file': { status: 'disabled', codes: ['ROUTER_TLS_UNSUPPORTED'], using: [] } },
+    },
+  ];
+
+  for (const c of cases) {
+    it(c.name, () => {
+      const { table, diagnostics } = run(c.configs);
+      const got: Record<string, { status: string; codes: string[]; using: string[] }> = {};
+      for (const name of Object.keys(c.expected)) {
+        const info = table.info.routers.get(name);
+        got[name] = {
+          status: info?.status ?? 'missing',
+          codes: diagnostics.filter((d) => d.subject === name).map((d) => d.code),
+          using: info?.using ?? [],
+        };
+      }
+      expect(got).toEqual(c.expected);
+    });
+  }
+});
+
+describe('compile: services and middlewares in the API model', () => {
+  it('records usedBy and types', () => {
+    const { table } = run({
+      file: {
+        http: {
+          routers: { r: { rule: 'Host(`a`)', service: 's', middlewares: ['m'] } },
+          services: { s: svc },
+          middlewares: { m: { stripPrefix: { prefixes: ['/x'] } } },
+        },
+      },
+    });
+    expect(table.info.services.get('s@file')).toMatchObject({ type: 'loadbalancer', status: 'enabled', usedBy: ['r@file'], serverStatus: { 'http://127.0.0.1:1': 'UP' } });
+    expect(table.info.middlewares.get('m@file')).toMatchObject({ type: 'stripprefix', status: 'enabled', usedBy: ['r@file'] });
+  });
+
+  it('priority defaults to the rule length and explicit priority is kept', () => {
+    const { table } = run({ file: { http: { routers: { a: { rule: 'Host(`abc`)', service: 's' }, b: { rule: 'Host(`x`)', service: 's', priority: 7 } }, services: { s: svc } } } });
+    expect([table.info.routers.get('a@file')?.priority, table.info.routers.get('b@file')?.priority]).toEqual(['Host(`abc`)'.length, 7]);
+  });
+});
