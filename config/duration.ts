@@ -39,19 +39,17 @@ export function parseDuration(input: string | number): number | undefined {
 }
 
 /** A duration option: `"10s"`, `"100ms"`, `"1m30s"` or a number of seconds; decoded to milliseconds. */
-export const DurationSchema = z
-  .union([z.string(), z.number()])
-  .transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `"${value}" is not a duration: write a number with a unit, e.g. "100ms", "10s", "1m30s", or a number of seconds`,
-      });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export const DurationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" is not a duration: write a number with a unit, e.g. "100ms", "10s", "1m30s", or a number of seconds`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 /** Formats milliseconds back into Traefik's duration syntax, for the API and logs. */
 export function formatDuration(ms: number): string {

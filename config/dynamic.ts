@@ -9,8 +9,16 @@ const StringList = z.array(z.string());
 /** One backend server of a load balancer. */
 export const ServerSchema = z.strictObject({
   url: z.url({ protocol: /^(http|https|h2c)$/ }).describe('Server URL, e.g. http://10.0.0.5:8080'),
-  weight: z.number().int().min(0).optional().describe('Relative weight for weighted round robin (default 1); 0 takes the server out'),
-  preservePath: z.boolean().optional().describe('Keep the path of the server URL in front of the request path'),
+  weight: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('Relative weight for weighted round robin (default 1); 0 takes the server out'),
+  preservePath: z
+    .boolean()
+    .optional()
+    .describe('Keep the path of the server URL in front of the request path'),
 });
 
 /** Active health check of a load balancer's servers. */
@@ -21,10 +29,18 @@ export const HealthCheckSchema = z.strictObject({
   mode: z.enum(['http']).optional().describe('Probe mode; only http is supported'),
   hostname: z.string().optional().describe('Host header sent with the probe'),
   interval: DurationSchema.optional().describe('Time between probes (default 30s)'),
-  unhealthyInterval: DurationSchema.optional().describe('Time between probes of an unhealthy server (default: interval)'),
+  unhealthyInterval: DurationSchema.optional().describe(
+    'Time between probes of an unhealthy server (default: interval)',
+  ),
   timeout: DurationSchema.optional().describe('Probe timeout (default 5s)'),
   method: z.string().optional().describe('Probe method (default GET)'),
-  status: z.number().int().min(100).max(599).optional().describe('Status that means healthy (default: any 2xx or 3xx)'),
+  status: z
+    .number()
+    .int()
+    .min(100)
+    .max(599)
+    .optional()
+    .describe('Status that means healthy (default: any 2xx or 3xx)'),
   followRedirects: z.boolean().optional().describe('Follow redirects of the probe (default true)'),
   headers: z.record(z.string(), z.string()).optional().describe('Extra headers sent with the probe'),
 });
@@ -48,10 +64,15 @@ export const LoadBalancerSchema = z.strictObject({
   sticky: z.strictObject({ cookie: StickyCookieSchema.optional() }).optional(),
   responseForwarding: z
     .strictObject({
-      flushInterval: DurationSchema.optional().describe('How often to flush the response to the client (default 100ms; negative: every write)'),
+      flushInterval: DurationSchema.optional().describe(
+        'How often to flush the response to the client (default 100ms; negative: every write)',
+      ),
     })
     .optional(),
-  strategy: z.enum(['wrr', 'p2c', 'hrw', 'leasttime']).optional().describe('Balancing strategy; Wharf implements wrr'),
+  strategy: z
+    .enum(['wrr', 'p2c', 'hrw', 'leasttime'])
+    .optional()
+    .describe('Balancing strategy; Wharf implements wrr'),
   serversTransport: z.string().optional().describe('Named servers transport (not supported yet)'),
 });
 
@@ -79,7 +100,11 @@ export const MirroringSchema = z.strictObject({
     .optional()
     .describe('Mirror services and the percentage of requests each receives'),
   mirrorBody: z.boolean().optional().describe('Copy request bodies to mirrors (default true)'),
-  maxBodySize: z.number().int().optional().describe('Largest body copied to mirrors, in bytes (-1: no limit)'),
+  maxBodySize: z
+    .number()
+    .int()
+    .optional()
+    .describe('Largest body copied to mirrors, in bytes (-1: no limit)'),
   healthCheck: z.strictObject({}).optional(),
 });
 
@@ -100,15 +125,24 @@ export const AddPrefixSchema = z.strictObject({
   prefix: z.string().startsWith('/').describe('Prefix added in front of the path, e.g. /api'),
 });
 export const StripPrefixSchema = z.strictObject({
-  prefixes: z.array(z.string().min(1)).min(1).describe('Prefixes removed from the path; the first that matches wins'),
+  prefixes: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe('Prefixes removed from the path; the first that matches wins'),
   forceSlash: z.boolean().optional().describe('Deprecated in Traefik; accepted and ignored'),
 });
 export const ReplacePathSchema = z.strictObject({
   path: z.string().startsWith('/').describe('New path; the original goes in X-Replaced-Path'),
 });
 export const HeadersSchema = z.strictObject({
-  customRequestHeaders: z.record(z.string(), z.string()).optional().describe('Headers set on the request; an empty value removes the header'),
-  customResponseHeaders: z.record(z.string(), z.string()).optional().describe('Headers set on the response; an empty value removes the header'),
+  customRequestHeaders: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Headers set on the request; an empty value removes the header'),
+  customResponseHeaders: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Headers set on the response; an empty value removes the header'),
   stsSeconds: z.number().int().min(0).optional(),
   stsIncludeSubdomains: z.boolean().optional(),
   stsPreload: z.boolean().optional(),
@@ -123,7 +157,10 @@ export const HeadersSchema = z.strictObject({
 });
 export const RedirectSchemeSchema = z.strictObject({
   scheme: z.string().min(1).describe('Target scheme, e.g. https'),
-  port: z.union([z.string(), z.number().int()]).optional().describe('Target port (default: the scheme default)'),
+  port: z
+    .union([z.string(), z.number().int()])
+    .optional()
+    .describe('Target port (default: the scheme default)'),
   permanent: z.boolean().optional().describe('301/308 instead of 302/307'),
 });
 export const ChainSchema = z.strictObject({
@@ -182,7 +219,11 @@ export const RouterSchema = z.strictObject({
   priority: z.number().int().optional().describe('Higher wins; 0 or unset means the rule length'),
   tls: RouterTlsSchema.optional(),
   observability: z
-    .strictObject({ accessLogs: z.boolean().optional(), metrics: z.boolean().optional(), tracing: z.boolean().optional() })
+    .strictObject({
+      accessLogs: z.boolean().optional(),
+      metrics: z.boolean().optional(),
+      tracing: z.boolean().optional(),
+    })
     .optional(),
 });
 
@@ -210,7 +251,10 @@ export const TlsConfigSchema = z.strictObject({
     )
     .optional(),
   stores: z
-    .record(z.string(), z.strictObject({ defaultCertificate: CertificateSchema.omit({ stores: true }).optional() }))
+    .record(
+      z.string(),
+      z.strictObject({ defaultCertificate: CertificateSchema.omit({ stores: true }).optional() }),
+    )
     .optional(),
 });
 
@@ -249,7 +293,8 @@ export const MIDDLEWARE_KINDS = Object.keys(MiddlewareSchema.shape) as Middlewar
 export function middlewareKind(m: MiddlewareConfig): MiddlewareKind | { problem: string } {
   const kinds = MIDDLEWARE_KINDS.filter((k) => m[k] !== undefined);
   if (kinds.length === 1) return kinds[0] as MiddlewareKind;
-  if (kinds.length === 0) return { problem: `no middleware type given; use one of ${MIDDLEWARE_KINDS.join(', ')}` };
+  if (kinds.length === 0)
+    return { problem: `no middleware type given; use one of ${MIDDLEWARE_KINDS.join(', ')}` };
   return { problem: `several middleware types given (${kinds.join(', ')}); a middleware has exactly one` };
 }
 

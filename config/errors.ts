@@ -37,19 +37,26 @@ export const ERRORS = {
   ROUTER_CONFLICT: {
     template: 'router "{router}" is defined differently in {sources}; it is disabled until they agree',
   },
-  ROUTER_TLS_UNSUPPORTED: { template: 'router "{router}": tls is not served yet; the router is served on plain HTTP' },
+  ROUTER_TLS_UNSUPPORTED: {
+    template: 'router "{router}": tls is not served yet; the router is served on plain HTTP',
+  },
   MIDDLEWARE_RECURSION: { template: 'middleware "{middleware}": recursion through {path}' },
   MIDDLEWARE_INVALID: { template: 'middleware "{middleware}": {problem}' },
-  SERVICE_REFERENCE_MISSING: { template: 'service "{service}": {field} names "{target}", which does not exist' },
+  SERVICE_REFERENCE_MISSING: {
+    template: 'service "{service}": {field} names "{target}", which does not exist',
+  },
   SERVICE_RECURSION: { template: 'service "{service}": recursion through {path}' },
   SERVICE_INVALID: { template: 'service "{service}": {problem}' },
   SERVICE_CONFLICT: {
     template: 'service "{service}" is defined differently in {sources}; it is disabled until they agree',
   },
   MIDDLEWARE_CONFLICT: {
-    template: 'middleware "{middleware}" is defined differently in {sources}; it is disabled until they agree',
+    template:
+      'middleware "{middleware}" is defined differently in {sources}; it is disabled until they agree',
   },
-  NAME_HAS_AT: { template: '{kind} name "{name}" contains "@", which is reserved for provider qualification' },
+  NAME_HAS_AT: {
+    template: '{kind} name "{name}" contains "@", which is reserved for provider qualification',
+  },
 
   // --- providers ---
   PROVIDER_FAILED: { template: 'provider {provider}: {problem}; the last good configuration keeps serving' },
@@ -69,7 +76,10 @@ export const ERRORS = {
 export type ErrorCode = keyof typeof ERRORS;
 
 /** Fills an error template; unknown placeholders are left as written so a missing parameter shows. */
-export function formatError(code: ErrorCode, params: Record<string, string | number | undefined> = {}): string {
+export function formatError(
+  code: ErrorCode,
+  params: Record<string, string | number | undefined> = {},
+): string {
   return ERRORS[code].template.replace(/\{(\w+)\}/g, (whole, name: string) => {
     const v = params[name];
     return v === undefined ? (name === 'hint' || name === 'where' ? '' : whole) : String(v);
@@ -86,7 +96,11 @@ export function errorStatus(code: ErrorCode): number {
 export class WharfError extends Error {
   readonly code: ErrorCode;
   readonly params: Record<string, string | number | undefined>;
-  constructor(code: ErrorCode, params: Record<string, string | number | undefined> = {}, options?: ErrorOptions) {
+  constructor(
+    code: ErrorCode,
+    params: Record<string, string | number | undefined> = {},
+    options?: ErrorOptions,
+  ) {
     super(formatError(code, params), options);
     this.name = 'WharfError';
     this.code = code;

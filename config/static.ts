@@ -7,10 +7,16 @@ import { DurationSchema } from './duration.ts';
 /** One listener. */
 export const EntryPointSchema = z.strictObject({
   address: z.string().describe('Listen address, e.g. ":80", "127.0.0.1:8000", "[::1]:8080"'),
-  asDefault: z.boolean().optional().describe('Routers without entryPoints attach to default entryPoints only'),
+  asDefault: z
+    .boolean()
+    .optional()
+    .describe('Routers without entryPoints attach to default entryPoints only'),
   http: z
     .strictObject({
-      middlewares: z.array(z.string()).optional().describe('Middlewares prepended to every router on this entryPoint (name@provider)'),
+      middlewares: z
+        .array(z.string())
+        .optional()
+        .describe('Middlewares prepended to every router on this entryPoint (name@provider)'),
       redirections: z
         .strictObject({
           entryPoint: z.strictObject({
@@ -28,22 +34,35 @@ export const EntryPointSchema = z.strictObject({
     .strictObject({
       respondingTimeouts: z
         .strictObject({
-          readTimeout: DurationSchema.default(60_000).describe('Longest time to read a whole request (default 60s; 0: none)'),
-          writeTimeout: DurationSchema.optional().describe('Longest time to write a response (default: none)'),
-          idleTimeout: DurationSchema.default(180_000).describe('Keep-alive idle time before closing (default 180s)'),
+          readTimeout: DurationSchema.default(60_000).describe(
+            'Longest time to read a whole request (default 60s; 0: none)',
+          ),
+          writeTimeout: DurationSchema.optional().describe(
+            'Longest time to write a response (default: none)',
+          ),
+          idleTimeout: DurationSchema.default(180_000).describe(
+            'Keep-alive idle time before closing (default 180s)',
+          ),
         })
         .optional(),
       lifeCycle: z
         .strictObject({
-          requestAcceptGraceTimeout: DurationSchema.optional().describe('Keep accepting requests this long after a stop signal'),
-          graceTimeOut: DurationSchema.default(10_000).describe('Time given to in-flight requests to finish on stop (default 10s)'),
+          requestAcceptGraceTimeout: DurationSchema.optional().describe(
+            'Keep accepting requests this long after a stop signal',
+          ),
+          graceTimeOut: DurationSchema.default(10_000).describe(
+            'Time given to in-flight requests to finish on stop (default 10s)',
+          ),
         })
         .optional(),
     })
     .optional(),
   forwardedHeaders: z
     .strictObject({
-      trustedIPs: z.array(z.string()).optional().describe('Peers whose X-Forwarded-* headers are kept (IPs or CIDRs)'),
+      trustedIPs: z
+        .array(z.string())
+        .optional()
+        .describe('Peers whose X-Forwarded-* headers are kept (IPs or CIDRs)'),
       insecure: z.boolean().optional().describe('Trust X-Forwarded-* headers from every peer'),
     })
     .optional(),
@@ -61,7 +80,10 @@ export const StaticConfigSchema = z.strictObject({
         .strictObject({
           filename: z.string().optional().describe('A dynamic configuration file (YAML, TOML or JSON)'),
           directory: z.string().optional().describe('A directory of dynamic configuration files'),
-          watch: z.boolean().default(true).describe('Reload when the file or directory changes (default true)'),
+          watch: z
+            .boolean()
+            .default(true)
+            .describe('Reload when the file or directory changes (default true)'),
         })
         .optional(),
     })
@@ -81,7 +103,22 @@ export const StaticConfigSchema = z.strictObject({
   log: z
     .strictObject({
       level: z
-        .enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'PANIC', 'trace', 'debug', 'info', 'warn', 'error', 'fatal', 'panic'])
+        .enum([
+          'TRACE',
+          'DEBUG',
+          'INFO',
+          'WARN',
+          'ERROR',
+          'FATAL',
+          'PANIC',
+          'trace',
+          'debug',
+          'info',
+          'warn',
+          'error',
+          'fatal',
+          'panic',
+        ])
         .default('INFO')
         .describe('Log level (default INFO)'),
       format: z.enum(['common', 'json']).default('common').describe('common (readable) or json'),

@@ -10,13 +10,20 @@ function backend(name: string, port: number): Promise<Server> {
       res.end('ok\n');
       return;
     }
-    const lines = [`Name: ${name}`, `Hostname: ${hostname()}`, `${req.method} ${req.url} HTTP/${req.httpVersion}`];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    const lines = [
+      `Name: ${name}`,
+      `Hostname: ${hostname()}`,
+      `${req.method} ${req.url} HTTP/${req.httpVersion}`,
+    ];
+    for (let i = 0; i < req.rawHeaders.length; i += 2)
+      lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
     res.setHeader('content-type', 'text/plain; charset=utf-8');
     res.end(`${lines.join('\n')}\n`);
   });
   return new Promise((resolve, reject) => {
-    server.once('error', (err) => reject(new Error(`demo backend ${name} cannot listen on 127.0.0.1:${port}: ${err.message}`)));
+    server.once('error', (err) =>
+      reject(new Error(`demo backend ${name} cannot listen on 127.0.0.1:${port}: ${err.message}`)),
+    );
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
 }

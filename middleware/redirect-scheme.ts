@@ -24,11 +24,20 @@ export function requestScheme(req: IncomingMessage): string {
 }
 
 /** Answers with a redirect; GET/HEAD get 301/302, other methods 307/308 so the body is re-sent. */
-export function sendRedirect(req: IncomingMessage, res: ServerResponse, location: string, permanent: boolean): void {
+export function sendRedirect(
+  req: IncomingMessage,
+  res: ServerResponse,
+  location: string,
+  permanent: boolean,
+): void {
   const keepMethod = req.method !== 'GET' && req.method !== 'HEAD';
   const status = permanent ? (keepMethod ? 308 : 301) : keepMethod ? 307 : 302;
   res.writeHead(status, { location, 'content-type': 'text/plain; charset=utf-8' });
-  res.end(req.method === 'HEAD' ? undefined : `${status === 301 || status === 308 ? 'Moved Permanently' : 'Found'}\n`);
+  res.end(
+    req.method === 'HEAD'
+      ? undefined
+      : `${status === 301 || status === 308 ? 'Moved Permanently' : 'Found'}\n`,
+  );
 }
 
 /** Builds the redirect target for a scheme and optional port. */

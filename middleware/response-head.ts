@@ -7,11 +7,13 @@ function adoptHeaders(res: ServerResponse, headers: unknown): void {
       for (const [k, v] of headers as Array<[string, OutgoingHttpHeader]>) res.appendHeader(k, v as string);
       return;
     }
-    for (let i = 0; i + 1 < headers.length; i += 2) res.appendHeader(String(headers[i]), headers[i + 1] as string);
+    for (let i = 0; i + 1 < headers.length; i += 2)
+      res.appendHeader(String(headers[i]), headers[i + 1] as string);
     return;
   }
   if (headers && typeof headers === 'object') {
-    for (const [k, v] of Object.entries(headers)) if (v !== undefined) res.setHeader(k, v as OutgoingHttpHeader);
+    for (const [k, v] of Object.entries(headers))
+      if (v !== undefined) res.setHeader(k, v as OutgoingHttpHeader);
   }
 }
 

@@ -18,7 +18,12 @@ export interface AccessLog {
 
 /** Opens the access log: a file (appended) or stdout, buffered asynchronously so requests do not wait. */
 export function createAccessLog(options: { filePath?: string; format: 'common' | 'json' }): AccessLog {
-  const dest = pino.destination({ dest: options.filePath ?? 1, minLength: options.filePath ? 4096 : 0, sync: false, mkdir: true });
+  const dest = pino.destination({
+    dest: options.filePath ?? 1,
+    minLength: options.filePath ? 4096 : 0,
+    sync: false,
+    mkdir: true,
+  });
   let count = 0;
   return {
     log(req, res, state) {

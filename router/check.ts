@@ -35,10 +35,19 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
   }
   const pools = new UpstreamPools();
   const merged = merge(snapshots);
-  const entryPoints = Object.keys(eps).map((name) => ({ name, middlewares: eps[name]?.http?.middlewares ?? [], isDefault: name !== 'wharf' }));
+  const entryPoints = Object.keys(eps).map((name) => ({
+    name,
+    middlewares: eps[name]?.http?.middlewares ?? [],
+    isDefault: name !== 'wharf',
+  }));
   // compile schedules health-check probes with a zero delay; closing the runtimes in the same tick
   // cancels them before any probe leaves, so check stays offline.
-  const { table, diagnostics } = compile(merged, { entryPoints, pools, logger, previousLoadBalancers: new Map() });
+  const { table, diagnostics } = compile(merged, {
+    entryPoints,
+    pools,
+    logger,
+    previousLoadBalancers: new Map(),
+  });
   for (const r of table.services.values()) r.close();
   await pools.close();
   for (const d of [...merged.diagnostics, ...diagnostics]) {

@@ -21,7 +21,10 @@ Docs: docs/configuration.md
 `;
 
 /** Runs the CLI and returns the process exit code. */
-export async function runCli(argv: readonly string[], env: Record<string, string | undefined>): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): Promise<number> {
   const [first, ...rest] = argv;
   const command = first && !first.startsWith('-') ? first : 'serve';
   const args = command === 'serve' ? argv : rest;
@@ -39,7 +42,9 @@ export async function runCli(argv: readonly string[], env: Record<string, string
   }
   const loaded = loadStaticConfig({ args, env });
   if (!loaded.ok) {
-    process.stderr.write(`wharf: invalid static configuration:\n${loaded.errors.map((e) => `  - ${e}`).join('\n')}\n`);
+    process.stderr.write(
+      `wharf: invalid static configuration:\n${loaded.errors.map((e) => `  - ${e}`).join('\n')}\n`,
+    );
     return 1;
   }
   for (const w of loaded.warnings) process.stderr.write(`wharf: warning: ${w}\n`);
@@ -74,13 +79,17 @@ export async function runCli(argv: readonly string[], env: Record<string, string
 /** GETs /ping on the entryPoint that serves it; 0 when it answers 200. */
 async function healthcheck(config: Parameters<typeof resolveEntryPoints>[0]): Promise<number> {
   if (!config.ping) {
-    process.stderr.write('wharf healthcheck: ping is not enabled; add `ping: {}` to the static configuration\n');
+    process.stderr.write(
+      'wharf healthcheck: ping is not enabled; add `ping: {}` to the static configuration\n',
+    );
     return 1;
   }
   const ep = resolveEntryPoints(config)[config.ping.entryPoint ?? INTERNAL_ENTRYPOINT];
   const addr = ep && parseAddress(ep.address);
   if (!addr) {
-    process.stderr.write(`wharf healthcheck: entryPoint "${config.ping.entryPoint}" for ping is not defined\n`);
+    process.stderr.write(
+      `wharf healthcheck: entryPoint "${config.ping.entryPoint}" for ping is not defined\n`,
+    );
     return 1;
   }
   const host = !addr.host || addr.host === '0.0.0.0' ? '127.0.0.1' : addr.host === '::' ? '::1' : addr.host;

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WharfError } from '../config/errors.ts';
-import { sendRedirect, redirectLocation } from '../middleware/redirect-scheme.ts';
+import { redirectLocation, sendRedirect } from '../middleware/redirect-scheme.ts';
 import type { AccessLog } from './access-log.ts';
 import { normalizeIp, toMatchRequest } from './compile/match-request.ts';
 import type { Logger } from './log.ts';
@@ -9,7 +10,7 @@ import { applyForwardedHeaders, type ForwardedHeadersPolicy } from './proxy/forw
 import { renderError } from './proxy/render-error.ts';
 import { attachUpgradeHandling } from './proxy/upgrade.ts';
 import { type RequestState, setRequestState } from './request-state.ts';
-import type { TableRef } from './table-ref.ts';
+import type { Generation, TableRef } from './table-ref.ts';
 
 /** Answers internal requests (API, ping) on this entryPoint; returns false to let routers handle it. */
 export type InternalHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -49,6 +50,8 @@ export class EntryPoint {
   private readonly server: Server;
   private readonly o: EntryPointOptions;
   private localPort = 0;
+  /** Client sockets of WebSocket (Upgrade) tunnels: the HTTP server no longer tracks them. */
+  private readonly tunnels = new Set<Duplex>();
 
   constructor(options: EntryPointOptions) {
     this.o = options;
@@ -89,7 +92,10 @@ export class EntryPoint {
   async stop(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    const timer = setTimeout(() => {
+      this.server.closeAllConnections();
+      for (const socket of this.tunnels) socket.destroy();
+    }, graceMs);
     await closed;
     clearTimeout(timer);
   }
@@ -97,40 +103,78 @@ export class EntryPoint {
   private handle(req: IncomingMessage, res: ServerResponse, upgrade: RequestState['upgrade']): void {
     const o = this.o;
     const clientIp = normalizeIp(req.socket.remoteAddress ?? '');
-    const state = setRequestState(req, { entryPoint: o.name, scheme: 'http', clientIp, start: process.hrtime.bigint() });
-    if (upgrade) state.upgrade = upgrade;
-    applyForwardedHeaders(req, clientIp, 'http', this.localPort, o.forwarded);
-    if (o.accessLog) {
-      const log = o.accessLog;
-      res.once('close', () => log.log(req, res, state));
+    const state = setRequestState(req, {
+      entryPoint: o.name,
+      scheme: 'http',
+      clientIp,
+      start: process.hrtime.bigint(),
+    });
+    if (upgrade) {
+      state.upgrade = upgrade;
+      this.tunnels.add(upgrade.socket);
+      upgrade.socket.once('close', () => this.tunnels.delete(upgrade.socket));
     }
+    if (!normalizeTarget(req)) {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.end('400 Bad Request\n');
+      return;
+    }
+    applyForwardedHeaders(req, clientIp, 'http', this.localPort, o.forwarded);
+    // A response normally ends with 'close'; a WebSocket tunnel detaches the socket and only the handler
+    // settling tells it ended. Whichever comes first finishes the request's bookkeeping, once.
+    let finished = false;
+    let gen: Generation | undefined;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      gen?.leave();
+      o.accessLog?.log(req, res, state);
+    };
+    res.once('close', finish);
     if (o.redirect) {
       sendRedirect(req, res, redirectLocation(req, o.redirect.scheme, o.redirect.port), o.redirect.permanent);
       return;
     }
     if (o.internal?.(req, res)) return;
 
-    const gen = o.tableRef.current();
+    gen = o.tableRef.current();
     gen.enter();
-    let left = false;
-    const leave = () => {
-      if (left) return;
-      left = true;
-      gen.leave();
-    };
-    res.once('close', leave);
     const route = gen.table.entryPoints.get(o.name)?.match(toMatchRequest(req, clientIp));
     if (!route) {
       renderError(res, new WharfError('NO_ROUTE', { host: req.headers.host ?? '', path: req.url ?? '' }));
       return;
     }
-    route.value.handler(req, res).then(undefined, (err: unknown) => {
+    route.value.handler(req, res).then(finish, (err: unknown) => {
       const code = err instanceof WharfError ? err.code : 'INTERNAL';
-      const fields = { code, router: state.router, service: state.service, server: state.serverUrl, entryPoint: o.name };
+      const fields = {
+        code,
+        router: state.router,
+        service: state.service,
+        server: state.serverUrl,
+        entryPoint: o.name,
+      };
       if (code === 'CLIENT_CLOSED') o.logger.debug(fields, 'client closed the request');
       else if (err instanceof WharfError) o.logger.warn(fields, err.message);
       else o.logger.error({ ...fields, err }, 'request failed unexpectedly');
       renderError(res, err);
     });
+  }
+}
+
+/**
+ * Rewrites an absolute-form target (`GET http://host/p`, sent to proxies) to origin form, taking its
+ * host as the Host header as RFC 9112 §3.2.2 requires; false for targets no router can serve (`*`).
+ */
+export function normalizeTarget(req: IncomingMessage): boolean {
+  const url = req.url ?? '';
+  if (url.startsWith('/')) return true;
+  if (!/^https?:\/\//i.test(url)) return false;
+  try {
+    const u = new URL(url);
+    req.headers.host = u.host;
+    req.url = `${u.pathname}${u.search}`;
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -3,7 +3,11 @@ import pino, { type Logger } from 'pino';
 export type { Logger } from 'pino';
 
 /** Creates the process logger from `log.{level,format,filePath}`: json lines or readable common text. */
-export function createLogger(options: { level: string; format: 'common' | 'json'; filePath?: string }): Logger {
+export function createLogger(options: {
+  level: string;
+  format: 'common' | 'json';
+  filePath?: string;
+}): Logger {
   const level = options.level.toLowerCase() === 'panic' ? 'fatal' : options.level.toLowerCase();
   const destination = pino.destination({ dest: options.filePath ?? 1, sync: options.filePath === undefined });
   if (options.format === 'json') return pino({ level, base: undefined }, destination);

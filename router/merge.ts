@@ -27,13 +27,17 @@ export function merge(snapshots: Iterable<Snapshot>): MergedConfig {
   const middlewares = new Map<string, MiddlewareConfig>();
   const tls: Array<{ provider: string; config: TlsConfig }> = [];
   const diagnostics: Diagnostic[] = [];
-  const ordered = [...snapshots].sort((a, b) => (a.provider < b.provider ? -1 : a.provider > b.provider ? 1 : 0));
+  const ordered = [...snapshots].sort((a, b) =>
+    a.provider < b.provider ? -1 : a.provider > b.provider ? 1 : 0,
+  );
   for (const snap of ordered) {
     const p = snap.provider;
     const http = snap.config.http ?? {};
-    for (const [name, config] of Object.entries(http.routers ?? {})) routers.set(`${name}@${p}`, { provider: p, config });
+    for (const [name, config] of Object.entries(http.routers ?? {}))
+      routers.set(`${name}@${p}`, { provider: p, config });
     for (const [name, config] of Object.entries(http.services ?? {})) services.set(`${name}@${p}`, config);
-    for (const [name, config] of Object.entries(http.middlewares ?? {})) middlewares.set(`${name}@${p}`, config);
+    for (const [name, config] of Object.entries(http.middlewares ?? {}))
+      middlewares.set(`${name}@${p}`, config);
     if (snap.config.tls) tls.push({ provider: p, config: snap.config.tls });
     diagnostics.push(...snap.diagnostics);
   }

@@ -40,11 +40,17 @@ export class Reloader {
     let diagnostics: Diagnostic[];
     try {
       const merged = merge(snapshots.values());
-      const out = compile(merged, { ...this.deps, previousLoadBalancers: this.tableRef.current().table.loadBalancers });
+      const out = compile(merged, {
+        ...this.deps,
+        previousLoadBalancers: this.tableRef.current().table.loadBalancers,
+      });
       table = out.table;
       diagnostics = [...merged.diagnostics, ...out.diagnostics];
     } catch (err) {
-      this.logger.error({ err }, 'configuration could not be compiled; the previous routing table keeps serving');
+      this.logger.error(
+        { err },
+        'configuration could not be compiled; the previous routing table keeps serving',
+      );
       return false;
     }
     const gen = this.tableRef.swap(table);

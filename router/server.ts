@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { EntryPointConfig, StaticConfig } from '../config/static.ts';
 import { INTERNAL_ENTRYPOINT, INTERNAL_ENTRYPOINT_ADDRESS } from '../config/static.ts';
 import { FileProvider } from '../providers/file/file-provider.ts';
@@ -24,8 +25,11 @@ export interface WharfOptions {
 /** Entry points after defaults: the user's, or `http` on :80, plus the internal one when the API or ping needs it. */
 export function resolveEntryPoints(config: StaticConfig): Record<string, EntryPointConfig> {
   const eps: Record<string, EntryPointConfig> = { ...(config.entryPoints ?? { http: { address: ':80' } }) };
-  const needsInternal = config.api?.insecure === true || (config.ping !== undefined && config.ping.entryPoint === INTERNAL_ENTRYPOINT);
-  if (needsInternal && !eps[INTERNAL_ENTRYPOINT]) eps[INTERNAL_ENTRYPOINT] = { address: INTERNAL_ENTRYPOINT_ADDRESS };
+  const needsInternal =
+    config.api?.insecure === true ||
+    (config.ping !== undefined && config.ping.entryPoint === INTERNAL_ENTRYPOINT);
+  if (needsInternal && !eps[INTERNAL_ENTRYPOINT])
+    eps[INTERNAL_ENTRYPOINT] = { address: INTERNAL_ENTRYPOINT_ADDRESS };
   return eps;
 }
 
@@ -33,10 +37,15 @@ export function resolveEntryPoints(config: StaticConfig): Record<string, EntryPo
 export function checkEntryPoints(eps: Record<string, EntryPointConfig>): string[] {
   const problems: string[] = [];
   for (const [name, ep] of Object.entries(eps)) {
-    if (!parseAddress(ep.address)) problems.push(`entryPoints.${name}.address: "${ep.address}" is not an address; write ":80", "127.0.0.1:8000" or "[::1]:8080"`);
+    if (!parseAddress(ep.address))
+      problems.push(
+        `entryPoints.${name}.address: "${ep.address}" is not an address; write ":80", "127.0.0.1:8000" or "[::1]:8080"`,
+      );
     const to = ep.http?.redirections?.entryPoint.to;
     if (to !== undefined && !eps[to] && !/^:?\d+$/.test(to)) {
-      problems.push(`entryPoints.${name}.http.redirections.entryPoint.to: "${to}" is neither an entryPoint (${Object.keys(eps).join(', ')}) nor a port like ":443"`);
+      problems.push(
+        `entryPoints.${name}.http.redirections.entryPoint.to: "${to}" is neither an entryPoint (${Object.keys(eps).join(', ')}) nor a port like ":443"`,
+      );
     }
     try {
       compileIpMatcher(ep.forwardedHeaders?.trustedIPs ?? []);
@@ -76,10 +85,18 @@ export class Wharf {
     const specs: EntryPointSpec[] = Object.entries(eps).map(([name, ep]) => ({
       name,
       middlewares: ep.http?.middlewares ?? [],
-      isDefault: name !== INTERNAL_ENTRYPOINT && (ep.asDefault === true || !Object.values(eps).some((e) => e.asDefault)),
+      isDefault:
+        name !== INTERNAL_ENTRYPOINT &&
+        (ep.asDefault === true || !Object.values(eps).some((e) => e.asDefault)),
     }));
     const deps = { entryPoints: specs, pools: this.pools, logger: this.logger };
-    const empty = { routers: new Map(), services: new Map(), middlewares: new Map(), tls: [], diagnostics: [] };
+    const empty = {
+      routers: new Map(),
+      services: new Map(),
+      middlewares: new Map(),
+      tls: [],
+      diagnostics: [],
+    };
     this.tableRef = new TableRef(compile(empty, { ...deps, previousLoadBalancers: new Map() }).table);
     this.reloader = new Reloader(this.tableRef, deps, this.logger);
     this.providers = options.providers ?? defaultProviders(c, this.logger);
@@ -95,9 +112,15 @@ export class Wharf {
     });
     for (const [name, ep] of Object.entries(eps)) {
       const addr = parseAddress(ep.address) as { host: string | undefined; port: number };
-      const trusted = ep.forwardedHeaders?.insecure ? () => true : compileIpMatcher(ep.forwardedHeaders?.trustedIPs ?? []);
+      const trusted = ep.forwardedHeaders?.insecure
+        ? () => true
+        : compileIpMatcher(ep.forwardedHeaders?.trustedIPs ?? []);
       const redir = ep.http?.redirections?.entryPoint;
-      const redirectPort = redir ? (eps[redir.to] ? String(parseAddress(eps[redir.to]!.address)?.port) : redir.to.replace(/^:/, '')) : undefined;
+      const redirectPort = redir
+        ? eps[redir.to]
+          ? String(parseAddress(eps[redir.to]!.address)?.port)
+          : redir.to.replace(/^:/, '')
+        : undefined;
       const servesInternal = name === INTERNAL_ENTRYPOINT || c.ping?.entryPoint === name;
       this.entryPoints.set(
         name,
@@ -107,12 +130,14 @@ export class Wharf {
           port: addr.port,
           tableRef: this.tableRef,
           logger: this.logger,
-          forwarded: { trusted },
+          forwarded: { trusted, serverName: hostname() },
           readTimeoutMs: ep.transport?.respondingTimeouts?.readTimeout ?? 60_000,
           idleTimeoutMs: ep.transport?.respondingTimeouts?.idleTimeout ?? 180_000,
           ...(this.accessLog ? { accessLog: this.accessLog } : {}),
           ...(servesInternal ? { internal } : {}),
-          ...(redir ? { redirect: { scheme: redir.scheme, port: redirectPort, permanent: redir.permanent } } : {}),
+          ...(redir
+            ? { redirect: { scheme: redir.scheme, port: redirectPort, permanent: redir.permanent } }
+            : {}),
         }),
       );
     }
@@ -129,8 +154,15 @@ export class Wharf {
           await ep.listen();
         } catch (err) {
           const e = err as NodeJS.ErrnoException;
-          const hint = e.code === 'EADDRINUSE' ? 'the address is in use by another process' : e.code === 'EACCES' ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE' : e.message;
-          throw new Error(`entryPoint ${ep.name}: cannot listen on ${resolveEntryPoints(options.staticConfig)[ep.name]?.address}: ${hint}`);
+          const hint =
+            e.code === 'EADDRINUSE'
+              ? 'the address is in use by another process'
+              : e.code === 'EACCES'
+                ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE'
+                : e.message;
+          throw new Error(
+            `entryPoint ${ep.name}: cannot listen on ${resolveEntryPoints(options.staticConfig)[ep.name]?.address}: ${hint}`,
+          );
         }
         w.logger.info({ entryPoint: ep.name, port: ep.port }, 'entryPoint listening');
       }
@@ -176,10 +208,15 @@ export class Wharf {
     if (this.stopping) return;
     this.stopping = true;
     const eps = resolveEntryPoints(this.config);
-    const acceptGrace = Math.max(0, ...Object.values(eps).map((e) => e.transport?.lifeCycle?.requestAcceptGraceTimeout ?? 0));
+    const acceptGrace = Math.max(
+      0,
+      ...Object.values(eps).map((e) => e.transport?.lifeCycle?.requestAcceptGraceTimeout ?? 0),
+    );
     if (acceptGrace > 0) await new Promise((r) => setTimeout(r, acceptGrace));
     await Promise.all(
-      [...this.entryPoints.values()].map((ep) => ep.stop(eps[ep.name]?.transport?.lifeCycle?.graceTimeOut ?? 10_000)),
+      [...this.entryPoints.values()].map((ep) =>
+        ep.stop(eps[ep.name]?.transport?.lifeCycle?.graceTimeOut ?? 10_000),
+      ),
     );
     this.abort.abort();
     await this.watcherDone;
@@ -194,7 +231,14 @@ export function defaultProviders(c: StaticConfig, logger: Logger): Provider[] {
   const out: Provider[] = [];
   const f = c.providers.file;
   if (f && (f.filename || f.directory)) {
-    out.push(new FileProvider({ ...(f.filename ? { filename: f.filename } : {}), ...(f.directory ? { directory: f.directory } : {}), watch: f.watch, logger }));
+    out.push(
+      new FileProvider({
+        ...(f.filename ? { filename: f.filename } : {}),
+        ...(f.directory ? { directory: f.directory } : {}),
+        watch: f.watch,
+        logger,
+      }),
+    );
   }
   return out;
 }

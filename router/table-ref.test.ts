@@ -4,7 +4,14 @@ import type { ServiceRuntime } from './services/service.ts';
 import { TableRef } from './table-ref.ts';
 
 function runtime(name: string, closed: string[]): ServiceRuntime {
-  return { name, handler: async () => {}, isAvailable: () => true, serverStatus: () => ({}), pickServer: () => undefined, close: () => closed.push(name) };
+  return {
+    name,
+    handler: async () => {},
+    isAvailable: () => true,
+    serverStatus: () => ({}),
+    pickServer: () => undefined,
+    close: () => closed.push(name),
+  };
 }
 function table(...lbs: ServiceRuntime[]): RoutingTable {
   return {

@@ -16,7 +16,8 @@ describe('ConfigWatcher', () => {
     const w = new ConfigWatcher({
       throttleMs: 200,
       logger: silentLogger(),
-      apply: (m) => applied.push([...m.values()].map((s) => `${s.provider}:${s.config.http?.routers?.r?.rule}`)),
+      apply: (m) =>
+        applied.push([...m.values()].map((s) => `${s.provider}:${s.config.http?.routers?.r?.rule}`)),
     });
     w.offer(snap('file', 'A'));
     w.offer(snap('file', 'A'));

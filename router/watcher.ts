@@ -17,7 +17,11 @@ export class ConfigWatcher {
   private readonly logger: Logger;
   private readonly apply: (snapshots: ReadonlyMap<string, Snapshot>) => void;
 
-  constructor(options: { throttleMs: number; logger: Logger; apply: (snapshots: ReadonlyMap<string, Snapshot>) => void }) {
+  constructor(options: {
+    throttleMs: number;
+    logger: Logger;
+    apply: (snapshots: ReadonlyMap<string, Snapshot>) => void;
+  }) {
     this.throttleMs = options.throttleMs;
     this.logger = options.logger;
     this.apply = options.apply;
@@ -40,7 +44,10 @@ export class ConfigWatcher {
     this.fingerprints.set(p, fp);
     this.pending.set(p, snapshot);
     if (this.timers.has(p)) return;
-    const wait = Math.max(0, (this.lastApplied.get(p) ?? Number.NEGATIVE_INFINITY) + this.throttleMs - Date.now());
+    const wait = Math.max(
+      0,
+      (this.lastApplied.get(p) ?? Number.NEGATIVE_INFINITY) + this.throttleMs - Date.now(),
+    );
     if (wait === 0) this.flush(p);
     else {
       const t = setTimeout(() => {
@@ -68,7 +75,10 @@ export class ConfigWatcher {
       }
     } catch (err) {
       if (!signal.aborted) {
-        this.logger.error({ err, provider: provider.name }, 'provider stopped; its last snapshot keeps serving');
+        this.logger.error(
+          { err, provider: provider.name },
+          'provider stopped; its last snapshot keeps serving',
+        );
       }
     }
   }

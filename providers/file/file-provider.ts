@@ -1,4 +1,4 @@
-import { watch as fsWatch, type FSWatcher } from 'node:fs';
+import { type FSWatcher, watch as fsWatch } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { parseConfigText } from '../../config/config-file.ts';
@@ -32,7 +32,8 @@ export class FileProvider implements Provider {
   private readonly lastGood = new Map<string, DynamicConfig>();
 
   constructor(options: FileProviderOptions) {
-    if (!options.filename && !options.directory) throw new Error('providers.file needs filename or directory');
+    if (!options.filename && !options.directory)
+      throw new Error('providers.file needs filename or directory');
     this.o = options;
   }
 
@@ -78,7 +79,10 @@ export class FileProvider implements Provider {
       w.on('error', (err) => this.o.logger.error({ err, path: target }, 'file provider: watching failed'));
       return [w];
     } catch (err) {
-      this.o.logger.error({ err, path: target }, 'file provider: cannot watch; changes will not be picked up');
+      this.o.logger.error(
+        { err, path: target },
+        'file provider: cannot watch; changes will not be picked up',
+      );
       return [];
     }
   }
@@ -119,7 +123,13 @@ export class FileProvider implements Provider {
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      diagnostics.push(this.fileError(file, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file does not exist' : (err as Error).message, 'CONFIG_READ_ERROR'));
+      diagnostics.push(
+        this.fileError(
+          file,
+          (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file does not exist' : (err as Error).message,
+          'CONFIG_READ_ERROR',
+        ),
+      );
       return this.lastGood.get(file);
     }
     if (text.trim() === '') {
@@ -128,18 +138,40 @@ export class FileProvider implements Provider {
     }
     const parsed = parseConfigText(text, file);
     if (!parsed.ok) {
-      const where = parsed.line !== undefined ? ` (line ${parsed.line}${parsed.column !== undefined ? `, column ${parsed.column}` : ''})` : '';
-      diagnostics.push(this.fileError(file, `${parsed.message}${this.lastGood.has(file) ? '; the last good version keeps serving' : ''}`, 'FILE_INVALID', where));
+      const where =
+        parsed.line !== undefined
+          ? ` (line ${parsed.line}${parsed.column !== undefined ? `, column ${parsed.column}` : ''})`
+          : '';
+      diagnostics.push(
+        this.fileError(
+          file,
+          `${parsed.message}${this.lastGood.has(file) ? '; the last good version keeps serving' : ''}`,
+          'FILE_INVALID',
+          where,
+        ),
+      );
       return this.lastGood.get(file);
     }
-    const { config, diagnostics: itemDiags } = validateDynamic(parsed.value, { source: this.name, subject: file, locate: parsed.locate });
+    const { config, diagnostics: itemDiags } = validateDynamic(parsed.value, {
+      source: this.name,
+      subject: file,
+      locate: parsed.locate,
+    });
     diagnostics.push(...itemDiags);
     this.lastGood.set(file, config);
     return config;
   }
 
-  private fileError(file: string, problem: string, code: 'FILE_INVALID' | 'CONFIG_READ_ERROR', where = ''): Diagnostic {
-    const message = code === 'FILE_INVALID' ? formatError(code, { file, where, problem }) : formatError(code, { file, problem });
+  private fileError(
+    file: string,
+    problem: string,
+    code: 'FILE_INVALID' | 'CONFIG_READ_ERROR',
+    where = '',
+  ): Diagnostic {
+    const message =
+      code === 'FILE_INVALID'
+        ? formatError(code, { file, where, problem })
+        : formatError(code, { file, problem });
     return { source: this.name, subject: file, code, message, severity: 'error' };
   }
 }

@@ -5,7 +5,11 @@ import type { Diagnostic } from '../provider.ts';
 
 type Section = 'routers' | 'services' | 'middlewares';
 const KIND = { routers: 'router', services: 'service', middlewares: 'middleware' } as const;
-const CODE = { routers: 'ROUTER_CONFLICT', services: 'SERVICE_CONFLICT', middlewares: 'MIDDLEWARE_CONFLICT' } as const;
+const CODE = {
+  routers: 'ROUTER_CONFLICT',
+  services: 'SERVICE_CONFLICT',
+  middlewares: 'MIDDLEWARE_CONFLICT',
+} as const;
 const PARAM = { routers: 'router', services: 'service', middlewares: 'middleware' } as const;
 
 /**
@@ -35,12 +39,23 @@ export function mergeFileConfigs(parts: ReadonlyArray<{ file: string; config: Dy
         http[section][name] = entry.value;
         continue;
       }
-      const message = formatError(CODE[section], { [PARAM[section]]: name, sources: entry.files.join(' and ') });
-      diagnostics.push({ source: 'file', subject: entry.files.join(', '), code: CODE[section], message, severity: 'error', item: { kind: KIND[section], name } });
+      const message = formatError(CODE[section], {
+        [PARAM[section]]: name,
+        sources: entry.files.join(' and '),
+      });
+      diagnostics.push({
+        source: 'file',
+        subject: entry.files.join(', '),
+        code: CODE[section],
+        message,
+        severity: 'error',
+        item: { kind: KIND[section], name },
+      });
     }
   }
   for (const { config } of parts) {
-    if (config.tls?.certificates) tls.certificates = [...(tls.certificates ?? []), ...config.tls.certificates];
+    if (config.tls?.certificates)
+      tls.certificates = [...(tls.certificates ?? []), ...config.tls.certificates];
     if (config.tls?.options) tls.options = { ...tls.options, ...config.tls.options };
     if (config.tls?.stores) tls.stores = { ...tls.stores, ...config.tls.stores };
   }

@@ -18,9 +18,15 @@ export interface ApiSources {
   readonly startDate: Date;
 }
 
-type Item = { name: string; provider: string; status: ItemStatus; error?: string[] } & Record<string, unknown>;
+type Item = { name: string; provider: string; status: ItemStatus; error?: string[] } & Record<
+  string,
+  unknown
+>;
 type Kind = 'routers' | 'services' | 'middlewares';
-const KIND_OF: Record<Kind, Diagnostic['item'] extends infer T ? (T extends { kind: infer K } ? K : never) : never> = {
+const KIND_OF: Record<
+  Kind,
+  Diagnostic['item'] extends infer T ? (T extends { kind: infer K } ? K : never) : never
+> = {
   routers: 'router',
   services: 'service',
   middlewares: 'middleware',
@@ -73,7 +79,12 @@ function listing(list: Map<string, Item>, query: URLSearchParams): Item[] {
   const search = query.get('search')?.toLowerCase();
   const provider = query.get('provider');
   return [...list.values()]
-    .filter((i) => (!status || i.status === status) && (!provider || i.provider === provider) && (!search || i.name.toLowerCase().includes(search)))
+    .filter(
+      (i) =>
+        (!status || i.status === status) &&
+        (!provider || i.provider === provider) &&
+        (!search || i.name.toLowerCase().includes(search)),
+    )
     .sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
@@ -111,7 +122,11 @@ export function createInternalHandler(src: ApiSources): InternalHandler {
       send(res, 200, { routers: obj('routers'), services: obj('services'), middlewares: obj('middlewares') });
     } else if (parts[1] === 'overview' && parts.length === 2) {
       send(res, 200, {
-        http: { routers: section(items(src, 'routers')), services: section(items(src, 'services')), middlewares: section(items(src, 'middlewares')) },
+        http: {
+          routers: section(items(src, 'routers')),
+          services: section(items(src, 'services')),
+          middlewares: section(items(src, 'middlewares')),
+        },
         features: { tracing: '', metrics: '', accessLog: src.staticConfig.accessLog !== undefined },
         providers: Object.keys(src.staticConfig.providers).filter((k) => k !== 'providersThrottleDuration'),
       });
@@ -124,7 +139,11 @@ export function createInternalHandler(src: ApiSources): InternalHandler {
       }
     } else if (parts[1] === 'diagnostics' && parts.length === 2) {
       send(res, 200, src.diagnostics());
-    } else if (parts[1] === 'http' && (parts[2] === 'routers' || parts[2] === 'services' || parts[2] === 'middlewares') && parts.length <= 4) {
+    } else if (
+      parts[1] === 'http' &&
+      (parts[2] === 'routers' || parts[2] === 'services' || parts[2] === 'middlewares') &&
+      parts.length <= 4
+    ) {
       const list = items(src, parts[2]);
       if (parts.length === 3) send(res, 200, listing(list, query));
       else {

@@ -16,8 +16,17 @@ afterEach(() => {
 });
 
 function run(configs: Record<string, DynamicConfigInput>) {
-  const snaps = Object.entries(configs).map(([provider, c]) => ({ provider, config: DynamicConfigSchema.parse(c), diagnostics: [] }));
-  const out = compile(merge(snaps), { entryPoints, pools: new UpstreamPools(), logger: silentLogger(), previousLoadBalancers: new Map() });
+  const snaps = Object.entries(configs).map(([provider, c]) => ({
+    provider,
+    config: DynamicConfigSchema.parse(c),
+    diagnostics: [],
+  }));
+  const out = compile(merge(snaps), {
+    entryPoints,
+    pools: new UpstreamPools(),
+    logger: silentLogger(),
+    previousLoadBalancers: new Map(),
+  });
   tables.push(out.table);
   return out;
 }
@@ -32,7 +41,9 @@ describe('compile: router status and errors', () => {
   }> = [
     {
       name: 'a valid router is enabled on default entryPoints (not the internal one)',
-      configs: { file: { http: { routers: { r: { rule: 'Host(`a`)', service: 's' } }, services: { s: svc } } } },
+      configs: {
+        file: { http: { routers: { r: { rule: 'Host(`a`)', service: 's' } }, services: { s: svc } } },
+      },
       expected: { 'r@file': { status: 'enabled', codes: [], using: ['web'] } },
     },
     {
@@ -92,7 +103,11 @@ describe('compile: router status and errors', () => {
       },
       expected: {
         'some@file': { status: 'warning', codes: ['ROUTER_ENTRYPOINT_UNKNOWN'], using: ['web'] },
-        'none@file': { status: 'disabled', codes: ['ROUTER_NO_ENTRYPOINT', 'ROUTER_ENTRYPOINT_UNKNOWN'], using: [] },
+        'none@file': {
+          status: 'disabled',
+          codes: ['ROUTER_NO_ENTRYPOINT', 'ROUTER_ENTRYPOINT_UNKNOWN'],
+          using: [],
+        },
       },
     },
     {
@@ -114,7 +129,11 @@ describe('compile: router status and errors', () => {
         file: {
           http: {
             routers: { r: { rule: 'Host(`a`)', service: 'w' }, f: { rule: 'Host(`f`)', service: 'fo' } },
-            services: { w: { weighted: { services: [{ name: 'w2' }] } }, w2: { weighted: { services: [{ name: 'w' }] } }, fo: { failover: { service: 'gone', fallback: 'w' } } },
+            services: {
+              w: { weighted: { services: [{ name: 'w2' }] } },
+              w2: { weighted: { services: [{ name: 'w' }] } },
+              fo: { failover: { service: 'gone', fallback: 'w' } },
+            },
           },
         },
       },
@@ -125,7 +144,11 @@ describe('compile: router status and errors', () => {
     },
     {
       name: 'a tls router is reported, not silently served on plain HTTP',
-      configs: { file: { http: { routers: { t: { rule: 'Host(`t`)', service: 's', tls: {} } }, services: { s: svc } } } },
+      configs: {
+        file: {
+          http: { routers: { t: { rule: 'Host(`t`)', service: 's', tls: {} } }, services: { s: svc } },
+        },
+      },
       expected: { 't@file': { status: 'disabled', codes: ['ROUTER_TLS_UNSUPPORTED'], using: [] } },
     },
   ];
@@ -158,12 +181,34 @@ describe('compile: services and middlewares in the API model', () => {
         },
       },
     });
-    expect(table.info.services.get('s@file')).toMatchObject({ type: 'loadbalancer', status: 'enabled', usedBy: ['r@file'], serverStatus: { 'http://127.0.0.1:1': 'UP' } });
-    expect(table.info.middlewares.get('m@file')).toMatchObject({ type: 'stripprefix', status: 'enabled', usedBy: ['r@file'] });
+    expect(table.info.services.get('s@file')).toMatchObject({
+      type: 'loadbalancer',
+      status: 'enabled',
+      usedBy: ['r@file'],
+      serverStatus: { 'http://127.0.0.1:1': 'UP' },
+    });
+    expect(table.info.middlewares.get('m@file')).toMatchObject({
+      type: 'stripprefix',
+      status: 'enabled',
+      usedBy: ['r@file'],
+    });
   });
 
   it('priority defaults to the rule length and explicit priority is kept', () => {
-    const { table } = run({ file: { http: { routers: { a: { rule: 'Host(`abc`)', service: 's' }, b: { rule: 'Host(`x`)', service: 's', priority: 7 } }, services: { s: svc } } } });
-    expect([table.info.routers.get('a@file')?.priority, table.info.routers.get('b@file')?.priority]).toEqual(['Host(`abc`)'.length, 7]);
+    const { table } = run({
+      file: {
+        http: {
+          routers: {
+            a: { rule: 'Host(`abc`)', service: 's' },
+            b: { rule: 'Host(`x`)', service: 's', priority: 7 },
+          },
+          services: { s: svc },
+        },
+      },
+    });
+    expect([table.info.routers.get('a@file')?.priority, table.info.routers.get('b@file')?.priority]).toEqual([
+      'Host(`abc`)'.length,
+      7,
+    ]);
   });
 });

@@ -1,14 +1,14 @@
 import { type MiddlewareConfig, middlewareKind } from '../../config/dynamic.ts';
 import { type ErrorCode, formatError } from '../../config/errors.ts';
 import { qualifyName } from '../../config/names.ts';
-import { type Handler, type Middleware, compose } from '../../middleware/middleware.ts';
+import { compose, type Handler, type Middleware } from '../../middleware/middleware.ts';
 import { middlewareRegistry } from '../../middleware/registry.ts';
 import type { Diagnostic } from '../../providers/provider.ts';
 import type { MergedConfig } from '../merge.ts';
 import { requestState } from '../request-state.ts';
 import { type BuiltServices, buildServices, type CachedLoadBalancer } from '../services/build-services.ts';
 import type { ServiceDeps, ServiceRuntime } from '../services/service.ts';
-import { type IndexedRoute, RouteIndex, defaultPriority } from './route-index.ts';
+import { defaultPriority, type IndexedRoute, RouteIndex } from './route-index.ts';
 import { compileRuleText } from './rule-matcher.ts';
 import type { MiddlewareInfo, RouterInfo, RuntimeInfo, ServiceInfo } from './runtime-info.ts';
 
@@ -50,10 +50,20 @@ const plainName = (q: string) => q.slice(0, q.lastIndexOf('@'));
  * load balancers. Bad items are isolated: a router with a bad rule or a missing service or middleware is
  * disabled and reported; every other router is served.
  */
-export function compile(merged: MergedConfig, deps: CompileDeps): { table: RoutingTable; diagnostics: Diagnostic[] } {
+export function compile(
+  merged: MergedConfig,
+  deps: CompileDeps,
+): { table: RoutingTable; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const report = (kind: 'router' | 'service' | 'middleware', q: string, code: ErrorCode, message: string) => {
-    diagnostics.push({ source: 'compile', subject: q, code, message, severity: 'error', item: { kind, name: plainName(q) } });
+    diagnostics.push({
+      source: 'compile',
+      subject: q,
+      code,
+      message,
+      severity: 'error',
+      item: { kind, name: plainName(q) },
+    });
   };
 
   const built: BuiltServices = buildServices(merged.services, deps, deps.previousLoadBalancers);
@@ -65,7 +75,14 @@ export function compile(merged: MergedConfig, deps: CompileDeps): { table: Routi
     const kind = Object.keys(config).find((k) => config[k as keyof typeof config] !== undefined) ?? 'unknown';
     const runtime = built.runtimes.get(q);
     const errs = built.errors.get(q)?.map((e) => e.message);
-    const entry: ServiceInfo = { ...config, name: q, provider: providerOf(q), type: kind.toLowerCase(), status: runtime ? 'enabled' : 'disabled', usedBy: [] };
+    const entry: ServiceInfo = {
+      ...config,
+      name: q,
+      provider: providerOf(q),
+      type: kind.toLowerCase(),
+      status: runtime ? 'enabled' : 'disabled',
+      usedBy: [],
+    };
     if (errs) entry.error = errs;
     if (kind === 'loadBalancer' && runtime) entry.serverStatus = runtime.serverStatus();
     info.services.set(q, entry);
@@ -73,7 +90,14 @@ export function compile(merged: MergedConfig, deps: CompileDeps): { table: Routi
   for (const [q, config] of merged.middlewares) {
     const kind = middlewareKind(config);
     const errs = mws.errors.get(q);
-    const entry: MiddlewareInfo = { ...config, name: q, provider: providerOf(q), type: typeof kind === 'string' ? kind.toLowerCase() : 'unknown', status: errs ? 'disabled' : 'enabled', usedBy: [] };
+    const entry: MiddlewareInfo = {
+      ...config,
+      name: q,
+      provider: providerOf(q),
+      type: typeof kind === 'string' ? kind.toLowerCase() : 'unknown',
+      status: errs ? 'disabled' : 'enabled',
+      usedBy: [],
+    };
     if (errs) entry.error = errs;
     info.middlewares.set(q, entry);
   }
@@ -85,18 +109,27 @@ export function compile(merged: MergedConfig, deps: CompileDeps): { table: Routi
   for (const [q, { provider, config }] of [...merged.routers].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const errors: Array<{ code: ErrorCode; message: string }> = [];
     const warnings: string[] = [];
-    const fail = (code: ErrorCode, params: Record<string, string>) => errors.push({ code, message: formatError(code, params) });
+    const fail = (code: ErrorCode, params: Record<string, string>) =>
+      errors.push({ code, message: formatError(code, params) });
     const rule = config.rule?.trim() ?? '';
     const compiled = rule === '' ? undefined : compileRuleText(rule);
     if (rule === '') fail('ROUTER_NO_RULE', { router: q });
-    else if (compiled && !compiled.ok) errors.push({ code: compiled.code, message: `router "${q}": ${compiled.message}` });
+    else if (compiled && !compiled.ok)
+      errors.push({ code: compiled.code, message: `router "${q}": ${compiled.message}` });
     const serviceRef = config.service ? qualifyName(config.service, provider) : undefined;
     let service: ServiceRuntime | undefined;
     if (!serviceRef) fail('ROUTER_NO_SERVICE', { router: q });
-    else if (!merged.services.has(serviceRef)) fail('ROUTER_SERVICE_MISSING', { router: q, service: serviceRef });
+    else if (!merged.services.has(serviceRef))
+      fail('ROUTER_SERVICE_MISSING', { router: q, service: serviceRef });
     else {
       service = built.runtimes.get(serviceRef);
-      if (!service) fail('ROUTER_DISABLED_DEPENDENCY', { router: q, kind: 'service', name: serviceRef, reason: built.errors.get(serviceRef)?.[0]?.message ?? 'disabled' });
+      if (!service)
+        fail('ROUTER_DISABLED_DEPENDENCY', {
+          router: q,
+          kind: 'service',
+          name: serviceRef,
+          reason: built.errors.get(serviceRef)?.[0]?.message ?? 'disabled',
+        });
       info.services.get(serviceRef)?.usedBy.push(q);
     }
     const routerMws = (config.middlewares ?? []).map((m) => qualifyName(m, provider));
@@ -111,14 +144,25 @@ export function compile(merged: MergedConfig, deps: CompileDeps): { table: Routi
 
     const chains = new Map<string, Middleware[]>();
     for (const ep of using) {
-      const refs = [...(epByName.get(ep)?.middlewares ?? []).map((m) => qualifyName(m, provider)), ...routerMws];
+      const refs = [
+        ...(epByName.get(ep)?.middlewares ?? []).map((m) => qualifyName(m, provider)),
+        ...routerMws,
+      ];
       const list: Middleware[] = [];
       for (const ref of refs) {
-        info.middlewares.get(ref)?.usedBy.includes(q) || info.middlewares.get(ref)?.usedBy.push(q);
+        const usedBy = info.middlewares.get(ref)?.usedBy;
+        if (usedBy && !usedBy.includes(q)) usedBy.push(q);
         const m = mws.get(ref);
         if (m) list.push(m);
-        else if (!merged.middlewares.has(ref)) fail('ROUTER_MIDDLEWARE_MISSING', { router: q, middleware: ref });
-        else fail('ROUTER_DISABLED_DEPENDENCY', { router: q, kind: 'middleware', name: ref, reason: mws.errors.get(ref)?.[0] ?? 'disabled' });
+        else if (!merged.middlewares.has(ref))
+          fail('ROUTER_MIDDLEWARE_MISSING', { router: q, middleware: ref });
+        else
+          fail('ROUTER_DISABLED_DEPENDENCY', {
+            router: q,
+            kind: 'middleware',
+            name: ref,
+            reason: mws.errors.get(ref)?.[0] ?? 'disabled',
+          });
       }
       chains.set(ep, list);
     }
@@ -128,7 +172,7 @@ export function compile(merged: MergedConfig, deps: CompileDeps): { table: Routi
       name: q,
       provider,
       entryPoints: config.entryPoints ?? defaultEps,
-      priority: config.priority || defaultPriority(rule),
+      priority: config.priority || defaultPriority(config.rule ?? ''),
       status: unique.length > 0 ? 'disabled' : warnings.length > 0 ? 'warning' : 'enabled',
       using: unique.length > 0 ? [] : using,
     };
@@ -136,10 +180,19 @@ export function compile(merged: MergedConfig, deps: CompileDeps): { table: Routi
     if (serviceRef) entry.service = config.service;
     if (config.middlewares) entry.middlewares = config.middlewares;
     if (config.tls) entry.tls = config.tls;
-    if (unique.length > 0 || warnings.length > 0) entry.error = [...unique.map((e) => e.message), ...warnings];
+    if (unique.length > 0 || warnings.length > 0)
+      entry.error = [...unique.map((e) => e.message), ...warnings];
     info.routers.set(q, entry);
     for (const e of unique) report('router', q, e.code, e.message);
-    for (const w of warnings) diagnostics.push({ source: 'compile', subject: q, code: 'ROUTER_ENTRYPOINT_UNKNOWN', message: w, severity: 'warning', item: { kind: 'router', name: plainName(q) } });
+    for (const w of warnings)
+      diagnostics.push({
+        source: 'compile',
+        subject: q,
+        code: 'ROUTER_ENTRYPOINT_UNKNOWN',
+        message: w,
+        severity: 'warning',
+        item: { kind: 'router', name: plainName(q) },
+      });
     if (unique.length > 0 || !compiled?.ok || !compiled.ast || !service) continue;
 
     const serviceHandler = service.handler;
@@ -149,17 +202,25 @@ export function compile(merged: MergedConfig, deps: CompileDeps): { table: Routi
         requestState(req).router = q;
         return inner(req, res);
       };
-      routes.get(ep)?.push({ name: q, priority: entry.priority, ast: compiled.ast, matcher: compiled.matcher, value: { router: q, handler } });
+      routes.get(ep)?.push({
+        name: q,
+        priority: entry.priority,
+        ast: compiled.ast,
+        matcher: compiled.matcher,
+        value: { router: q, handler },
+      });
     }
   }
 
   const entryPoints = new Map([...routes].map(([ep, list]) => [ep, new RouteIndex(list)]));
-  return { table: { entryPoints, services: built.runtimes, loadBalancers: built.loadBalancers, info }, diagnostics };
+  return {
+    table: { entryPoints, services: built.runtimes, loadBalancers: built.loadBalancers, info },
+    diagnostics,
+  };
 }
 
 function dedupe<T extends { message: string }>(list: T[]): T[] {
-  const seen = new Set<string>();
-  return list.filter((e) => (seen.has(e.message) ? false : (seen.add(e.message), true)));
+  return [...new Map(list.map((e) => [e.message, e])).values()];
 }
 
 /** Builds every middleware once, resolving chain references with recursion detection. */
@@ -198,14 +259,20 @@ function buildMiddlewares(
             throw new Abort();
           }
           if (visiting.includes(target)) {
-            fail(q, 'MIDDLEWARE_RECURSION', { middleware: q, path: [...visiting.slice(visiting.indexOf(target)), target].join(' -> ') });
+            fail(q, 'MIDDLEWARE_RECURSION', {
+              middleware: q,
+              path: [...visiting.slice(visiting.indexOf(target)), target].join(' -> '),
+            });
             throw new Abort();
           }
           try {
             return build(target);
           } catch (e) {
             if (e instanceof Abort && !out.errors.has(q)) {
-              fail(q, 'MIDDLEWARE_INVALID', { middleware: q, problem: `chain member "${target}" is disabled: ${out.errors.get(target)?.[0] ?? ''}` });
+              fail(q, 'MIDDLEWARE_INVALID', {
+                middleware: q,
+                problem: `chain member "${target}" is disabled: ${out.errors.get(target)?.[0] ?? ''}`,
+              });
             }
             throw e;
           }

@@ -51,19 +51,27 @@ export function buildServices(
     if (errors.has(name)) return undefined;
     const config = services.get(name) as ServiceConfig;
     const kind = serviceKind(config);
-    if (typeof kind !== 'string') return fail(name, 'SERVICE_INVALID', { service: name, problem: kind.problem });
+    if (typeof kind !== 'string')
+      return fail(name, 'SERVICE_INVALID', { service: name, problem: kind.problem });
     const provider = name.slice(name.lastIndexOf('@') + 1);
 
     const ref = (field: string, target: string): ServiceRuntime | undefined => {
       const q = qualifyName(target, provider);
-      if (!services.has(q)) return fail(name, 'SERVICE_REFERENCE_MISSING', { service: name, field, target: q });
+      if (!services.has(q))
+        return fail(name, 'SERVICE_REFERENCE_MISSING', { service: name, field, target: q });
       if (visiting.includes(q)) {
-        return fail(name, 'SERVICE_RECURSION', { service: name, path: [...visiting.slice(visiting.indexOf(q)), q].join(' -> ') });
+        return fail(name, 'SERVICE_RECURSION', {
+          service: name,
+          path: [...visiting.slice(visiting.indexOf(q)), q].join(' -> '),
+        });
       }
       const child = build(q);
       if (!child) {
         const why = errors.get(q)?.[0]?.message ?? 'disabled';
-        return fail(name, 'SERVICE_INVALID', { service: name, problem: `${field} "${q}" is disabled: ${why}` });
+        return fail(name, 'SERVICE_INVALID', {
+          service: name,
+          problem: `${field} "${q}" is disabled: ${why}`,
+        });
       }
       return child;
     };
@@ -74,7 +82,8 @@ export function buildServices(
       if (kind === 'loadBalancer') {
         const key = stableStringify(config.loadBalancer);
         const cached = previous.get(name);
-        runtime = cached && cached.key === key ? cached.runtime : buildLoadBalancer(name, config.loadBalancer!, deps);
+        runtime =
+          cached && cached.key === key ? cached.runtime : buildLoadBalancer(name, config.loadBalancer!, deps);
         loadBalancers.set(name, { key, runtime });
       } else if (kind === 'weighted') {
         const children = new Map<string, ServiceRuntime>();

@@ -14,8 +14,17 @@ const available = (s: ServiceRuntime) => s.isAvailable();
  * A weighted service: smooth weighted round robin over child services (canary releases), skipping
  * children with no healthy server, with an optional sticky cookie naming the child.
  */
-export function buildWeighted(name: string, config: Weighted, children: ReadonlyMap<string, ServiceRuntime>): ServiceRuntime {
-  const items = config.services.map((s, i) => ({ item: children.get(s.name) as ServiceRuntime, weight: s.weight ?? 1, ref: s.name, i }));
+export function buildWeighted(
+  name: string,
+  config: Weighted,
+  children: ReadonlyMap<string, ServiceRuntime>,
+): ServiceRuntime {
+  const items = config.services.map((s, i) => ({
+    item: children.get(s.name) as ServiceRuntime,
+    weight: s.weight ?? 1,
+    ref: s.name,
+    i,
+  }));
   const wrr = new SmoothWrr(items.map((i) => ({ item: i.item, weight: i.weight })));
   const sticky = config.sticky?.cookie ? stickyPolicy(name, config.sticky.cookie) : undefined;
   const byCookie = new Map(items.map((i) => [stickyValue(i.item.name), i.item]));
@@ -47,7 +56,12 @@ export function buildWeighted(name: string, config: Weighted, children: Readonly
 }
 
 /** A failover service: the main service while it has a healthy server, else the fallback. */
-export function buildFailover(name: string, _config: Failover, main: ServiceRuntime, fallback: ServiceRuntime): ServiceRuntime {
+export function buildFailover(
+  name: string,
+  _config: Failover,
+  main: ServiceRuntime,
+  fallback: ServiceRuntime,
+): ServiceRuntime {
   const pick = () => (main.isAvailable() ? main : fallback);
   return {
     name,
@@ -59,7 +73,16 @@ export function buildFailover(name: string, _config: Failover, main: ServiceRunt
   };
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
 
 function hasBody(req: IncomingMessage): boolean {
   const len = req.headers['content-length'];
@@ -119,7 +142,8 @@ export function buildMirroring(
       }
       if (chosen.length > 0) {
         const headers: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+        for (const [k, v] of Object.entries(req.headers))
+          if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
         if (req.headers.host) headers.host = req.headers.host;
         for (const m of chosen) {
           const server = m.runtime.pickServer();
@@ -127,7 +151,8 @@ export function buildMirroring(
           const target = server.replace(/\/$/, '') + (req.url ?? '/');
           request(target, { method: (req.method ?? 'GET') as 'GET', headers, body: body ?? null }).then(
             (r) => r.body.dump(),
-            (err: unknown) => deps.logger.debug({ err, service: name, mirror: m.runtime.name }, 'mirror request failed'),
+            (err: unknown) =>
+              deps.logger.debug({ err, service: name, mirror: m.runtime.name }, 'mirror request failed'),
           );
         }
       }

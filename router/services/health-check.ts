@@ -67,7 +67,8 @@ export class HealthChecker {
     const t = setTimeout(() => {
       this.probe(server).then(
         () => {},
-        (err: unknown) => this.logger.error({ err, service: this.service, server }, 'health check failed unexpectedly'),
+        (err: unknown) =>
+          this.logger.error({ err, service: this.service, server }, 'health check failed unexpectedly'),
       );
     }, delay);
     t.unref();
@@ -87,7 +88,10 @@ export class HealthChecker {
         signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(hc.timeout ?? DEFAULT_TIMEOUT)]),
       });
       await res.body.dump();
-      healthy = hc.status !== undefined ? res.statusCode === hc.status : res.statusCode >= 200 && res.statusCode < 400;
+      healthy =
+        hc.status !== undefined
+          ? res.statusCode === hc.status
+          : res.statusCode >= 200 && res.statusCode < 400;
       if (!healthy) reason = `status ${res.statusCode}`;
     } catch (err) {
       if (this.stopped) return;

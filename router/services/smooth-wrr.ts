@@ -13,7 +13,9 @@ export class SmoothWrr<T> {
   private readonly entries: Entry<T>[];
 
   constructor(items: ReadonlyArray<{ item: T; weight: number }>) {
-    this.entries = items.filter((i) => i.weight > 0).map((i) => ({ item: i.item, weight: i.weight, current: 0 }));
+    this.entries = items
+      .filter((i) => i.weight > 0)
+      .map((i) => ({ item: i.item, weight: i.weight, current: 0 }));
   }
 
   /** Number of items with a positive weight. */

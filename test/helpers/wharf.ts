@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { stringify } from 'yaml';
-import { StaticConfigSchema, type StaticConfigInput } from '../../config/static.ts';
+import { type StaticConfigInput, StaticConfigSchema } from '../../config/static.ts';
 import { silentLogger } from '../../router/log.ts';
 import { Wharf } from '../../router/server.ts';
 import { until } from './backends.ts';
@@ -27,7 +27,10 @@ export interface TestWharf {
 }
 
 /** Starts Wharf on loopback port 0 with a file provider on a temp YAML file holding `dynamic`. */
-export async function startWharf(dynamic: unknown, extra: Partial<StaticConfigInput> = {}): Promise<TestWharf> {
+export async function startWharf(
+  dynamic: unknown,
+  extra: Partial<StaticConfigInput> = {},
+): Promise<TestWharf> {
   const dir = await mkdtemp(join(tmpdir(), 'wharf-test-'));
   const dynamicFile = join(dir, 'dynamic.yml');
   await writeFile(dynamicFile, stringify(dynamic));

@@ -44,7 +44,8 @@ describe('hot reload from the file provider', () => {
     w = await startWharf({ http: { routers: { one: route('one.test', 's') }, services: { s: lb(a.url) } } });
     await w.writeRaw('http:\n  routers:\n    one:\n      rule: "Host(`one.test`)"\n     service: s\n');
     expect((await get(w.web, '/', 'one.test')).text).toBe('a');
-    const diags = await w.getJson<Array<{ code: string; subject: string; message: string }>>('/api/diagnostics');
+    const diags =
+      await w.getJson<Array<{ code: string; subject: string; message: string }>>('/api/diagnostics');
     const bad = diags.body.find((d) => d.code === 'FILE_INVALID');
     expect(bad?.subject).toBe(w.dynamicFile);
     expect(bad?.message).toMatch(/line 5/);
@@ -57,7 +58,10 @@ describe('hot reload from the file provider', () => {
   it('a bad item disables only itself; the API shows it disabled with the key and a suggestion', async () => {
     w = await startWharf({
       http: {
-        routers: { good: route('good.test', 's'), typo: { rule: 'Host(`typo.test`)', service: 's', priorty: 5 } },
+        routers: {
+          good: route('good.test', 's'),
+          typo: { rule: 'Host(`typo.test`)', service: 's', priorty: 5 },
+        },
         services: { s: lb(a.url) },
       },
     });
@@ -75,9 +79,14 @@ describe('state that survives a reload', () => {
     a.healthy = false;
     try {
       const hc = { path: '/health', interval: '1h', timeout: '1s' };
-      const base = { routers: { r: route('r.test', 'hc'), k: route('k.test', 'keep') }, services: { hc: { loadBalancer: { servers: [{ url: a.url }], healthCheck: hc } }, keep: lb(b.url) } };
+      const base = {
+        routers: { r: route('r.test', 'hc'), k: route('k.test', 'keep') },
+        services: { hc: { loadBalancer: { servers: [{ url: a.url }], healthCheck: hc } }, keep: lb(b.url) },
+      };
       w = await startWharf({ http: base });
-      const status = async () => (await w!.getJson<{ serverStatus: Record<string, string> }>('/api/http/services/hc@file')).body.serverStatus[a.url];
+      const status = async () =>
+        (await w!.getJson<{ serverStatus: Record<string, string> }>('/api/http/services/hc@file')).body
+          .serverStatus[a.url];
       await expect.poll(status, { timeout: 5000 }).toBe('DOWN');
       for (let i = 0; i < 5; i++) expect((await get(w.web, '/', 'k.test')).text).toBe('b');
       const connectionsBefore = b.connections.total;
@@ -95,7 +104,9 @@ describe('state that survives a reload', () => {
 
 describe('reloads under load', () => {
   it('1,000 consecutive reloads lose no request', async () => {
-    w = await startWharf({ http: { routers: { r: route('load.test', 's') }, services: { s: lb(a.url, b.url) } } });
+    w = await startWharf({
+      http: { routers: { r: route('load.test', 's') }, services: { s: lb(a.url, b.url) } },
+    });
     const configs = [0, 1].map((i) =>
       DynamicConfigSchema.parse({
         http: {

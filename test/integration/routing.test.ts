@@ -34,11 +34,20 @@ beforeAll(async () => {
         strip: { stripPrefix: { prefixes: ['/api'] } },
         add: { addPrefix: { prefix: '/v1' } },
         replace: { replacePath: { path: '/fixed' } },
-        hdr: { headers: { customRequestHeaders: { 'X-Custom': 'yes', 'User-Agent': '' }, customResponseHeaders: { 'X-Resp': 'r', 'Content-Type': 'text/x-overridden' }, frameDeny: true } },
+        hdr: {
+          headers: {
+            customRequestHeaders: { 'X-Custom': 'yes', 'User-Agent': '' },
+            customResponseHeaders: { 'X-Resp': 'r', 'Content-Type': 'text/x-overridden' },
+            frameDeny: true,
+          },
+        },
         both: { chain: { middlewares: ['strip', 'add'] } },
         'to-https': { redirectScheme: { scheme: 'https', permanent: true } },
       },
-      services: { echo: svc(echo.url), other: { loadBalancer: { servers: [{ url: other.url }], passHostHeader: false } } },
+      services: {
+        echo: svc(echo.url),
+        other: { loadBalancer: { servers: [{ url: other.url }], passHostHeader: false } },
+      },
     },
   });
 });
@@ -52,18 +61,66 @@ afterAll(async () => {
 const served = (text: string) => JSON.parse(text) as Echo;
 
 describe('routing', () => {
-  const cases: Array<{ name: string; host: string; path: string; headers?: Record<string, string>; status: number; backend?: 'echo' | 'other'; url?: string }> = [
-    { name: 'Host routes to its service', host: 'a.test', path: '/x?y=1', status: 200, backend: 'echo', url: '/x?y=1' },
-    { name: 'Host is case-insensitive and ignores the port', host: 'A.Test:8080', path: '/', status: 200, backend: 'echo' },
-    { name: 'longer rule wins by default priority, stripPrefix applies', host: 'a.test', path: '/api/users', status: 200, backend: 'other', url: '/users' },
-    { name: 'stripPrefix keeps the path rooted', host: 'a.test', path: '/api', status: 200, backend: 'other', url: '/' },
+  const cases: Array<{
+    name: string;
+    host: string;
+    path: string;
+    headers?: Record<string, string>;
+    status: number;
+    backend?: 'echo' | 'other';
+    url?: string;
+  }> = [
+    {
+      name: 'Host routes to its service',
+      host: 'a.test',
+      path: '/x?y=1',
+      status: 200,
+      backend: 'echo',
+      url: '/x?y=1',
+    },
+    {
+      name: 'Host is case-insensitive and ignores the port',
+      host: 'A.Test:8080',
+      path: '/',
+      status: 200,
+      backend: 'echo',
+    },
+    {
+      name: 'longer rule wins by default priority, stripPrefix applies',
+      host: 'a.test',
+      path: '/api/users',
+      status: 200,
+      backend: 'other',
+      url: '/users',
+    },
+    {
+      name: 'stripPrefix keeps the path rooted',
+      host: 'a.test',
+      path: '/api',
+      status: 200,
+      backend: 'other',
+      url: '/',
+    },
     { name: 'one-label wildcard', host: 'x.wild.test', path: '/', status: 200, backend: 'echo' },
     { name: 'wildcard does not match two labels', host: 'x.y.wild.test', path: '/', status: 404 },
     { name: 'no route answers 404', host: 'nothing.test', path: '/', status: 404 },
-    { name: 'explicit priority beats rule length', host: 'prio.test', path: '/prio', status: 200, backend: 'echo' },
+    {
+      name: 'explicit priority beats rule length',
+      host: 'prio.test',
+      path: '/prio',
+      status: 200,
+      backend: 'echo',
+    },
     { name: 'Query matcher', host: 'q.test', path: '/?v=2', status: 200, backend: 'other' },
     { name: 'Query matcher miss', host: 'q.test', path: '/?v=3', status: 404 },
-    { name: 'Header matcher', host: 'h.test', path: '/', headers: { 'x-canary': 'yes' }, status: 200, backend: 'other' },
+    {
+      name: 'Header matcher',
+      host: 'h.test',
+      path: '/',
+      headers: { 'x-canary': 'yes' },
+      status: 200,
+      backend: 'other',
+    },
     { name: 'router with a bad rule is not served', host: 'bad.test', path: '/', status: 404 },
     { name: 'router with a missing service is not served', host: 'nosvc.test', path: '/', status: 404 },
   ];

@@ -51,12 +51,31 @@ beforeAll(async () => {
       },
       services: {
         rr: { loadBalancer: { servers: [{ url: a.url }, { url: b.url }] } },
-        weights: { loadBalancer: { servers: [{ url: a.url, weight: 3 }, { url: b.url, weight: 1 }] } },
+        weights: {
+          loadBalancer: {
+            servers: [
+              { url: a.url, weight: 3 },
+              { url: b.url, weight: 1 },
+            ],
+          },
+        },
         health: { loadBalancer: { servers: [{ url: a.url }, { url: c.url }], healthCheck: hc } },
-        sticky: { loadBalancer: { servers: [{ url: a.url }, { url: b.url }], sticky: { cookie: { name: 'pin', httpOnly: true } } } },
+        sticky: {
+          loadBalancer: {
+            servers: [{ url: a.url }, { url: b.url }],
+            sticky: { cookie: { name: 'pin', httpOnly: true } },
+          },
+        },
         onlyA: { loadBalancer: { servers: [{ url: a.url }] } },
         onlyB: { loadBalancer: { servers: [{ url: b.url }] } },
-        canary: { weighted: { services: [{ name: 'onlyA', weight: 1 }, { name: 'onlyB', weight: 1 }] } },
+        canary: {
+          weighted: {
+            services: [
+              { name: 'onlyA', weight: 1 },
+              { name: 'onlyB', weight: 1 },
+            ],
+          },
+        },
         main: { loadBalancer: { servers: [{ url: c.url }], healthCheck: hc } },
         failover: { failover: { service: 'main', fallback: 'onlyB' } },
         mirror: { mirroring: { service: 'onlyA', mirrors: [{ name: 'onlyB', percent: 50 }] } },
@@ -78,7 +97,11 @@ async function names(host: string, n: number, headers: Record<string, string> = 
   return out;
 }
 
-const tally = (list: string[]) => list.reduce<Record<string, number>>((t, x) => ((t[x] = (t[x] ?? 0) + 1), t), {});
+function tally(list: string[]): Record<string, number> {
+  const t: Record<string, number> = {};
+  for (const x of list) t[x] = (t[x] ?? 0) + 1;
+  return t;
+}
 
 describe('load balancing', () => {
   it('round robin alternates between servers', async () => {
@@ -91,10 +114,24 @@ describe('load balancing', () => {
 
   it('health checks take a failing server out and put it back', async () => {
     c.healthy = false;
-    await expect.poll(async () => (await w.getJson<{ serverStatus: Record<string, string> }>('/api/http/services/health@file')).body.serverStatus[c.url], { timeout: 5000 }).toBe('DOWN');
+    await expect
+      .poll(
+        async () =>
+          (await w.getJson<{ serverStatus: Record<string, string> }>('/api/http/services/health@file')).body
+            .serverStatus[c.url],
+        { timeout: 5000 },
+      )
+      .toBe('DOWN');
     expect(tally(await names('health.test', 6))).toEqual({ a: 6 });
     c.healthy = true;
-    await expect.poll(async () => (await w.getJson<{ serverStatus: Record<string, string> }>('/api/http/services/health@file')).body.serverStatus[c.url], { timeout: 5000 }).toBe('UP');
+    await expect
+      .poll(
+        async () =>
+          (await w.getJson<{ serverStatus: Record<string, string> }>('/api/http/services/health@file')).body
+            .serverStatus[c.url],
+        { timeout: 5000 },
+      )
+      .toBe('UP');
     expect(tally(await names('health.test', 6))).toEqual({ a: 3, c: 3 });
   });
 
@@ -124,7 +161,11 @@ describe('load balancing', () => {
   it('mirroring copies half the requests, with their bodies, and answers from the main service', async () => {
     const before = b.bodies.length;
     for (let i = 0; i < 10; i++) {
-      const r = await request(`${w.web}/m`, { method: 'POST', headers: { host: 'mirror.test' }, body: `body-${i}` });
+      const r = await request(`${w.web}/m`, {
+        method: 'POST',
+        headers: { host: 'mirror.test' },
+        body: `body-${i}`,
+      });
       expect(await r.body.text()).toBe('a');
     }
     await until(() => b.bodies.length - before >= 5, 'mirrored copies');

@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { type ConfigIssue, canonicalize, issueMessage } from './canonicalize.ts';
+import { DynamicConfigSchema } from './dynamic.ts';
+import type { AnySchema } from './schema-keys.ts';
+
+describe('canonicalize', () => {
+  const cases: { name: string; input: unknown; value: unknown; issues: ConfigIssue[] }[] = [
+    {
+      name: 'maps keys to their canonical spelling, keeps record keys as written',
+      input: {
+        HTTP: {
+          Routers: { MyRouter: { RULE: 'Host(`a`)', entrypoints: ['web'], TLS: { certresolver: 'le' } } },
+          services: { Svc: { loadbalancer: { servers: [{ URL: 'http://a' }], passhostheader: false } } },
+          middlewares: { H: { headers: { customrequestheaders: { 'X-Custom': 'v', 'x-lower': '' } } } },
+        },
+      },
+      value: {
+        http: {
+          routers: { MyRouter: { rule: 'Host(`a`)', entryPoints: ['web'], tls: { certResolver: 'le' } } },
+          services: { Svc: { loadBalancer: { servers: [{ url: 'http://a' }], passHostHeader: false } } },
+          middlewares: { H: { headers: { customRequestHeaders: { 'X-Custom': 'v', 'x-lower': '' } } } },
+        },
+      },
+      issues: [],
+    },
+    {
+      name: 'reports unknown keys with the full path and a suggestion, and leaves them out',
+      input: { http: { routers: { web: { rule: 'x', priorty: 5, entrypoint: ['a'], zzz: { a: 1 } } } } },
+      value: { http: { routers: { web: { rule: 'x' } } } },
+      issues: [
+        {
+          code: 'CONFIG_UNKNOWN_KEY',
+          severity: 'error',
+          path: ['http', 'routers', 'web', 'priorty'],
+          suggestion: 'priority',
+          value: '5',
+        },
+        {
+          code: 'CONFIG_UNKNOWN_KEY',
+          severity: 'error',
+          path: ['http', 'routers', 'web', 'entrypoint'],
+          suggestion: 'entryPoints',
+        },
+        { code: 'CONFIG_UNKNOWN_KEY', severity: 'error', path: ['http', 'routers', 'web', 'zzz'] },
+      ],
+    },
+    {
+      name: 'reports Traefik middleware types Wharf does not implement as unsupported, not unknown',
+      input: { http: { middlewares: { limit: { RateLimit: { average: 5 } }, typo: { stripPrefx: {} } } } },
+      value: { http: { middlewares: { limit: {}, typo: {} } } },
+      issues: [
+        {
+          code: 'MIDDLEWARE_TYPE_UNSUPPORTED',
+          severity: 'error',
+          path: ['http', 'middlewares', 'limit', 'RateLimit'],
+          params: {
+            name: 'limit',
+            type: 'rateLimit',
+            supported: 'addPrefix, stripPrefix, replacePath, headers, redirectScheme, chain',
+          },
+        },
+        {
+          code: 'CONFIG_UNKNOWN_KEY',
+          severity: 'error',
+          path: ['http', 'middlewares', 'typo', 'stripPrefx'],
+          suggestion: 'stripPrefix',
+        },
+      ],
+    },
+    {
+      name: 'warns about known Traefik sections Wharf ignores',
+      input: { tcp: { routers: {} }, UDP: {}, http: { serversTransports: { t: {} }, routers: {} } },
+      value: { http: { routers: {} } },
+      issues: [
+        { code: 'CONFIG_UNSUPPORTED', severity: 'warning', path: ['tcp'], params: { what: 'TCP routing' } },
+        { code: 'CONFIG_UNSUPPORTED', severity: 'warning', path: ['UDP'], params: { what: 'UDP routing' } },
+        {
+          code: 'CONFIG_UNSUPPORTED',
+          severity: 'warning',
+          path: ['http', 'serversTransports'],
+          params: { what: 'a servers transport section' },
+        },
+      ],
+    },
+    {
+      name: 'turns empty sections into {} and empty header values into "", reports other empty values',
+      input: {
+        http: {
+          routers: { web: { tls: null, priority: null } },
+          middlewares: { h: { headers: { customResponseHeaders: { Server: null } } } },
+        },
+      },
+      value: {
+        http: {
+          routers: { web: { tls: {} } },
+          middlewares: { h: { headers: { customResponseHeaders: { Server: '' } } } },
+        },
+      },
+      issues: [
+        { code: 'CONFIG_EMPTY_VALUE', severity: 'error', path: ['http', 'routers', 'web', 'priority'] },
+      ],
+    },
+    {
+      name: 'reports a key written twice in different cases',
+      input: { http: { routers: { web: { rule: 'a', Rule: 'b' } } } },
+      value: { http: { routers: { web: { rule: 'a' } } } },
+      issues: [
+        {
+          code: 'CONFIG_INVALID_VALUE',
+          severity: 'error',
+          path: ['http', 'routers', 'web', 'Rule'],
+          params: { problem: 'set twice, as "rule" and as "Rule" (keys are case-insensitive); keep one' },
+        },
+      ],
+    },
+    {
+      name: 'leaves values of the wrong shape for the schema to report',
+      input: { http: { routers: ['a'], services: { s: 'x' } } },
+      value: { http: { routers: ['a'], services: { s: 'x' } } },
+      issues: [],
+    },
+    { name: 'null document is an empty configuration', input: null, value: {}, issues: [] },
+  ];
+  it.each(cases)('$name', ({ input, value, issues }) => {
+    expect(canonicalize(input, DynamicConfigSchema)).toEqual({ value, issues });
+  });
+
+  it('starts at a sub-schema and path, with extra unsupported keys', () => {
+    const schema = z.strictObject({ a: z.strictObject({ keep: z.string() }) });
+    const inner = schema.shape.a;
+    const unsupported = new Map<AnySchema, Record<string, string>>([[inner, { old: 'the old option' }]]);
+    expect(canonicalize({ KEEP: 'x', OLD: 1 }, inner, ['root', 'a'], { unsupported })).toEqual({
+      value: { keep: 'x' },
+      issues: [
+        {
+          code: 'CONFIG_UNSUPPORTED',
+          severity: 'warning',
+          path: ['root', 'a', 'OLD'],
+          params: { what: 'the old option' },
+        },
+      ],
+    });
+  });
+});
+
+describe('issueMessage', () => {
+  it('puts the key first and adds the suggestion', () => {
+    const unknown: ConfigIssue = {
+      code: 'CONFIG_UNKNOWN_KEY',
+      severity: 'error',
+      path: ['a'],
+      suggestion: 'priority',
+    };
+    expect(issueMessage(unknown, 'http.routers.web.priorty')).toBe(
+      'unknown key "http.routers.web.priorty"; did you mean "priority"?',
+    );
+    const at: ConfigIssue = {
+      code: 'NAME_HAS_AT',
+      severity: 'error',
+      path: ['a'],
+      params: { kind: 'router', name: 'a@b' },
+    };
+    expect(issueMessage(at, 'http.routers.a@b')).toMatch(
+      /^http\.routers\.a@b: router name "a@b" contains "@"/,
+    );
+  });
+});

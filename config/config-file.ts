@@ -1,0 +1,94 @@
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { ConfigPath } from './canonicalize.ts';
+import { tomlLocator } from './toml-locate.ts';
+
+// Configuration files (static and dynamic) in YAML, TOML or JSON, parsed with positions so that problems
+// can name the line they are on.
+
+/** Maps a key path of the parsed value to where it is written, e.g. "line 12". */
+export type Locate = (path: ConfigPath) => string | undefined;
+
+/** The outcome of parseConfigText: the plain value and a locator, or a parse error with its position. */
+export type ParsedConfig =
+  | { ok: true; value: unknown; locate: Locate }
+  | { ok: false; message: string; line?: number; column?: number };
+
+/**
+ * Parses a configuration file's text by its extension (`.yml`/`.yaml`, `.toml`, `.json`; anything else is
+ * read as YAML). Errors carry line and column when the parser knows them; `message` has no position.
+ */
+export function parseConfigText(text: string, fileName: string): ParsedConfig {
+  const ext = /\.([^./\\]+)$/.exec(fileName)?.[1]?.toLowerCase();
+  if (ext === 'toml') return parseTomlText(text);
+  if (ext === 'json') return parseJsonText(text);
+  return parseYamlText(text);
+}
+
+function parseYamlText(text: string): ParsedConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  const error = doc.errors[0];
+  if (error) {
+    const message = (error.message.split('\n')[0] as string).replace(/ at line \d+, column \d+:?$/, '');
+    const pos = error.linePos?.[0];
+    return { ok: false, message, ...(pos && { line: pos.line, column: pos.col }) };
+  }
+  return { ok: true, value: doc.toJS(), locate: yamlLocator(doc, lineCounter) };
+}
+
+function parseTomlText(text: string): ParsedConfig {
+  try {
+    return { ok: true, value: parseToml(text), locate: tomlLocator(text) };
+  } catch (err) {
+    if (!(err instanceof TomlError)) throw err;
+    const message = (err.message.split('\n')[0] as string).replace(/^Invalid TOML document: /, '');
+    return { ok: false, message, line: err.line, column: err.column };
+  }
+}
+
+function parseJsonText(text: string): ParsedConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    const message = err.message
+      .replace(/ in JSON at position \d+.*$/, '')
+      .replace(/ \(line \d+ column \d+\)$/, '');
+    const pos = /at position (\d+)/.exec(err.message);
+    if (!pos) return { ok: false, message };
+    const before = text.slice(0, Number(pos[1]));
+    const line = before.split('\n').length;
+    return { ok: false, message, line, column: before.length - before.lastIndexOf('\n') };
+  }
+  // JSON is YAML: the YAML parser gives the positions JSON.parse does not.
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
+  return { ok: true, value, locate: yamlLocator(doc, lineCounter) };
+}
+
+function yamlLocator(doc: ReturnType<typeof parseDocument>, lineCounter: LineCounter): Locate {
+  return (path) => {
+    let node: unknown = doc.contents;
+    let offset: number | undefined;
+    for (const seg of path) {
+      if (isAlias(node)) node = node.resolve(doc);
+      let next: { start: number | undefined; node: unknown } | undefined;
+      if (isMap(node)) {
+        const key = (k: unknown) => (isScalar(k) ? String(k.value) : String(k));
+        const pair =
+          node.items.find((p) => key(p.key) === String(seg)) ??
+          node.items.find((p) => key(p.key).toLowerCase() === String(seg).toLowerCase());
+        if (pair) next = { start: (pair.key as Node | null)?.range?.[0], node: pair.value };
+      } else if (isSeq(node) && typeof seg === 'number') {
+        const item = node.items[seg] as Node | undefined;
+        if (item) next = { start: item.range?.[0], node: item };
+      }
+      if (!next) break;
+      offset = next.start ?? offset;
+      node = next.node;
+    }
+    return offset === undefined ? undefined : `line ${lineCounter.linePos(offset).line}`;
+  };
+}

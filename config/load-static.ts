@@ -1,0 +1,213 @@
+import { readFileSync } from 'node:fs';
+import {
+  type ConfigIssue,
+  type ConfigPath,
+  canonicalize,
+  isPlainObject,
+  issueMessage,
+  type UnsupportedKeys,
+} from './canonicalize.ts';
+import { parseConfigText } from './config-file.ts';
+import { formatError } from './errors.ts';
+import { buildFlatTree, type FlatTreeOptions } from './flat-tree.ts';
+import { type AnySchema, unwrapSchema } from './schema-keys.ts';
+import { EntryPointSchema, type StaticConfig, StaticConfigSchema } from './static.ts';
+import { ENV_PREFIX, parseEnv, parseFlags, type StaticSource } from './static-args.ts';
+import { dottedKey } from './validate-dynamic.ts';
+import { valueAt, withoutRestatedMissing, zodToConfigIssues } from './zod-issues.ts';
+
+// The static configuration comes from a file (--configFile), WHARF_* environment variables and flags;
+// flags beat env beat file, merged key by key. Every problem is collected, each naming the key as the user
+// wrote it and where (file and line, variable, flag), before anything starts.
+
+/** Where the static configuration is read from. */
+export interface LoadStaticOptions {
+  readonly args: readonly string[];
+  readonly env: Record<string, string | undefined>;
+  /** Reads the config file (default: fs.readFileSync as UTF-8). */
+  readonly readFile?: (path: string) => string;
+}
+
+/** The validated static configuration (defaults applied), or every problem found. */
+export type LoadStaticResult =
+  | { ok: true; config: StaticConfig; configFile?: string; warnings: string[] }
+  | { ok: false; errors: string[] };
+
+// Traefik sections a Traefik static file commonly has and Wharf ignores: a warning, not an error.
+const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, string>>([
+  [
+    unwrapSchema(StaticConfigSchema),
+    Object.fromEntries(
+      ['global', 'serversTransport', 'tcpServersTransport', 'certificatesResolvers', 'metrics', 'tracing']
+        .concat(['experimental', 'hostResolver', 'spiffe', 'core', 'ocsp'])
+        .map((k) => [k, `the "${k}" section`]),
+    ),
+  ],
+  [
+    unwrapSchema(StaticConfigSchema.shape.providers),
+    Object.fromEntries(
+      [
+        'docker',
+        'swarm',
+        'consul',
+        'consulCatalog',
+        'etcd',
+        'redis',
+        'zooKeeper',
+        'http',
+        'rest',
+        'nomad',
+        'ecs',
+      ]
+        .concat(['kubernetesCRD', 'kubernetesIngress', 'kubernetesGateway', 'plugin'])
+        .map((k) => [k, `the ${k} provider`]),
+    ),
+  ],
+  [
+    unwrapSchema(EntryPointSchema),
+    Object.fromEntries(
+      ['http2', 'http3', 'proxyProtocol', 'udp', 'observability', 'reusePort', 'allowACMEByPass'].map((k) => [
+        k,
+        `the entryPoint option "${k}"`,
+      ]),
+    ),
+  ],
+]);
+
+/** One source after decoding: its canonical tree and how its keys are shown. */
+interface Loaded {
+  readonly tree: unknown;
+  /** The key as the user wrote it, for a path. */
+  readonly keyText: (path: ConfigPath) => string;
+  /** " (flag)", " (wharf.yml, line 3)". */
+  readonly where: (path: ConfigPath) => string;
+}
+
+/** Loads and validates the static configuration from a file, WHARF_* environment variables and flags. */
+export function loadStaticConfig(opts: LoadStaticOptions): LoadStaticResult {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const reported: ConfigIssue[] = [];
+  const report = (issue: ConfigIssue, src: Loaded) => {
+    reported.push(issue);
+    const parent = issue.path.slice(0, -1);
+    const suggestion =
+      issue.suggestion === undefined ? undefined : src.keyText([...parent, issue.suggestion]);
+    const line = `[${issue.code}] ${issueMessage(issue, issue.key ?? src.keyText(issue.path), suggestion)}${src.where(issue.path)}`;
+    (issue.severity === 'error' ? errors : warnings).push(line);
+  };
+  const flags = parseFlags(opts.args, StaticConfigSchema);
+  const env = parseEnv(opts.env);
+  errors.push(...flags.errors);
+  const configFile = flags.configFile ?? env.configFile;
+  const sources: Loaded[] = []; // highest precedence first
+  sources.push(fromFlat(flags, '--', '.', {}, ' (flag)', report));
+  sources.push(
+    fromFlat(
+      env,
+      ENV_PREFIX.slice(0, -1),
+      '_',
+      { joinNames: '_', lowerCaseNames: true },
+      ' (environment)',
+      report,
+    ),
+  );
+  if (configFile !== undefined) {
+    const file = fromFile(configFile, opts.readFile ?? ((p) => readFileSync(p, 'utf8')), report, errors);
+    if (file) sources.push(file);
+  }
+  const merged = sources.reduceRight<unknown>((acc, src) => merge(acc, src.tree), {});
+  const parsed = StaticConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issues = withoutRestatedMissing(
+      zodToConfigIssues(parsed.error.issues, [], merged),
+      reported,
+      merged,
+    );
+    for (const issue of issues) report(issue, owner(sources, issue.path));
+  }
+  if (errors.length > 0 || !parsed.success) return { ok: false, errors };
+  return { ok: true, config: parsed.data, ...(configFile !== undefined && { configFile }), warnings };
+}
+
+function fromFlat(
+  source: StaticSource,
+  rootKey: string,
+  sep: string,
+  options: FlatTreeOptions,
+  where: string,
+  report: (issue: ConfigIssue, src: Loaded) => void,
+): Loaded {
+  const built = buildFlatTree(source.items, StaticConfigSchema, rootKey, options);
+  const keyText = (path: ConfigPath) => {
+    const { key, depth } = built.written(path);
+    const rest = path.slice(depth).map((p) => (sep === '_' ? String(p).toUpperCase() : String(p)));
+    if (depth === 0) return rootKey === '--' ? `--${rest.join(sep)}` : [rootKey, ...rest].join(sep);
+    return [key, ...rest].join(sep);
+  };
+  const loaded: Loaded = { tree: undefined, keyText, where: () => where };
+  const canon = canonicalize(built.tree, StaticConfigSchema, [], { unsupported: STATIC_UNSUPPORTED });
+  for (const issue of [...built.issues, ...canon.issues]) report(issue, loaded);
+  return { ...loaded, tree: canon.value };
+}
+
+function fromFile(
+  path: string,
+  readFile: (path: string) => string,
+  report: (issue: ConfigIssue, src: Loaded) => void,
+  errors: string[],
+): Loaded | undefined {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    errors.push(
+      `[CONFIG_READ_ERROR] ${formatError('CONFIG_READ_ERROR', { file: path, problem: (err as Error).message })}`,
+    );
+    return undefined;
+  }
+  const parsed = parseConfigText(text, path);
+  if (!parsed.ok) {
+    const at =
+      parsed.line === undefined
+        ? ''
+        : ` (line ${parsed.line}${parsed.column === undefined ? '' : `, column ${parsed.column}`})`;
+    errors.push(
+      `[CONFIG_PARSE_ERROR] ${formatError('CONFIG_PARSE_ERROR', { file: path, where: at, problem: parsed.message })}`,
+    );
+    return undefined;
+  }
+  const where = (p: ConfigPath) => {
+    const line = parsed.locate(p);
+    return line === undefined ? ` (${path})` : ` (${path}, ${line})`;
+  };
+  const loaded: Loaded = { tree: undefined, keyText: dottedKey, where };
+  const canon = canonicalize(parsed.value ?? {}, StaticConfigSchema, [], { unsupported: STATIC_UNSUPPORTED });
+  for (const issue of canon.issues) report(issue, loaded);
+  return { ...loaded, tree: canon.value };
+}
+
+/** Deep merge where `over` wins; lists and values are replaced whole. */
+function merge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
+  return out;
+}
+
+/** The source a validation problem belongs to: the highest one holding the key, else the deepest prefix. */
+function owner(sources: readonly Loaded[], path: ConfigPath): Loaded {
+  let best = sources[0] as Loaded;
+  let bestDepth = -1;
+  for (const src of sources) {
+    for (let depth = path.length; depth > bestDepth; depth--) {
+      if (valueAt(src.tree, path.slice(0, depth)) !== undefined) {
+        best = src;
+        bestDepth = depth;
+        break;
+      }
+    }
+  }
+  return best;
+}

@@ -1,0 +1,116 @@
+import type { MatchRequest } from './match-request.ts';
+import type { Matcher } from './rule-matcher.ts';
+import type { RuleAst } from './rule-parser.ts';
+
+/** A router as the index sees it: its rule's syntax tree and compiled matcher, and what to serve. */
+export interface IndexedRoute<T> {
+  readonly name: string;
+  readonly priority: number;
+  readonly ast: RuleAst;
+  readonly matcher: Matcher;
+  readonly value: T;
+}
+
+const NONE: readonly number[] = [];
+const DOT = 46;
+
+/**
+ * Routes ordered by priority (higher first), ties broken deterministically by name (ascending, plain
+ * string compare). Routes whose rule requires a plain Host are bucketed by host, so a request only
+ * tests the routes of its host plus those without a Host requirement, however many hosts there are.
+ */
+export class RouteIndex<T> {
+  /** Number of routes in the index. */
+  readonly size: number;
+  /** All routes in priority order; a route's rank is its position here. */
+  readonly #ordered: readonly IndexedRoute<T>[];
+  /** Ranks (ascending) of routes requiring Host(`h`), by h without a trailing dot. */
+  readonly #exact = new Map<string, number[]>();
+  /** Ranks of routes requiring Host(`*.s`), by s. */
+  readonly #wildcard = new Map<string, number[]>();
+  /** Ranks of every other route (including Host(`*`)). */
+  readonly #generic: number[] = [];
+
+  /** Sorts the routes and buckets them by the Host their rule requires. */
+  constructor(routes: readonly IndexedRoute<T>[]) {
+    this.#ordered = [...routes].sort((a, b) => compare(b.priority, a.priority) || compare(a.name, b.name));
+    this.size = this.#ordered.length;
+    this.#ordered.forEach((route, rank) => {
+      const host = requiredHost(route.ast);
+      if (host === undefined) this.#generic.push(rank);
+      else if (host.startsWith('*.')) push(this.#wildcard, host.slice(2), rank);
+      else push(this.#exact, host, rank);
+    });
+  }
+
+  /** The highest-priority route whose matcher accepts the request, or undefined. */
+  match(r: MatchRequest): IndexedRoute<T> | undefined {
+    let host = r.host;
+    if (host.charCodeAt(host.length - 1) === DOT) host = host.slice(0, -1);
+    const exact = (host !== '' && this.#exact.get(host)) || NONE;
+    let wildcard = NONE;
+    if (this.#wildcard.size > 0) {
+      const dot = host.indexOf('.');
+      if (dot > 0) wildcard = this.#wildcard.get(host.slice(dot + 1)) ?? NONE;
+    }
+    const generic = this.#generic;
+    const ordered = this.#ordered;
+    // Merge the three rank-sorted lists, testing candidates in global priority order.
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    for (;;) {
+      const a = i < exact.length ? exact[i]! : Number.MAX_SAFE_INTEGER;
+      const b = j < wildcard.length ? wildcard[j]! : Number.MAX_SAFE_INTEGER;
+      const c = k < generic.length ? generic[k]! : Number.MAX_SAFE_INTEGER;
+      let rank: number;
+      if (a <= b && a <= c) {
+        if (a === Number.MAX_SAFE_INTEGER) return undefined;
+        rank = a;
+        i++;
+      } else if (b <= c) {
+        rank = b;
+        j++;
+      } else {
+        rank = c;
+        k++;
+      }
+      const route = ordered[rank]!;
+      if (route.matcher(r)) return route;
+    }
+  }
+}
+
+const compare = <V extends number | string>(a: V, b: V) => (a < b ? -1 : a > b ? 1 : 0);
+
+function push(map: Map<string, number[]>, key: string, rank: number): void {
+  const list = map.get(key);
+  if (list) list.push(rank);
+  else map.set(key, [rank]);
+}
+
+/**
+ * The lower-case host (trailing dot dropped) of a plain Host(`h`) or Host(`*.s`) that the rule requires,
+ * found among the terms of its top-level conjunction; an exact host is preferred over a wildcard.
+ */
+function requiredHost(ast: RuleAst): string | undefined {
+  let wildcard: string | undefined;
+  const stack: RuleAst[] = [ast];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.type === 'and') stack.push(node.right, node.left);
+    else if (node.type === 'matcher' && node.name === 'Host' && node.args.length === 1) {
+      let h = node.args[0]!.toLowerCase();
+      if (h.charCodeAt(h.length - 1) === DOT) h = h.slice(0, -1);
+      if (h === '' || h === '*') continue;
+      if (!h.includes('*')) return h;
+      if (h.startsWith('*.') && h.length > 2 && !h.includes('*', 1)) wildcard ??= h;
+    }
+  }
+  return wildcard;
+}
+
+/** Traefik's default priority: the rule's length (in UTF-8 bytes, as Go's len counts it). */
+export function defaultPriority(rule: string): number {
+  return Buffer.byteLength(rule, 'utf8');
+}

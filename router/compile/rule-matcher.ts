@@ -1,0 +1,311 @@
+import { type ErrorCode, formatError } from '../../config/errors.ts';
+import { type IpWords, type MatchRequest, parseIp, queryHas, routingPath } from './match-request.ts';
+import { type MatcherName, parseRule, type RuleAst } from './rule-parser.ts';
+
+/** A compiled rule: a predicate over a request, built once and called per request. */
+export type Matcher = (r: MatchRequest) => boolean;
+
+/** The outcome of compiling a rule: its matcher, or a catalog error. */
+export type RuleCompileResult =
+  | { ok: true; matcher: Matcher }
+  | { ok: false; code: ErrorCode; message: string };
+
+class RuleCompileError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, params: Record<string, string | number>) {
+    super(formatError(code, params));
+    this.code = code;
+  }
+}
+
+interface Ctx {
+  readonly rule: string;
+  readonly name: MatcherName;
+  readonly column: number;
+}
+
+const badArgs = (ctx: Ctx, problem: string) =>
+  new RuleCompileError('RULE_ARGUMENTS', { rule: ctx.rule, matcher: ctx.name, column: ctx.column, problem });
+
+const ARITY: Record<MatcherName, readonly number[]> = {
+  ...{ Host: [1], HostRegexp: [1], Path: [1], PathPrefix: [1], PathRegexp: [1], Method: [1], ClientIP: [1] },
+  ...{ Header: [2], HeaderRegexp: [2], Query: [1, 2], QueryRegexp: [1, 2] },
+};
+
+/** Builds one matcher's predicate; all validation and compilation happens here, once. */
+function leaf(a: readonly string[], ctx: Ctx): Matcher {
+  const [first = '', second] = a;
+  switch (ctx.name) {
+    case 'Host':
+      return hostMatcher(first, ctx);
+    case 'HostRegexp': {
+      if (!isAscii(first)) throw badArgs(ctx, `value "${first}" must be ASCII (write names in punycode)`);
+      const re = goRegexp(first, 'i', ctx);
+      return (r) => re.test(r.host);
+    }
+    case 'Path':
+      return pathMatcher(first, ctx, false);
+    case 'PathPrefix':
+      return pathMatcher(first, ctx, true);
+    case 'PathRegexp': {
+      const re = goRegexp(first, '', ctx);
+      return (r) => re.test(routingPath(r.path));
+    }
+    case 'Method': {
+      const method = first.toUpperCase();
+      return (r) => r.method === method;
+    }
+    case 'Header': {
+      const key = first.toLowerCase();
+      return (r) => {
+        const v = r.headers[key];
+        return v === second || (Array.isArray(v) && v.includes(second!));
+      };
+    }
+    case 'HeaderRegexp': {
+      const key = first.toLowerCase();
+      const re = goRegexp(second!, '', ctx);
+      return (r) => {
+        const v = r.headers[key];
+        return typeof v === 'string' ? re.test(v) : v?.some((x) => re.test(x)) === true;
+      };
+    }
+    case 'Query':
+    case 'QueryRegexp': {
+      // Traefik: a value-less Query(`k`) matches a key present with an empty value (`?k` or `?k=`).
+      const re = ctx.name === 'QueryRegexp' && second !== undefined ? goRegexp(second, '', ctx) : undefined;
+      const value = second ?? '';
+      const test = re ? (v: string) => re.test(v) : (v: string) => v === value;
+      return (r) => queryHas(r.rawQuery, first, test);
+    }
+    case 'ClientIP': {
+      const net = parseCidr(first);
+      if (!net) throw new RuleCompileError('RULE_BAD_IP', { rule: ctx.rule, value: first });
+      return (r) => {
+        const ip = requestIp(r.clientIp);
+        return ip !== undefined && inNet(ip, net);
+      };
+    }
+  }
+}
+
+/** Validates arguments (regexps compile, ClientIP is an IP or CIDR, arity) and builds a fast predicate. */
+export function compileRule(ast: RuleAst, rule: string): RuleCompileResult {
+  try {
+    return { ok: true, matcher: build(ast, rule) };
+  } catch (e) {
+    if (e instanceof RuleCompileError) return { ok: false, code: e.code, message: e.message };
+    throw e;
+  }
+}
+
+/** parse + compile in one call. */
+export function compileRuleText(rule: string): RuleCompileResult & { ast?: RuleAst } {
+  const parsed = parseRule(rule);
+  if (!parsed.ok) return { ok: false, code: parsed.code, message: parsed.message };
+  const compiled = compileRule(parsed.ast, rule);
+  return compiled.ok ? { ...compiled, ast: parsed.ast } : compiled;
+}
+
+function build(ast: RuleAst, rule: string): Matcher {
+  if (ast.type === 'not') {
+    const m = build(ast.expr, rule);
+    return (req) => !m(req);
+  }
+  if (ast.type !== 'matcher') {
+    const l = build(ast.left, rule);
+    const r = build(ast.right, rule);
+    return ast.type === 'and' ? (req) => l(req) && r(req) : (req) => l(req) || r(req);
+  }
+  const ctx: Ctx = { rule, name: ast.name, column: ast.column };
+  const arity = ARITY[ast.name];
+  if (!arity)
+    throw new RuleCompileError('RULE_UNKNOWN_MATCHER', { rule, matcher: ast.name, column: ast.column });
+  // The parser checks these too; checked again for syntax trees built by hand.
+  if (!arity.includes(ast.args.length)) {
+    throw badArgs(ctx, `takes ${arity.join(' or ')} argument(s) but got ${ast.args.length}`);
+  }
+  const empty = ast.args.indexOf('');
+  if (empty >= 0) throw badArgs(ctx, `argument ${empty + 1} is empty`);
+  return leaf(ast.args, ctx);
+}
+
+// --- Host ---
+
+const DOT = 46;
+const isAscii = (s: string) => /^\p{ASCII}*$/u.test(s);
+
+function hostMatcher(value: string, ctx: Ctx): Matcher {
+  if (!isAscii(value)) throw badArgs(ctx, `value "${value}" must be ASCII (write names in punycode)`);
+  const lower = value.toLowerCase();
+  if (lower === '*') return (r) => r.host !== '';
+  // A trailing dot (fully qualified name) is equivalent to none, on either side, as in Traefik.
+  const h = lower.charCodeAt(lower.length - 1) === DOT ? lower.slice(0, -1) : lower;
+  if (!h.includes('*')) {
+    return (r) => {
+      const host = r.host;
+      return (
+        host === h ||
+        (host.length === h.length + 1 && host.charCodeAt(h.length) === DOT && host.startsWith(h))
+      );
+    };
+  }
+  if (!h.startsWith('*.') || h.length < 3 || h.includes('*', 1)) {
+    throw badArgs(
+      ctx,
+      `wildcard "${value}" is not supported: use * alone or as the first label, as in *.example.com`,
+    );
+  }
+  const suffix = h.slice(2);
+  return (r) => isOneLabelUnder(r.host, suffix);
+}
+
+/** Whether host is exactly one non-empty label followed by '.' and suffix (a trailing dot ignored). */
+function isOneLabelUnder(host: string, suffix: string): boolean {
+  const end = host.charCodeAt(host.length - 1) === DOT ? host.length - 1 : host.length;
+  const dot = end - suffix.length - 1;
+  return dot > 0 && host.indexOf('.') === dot && host.startsWith(suffix, dot + 1);
+}
+
+// --- Path ---
+
+function pathMatcher(p: string, ctx: Ctx, prefix: boolean): Matcher {
+  if (p.charCodeAt(0) !== 47) throw badArgs(ctx, `value "${p}" must start with "/"`);
+  return prefix ? (r) => routingPath(r.path).startsWith(p) : (r) => routingPath(r.path) === p;
+}
+
+// --- ClientIP: addresses as four 32-bit words, IPv4 as IPv4-mapped IPv6 ---
+
+interface Net {
+  readonly ip: IpWords;
+  readonly mask: IpWords;
+}
+
+function parseCidr(s: string): Net | undefined {
+  const slash = s.indexOf('/');
+  const ip = parseIp(slash < 0 ? s : s.slice(0, slash));
+  if (!ip) return undefined;
+  const v4 = !s.slice(0, slash < 0 ? s.length : slash).includes(':');
+  let bits = v4 ? 32 : 128;
+  if (slash >= 0) {
+    const p = s.slice(slash + 1);
+    if (!/^[0-9]{1,3}$/.test(p) || Number(p) > bits) return undefined;
+    bits = Number(p);
+  }
+  const prefix = v4 ? bits + 96 : bits;
+  const mask = [0, 1, 2, 3].map((i) => {
+    const n = Math.max(0, Math.min(32, prefix - 32 * i));
+    return n === 0 ? 0 : (0xffffffff << (32 - n)) >>> 0;
+  }) as IpWords;
+  return { ip: ip.map((w, i) => (w & mask[i]!) >>> 0) as IpWords, mask };
+}
+
+let lastIpText = '';
+let lastIp: IpWords | undefined;
+
+/** The request's client address, parsed once per distinct address in a row (zone ids dropped). */
+function requestIp(text: string): IpWords | undefined {
+  if (text !== lastIpText) {
+    const zone = text.indexOf('%');
+    lastIp = parseIp(zone < 0 ? text : text.slice(0, zone));
+    lastIpText = text;
+  }
+  return lastIp;
+}
+
+function inNet(ip: IpWords, net: Net): boolean {
+  for (let i = 0; i < 4; i++) if ((ip[i]! & net.mask[i]!) >>> 0 !== net.ip[i]) return false;
+  return true;
+}
+
+// --- Go RE2 syntax on JavaScript RegExp ---
+
+// POSIX classes Go accepts inside brackets, as JavaScript ranges ('name range' pairs separated by '|').
+const POSIX = new Map(
+  [
+    'alnum 0-9A-Za-z|alpha A-Za-z|ascii \\x00-\\x7F|blank \\t |cntrl \\x00-\\x1F\\x7F|digit 0-9|graph !-~',
+    'lower a-z|print  -~|punct !-\\/:-@\\[-`{-~|space \\t\\n\\v\\f\\r |upper A-Z|word \\w|xdigit 0-9A-Fa-f',
+  ]
+    .join('|')
+    .split('|')
+    .map((e) => [e.slice(0, e.indexOf(' ')), e.slice(e.indexOf(' ') + 1)]),
+);
+
+/** Compiles a Go regexp: leading (?flags), \A, \z, \Q..\E, (?P<name>), [[:class:]] and \x{..} are translated. */
+function goRegexp(src: string, extraFlags: string, ctx: Ctx): RegExp {
+  const bad = (problem: string) =>
+    new RuleCompileError('RULE_BAD_REGEXP', { rule: ctx.rule, pattern: `\`${src}\``, problem });
+  let flags = extraFlags;
+  let i = 0;
+  const lead = /^\(\?([ims]+)\)/.exec(src);
+  if (lead) {
+    for (const f of lead[1]!) if (!flags.includes(f)) flags += f;
+    i = lead[0].length;
+  }
+  let out = '';
+  let inClass = false;
+  while (i < src.length) {
+    const c = src[i]!;
+    const n = src[i + 1];
+    if (c === '\\') {
+      if (n === 'A' || n === 'z') out += n === 'A' ? '(?<![\\s\\S])' : '(?![\\s\\S])';
+      else if (n === 'Q') {
+        const end = src.indexOf('\\E', i + 2);
+        out += src.slice(i + 2, end < 0 ? src.length : end).replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+        i = end < 0 ? src.length : end;
+      } else if (n === 'x' && src[i + 2] === '{') {
+        const m = /^\{([0-9a-fA-F]{1,4})\}/.exec(src.slice(i + 2));
+        if (!m) throw bad('\\x{...} above \\x{FFFF} is not supported');
+        out += `\\u${m[1]!.padStart(4, '0')}`;
+        i += m[0].length;
+      } else if (n !== undefined && /[1-9pPC]/.test(n)) throw bad(`\\${n} is not supported`);
+      else out += c + (n ?? '');
+      i += 2;
+      continue;
+    }
+    if (inClass) {
+      const posix = c === '[' && n === ':' ? /^\[:(\w+):\]/.exec(src.slice(i)) : null;
+      if (posix) {
+        const cls = POSIX.get(posix[1]!);
+        if (!cls) throw bad(`unknown character class [:${posix[1]}:]`);
+        out += cls;
+        i += posix[0].length;
+        continue;
+      }
+      if (c === ']') inClass = false;
+      out += c;
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      out += c;
+      i++;
+      if (src[i] === '^') out += src[i++];
+      if (src[i] === ']') {
+        out += '\\]'; // a leading ']' is literal in Go, an empty class in JS
+        i++;
+      }
+      continue;
+    }
+    if (c === '(' && n === '?') {
+      const rest = src.slice(i, i + 4);
+      if (rest.startsWith('(?P<')) {
+        out += '(?<';
+        i += 4;
+        continue;
+      }
+      if (/^\(\?(=|!|<=|<!)/.test(rest)) throw bad('lookaround assertions are not supported (Go RE2 syntax)');
+      if (/^\(\?[-ims]*\)/.test(src.slice(i))) throw bad('flags can only be set at the start, e.g. (?i)…');
+      if (/^\(\?[-imsU]*U/.test(src.slice(i))) throw bad('the U (ungreedy) flag is not supported');
+    }
+    out += c;
+    i++;
+  }
+  try {
+    return new RegExp(out, flags);
+  } catch (e) {
+    const text = e instanceof Error ? e.message : String(e);
+    throw bad(text.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, ''));
+  }
+}

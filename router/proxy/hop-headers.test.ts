@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { connectionTokens, downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.ts';
+
+describe('upstreamRequestHeaders', () => {
+  it('drops hop-by-hop headers, Expect, Host and those named in Connection; appends X-Forwarded-For', () => {
+    const headers = upstreamRequestHeaders(
+      {
+        host: 'client.test',
+        connection: 'keep-alive, X-Secret, x-forwarded-for, X-Real-Ip',
+        'keep-alive': 'timeout=5',
+        'proxy-connection': 'keep-alive',
+        'proxy-authorization': 'Basic eDp5',
+        te: 'trailers',
+        trailer: 'x-t',
+        'transfer-encoding': 'chunked',
+        upgrade: 'websocket',
+        expect: '100-continue',
+        'x-secret': 'dropped',
+        'x-real-ip': '127.0.0.1',
+        'x-forwarded-for': '1.1.1.1, 2.2.2.2',
+        accept: 'text/html',
+        cookie: 'a=1; b=2',
+        'set-cookie': ['odd=1', 'odd=2'],
+      },
+      '127.0.0.1',
+      'server.test:8080',
+    );
+    expect(headers).toEqual([
+      'x-real-ip',
+      '127.0.0.1',
+      'accept',
+      'text/html',
+      'cookie',
+      'a=1; b=2',
+      'set-cookie',
+      'odd=1',
+      'set-cookie',
+      'odd=2',
+      'x-forwarded-for',
+      '1.1.1.1, 2.2.2.2, 127.0.0.1',
+      'host',
+      'server.test:8080',
+    ]);
+  });
+
+  it('starts X-Forwarded-For with the client and leaves Host to undici when none is given', () => {
+    expect(upstreamRequestHeaders({ ':authority': 'x', accept: '*/*' }, '::1', undefined)).toEqual([
+      'accept',
+      '*/*',
+      'x-forwarded-for',
+      '::1',
+    ]);
+  });
+});
+
+describe('downstreamResponseHeaders', () => {
+  it('drops hop-by-hop headers and those named in Connection, keeps arrays', () => {
+    expect(
+      downstreamResponseHeaders({
+        connection: 'keep-alive, x-hop',
+        'keep-alive': 'timeout=5',
+        'transfer-encoding': 'chunked',
+        'x-hop': '1',
+        'content-type': 'text/plain',
+        'set-cookie': ['a=1', 'b=2'],
+      }),
+    ).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
+  });
+});
+
+describe('connectionTokens', () => {
+  it('lower-cases, trims and skips Wharf-managed headers', () => {
+    expect(connectionTokens(['Keep-Alive , X-A', ',x-forwarded-proto,X_Forwarded_For, ,Upgrade'])).toEqual([
+      'keep-alive',
+      'x-a',
+      'upgrade',
+    ]);
+    expect(connectionTokens(undefined)).toEqual([]);
+  });
+});

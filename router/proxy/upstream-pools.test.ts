@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { originOf, UpstreamPools } from './upstream-pools.ts';
+
+describe('UpstreamPools', () => {
+  it('shares one pool per origin and closes it with the last reference', async () => {
+    const pools = new UpstreamPools({ connections: 4 });
+    const a = pools.acquire('http://127.0.0.1:8080');
+    const b = pools.acquire('http://127.0.0.1:8080/ignored/path');
+    const c = pools.acquire('http://127.0.0.1:8081');
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
+    expect(pools.size).toBe(2);
+    pools.release('http://127.0.0.1:8080');
+    expect(pools.size).toBe(2);
+    expect(a.closed).toBe(false);
+    pools.release('http://127.0.0.1:8080');
+    expect(pools.size).toBe(1);
+    expect(a.closed).toBe(true);
+    pools.release('http://127.0.0.1:8080'); // unknown origin: no-op
+    const again = pools.acquire('http://127.0.0.1:8080');
+    expect(again).not.toBe(a);
+    await pools.close();
+    expect(pools.size).toBe(0);
+    expect(c.closed).toBe(true);
+  });
+
+  it('normalizes origins', () => {
+    expect(originOf('http://Example.TEST:80/x')).toBe('http://example.test');
+    expect(originOf('https://[::1]:8443')).toBe('https://[::1]:8443');
+  });
+});
