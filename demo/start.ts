@@ -42,5 +42,8 @@ Edit demo/dynamic.yml and save: the change is live within ~0.1 s. Ctrl-C stops.
 
 `);
 const code = await runCli(['--configFile', 'demo/wharf.yml', ...process.argv.slice(2)], process.env);
-for (const b of backends) b.close();
+for (const b of backends) {
+  b.closeAllConnections();
+  b.close();
+}
 process.exitCode = code;

@@ -27,10 +27,11 @@ export function createAccessLog(options: { filePath?: string; format: 'common' |
   let count = 0;
   return {
     log(req, res, state) {
+      if (state.internal) return;
       count++;
       const durationMs = Number(process.hrtime.bigint() - state.start) / 1e6;
       const status = res.headersSent ? res.statusCode : 499;
-      const size = Number(res.getHeader('content-length') ?? 0) || 0;
+      const size = state.responseBytes ?? (Number(res.getHeader('content-length') ?? 0) || 0);
       const path = req.url ?? '/';
       if (options.format === 'json') {
         dest.write(

@@ -1,3 +1,4 @@
+import { Agent } from 'undici';
 import type { StaticConfig } from '../config/static.ts';
 import type { Diagnostic } from '../providers/provider.ts';
 import { compile } from './compile/compile.ts';
@@ -34,6 +35,7 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
     }
   }
   const pools = new UpstreamPools();
+  const sideTraffic = new Agent();
   const merged = merge(snapshots);
   const entryPoints = Object.keys(eps).map((name) => ({
     name,
@@ -45,11 +47,12 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
   const { table, diagnostics } = compile(merged, {
     entryPoints,
     pools,
+    sideTraffic,
     logger,
     previousLoadBalancers: new Map(),
   });
   for (const r of table.services.values()) r.close();
-  await pools.close();
+  await Promise.all([pools.close(), sideTraffic.close()]);
   for (const d of [...merged.diagnostics, ...diagnostics]) {
     out.push(line(d));
     if (d.severity === 'error') errors++;

@@ -52,6 +52,7 @@ export class EntryPoint {
   private localPort = 0;
   /** Client sockets of WebSocket (Upgrade) tunnels: the HTTP server no longer tracks them. */
   private readonly tunnels = new Set<Duplex>();
+  private stopping = false;
 
   constructor(options: EntryPointOptions) {
     this.o = options;
@@ -90,14 +91,20 @@ export class EntryPoint {
    * whatever is left. Resolves when the listener is closed.
    */
   async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
+    // Connections turn idle as their last response ends: close them as they do, not after graceMs.
+    const sweep = setInterval(() => this.server.closeIdleConnections(), 50);
     const timer = setTimeout(() => {
       this.server.closeAllConnections();
       for (const socket of this.tunnels) socket.destroy();
     }, graceMs);
-    await closed;
-    clearTimeout(timer);
+    try {
+      await closed;
+    } finally {
+      clearInterval(sweep);
+      clearTimeout(timer);
+    }
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, upgrade: RequestState['upgrade']): void {
@@ -120,6 +127,7 @@ export class EntryPoint {
       return;
     }
     applyForwardedHeaders(req, clientIp, 'http', this.localPort, o.forwarded);
+    if (this.stopping) res.shouldKeepAlive = false;
     // A response normally ends with 'close'; a WebSocket tunnel detaches the socket and only the handler
     // settling tells it ended. Whichever comes first finishes the request's bookkeeping, once.
     let finished = false;
@@ -135,7 +143,10 @@ export class EntryPoint {
       sendRedirect(req, res, redirectLocation(req, o.redirect.scheme, o.redirect.port), o.redirect.permanent);
       return;
     }
-    if (o.internal?.(req, res)) return;
+    if (o.internal?.(req, res)) {
+      state.internal = true;
+      return;
+    }
 
     gen = o.tableRef.current();
     gen.enter();

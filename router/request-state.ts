@@ -23,6 +23,10 @@ export interface RequestState {
   upgrade?: { socket: Duplex; head: Buffer };
   /** The whole request body, when a service (mirroring) had to read it first; forwarders send this instead of the stream. */
   replayBody?: Buffer;
+  /** Response body bytes relayed from the server (for the access log). */
+  responseBytes?: number;
+  /** Set for requests answered by Wharf itself (API, ping), which the access log leaves out. */
+  internal?: boolean;
 }
 
 const STATE = Symbol('wharf.requestState');

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { Agent } from 'undici';
 import type { EntryPointConfig, StaticConfig } from '../config/static.ts';
 import { INTERNAL_ENTRYPOINT, INTERNAL_ENTRYPOINT_ADDRESS } from '../config/static.ts';
 import { FileProvider } from '../providers/file/file-provider.ts';
@@ -63,6 +64,7 @@ export class Wharf {
   readonly reloader: Reloader;
   /** Upstream keep-alive pools, shared by every generation. */
   readonly pools = new UpstreamPools();
+  private readonly sideTraffic = new Agent();
   private readonly abort = new AbortController();
   private readonly logger: Logger;
   private readonly config: StaticConfig;
@@ -89,7 +91,12 @@ export class Wharf {
         name !== INTERNAL_ENTRYPOINT &&
         (ep.asDefault === true || !Object.values(eps).some((e) => e.asDefault)),
     }));
-    const deps = { entryPoints: specs, pools: this.pools, logger: this.logger };
+    const deps = {
+      entryPoints: specs,
+      pools: this.pools,
+      sideTraffic: this.sideTraffic,
+      logger: this.logger,
+    };
     const empty = {
       routers: new Map(),
       services: new Map(),
@@ -221,7 +228,7 @@ export class Wharf {
     this.abort.abort();
     await this.watcherDone;
     this.tableRef.closeAll();
-    await this.pools.close();
+    await Promise.all([this.pools.close(), this.sideTraffic.close()]);
     this.accessLog?.close();
   }
 }

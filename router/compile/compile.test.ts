@@ -1,3 +1,4 @@
+import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DynamicConfigInput, DynamicConfigSchema } from '../../config/dynamic.ts';
 import { silentLogger } from '../log.ts';
@@ -24,6 +25,7 @@ function run(configs: Record<string, DynamicConfigInput>) {
   const out = compile(merge(snaps), {
     entryPoints,
     pools: new UpstreamPools(),
+    sideTraffic: new Agent(),
     logger: silentLogger(),
     previousLoadBalancers: new Map(),
   });

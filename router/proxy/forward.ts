@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import { type ErrorCode, WharfError } from '../../config/errors.ts';
 import type { Handler } from '../../middleware/middleware.ts';
-import { requestState } from '../request-state.ts';
+import { type RequestState, requestState } from '../request-state.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.ts';
 import { switchingProtocolsHead, tunnel, type UpgradeSocket } from './upgrade.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
@@ -75,6 +75,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly #resolve: () => void;
   readonly #reject: (err: WharfError) => void;
   #controller: Dispatcher.DispatchController | null = null;
+  readonly #state: RequestState;
   #headersSent = false;
   #settled = false;
 
@@ -88,6 +89,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   ) {
     this.#req = req;
     this.#res = res;
+    this.#state = requestState(req);
+    this.#state.responseBytes = 0;
     this.#server = server;
     this.#upgrade = upgrade;
     this.#resolve = resolve;
@@ -149,6 +152,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#settled) return;
+    (this.#state.responseBytes as number) += chunk.length;
     if (!this.#res.write(chunk) && !controller.paused) {
       controller.pause();
       this.#res.once('drain', this.#onDrain);

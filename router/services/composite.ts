@@ -3,6 +3,7 @@ import { request } from 'undici';
 import type { Failover, Mirroring, Weighted } from '../../config/dynamic.ts';
 import { WharfError } from '../../config/errors.ts';
 import { beforeResponseHead } from '../../middleware/response-head.ts';
+import { upstreamRequestHeaders } from '../proxy/hop-headers.ts';
 import { requestState } from '../request-state.ts';
 import type { ServiceDeps, ServiceRuntime } from './service.ts';
 import { SmoothWrr } from './smooth-wrr.ts';
@@ -73,17 +74,6 @@ export function buildFailover(
   };
 }
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-]);
-
 function hasBody(req: IncomingMessage): boolean {
   const len = req.headers['content-length'];
   return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
@@ -141,15 +131,13 @@ export function buildMirroring(
         }
       }
       if (chosen.length > 0) {
-        const headers: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(req.headers))
-          if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
-        if (req.headers.host) headers.host = req.headers.host;
+        const headers = upstreamRequestHeaders(req.headers, requestState(req).clientIp, req.headers.host);
         for (const m of chosen) {
           const server = m.runtime.pickServer();
           if (!server) continue;
           const target = server.replace(/\/$/, '') + (req.url ?? '/');
-          request(target, { method: (req.method ?? 'GET') as 'GET', headers, body: body ?? null }).then(
+          const method = (req.method ?? 'GET') as 'GET';
+          request(target, { method, headers, body: body ?? null, dispatcher: deps.sideTraffic }).then(
             (r) => r.body.dump(),
             (err: unknown) =>
               deps.logger.debug({ err, service: name, mirror: m.runtime.name }, 'mirror request failed'),

@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import type { HealthCheck } from '../../config/dynamic.ts';
 import type { Logger } from '../log.ts';
 import type { ServerHealth } from './service.ts';
@@ -31,11 +31,18 @@ export class HealthChecker {
   private readonly service: string;
   private readonly hc: HealthCheck;
   private readonly logger: Logger;
+  private readonly dispatcher: Dispatcher;
 
-  constructor(service: string, servers: readonly string[], hc: HealthCheck, logger: Logger) {
+  constructor(
+    service: string,
+    servers: readonly string[],
+    hc: HealthCheck,
+    deps: { logger: Logger; sideTraffic: Dispatcher },
+  ) {
     this.service = service;
     this.hc = hc;
-    this.logger = logger;
+    this.logger = deps.logger;
+    this.dispatcher = deps.sideTraffic;
     for (const s of servers) this.state.set(s, 'UP');
   }
 
@@ -85,6 +92,7 @@ export class HealthChecker {
       const res = await request(probeUrl(server, hc), {
         method: (hc.method ?? 'GET').toUpperCase() as 'GET',
         headers,
+        dispatcher: this.dispatcher,
         signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(hc.timeout ?? DEFAULT_TIMEOUT)]),
       });
       await res.body.dump();

@@ -39,7 +39,7 @@ export function buildLoadBalancer(name: string, config: LoadBalancer, deps: Serv
         name,
         entries.map((e) => e.url),
         config.healthCheck,
-        deps.logger,
+        deps,
       )
     : undefined;
   checker?.start();

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import type { Handler } from '../../middleware/middleware.ts';
 import type { Logger } from '../log.ts';
 import type { UpstreamPools } from '../proxy/upstream-pools.ts';
@@ -23,5 +24,7 @@ export interface ServiceRuntime {
 /** What building a service needs from the router. */
 export interface ServiceDeps {
   readonly pools: UpstreamPools;
+  /** Dispatcher for Wharf's own requests to servers (health probes, mirror copies), closed on stop. */
+  readonly sideTraffic: Dispatcher;
   readonly logger: Logger;
 }

@@ -1,0 +1,174 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Backend, startServer, until } from '../helpers/backends.ts';
+
+const BIN = join(import.meta.dirname, '../../bin/wharf.js');
+
+/** Runs the CLI to completion; returns exit code and output. */
+async function wharf(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  const [code] = (await once(child, 'exit')) as [number];
+  return { code, out, err };
+}
+
+/** A port free right now on 127.0.0.1 (the OS picks it; the child binds it next). */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as { port: number }).port;
+  s.close();
+  await once(s, 'close');
+  return port;
+}
+
+let dir: string;
+let slow: Backend;
+let slowArrived = 0;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wharf-cli-'));
+  slow = await startServer((req, res) => {
+    if (req.url === '/slow') slowArrived++;
+    const delay = req.url === '/slow' ? 600 : 0;
+    setTimeout(() => res.end(`done ${req.url}`), delay);
+  });
+});
+afterAll(async () => {
+  await slow?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('wharf check', () => {
+  it('accepts a valid configuration and summarises it', async () => {
+    await writeFile(
+      join(dir, 'good-dyn.yml'),
+      'http:\n  routers:\n    r: {rule: "Host(`a`)", service: s}\n  services:\n    s: {loadBalancer: {servers: [{url: "http://127.0.0.1:1"}]}}\n',
+    );
+    await writeFile(
+      join(dir, 'good.yml'),
+      `entryPoints: {web: {address: ":8000"}}\nproviders: {file: {filename: ${JSON.stringify(join(dir, 'good-dyn.yml'))}}}\n`,
+    );
+    const r = await wharf(['check', `--configFile=${join(dir, 'good.yml')}`]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/1 router\(s\), 1 service\(s\), 0 middleware\(s\); 0 error\(s\)/);
+  });
+
+  it('prints every problem with its code and place, and exits 1', async () => {
+    await writeFile(
+      join(dir, 'bad-dyn.yml'),
+      [
+        'http:',
+        '  routers:',
+        '    badrule: {rule: "Host(`a`", service: s}',
+        '    typo: {rule: "Host(`b`)", service: s, priorty: 3}',
+        '    nosvc: {rule: "Host(`c`)", service: ghost}',
+        '  services:',
+        '    s: {loadBalancer: {servers: [{url: "http://127.0.0.1:1"}]}}',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      join(dir, 'bad.yml'),
+      `providers: {file: {filename: ${JSON.stringify(join(dir, 'bad-dyn.yml'))}}}\n`,
+    );
+    const r = await wharf(['check', '--configFile', join(dir, 'bad.yml')]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/error RULE_SYNTAX: router "badrule@file": .*column/);
+    expect(r.out).toMatch(/error CONFIG_UNKNOWN_KEY: .*priorty.*priority.*line 4/);
+    expect(r.out).toMatch(
+      /error ROUTER_SERVICE_MISSING: router "nosvc@file": service "ghost@file" does not exist/,
+    );
+    expect(r.out).toMatch(/3 error\(s\)/);
+  });
+
+  it('rejects an unknown static key with a suggestion, naming where it came from', async () => {
+    const flag = await wharf(['check', '--entryPoints.web.adress=:80']);
+    expect(flag.code).toBe(1);
+    expect(flag.err).toMatch(/CONFIG_UNKNOWN_KEY.*adress.*did you mean.*address/);
+    const env = await wharf(['check'], { WHARF_ENTRYPOINTS_WEB_ADRESS: ':80' });
+    expect(env.code).toBe(1);
+    expect(env.err).toMatch(/WHARF_ENTRYPOINTS_WEB_ADRESS/);
+  });
+
+  it('reports a bad address as a static error', async () => {
+    const r = await wharf(['check', '--entryPoints.web.address=nonsense']);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/entryPoints\.web\.address: "nonsense" is not an address/);
+  });
+});
+
+describe('wharf version and help', () => {
+  it('prints them', async () => {
+    expect((await wharf(['version'])).out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect((await wharf(['--help'])).out).toContain('wharf healthcheck');
+    expect((await wharf(['frobnicate'])).code).toBe(2);
+  });
+});
+
+describe('serving, healthcheck and graceful shutdown', () => {
+  let child: ChildProcess | undefined;
+  afterAll(() => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+  });
+
+  it('drains requests in flight on SIGTERM, answers ping 503 meanwhile, and exits 0 without waiting for idle clients', async () => {
+    const [web, internal] = [await freePort(), await freePort()];
+    await writeFile(
+      join(dir, 'serve-dyn.yml'),
+      `http:\n  routers:\n    r: {rule: "PathPrefix(\`/\`)", service: s}\n  services:\n    s: {loadBalancer: {servers: [{url: "${slow.url}"}]}}\n`,
+    );
+    const staticFile = join(dir, 'serve.yml');
+    await writeFile(
+      staticFile,
+      `entryPoints:\n  web: {address: "127.0.0.1:${web}", transport: {lifeCycle: {graceTimeOut: 5s}}}\n  wharf: {address: "127.0.0.1:${internal}", transport: {lifeCycle: {requestAcceptGraceTimeout: 1s}}}\nproviders: {file: {filename: ${JSON.stringify(join(dir, 'serve-dyn.yml'))}}}\nping: {}\nlog: {level: ERROR}\n`,
+    );
+    child = spawn(process.execPath, [BIN, '--configFile', staticFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d));
+    const ping = async () => {
+      try {
+        const r = await request(`http://127.0.0.1:${internal}/ping`);
+        await r.body.dump();
+        return r.statusCode;
+      } catch {
+        return 0;
+      }
+    };
+    await expect.poll(ping, { timeout: 10_000 }).toBe(200);
+    const fast = await request(`http://127.0.0.1:${web}/fast`);
+    expect(await fast.body.text()).toBe('done /fast');
+    expect((await wharf(['healthcheck', '--configFile', staticFile])).code).toBe(0);
+
+    const inflight = request(`http://127.0.0.1:${web}/slow`).then(async (r) => ({
+      status: r.statusCode,
+      text: await r.body.text(),
+    }));
+    await until(() => slowArrived === 1, 'the slow request to reach the backend');
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    // During requestAcceptGraceTimeout listeners still accept and /ping says 503 so balancers move away.
+    await expect.poll(ping, { timeout: 2000 }).toBe(503);
+    expect(await inflight).toEqual({ status: 200, text: 'done /slow' });
+    const stopStarted = Date.now();
+    const [code] = (await exited) as [number];
+    // 1s accept grace, then the drain ends as soon as the slow request does (well before graceTimeOut 5s).
+    expect(Date.now() - stopStarted).toBeLessThan(4000);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect((await wharf(['healthcheck', '--configFile', staticFile])).code).toBe(1);
+  }, 30_000);
+});
