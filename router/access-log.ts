@@ -16,11 +16,13 @@ export interface AccessLog {
   close(): void;
 }
 
-/** Opens the access log: a file (appended) or stdout, buffered asynchronously so requests do not wait. */
+/**
+ * Opens the access log: a file (appended) or stdout. Writes are asynchronous (lines written while a write
+ * is in flight are batched), so requests never wait on the disk and lines appear promptly.
+ */
 export function createAccessLog(options: { filePath?: string; format: 'common' | 'json' }): AccessLog {
   const dest = pino.destination({
     dest: options.filePath ?? 1,
-    minLength: options.filePath ? 4096 : 0,
     sync: false,
     mkdir: true,
   });

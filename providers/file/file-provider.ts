@@ -38,8 +38,11 @@ export class FileProvider implements Provider {
   }
 
   async *watch(signal: AbortSignal): AsyncIterable<Snapshot> {
-    yield await this.read();
-    if (!this.o.watch) return;
+    if (!this.o.watch) {
+      yield await this.read();
+      return;
+    }
+    // Watch before the first read, so a change made while that snapshot is being consumed is not lost.
     let wake: (() => void) | undefined;
     let dirty = false;
     let timer: NodeJS.Timeout | undefined;
@@ -54,6 +57,7 @@ export class FileProvider implements Provider {
     const onAbort = () => wake?.();
     signal.addEventListener('abort', onAbort);
     try {
+      yield await this.read();
       while (!signal.aborted) {
         if (!dirty) await new Promise<void>((r) => (wake = r));
         wake = undefined;

@@ -1,0 +1,99 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../router/log.ts';
+import type { Snapshot } from '../provider.ts';
+import { FileProvider } from './file-provider.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wharf-file-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const codes = (s: Snapshot) => s.diagnostics.map((d) => d.code);
+
+describe('FileProvider.read', () => {
+  it('merges a directory recursively, YAML, TOML and JSON, and reports conflicting definitions', async () => {
+    await mkdir(join(dir, 'sub'));
+    await writeFile(
+      join(dir, 'a.yml'),
+      'http:\n  routers:\n    r1: {rule: "Host(`a`)", service: s}\n    same: {rule: "Host(`s`)", service: s}\n    clash: {rule: "Host(`x`)", service: s}\n',
+    );
+    await writeFile(
+      join(dir, 'sub', 'b.toml'),
+      '[http.routers.r2]\nrule = "Host(`b`)"\nservice = "s"\n[http.routers.same]\nrule = "Host(`s`)"\nservice = "s"\n[http.routers.clash]\nrule = "Host(`y`)"\nservice = "s"\n',
+    );
+    await writeFile(
+      join(dir, 'c.json'),
+      JSON.stringify({
+        http: { services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } } } },
+      }),
+    );
+    await writeFile(join(dir, 'notes.txt'), 'ignored');
+    const snap = await new FileProvider({ directory: dir, watch: false, logger: silentLogger() }).read();
+    expect(Object.keys(snap.config.http?.routers ?? {}).sort()).toEqual(['r1', 'r2', 'same']);
+    expect(Object.keys(snap.config.http?.services ?? {})).toEqual(['s']);
+    expect(codes(snap)).toEqual(['ROUTER_CONFLICT']);
+    expect(snap.diagnostics[0]?.message).toContain('a.yml');
+    expect(snap.diagnostics[0]?.message).toContain('b.toml');
+  });
+
+  it('reports a missing file and serves nothing from it', async () => {
+    const snap = await new FileProvider({
+      filename: join(dir, 'none.yml'),
+      watch: false,
+      logger: silentLogger(),
+    }).read();
+    expect(snap.config).toEqual({ http: { routers: {}, services: {}, middlewares: {} } });
+    expect(codes(snap)).toEqual(['CONFIG_READ_ERROR']);
+    expect(snap.diagnostics[0]?.message).toMatch(/none\.yml: file does not exist/);
+  });
+
+  it('keeps the last good version of a file that breaks, and reports the TOML line', async () => {
+    const file = join(dir, 'd.toml');
+    const p = new FileProvider({ filename: file, watch: false, logger: silentLogger() });
+    await writeFile(file, '[http.routers.r]\nrule = "Host(`a`)"\nservice = "s"\n');
+    expect(codes(await p.read())).toEqual([]);
+    await writeFile(file, '[http.routers.r]\nrule = "Host(`a`)\nservice = "s"\n');
+    const broken = await p.read();
+    expect(Object.keys(broken.config.http?.routers ?? {})).toEqual(['r']);
+    expect(codes(broken)).toEqual(['FILE_INVALID']);
+    expect(broken.diagnostics[0]?.message).toMatch(/line 2/);
+  });
+
+  it('an empty file is an empty configuration, not an error', async () => {
+    const file = join(dir, 'empty.yml');
+    await writeFile(file, '\n');
+    const snap = await new FileProvider({ filename: file, watch: false, logger: silentLogger() }).read();
+    expect(codes(snap)).toEqual([]);
+  });
+});
+
+describe('FileProvider.watch', () => {
+  it('yields a snapshot at start and after each change, including replace-by-rename, and stops on abort', async () => {
+    const file = join(dir, 'w.yml');
+    await writeFile(file, 'http:\n  routers:\n    one: {rule: "Host(`1`)", service: s}\n');
+    const controller = new AbortController();
+    const it = new FileProvider({ filename: file, watch: true, logger: silentLogger() })
+      .watch(controller.signal)
+      [Symbol.asyncIterator]();
+    const routers = async () => Object.keys((await it.next()).value?.config.http?.routers ?? {});
+    expect(await routers()).toEqual(['one']);
+    await writeFile(file, 'http:\n  routers:\n    two: {rule: "Host(`2`)", service: s}\n');
+    expect(await routers()).toEqual(['two']);
+    // Editors save by writing a new file and renaming it over the old one.
+    await writeFile(
+      join(dir, 'w.yml.tmp'),
+      'http:\n  routers:\n    three: {rule: "Host(`3`)", service: s}\n',
+    );
+    const { rename } = await import('node:fs/promises');
+    await rename(join(dir, 'w.yml.tmp'), file);
+    expect(await routers()).toEqual(['three']);
+    controller.abort();
+    expect((await it.next()).done).toBe(true);
+  });
+});
