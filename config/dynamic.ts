@@ -203,11 +203,16 @@ export const UNSUPPORTED_MIDDLEWARE_TYPES = [
 
 // --- routers -----------------------------------------------------------------------------------------
 
-export const RouterTlsSchema = z.strictObject({
-  options: z.string().optional(),
-  certResolver: z.string().optional(),
-  domains: z.array(z.strictObject({ main: z.string().optional(), sans: StringList.optional() })).optional(),
-});
+export const RouterTlsSchema = z
+  .strictObject({
+    options: z.string().optional().describe('Name of the TLS options to use'),
+    certResolver: z.string().optional().describe('Certificate resolver (ACME) that obtains the certificate'),
+    domains: z
+      .array(z.strictObject({ main: z.string().optional(), sans: StringList.optional() }))
+      .optional()
+      .describe('Domains to get certificates for, instead of those in the Host rules'),
+  })
+  .describe('Serve this router over TLS only (served once HTTPS lands; until then the router is reported)');
 
 /** An HTTP router: a rule, the entryPoints it listens on, its middlewares and its service. */
 export const RouterSchema = z.strictObject({

@@ -23,11 +23,26 @@ export const EntryPointSchema = z.strictObject({
             to: z.string().describe('EntryPoint name (its port is used) or a port, e.g. websecure or :443'),
             scheme: z.string().default('https').describe('Scheme of the redirect (default https)'),
             permanent: z.boolean().default(true).describe('301/308 instead of 302/307 (default true)'),
-            priority: z.number().int().optional(),
+            priority: z
+              .number()
+              .int()
+              .optional()
+              .describe(
+                'Accepted for compatibility; the redirection applies to every request on the entryPoint',
+              ),
           }),
         })
         .optional(),
-      tls: z.strictObject({ certResolver: z.string().optional(), options: z.string().optional() }).optional(),
+      tls: z
+        .strictObject({
+          certResolver: z
+            .string()
+            .optional()
+            .describe('Default certificate resolver for routers on this entryPoint'),
+          options: z.string().optional().describe('Default TLS options for routers on this entryPoint'),
+        })
+        .optional()
+        .describe('TLS defaults for routers on this entryPoint; accepted, served once HTTPS lands'),
     })
     .optional(),
   transport: z
@@ -38,7 +53,7 @@ export const EntryPointSchema = z.strictObject({
             'Longest time to read a whole request (default 60s; 0: none)',
           ),
           writeTimeout: DurationSchema.optional().describe(
-            'Longest time to write a response (default: none)',
+            'Longest time from reading a request to the end of its response (default: none)',
           ),
           idleTimeout: DurationSchema.default(180_000).describe(
             'Keep-alive idle time before closing (default 180s)',

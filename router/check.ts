@@ -5,7 +5,7 @@ import { compile } from './compile/compile.ts';
 import { silentLogger } from './log.ts';
 import { merge } from './merge.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
-import { checkEntryPoints, defaultProviders, resolveEntryPoints } from './server.ts';
+import { checkEntryPoints, defaultProviders, resolveEntryPoints, staticWarnings } from './server.ts';
 
 function line(d: Diagnostic): string {
   const where = d.key ? ` [${d.key}]` : '';
@@ -20,6 +20,7 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
   const out: string[] = [];
   let errors = 0;
   const eps = resolveEntryPoints(config);
+  for (const p of staticWarnings(eps)) out.push(`warning: ${p}`);
   for (const p of checkEntryPoints(eps)) {
     out.push(`error: ${p}`);
     errors++;

@@ -25,6 +25,8 @@ export interface EntryPointOptions {
   readonly forwarded: ForwardedHeadersPolicy;
   readonly readTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** respondingTimeouts.writeTimeout: longest time from reading the request to the end of the response (0: none). */
+  readonly writeTimeoutMs?: number;
   readonly accessLog?: AccessLog;
   readonly internal?: InternalHandler;
   /** entryPoints.<name>.http.redirections.entryPoint, resolved to a scheme and port. */
@@ -128,6 +130,10 @@ export class EntryPoint {
     }
     applyForwardedHeaders(req, clientIp, 'http', this.localPort, o.forwarded);
     if (this.stopping) res.shouldKeepAlive = false;
+    if (o.writeTimeoutMs) {
+      const timer = setTimeout(() => res.destroy(), o.writeTimeoutMs);
+      res.once('close', () => clearTimeout(timer));
+    }
     // A response normally ends with 'close'; a WebSocket tunnel detaches the socket and only the handler
     // settling tells it ended. Whichever comes first finishes the request's bookkeeping, once.
     let finished = false;

@@ -57,6 +57,19 @@ export function checkEntryPoints(eps: Record<string, EntryPointConfig>): string[
   return problems;
 }
 
+/** Static options Wharf accepts but does not act on yet: said once at start and by `wharf check`. */
+export function staticWarnings(eps: Record<string, EntryPointConfig>): string[] {
+  const out: string[] = [];
+  for (const [name, ep] of Object.entries(eps)) {
+    if (ep.http?.tls) {
+      out.push(
+        `entryPoints.${name}.http.tls: TLS is not served yet (HTTPS arrives with the TLS issue); ${name} serves plain HTTP`,
+      );
+    }
+  }
+  return out;
+}
+
 /** A running router: its listeners, routing table, providers and lifecycle. */
 export class Wharf {
   readonly entryPoints = new Map<string, EntryPoint>();
@@ -140,6 +153,7 @@ export class Wharf {
           forwarded: { trusted, serverName: hostname() },
           readTimeoutMs: ep.transport?.respondingTimeouts?.readTimeout ?? 60_000,
           idleTimeoutMs: ep.transport?.respondingTimeouts?.idleTimeout ?? 180_000,
+          writeTimeoutMs: ep.transport?.respondingTimeouts?.writeTimeout ?? 0,
           ...(this.accessLog ? { accessLog: this.accessLog } : {}),
           ...(servesInternal ? { internal } : {}),
           ...(redir
@@ -177,6 +191,7 @@ export class Wharf {
       await w.stop();
       throw err;
     }
+    for (const warning of staticWarnings(resolveEntryPoints(options.staticConfig))) w.logger.warn(warning);
     w.startProviders();
     return w;
   }

@@ -11,6 +11,7 @@ import type { ServiceDeps, ServiceRuntime } from '../services/service.ts';
 import { defaultPriority, type IndexedRoute, RouteIndex } from './route-index.ts';
 import { compileRuleText } from './rule-matcher.ts';
 import type { MiddlewareInfo, RouterInfo, RuntimeInfo, ServiceInfo } from './runtime-info.ts';
+import { unsupportedOptionWarnings } from './unsupported.ts';
 
 /** An entryPoint as compile sees it. */
 export interface EntryPointSpec {
@@ -66,6 +67,9 @@ export function compile(
     });
   };
 
+  diagnostics.push(...unsupportedOptionWarnings(merged));
+  const warned = new Map<string, string[]>();
+  for (const d of diagnostics) warned.set(d.subject, [...(warned.get(d.subject) ?? []), d.message]);
   const built: BuiltServices = buildServices(merged.services, deps, deps.previousLoadBalancers);
   for (const [q, errs] of built.errors) for (const e of errs) report('service', q, e.code, e.message);
 
@@ -80,10 +84,10 @@ export function compile(
       name: q,
       provider: providerOf(q),
       type: kind.toLowerCase(),
-      status: runtime ? 'enabled' : 'disabled',
+      status: runtime ? (warned.has(q) ? 'warning' : 'enabled') : 'disabled',
       usedBy: [],
     };
-    if (errs) entry.error = errs;
+    if (errs || warned.has(q)) entry.error = [...(errs ?? []), ...(warned.get(q) ?? [])];
     if (kind === 'loadBalancer' && runtime) entry.serverStatus = runtime.serverStatus();
     info.services.set(q, entry);
   }
@@ -108,7 +112,7 @@ export function compile(
 
   for (const [q, { provider, config }] of [...merged.routers].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const errors: Array<{ code: ErrorCode; message: string }> = [];
-    const warnings: string[] = [];
+    const epWarnings: string[] = [];
     const fail = (code: ErrorCode, params: Record<string, string>) =>
       errors.push({ code, message: formatError(code, params) });
     const rule = config.rule?.trim() ?? '';
@@ -137,7 +141,7 @@ export function compile(
     const using: string[] = [];
     for (const ep of wanted) {
       if (epByName.has(ep)) using.push(ep);
-      else warnings.push(formatError('ROUTER_ENTRYPOINT_UNKNOWN', { router: q, entryPoint: ep }));
+      else epWarnings.push(formatError('ROUTER_ENTRYPOINT_UNKNOWN', { router: q, entryPoint: ep }));
     }
     if (using.length === 0) fail('ROUTER_NO_ENTRYPOINT', { router: q });
     if (config.tls) fail('ROUTER_TLS_UNSUPPORTED', { router: q });
@@ -168,6 +172,7 @@ export function compile(
     }
 
     const unique = dedupe(errors);
+    const warnings = [...(warned.get(q) ?? []), ...epWarnings];
     const entry: RouterInfo = {
       name: q,
       provider,
@@ -184,7 +189,7 @@ export function compile(
       entry.error = [...unique.map((e) => e.message), ...warnings];
     info.routers.set(q, entry);
     for (const e of unique) report('router', q, e.code, e.message);
-    for (const w of warnings)
+    for (const w of epWarnings)
       diagnostics.push({
         source: 'compile',
         subject: q,
