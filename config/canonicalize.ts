@@ -1,7 +1,10 @@
 import {
   DynamicConfigSchema,
+  FailoverSchema,
+  LoadBalancerSchema,
   MIDDLEWARE_KINDS,
   MiddlewareSchema,
+  ServiceSchema,
   UNSUPPORTED_MIDDLEWARE_TYPES,
 } from './dynamic.ts';
 import { ERRORS, type ErrorCode, formatError } from './errors.ts';
@@ -50,6 +53,9 @@ export interface CanonicalizeOptions {
 const DYNAMIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, string>>([
   [DynamicConfigSchema, { tcp: 'TCP routing', udp: 'UDP routing' }],
   [DynamicConfigSchema.shape.http, { serversTransports: 'a servers transport section' }],
+  [ServiceSchema, { highestRandomWeight: 'a highestRandomWeight service' }],
+  [LoadBalancerSchema, { passiveHealthCheck: 'passive health checking' }],
+  [FailoverSchema, { errors: 'status-based failover (errors)' }],
 ]);
 
 /** Renders an issue's message for a key as the user sees it (dotted path, label, KV key, flag, ...). */

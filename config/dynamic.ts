@@ -8,7 +8,14 @@ const StringList = z.array(z.string());
 
 /** One backend server of a load balancer. */
 export const ServerSchema = z.strictObject({
-  url: z.url({ protocol: /^(http|https|h2c)$/ }).describe('Server URL, e.g. http://10.0.0.5:8080'),
+  url: z
+    .url({
+      protocol: /^https?$/,
+      hostname: /./,
+      error:
+        'must be an http:// or https:// URL with a host, e.g. http://10.0.0.5:8080 (h2c:// is not supported yet)',
+    })
+    .describe('Server URL, e.g. http://10.0.0.5:8080'),
   weight: z
     .number()
     .int()

@@ -12,7 +12,13 @@ function request(url: string, headers: Record<string, string> = {}): IncomingMes
   const req = new IncomingMessage(new Socket());
   req.url = url;
   req.headers = { ...headers };
-  setRequestState(req, { entryPoint: 'web', scheme: 'http', clientIp: '127.0.0.1', start: 0n });
+  setRequestState(req, {
+    entryPoint: 'web',
+    scheme: 'http',
+    clientIp: '127.0.0.1',
+    start: 0n,
+    originalUrl: url,
+  });
   return req;
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
+import { ensureWritable } from './log.ts';
 import type { RequestState } from './request-state.ts';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -21,11 +22,15 @@ export interface AccessLog {
  * is in flight are batched), so requests never wait on the disk and lines appear promptly.
  */
 export function createAccessLog(options: { filePath?: string; format: 'common' | 'json' }): AccessLog {
+  if (options.filePath) ensureWritable('accessLog.filePath', options.filePath);
   const dest = pino.destination({
     dest: options.filePath ?? 1,
     sync: false,
     mkdir: true,
   });
+  dest.on('error', (err: Error) =>
+    process.stderr.write(`wharf: cannot write the access log: ${err.message}\n`),
+  );
   let count = 0;
   return {
     log(req, res, state) {
@@ -34,7 +39,7 @@ export function createAccessLog(options: { filePath?: string; format: 'common' |
       const durationMs = Number(process.hrtime.bigint() - state.start) / 1e6;
       const status = res.headersSent ? res.statusCode : 499;
       const size = state.responseBytes ?? (Number(res.getHeader('content-length') ?? 0) || 0);
-      const path = req.url ?? '/';
+      const path = state.originalUrl;
       if (options.format === 'json') {
         dest.write(
           `${JSON.stringify({

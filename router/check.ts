@@ -5,7 +5,13 @@ import { compile } from './compile/compile.ts';
 import { silentLogger } from './log.ts';
 import { merge } from './merge.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
-import { checkEntryPoints, defaultProviders, resolveEntryPoints, staticWarnings } from './server.ts';
+import {
+  checkStatic,
+  defaultProviders,
+  entryPointSpecs,
+  resolveEntryPoints,
+  staticWarnings,
+} from './server.ts';
 
 function line(d: Diagnostic): string {
   const where = d.key ? ` [${d.key}]` : '';
@@ -21,7 +27,7 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
   let errors = 0;
   const eps = resolveEntryPoints(config);
   for (const p of staticWarnings(eps)) out.push(`warning: ${p}`);
-  for (const p of checkEntryPoints(eps)) {
+  for (const p of checkStatic(config, eps)) {
     out.push(`error: ${p}`);
     errors++;
   }
@@ -38,11 +44,7 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
   const pools = new UpstreamPools();
   const sideTraffic = new Agent();
   const merged = merge(snapshots);
-  const entryPoints = Object.keys(eps).map((name) => ({
-    name,
-    middlewares: eps[name]?.http?.middlewares ?? [],
-    isDefault: name !== 'wharf',
-  }));
+  const entryPoints = entryPointSpecs(eps);
   // compile schedules health-check probes with a zero delay; closing the runtimes in the same tick
   // cancels them before any probe leaves, so check stays offline.
   const { table, diagnostics } = compile(merged, {
@@ -50,7 +52,7 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
     pools,
     sideTraffic,
     logger,
-    previousLoadBalancers: new Map(),
+    previousServices: new Map(),
   });
   for (const r of table.services.values()) r.close();
   await Promise.all([pools.close(), sideTraffic.close()]);

@@ -52,7 +52,13 @@ export async function runCli(
   if (command === 'check') return checkOffline(config, loaded.configFile);
   if (command === 'healthcheck') return healthcheck(config);
 
-  const logger = createLogger(config.log);
+  let logger: ReturnType<typeof createLogger>;
+  try {
+    logger = createLogger(config.log);
+  } catch (err) {
+    process.stderr.write(`wharf: ${(err as Error).message}\n`);
+    return 1;
+  }
   let wharf: Wharf;
   try {
     wharf = await Wharf.start({ staticConfig: config, logger });

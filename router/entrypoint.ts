@@ -117,12 +117,26 @@ export class EntryPoint {
       scheme: 'http',
       clientIp,
       start: process.hrtime.bigint(),
+      originalUrl: req.url ?? '/',
     });
     if (upgrade) {
       state.upgrade = upgrade;
       this.tunnels.add(upgrade.socket);
       upgrade.socket.once('close', () => this.tunnels.delete(upgrade.socket));
     }
+    // A response normally ends with 'close'; a WebSocket tunnel detaches the socket and only the handler
+    // settling tells it ended. Whichever comes first finishes the request's bookkeeping, once.
+    let finished = false;
+    let gen: Generation | undefined;
+    const writeTimer = o.writeTimeoutMs ? setTimeout(() => res.destroy(), o.writeTimeoutMs) : undefined;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(writeTimer);
+      gen?.leave();
+      o.accessLog?.log(req, res, state);
+    };
+    res.once('close', finish);
     if (!normalizeTarget(req)) {
       res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
       res.end('400 Bad Request\n');
@@ -130,27 +144,18 @@ export class EntryPoint {
     }
     applyForwardedHeaders(req, clientIp, 'http', this.localPort, o.forwarded);
     if (this.stopping) res.shouldKeepAlive = false;
-    if (o.writeTimeoutMs) {
-      const timer = setTimeout(() => res.destroy(), o.writeTimeoutMs);
-      res.once('close', () => clearTimeout(timer));
-    }
-    // A response normally ends with 'close'; a WebSocket tunnel detaches the socket and only the handler
-    // settling tells it ended. Whichever comes first finishes the request's bookkeeping, once.
-    let finished = false;
-    let gen: Generation | undefined;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      gen?.leave();
-      o.accessLog?.log(req, res, state);
-    };
-    res.once('close', finish);
     if (o.redirect) {
       sendRedirect(req, res, redirectLocation(req, o.redirect.scheme, o.redirect.port), o.redirect.permanent);
       return;
     }
-    if (o.internal?.(req, res)) {
-      state.internal = true;
+    try {
+      if (o.internal?.(req, res)) {
+        state.internal = true;
+        return;
+      }
+    } catch (err) {
+      o.logger.error({ err, entryPoint: o.name, url: req.url }, 'internal handler failed');
+      renderError(res, err);
       return;
     }
 

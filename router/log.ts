@@ -1,6 +1,23 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 
 export type { Logger } from 'pino';
+
+/**
+ * Checks at start that a log file can be opened for appending (creating its folder), so a bad path fails
+ * loudly instead of losing every line; throws an Error naming the option and the path.
+ */
+export function ensureWritable(option: string, path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    closeSync(openSync(path, 'a'));
+  } catch (err) {
+    throw new Error(
+      `${option}: cannot open ${path} for writing: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+}
 
 /** Creates the process logger from `log.{level,format,filePath}`: json lines or readable common text. */
 export function createLogger(options: {
@@ -9,7 +26,11 @@ export function createLogger(options: {
   filePath?: string;
 }): Logger {
   const level = options.level.toLowerCase() === 'panic' ? 'fatal' : options.level.toLowerCase();
+  if (options.filePath) ensureWritable('log.filePath', options.filePath);
   const destination = pino.destination({ dest: options.filePath ?? 1, sync: options.filePath === undefined });
+  destination.on('error', (err: Error) =>
+    process.stderr.write(`wharf: cannot write the log: ${err.message}\n`),
+  );
   if (options.format === 'json') return pino({ level, base: undefined }, destination);
   return pino(
     {

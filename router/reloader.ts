@@ -5,7 +5,7 @@ import { merge } from './merge.ts';
 import type { TableRef } from './table-ref.ts';
 
 /** What the reloader needs: compile deps without the previous load balancers, which it tracks itself. */
-export type ReloadDeps = Omit<CompileDeps, 'previousLoadBalancers'>;
+export type ReloadDeps = Omit<CompileDeps, 'previousServices'>;
 
 /**
  * Turns providers' snapshots into a new generation: merge, compile, swap, all or nothing. An unexpected
@@ -42,7 +42,7 @@ export class Reloader {
       const merged = merge(snapshots.values());
       const out = compile(merged, {
         ...this.deps,
-        previousLoadBalancers: this.tableRef.current().table.loadBalancers,
+        previousServices: this.tableRef.current().table.serviceCache,
       });
       table = out.table;
       diagnostics = [...merged.diagnostics, ...out.diagnostics];

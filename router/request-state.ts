@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 /**
  * Per-request facts shared along the request path (entryPoint → router → middlewares → service → proxy),
@@ -13,6 +13,8 @@ export interface RequestState {
   readonly clientIp: string;
   /** process.hrtime.bigint() when the request arrived. */
   readonly start: bigint;
+  /** The request target as received, before middlewares rewrote it (for the access log). */
+  readonly originalUrl: string;
   /** Qualified name of the matched router. */
   router?: string;
   /** Qualified name of the service that answered (the innermost load balancer). */
@@ -21,8 +23,8 @@ export interface RequestState {
   serverUrl?: string;
   /** Set for Upgrade requests (WebSocket): the raw client socket and the bytes read past the headers. */
   upgrade?: { socket: Duplex; head: Buffer };
-  /** The whole request body, when a service (mirroring) had to read it first; forwarders send this instead of the stream. */
-  replayBody?: Buffer;
+  /** The request body, when a service (mirroring) had to read it first: forwarders send this instead of the stream. */
+  replayBody?: Buffer | Readable;
   /** Response body bytes relayed from the server (for the access log). */
   responseBytes?: number;
   /** Set for requests answered by Wharf itself (API, ping), which the access log leaves out. */

@@ -34,9 +34,24 @@ export function resolveEntryPoints(config: StaticConfig): Record<string, EntryPo
   return eps;
 }
 
-/** Problems in the entryPoints that make starting impossible (bad addresses, unknown redirect targets, bad trustedIPs). */
-export function checkEntryPoints(eps: Record<string, EntryPointConfig>): string[] {
+/**
+ * Problems in the static configuration that make starting impossible: bad addresses, unknown redirect
+ * targets, bad trustedIPs, ping on a missing entryPoint, a file provider given both a file and a directory.
+ */
+export function checkStatic(config: StaticConfig, eps: Record<string, EntryPointConfig>): string[] {
   const problems: string[] = [];
+  if (config.ping && !eps[config.ping.entryPoint]) {
+    problems.push(
+      `ping.entryPoint: "${config.ping.entryPoint}" is not an entryPoint (${Object.keys(eps).join(', ')})`,
+    );
+  }
+  const file = config.providers.file;
+  if (file?.filename && file.directory) {
+    problems.push('providers.file: set either filename or directory, not both');
+  }
+  if (file && !file.filename && !file.directory) {
+    problems.push('providers.file: set filename (one file) or directory (every file in it)');
+  }
   for (const [name, ep] of Object.entries(eps)) {
     if (!parseAddress(ep.address))
       problems.push(
@@ -55,6 +70,19 @@ export function checkEntryPoints(eps: Record<string, EntryPointConfig>): string[
     }
   }
   return problems;
+}
+
+/**
+ * EntryPoints as compile sees them: routers without entryPoints attach to the `asDefault` ones, or to all
+ * but the internal one when none is marked.
+ */
+export function entryPointSpecs(eps: Record<string, EntryPointConfig>): EntryPointSpec[] {
+  const anyDefault = Object.values(eps).some((e) => e.asDefault);
+  return Object.entries(eps).map(([name, ep]) => ({
+    name,
+    middlewares: ep.http?.middlewares ?? [],
+    isDefault: name !== INTERNAL_ENTRYPOINT && (ep.asDefault === true || !anyDefault),
+  }));
 }
 
 /** Static options Wharf accepts but does not act on yet: said once at start and by `wharf check`. */
@@ -97,13 +125,7 @@ export class Wharf {
     this.accessLog = c.accessLog ? createAccessLog(c.accessLog) : undefined;
     this.ready = new Promise((r) => (this.readyResolve = r));
     const eps = resolveEntryPoints(c);
-    const specs: EntryPointSpec[] = Object.entries(eps).map(([name, ep]) => ({
-      name,
-      middlewares: ep.http?.middlewares ?? [],
-      isDefault:
-        name !== INTERNAL_ENTRYPOINT &&
-        (ep.asDefault === true || !Object.values(eps).some((e) => e.asDefault)),
-    }));
+    const specs = entryPointSpecs(eps);
     const deps = {
       entryPoints: specs,
       pools: this.pools,
@@ -117,19 +139,17 @@ export class Wharf {
       tls: [],
       diagnostics: [],
     };
-    this.tableRef = new TableRef(compile(empty, { ...deps, previousLoadBalancers: new Map() }).table);
+    this.tableRef = new TableRef(compile(empty, { ...deps, previousServices: new Map() }).table);
     this.reloader = new Reloader(this.tableRef, deps, this.logger);
     this.providers = options.providers ?? defaultProviders(c, this.logger);
-    const internal = createInternalHandler({
+    const sources = {
       tableRef: this.tableRef,
       diagnostics: () => this.reloader.diagnostics,
       staticConfig: { ...c, entryPoints: eps },
-      api: c.api?.insecure === true,
-      ping: c.ping !== undefined,
       terminatingStatusCode: c.ping?.terminatingStatusCode ?? 503,
       shuttingDown: () => this.stopping,
       startDate: new Date(),
-    });
+    };
     for (const [name, ep] of Object.entries(eps)) {
       const addr = parseAddress(ep.address) as { host: string | undefined; port: number };
       const trusted = ep.forwardedHeaders?.insecure
@@ -141,7 +161,9 @@ export class Wharf {
           ? String(parseAddress(eps[redir.to]!.address)?.port)
           : redir.to.replace(/^:/, '')
         : undefined;
-      const servesInternal = name === INTERNAL_ENTRYPOINT || c.ping?.entryPoint === name;
+      // The API only on the internal entryPoint; ping only where ping.entryPoint says.
+      const api = name === INTERNAL_ENTRYPOINT && c.api?.insecure === true;
+      const ping = c.ping !== undefined && c.ping.entryPoint === name;
       this.entryPoints.set(
         name,
         new EntryPoint({
@@ -155,7 +177,7 @@ export class Wharf {
           idleTimeoutMs: ep.transport?.respondingTimeouts?.idleTimeout ?? 180_000,
           writeTimeoutMs: ep.transport?.respondingTimeouts?.writeTimeout ?? 0,
           ...(this.accessLog ? { accessLog: this.accessLog } : {}),
-          ...(servesInternal ? { internal } : {}),
+          ...(api || ping ? { internal: createInternalHandler({ ...sources, api, ping }) } : {}),
           ...(redir
             ? { redirect: { scheme: redir.scheme, port: redirectPort, permanent: redir.permanent } }
             : {}),
@@ -166,7 +188,7 @@ export class Wharf {
 
   /** Validates entryPoints, listens on all of them and starts the providers. */
   static async start(options: WharfOptions): Promise<Wharf> {
-    const problems = checkEntryPoints(resolveEntryPoints(options.staticConfig));
+    const problems = checkStatic(options.staticConfig, resolveEntryPoints(options.staticConfig));
     if (problems.length > 0) throw new Error(`invalid static configuration:\n  ${problems.join('\n  ')}`);
     const w = new Wharf(options);
     try {
@@ -243,7 +265,8 @@ export class Wharf {
     this.abort.abort();
     await this.watcherDone;
     this.tableRef.closeAll();
-    await Promise.all([this.pools.close(), this.sideTraffic.close()]);
+    // Health probes and mirror copies are Wharf's own traffic: abort them rather than wait.
+    await Promise.all([this.pools.close(), this.sideTraffic.destroy()]);
     this.accessLog?.close();
   }
 }

@@ -17,7 +17,7 @@ function table(...lbs: ServiceRuntime[]): RoutingTable {
   return {
     entryPoints: new Map(),
     services: new Map(),
-    loadBalancers: new Map(lbs.map((r) => [r.name, { key: r.name, runtime: r }])),
+    serviceCache: new Map(lbs.map((r) => [r.name, { key: r.name, runtime: r, children: [] }])),
     info: { routers: new Map(), services: new Map(), middlewares: new Map() },
   };
 }

@@ -63,7 +63,7 @@ export class Generation {
 
   /** The service runtimes this generation owns references to. */
   runtimes(): ServiceRuntime[] {
-    return [...this.table.loadBalancers.values()].map((c) => c.runtime);
+    return [...this.table.serviceCache.values()].map((c) => c.runtime);
   }
 }
 
@@ -98,9 +98,10 @@ export class TableRef {
     return next;
   }
 
-  /** Releases the current generation too (shutdown), closing every runtime still held. */
+  /** Shutdown: closes every runtime still held, by the current generation and by any still draining. */
   closeAll(): void {
-    this.drop(this.gen);
+    for (const r of this.refs.keys()) r.close();
+    this.refs.clear();
   }
 
   private hold(g: Generation): void {

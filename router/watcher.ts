@@ -10,6 +10,7 @@ import { stableStringify } from './stable-stringify.ts';
 export class ConfigWatcher {
   private readonly latest = new Map<string, Snapshot>();
   private readonly fingerprints = new Map<string, string>();
+  private readonly appliedFingerprints = new Map<string, string>();
   private readonly lastApplied = new Map<string, number>();
   private readonly pending = new Map<string, Snapshot>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -62,6 +63,10 @@ export class ConfigWatcher {
     const snap = this.pending.get(p);
     if (!snap) return;
     this.pending.delete(p);
+    // A -> B -> A within one throttle window: what is pending is what is already applied.
+    const fp = this.fingerprints.get(p) as string;
+    if (this.appliedFingerprints.get(p) === fp) return;
+    this.appliedFingerprints.set(p, fp);
     this.latest.set(p, snap);
     this.lastApplied.set(p, Date.now());
     this.apply(this.latest);

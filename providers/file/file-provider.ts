@@ -108,18 +108,26 @@ export class FileProvider implements Provider {
   private async listFiles(diagnostics: Diagnostic[]): Promise<string[]> {
     if (this.o.filename) return [resolve(this.o.filename)];
     const dir = resolve(this.o.directory as string);
+    let entries: string[];
     try {
-      const entries = await readdir(dir, { recursive: true });
-      const files: string[] = [];
-      for (const e of entries.sort()) {
-        const p = join(dir, e);
-        if (CONFIG_EXTENSIONS.has(extname(p).toLowerCase()) && (await stat(p)).isFile()) files.push(p);
-      }
-      return files;
+      entries = await readdir(dir, { recursive: true });
     } catch (err) {
       diagnostics.push(this.fileError(dir, `${(err as Error).message}`, 'CONFIG_READ_ERROR'));
       return [...this.lastGood.keys()];
     }
+    const files: string[] = [];
+    for (const e of entries.sort()) {
+      const p = join(dir, e);
+      if (!CONFIG_EXTENSIONS.has(extname(p).toLowerCase())) continue;
+      // An entry can vanish between listing and stat (an editor's atomic save) or be a dangling link.
+      const isFile = await stat(p).then(
+        (st) => st.isFile(),
+        () => false,
+      );
+      if (isFile) files.push(p);
+    }
+    for (const known of [...this.lastGood.keys()]) if (!files.includes(known)) this.lastGood.delete(known);
+    return files;
   }
 
   private async readOne(file: string, diagnostics: Diagnostic[]): Promise<DynamicConfig | undefined> {

@@ -43,15 +43,15 @@ function send(res: ServerResponse, status: number, body: unknown): void {
  * left out for bad input, shown disabled with their errors (Traefik hides those; Wharf shows them).
  */
 function items(src: ApiSources, kind: Kind): Map<string, Item> {
-  const info = src.tableRef.current().table.info[kind] as Map<string, Item>;
+  const info = src.tableRef.current().table.info[kind] as unknown as Map<string, Item>;
   const out = new Map<string, Item>(info);
   for (const d of src.diagnostics()) {
     if (d.severity !== 'error' || d.item?.kind !== KIND_OF[kind] || d.source === 'compile') continue;
     const provider = d.source;
     const name = `${d.item.name}@${provider}`;
+    // Never mutate the serving table's objects: copy, then add the provider's error.
     const existing = out.get(name);
-    if (existing && existing.status !== 'disabled') continue;
-    const entry: Item = existing ?? { name, provider, status: 'disabled', error: [] };
+    const entry: Item = existing ? { ...existing } : { name, provider, status: 'disabled', error: [] };
     entry.error = [...(entry.error ?? []), d.message];
     out.set(name, entry);
   }
@@ -114,7 +114,13 @@ export function createInternalHandler(src: ApiSources): InternalHandler {
       return true;
     }
     const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    let parts: string[];
+    try {
+      parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      send(res, 400, { message: `malformed percent-encoding in ${path}` });
+      return true;
+    }
     if (parts[1] === 'version' && parts.length === 2) {
       send(res, 200, { Version: VERSION, Codename: 'wharf', startDate: src.startDate.toISOString() });
     } else if (parts[1] === 'rawdata' && parts.length === 2) {

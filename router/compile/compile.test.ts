@@ -27,7 +27,7 @@ function run(configs: Record<string, DynamicConfigInput>) {
     pools: new UpstreamPools(),
     sideTraffic: new Agent(),
     logger: silentLogger(),
-    previousLoadBalancers: new Map(),
+    previousServices: new Map(),
   });
   tables.push(out.table);
   return out;

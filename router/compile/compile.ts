@@ -6,7 +6,7 @@ import { middlewareRegistry } from '../../middleware/registry.ts';
 import type { Diagnostic } from '../../providers/provider.ts';
 import type { MergedConfig } from '../merge.ts';
 import { requestState } from '../request-state.ts';
-import { type BuiltServices, buildServices, type CachedLoadBalancer } from '../services/build-services.ts';
+import { type BuiltServices, buildServices, type CachedService } from '../services/build-services.ts';
 import type { ServiceDeps, ServiceRuntime } from '../services/service.ts';
 import { defaultPriority, type IndexedRoute, RouteIndex } from './route-index.ts';
 import { compileRuleText } from './rule-matcher.ts';
@@ -26,7 +26,7 @@ export interface EntryPointSpec {
 export interface CompileDeps extends ServiceDeps {
   readonly entryPoints: readonly EntryPointSpec[];
   /** Load balancers of the serving generation, reused when unchanged. */
-  readonly previousLoadBalancers: ReadonlyMap<string, CachedLoadBalancer>;
+  readonly previousServices: ReadonlyMap<string, CachedService>;
 }
 
 /** A router ready to serve on one entryPoint. */
@@ -39,7 +39,7 @@ export interface CompiledRoute {
 export interface RoutingTable {
   readonly entryPoints: ReadonlyMap<string, RouteIndex<CompiledRoute>>;
   readonly services: ReadonlyMap<string, ServiceRuntime>;
-  readonly loadBalancers: ReadonlyMap<string, CachedLoadBalancer>;
+  readonly serviceCache: ReadonlyMap<string, CachedService>;
   readonly info: RuntimeInfo;
 }
 
@@ -48,12 +48,29 @@ const plainName = (q: string) => q.slice(0, q.lastIndexOf('@'));
 
 /**
  * Compiles merged configuration into a routing table. Deterministic for the same input and previous
- * load balancers. Bad items are isolated: a router with a bad rule or a missing service or middleware is
- * disabled and reported; every other router is served.
+ * services. Bad items are isolated: a router with a bad rule or a missing service or middleware is
+ * disabled and reported; every other router is served. If compiling throws unexpectedly, the services it
+ * built anew are closed (no health checker outlives a failed reload) and the error propagates, so the
+ * caller keeps the serving table.
  */
 export function compile(
   merged: MergedConfig,
   deps: CompileDeps,
+): { table: RoutingTable; diagnostics: Diagnostic[] } {
+  const built = buildServices(merged.services, deps, deps.previousServices);
+  try {
+    return compileWith(merged, deps, built);
+  } catch (err) {
+    for (const [name, c] of built.cache)
+      if (deps.previousServices.get(name)?.runtime !== c.runtime) c.runtime.close();
+    throw err;
+  }
+}
+
+function compileWith(
+  merged: MergedConfig,
+  deps: CompileDeps,
+  built: BuiltServices,
 ): { table: RoutingTable; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const report = (kind: 'router' | 'service' | 'middleware', q: string, code: ErrorCode, message: string) => {
@@ -70,7 +87,6 @@ export function compile(
   diagnostics.push(...unsupportedOptionWarnings(merged));
   const warned = new Map<string, string[]>();
   for (const d of diagnostics) warned.set(d.subject, [...(warned.get(d.subject) ?? []), d.message]);
-  const built: BuiltServices = buildServices(merged.services, deps, deps.previousLoadBalancers);
   for (const [q, errs] of built.errors) for (const e of errs) report('service', q, e.code, e.message);
 
   const mws = buildMiddlewares(merged.middlewares, report);
@@ -219,7 +235,7 @@ export function compile(
 
   const entryPoints = new Map([...routes].map(([ep, list]) => [ep, new RouteIndex(list)]));
   return {
-    table: { entryPoints, services: built.runtimes, loadBalancers: built.loadBalancers, info },
+    table: { entryPoints, services: built.runtimes, serviceCache: built.cache, info },
     diagnostics,
   };
 }
@@ -260,7 +276,10 @@ function buildMiddlewares(
         resolve: (reference: string) => {
           const target = qualifyName(reference, providerOf(q));
           if (!configs.has(target)) {
-            fail(q, 'ROUTER_MIDDLEWARE_MISSING', { router: `chain ${q}`, middleware: target });
+            fail(q, 'MIDDLEWARE_INVALID', {
+              middleware: q,
+              problem: `chain member "${target}" does not exist`,
+            });
             throw new Abort();
           }
           if (visiting.includes(target)) {

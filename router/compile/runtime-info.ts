@@ -19,26 +19,21 @@ export interface RouterInfo {
   using: string[];
 }
 
-/** A service as the API shows it. */
-export type ServiceInfo = ServiceConfig & {
+/** What the API adds to a service's or middleware's own configuration. */
+interface ItemRuntime {
   name: string;
   provider: string;
   type: string;
   status: ItemStatus;
   error?: string[];
   usedBy: string[];
-  serverStatus?: Record<string, string>;
-};
+}
+
+/** A service as the API shows it. */
+export type ServiceInfo = ServiceConfig & ItemRuntime & { serverStatus?: Record<string, string> };
 
 /** A middleware as the API shows it. */
-export type MiddlewareInfo = MiddlewareConfig & {
-  name: string;
-  provider: string;
-  type: string;
-  status: ItemStatus;
-  error?: string[];
-  usedBy: string[];
-};
+export type MiddlewareInfo = MiddlewareConfig & ItemRuntime;
 
 /** Everything the API reports about one generation. */
 export interface RuntimeInfo {

@@ -3,21 +3,23 @@ import type { Diagnostic, DiagnosticItem } from '../../providers/provider.ts';
 import type { MergedConfig } from '../merge.ts';
 
 /**
- * Warnings for options Wharf accepts (so Traefik files load unchanged) but does not act on yet. The item
- * still serves; the warning says what is ignored, so nobody relies on it unknowingly.
+ * Warnings for options Wharf accepts (so Traefik files load unchanged) but does not act on yet, and for
+ * values it replaces with defaults. The item still serves; the warning says what is ignored, so nobody
+ * relies on it unknowingly.
  */
 export function unsupportedOptionWarnings(merged: MergedConfig): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const warn = (subject: string, item: DiagnosticItem | undefined, key: string, what: string) => {
-    const d: Diagnostic = {
-      source: 'compile',
-      subject,
-      code: 'CONFIG_UNSUPPORTED',
-      message: formatError('CONFIG_UNSUPPORTED', { key, what }),
-      severity: 'warning',
-    };
+  const push = (
+    subject: string,
+    item: DiagnosticItem | undefined,
+    code: 'CONFIG_UNSUPPORTED' | 'CONFIG_INVALID_VALUE',
+    message: string,
+  ) => {
+    const d: Diagnostic = { source: 'compile', subject, code, message, severity: 'warning' };
     out.push(item ? { ...d, item } : d);
   };
+  const warn = (subject: string, item: DiagnosticItem | undefined, key: string, what: string) =>
+    push(subject, item, 'CONFIG_UNSUPPORTED', formatError('CONFIG_UNSUPPORTED', { key, what }));
   const plain = (q: string) => q.slice(0, q.lastIndexOf('@'));
   for (const [q, s] of merged.services) {
     const lb = s.loadBalancer;
@@ -32,13 +34,20 @@ export function unsupportedOptionWarnings(merged: MergedConfig): Diagnostic[] {
     }
     if (lb?.serversTransport)
       warn(q, item, `service "${q}" loadBalancer.serversTransport`, 'a named servers transport');
-    if (lb?.healthCheck?.followRedirects === true) {
-      warn(
-        q,
-        item,
-        `service "${q}" loadBalancer.healthCheck.followRedirects`,
-        'following redirects (a 3xx answer counts as healthy)',
-      );
+    for (const key of ['interval', 'unhealthyInterval', 'timeout'] as const) {
+      const ms = lb?.healthCheck?.[key];
+      if (ms !== undefined && ms <= 0) {
+        const problem = `${ms}ms is not more than 0; the default is used (Traefik does the same)`;
+        push(
+          q,
+          item,
+          'CONFIG_INVALID_VALUE',
+          formatError('CONFIG_INVALID_VALUE', {
+            key: `service "${q}" loadBalancer.healthCheck.${key}`,
+            problem,
+          }),
+        );
+      }
     }
   }
   for (const [q, r] of merged.routers) {

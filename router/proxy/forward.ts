@@ -90,7 +90,6 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#req = req;
     this.#res = res;
     this.#state = requestState(req);
-    this.#state.responseBytes = 0;
     this.#server = server;
     this.#upgrade = upgrade;
     this.#resolve = resolve;
@@ -148,6 +147,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.#headersSent = true;
+    this.#state.responseBytes = 0;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

@@ -6,10 +6,11 @@ import { buildFailover, buildMirroring, buildWeighted } from './composite.ts';
 import { buildLoadBalancer } from './load-balancer.ts';
 import type { ServiceDeps, ServiceRuntime } from './service.ts';
 
-/** A load balancer runtime and the config it was built from, kept across generations when unchanged. */
-export interface CachedLoadBalancer {
+/** A built service, the config it was built from and the children it uses: reused while all are unchanged. */
+export interface CachedService {
   readonly key: string;
   readonly runtime: ServiceRuntime;
+  readonly children: readonly ServiceRuntime[];
 }
 
 /** The outcome of building every service of a generation. */
@@ -18,24 +19,25 @@ export interface BuiltServices {
   readonly runtimes: Map<string, ServiceRuntime>;
   /** Qualified name → why it is disabled (code and message). */
   readonly errors: Map<string, Array<{ code: ErrorCode; message: string }>>;
-  /** Load balancers of this generation (new or reused), by qualified name: the next build's cache. */
-  readonly loadBalancers: Map<string, CachedLoadBalancer>;
+  /** Every service of this generation (new or reused), by qualified name: the next build's cache. */
+  readonly cache: Map<string, CachedService>;
 }
 
 /**
- * Builds every service (qualified names). Load balancers whose config did not change are taken from
- * `previous`, so their health state and pools survive a reload; composite services (weighted, failover,
- * mirroring) are cheap and rebuilt. References resolve in the referring service's provider; a missing
- * reference or a cycle disables the service (and services that depend on it), with an error.
+ * Builds every service (qualified names). A service whose config did not change, and whose children are
+ * the same runtimes, is taken from `previous`: load balancers keep their health state and pools, weighted
+ * services their rotation, mirrors their counters. References resolve in the referring service's provider;
+ * a missing reference, a cycle or a service that fails to build disables that service (and those that
+ * depend on it), with an error; the others build.
  */
 export function buildServices(
   services: ReadonlyMap<string, ServiceConfig>,
   deps: ServiceDeps,
-  previous: ReadonlyMap<string, CachedLoadBalancer>,
+  previous: ReadonlyMap<string, CachedService>,
 ): BuiltServices {
   const runtimes = new Map<string, ServiceRuntime>();
   const errors = new Map<string, Array<{ code: ErrorCode; message: string }>>();
-  const loadBalancers = new Map<string, CachedLoadBalancer>();
+  const cache = new Map<string, CachedService>();
   const visiting: string[] = [];
 
   const fail = (name: string, code: ErrorCode, params: Record<string, string>): undefined => {
@@ -43,6 +45,19 @@ export function buildServices(
     list.push({ code, message: formatError(code, params) });
     errors.set(name, list);
     return undefined;
+  };
+
+  /** Reuses the previous runtime when config and children are unchanged, else builds a new one. */
+  const reuse = (name: string, config: unknown, children: ServiceRuntime[], make: () => ServiceRuntime) => {
+    const key = stableStringify(config);
+    const old = previous.get(name);
+    const same =
+      old?.key === key &&
+      old.children.length === children.length &&
+      old.children.every((c, i) => c === children[i]);
+    const runtime = same && old ? old.runtime : make();
+    cache.set(name, { key, runtime, children });
+    return runtime;
   };
 
   const build = (name: string): ServiceRuntime | undefined => {
@@ -60,10 +75,8 @@ export function buildServices(
       if (!services.has(q))
         return fail(name, 'SERVICE_REFERENCE_MISSING', { service: name, field, target: q });
       if (visiting.includes(q)) {
-        return fail(name, 'SERVICE_RECURSION', {
-          service: name,
-          path: [...visiting.slice(visiting.indexOf(q)), q].join(' -> '),
-        });
+        const path = [...visiting.slice(visiting.indexOf(q)), q].join(' -> ');
+        return fail(name, 'SERVICE_RECURSION', { service: name, path });
       }
       const child = build(q);
       if (!child) {
@@ -80,11 +93,9 @@ export function buildServices(
     try {
       let runtime: ServiceRuntime | undefined;
       if (kind === 'loadBalancer') {
-        const key = stableStringify(config.loadBalancer);
-        const cached = previous.get(name);
-        runtime =
-          cached && cached.key === key ? cached.runtime : buildLoadBalancer(name, config.loadBalancer!, deps);
-        loadBalancers.set(name, { key, runtime });
+        runtime = reuse(name, config.loadBalancer, [], () =>
+          buildLoadBalancer(name, config.loadBalancer!, deps),
+        );
       } else if (kind === 'weighted') {
         const children = new Map<string, ServiceRuntime>();
         for (const s of config.weighted!.services) {
@@ -92,12 +103,16 @@ export function buildServices(
           if (!c) return undefined;
           children.set(s.name, c);
         }
-        runtime = buildWeighted(name, config.weighted!, children);
+        runtime = reuse(name, config.weighted, [...children.values()], () =>
+          buildWeighted(name, config.weighted!, children),
+        );
       } else if (kind === 'failover') {
         const main = ref('failover.service', config.failover!.service);
         const fallback = main && ref('failover.fallback', config.failover!.fallback);
         if (!main || !fallback) return undefined;
-        runtime = buildFailover(name, config.failover!, main, fallback);
+        runtime = reuse(name, config.failover, [main, fallback], () =>
+          buildFailover(name, config.failover!, main, fallback),
+        );
       } else {
         const m = config.mirroring!;
         const main = ref('mirroring.service', m.service);
@@ -108,15 +123,22 @@ export function buildServices(
           if (!r) return undefined;
           mirrors.push({ runtime: r, percent: mirror.percent ?? 0 });
         }
-        runtime = buildMirroring(name, m, main, mirrors, deps);
+        const children = [main, ...mirrors.map((x) => x.runtime)];
+        runtime = reuse(name, m, children, () => buildMirroring(name, m, main, mirrors, deps));
       }
       runtimes.set(name, runtime);
       return runtime;
+    } catch (err) {
+      // A service that cannot be built (e.g. a server URL its transport refuses) disables itself only.
+      return fail(name, 'SERVICE_INVALID', {
+        service: name,
+        problem: err instanceof Error ? err.message : String(err),
+      });
     } finally {
       visiting.pop();
     }
   };
 
   for (const name of services.keys()) build(name);
-  return { runtimes, errors, loadBalancers };
+  return { runtimes, errors, cache };
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import type { Failover, Mirroring, Weighted } from '../../config/dynamic.ts';
 import { WharfError } from '../../config/errors.ts';
@@ -28,7 +29,7 @@ export function buildWeighted(
   }));
   const wrr = new SmoothWrr(items.map((i) => ({ item: i.item, weight: i.weight })));
   const sticky = config.sticky?.cookie ? stickyPolicy(name, config.sticky.cookie) : undefined;
-  const byCookie = new Map(items.map((i) => [stickyValue(i.item.name), i.item]));
+  const byCookie = new Map(items.filter((i) => i.weight > 0).map((i) => [stickyValue(i.item.name), i.item]));
   return {
     name,
     handler: async (req, res) => {
@@ -79,21 +80,59 @@ function hasBody(req: IncomingMessage): boolean {
   return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (limit >= 0 && size > limit) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** Copies in flight per mirroring service, beyond which copies are skipped (a slow mirror must not pile up). */
+const MAX_MIRRORS_IN_FLIGHT = 256;
+/** Longest a mirror copy may take; the answer is discarded anyway. */
+const MIRROR_TIMEOUT_MS = 30_000;
+
+/**
+ * Reads the request body up to `limit` bytes (-1: no limit) without consuming more: past the limit the
+ * stream is paused with the rest unread. A client that goes away meanwhile is CLIENT_CLOSED.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<{ chunks: Buffer[]; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (limit >= 0 && size > limit) {
+        req.pause();
+        done();
+        resolve({ chunks, complete: false });
+      }
+    };
+    const onEnd = () => {
+      done();
+      resolve({ chunks, complete: true });
+    };
+    const onClose = () => {
+      done();
+      reject(new WharfError('CLIENT_CLOSED'));
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('close', onClose);
+  });
+}
+
+/** The body already read, then the rest of the stream. */
+async function* replay(chunks: readonly Buffer[], rest: IncomingMessage): AsyncIterable<Buffer> {
+  yield* chunks;
+  for await (const chunk of rest) yield chunk as Buffer;
 }
 
 /**
  * A mirroring service: the main service answers; each mirror receives a copy of `percent`% of requests
- * (counted, not random, so shares are exact), sent straight to a server the mirror service picks, with
- * the response discarded. Request bodies are read once and replayed to the main service and the mirrors.
+ * (counted as Traefik does: a mirror at 50% gets every other request), sent straight to a server the
+ * mirror service picks, with the answer discarded. A request body is read once and replayed to the main
+ * service and the mirrors; a body over `maxBodySize` is not mirrored (the main service still gets all of
+ * it, as in Traefik), and with `mirrorBody: false` copies go without their body.
  */
 export function buildMirroring(
   name: string,
@@ -105,45 +144,59 @@ export function buildMirroring(
   const counters = mirrors.map(() => ({ total: 0, sent: 0 }));
   const mirrorBody = config.mirrorBody !== false;
   const maxBody = config.maxBodySize ?? -1;
+  let inFlight = 0;
+
+  const send = (req: IncomingMessage, mirror: ServiceRuntime, body: Buffer | null, withBody: boolean) => {
+    const base = mirror.pickServer();
+    if (!base || inFlight >= MAX_MIRRORS_IN_FLIGHT) return;
+    const all = upstreamRequestHeaders(req.headers, requestState(req).clientIp, req.headers.host);
+    const headers: string[] = [];
+    for (let i = 0; i + 1 < all.length; i += 2) {
+      if (withBody || all[i] !== 'content-length') headers.push(all[i] as string, all[i + 1] as string);
+    }
+    inFlight++;
+    request(base + (req.url ?? '/'), {
+      method: (req.method ?? 'GET') as 'GET',
+      headers,
+      body,
+      dispatcher: deps.sideTraffic,
+      signal: AbortSignal.timeout(MIRROR_TIMEOUT_MS),
+    })
+      .then((r) => r.body.dump())
+      .catch((err: unknown) =>
+        deps.logger.debug({ err, service: name, mirror: mirror.name }, 'mirror request failed'),
+      )
+      .finally(() => inFlight--);
+  };
+
   return {
     name,
     handler: async (req, res) => {
-      const chosen = mirrors.filter((m, i) => {
+      const chosen: ServiceRuntime[] = [];
+      mirrors.forEach((m, i) => {
         const c = counters[i]!;
         c.total++;
         if (c.sent * 100 < c.total * m.percent) {
           c.sent++;
-          return true;
+          chosen.push(m.runtime);
         }
-        return false;
       });
-      let body: Buffer | undefined;
+      let body: Buffer | null = null;
+      let withBody = true;
       if (chosen.length > 0 && hasBody(req)) {
-        if (!mirrorBody) chosen.length = 0;
+        if (!mirrorBody) withBody = false;
         else {
-          body = await readBody(req, maxBody);
-          if (body === undefined) {
-            res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8' });
-            res.end('413 Request Entity Too Large\n');
-            return;
+          const read = await readBody(req, maxBody);
+          if (read.complete) {
+            body = Buffer.concat(read.chunks);
+            requestState(req).replayBody = body;
+          } else {
+            requestState(req).replayBody = Readable.from(replay(read.chunks, req));
+            chosen.length = 0;
           }
-          requestState(req).replayBody = body;
         }
       }
-      if (chosen.length > 0) {
-        const headers = upstreamRequestHeaders(req.headers, requestState(req).clientIp, req.headers.host);
-        for (const m of chosen) {
-          const server = m.runtime.pickServer();
-          if (!server) continue;
-          const target = server.replace(/\/$/, '') + (req.url ?? '/');
-          const method = (req.method ?? 'GET') as 'GET';
-          request(target, { method, headers, body: body ?? null, dispatcher: deps.sideTraffic }).then(
-            (r) => r.body.dump(),
-            (err: unknown) =>
-              deps.logger.debug({ err, service: name, mirror: m.runtime.name }, 'mirror request failed'),
-          );
-        }
-      }
+      for (const m of chosen) send(req, m, body, withBody);
       return main.handler(req, res);
     },
     isAvailable: () => main.isAvailable(),

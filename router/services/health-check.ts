@@ -1,10 +1,15 @@
-import { type Dispatcher, request } from 'undici';
+import { type Dispatcher, interceptors, request } from 'undici';
 import type { HealthCheck } from '../../config/dynamic.ts';
 import type { Logger } from '../log.ts';
 import type { ServerHealth } from './service.ts';
 
 const DEFAULT_INTERVAL = 30_000;
 const DEFAULT_TIMEOUT = 5_000;
+const MAX_REDIRECTS = 10;
+
+/** A positive duration, or the default (Traefik ignores zero and negative intervals the same way). */
+export const positiveOr = (ms: number | undefined, fallback: number): number =>
+  ms !== undefined && ms > 0 ? ms : fallback;
 
 /** The URL probed for a server: the server's origin with the check's scheme, port and path. */
 export function probeUrl(serverUrl: string, hc: HealthCheck): string {
@@ -42,7 +47,11 @@ export class HealthChecker {
     this.service = service;
     this.hc = hc;
     this.logger = deps.logger;
-    this.dispatcher = deps.sideTraffic;
+    // Traefik follows redirects by default and judges the final answer.
+    this.dispatcher =
+      hc.followRedirects === false
+        ? deps.sideTraffic
+        : deps.sideTraffic.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
     for (const s of servers) this.state.set(s, 'UP');
   }
 
@@ -93,7 +102,10 @@ export class HealthChecker {
         method: (hc.method ?? 'GET').toUpperCase() as 'GET',
         headers,
         dispatcher: this.dispatcher,
-        signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(hc.timeout ?? DEFAULT_TIMEOUT)]),
+        signal: AbortSignal.any([
+          this.controller.signal,
+          AbortSignal.timeout(positiveOr(hc.timeout, DEFAULT_TIMEOUT)),
+        ]),
       });
       await res.body.dump();
       healthy =
@@ -112,7 +124,7 @@ export class HealthChecker {
       if (next === 'DOWN') this.logger.warn({ service: this.service, server, reason }, 'server is DOWN');
       else this.logger.info({ service: this.service, server }, 'server is UP');
     }
-    const interval = hc.interval ?? DEFAULT_INTERVAL;
-    this.schedule(server, next === 'UP' ? interval : (hc.unhealthyInterval ?? interval));
+    const interval = positiveOr(hc.interval, DEFAULT_INTERVAL);
+    this.schedule(server, next === 'UP' ? interval : positiveOr(hc.unhealthyInterval, interval));
   }
 }

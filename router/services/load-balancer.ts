@@ -12,6 +12,8 @@ const DEFAULT_FLUSH_INTERVAL = 100;
 
 interface ServerEntry {
   readonly url: string;
+  /** What the forwarder puts in front of the request path: the origin, or the whole URL with preservePath. */
+  readonly base: string;
   readonly forward: ReturnType<typeof createForwarder>;
   readonly cookie: string | undefined;
 }
@@ -29,11 +31,14 @@ export function buildLoadBalancer(name: string, config: LoadBalancer, deps: Serv
   const sticky = config.sticky?.cookie ? stickyPolicy(name, config.sticky.cookie) : undefined;
   const entries: ServerEntry[] = servers.map((s) => ({
     url: s.url,
+    base: s.preservePath ? s.url.replace(/\/$/, '') : new URL(s.url).origin,
     forward: createForwarder(s, forwardOptions, deps.pools),
     cookie: sticky?.setCookie(s.url),
   }));
   const wrr = new SmoothWrr(entries.map((e, i) => ({ item: e, weight: servers[i]?.weight ?? 1 })));
-  const byCookie = new Map(entries.map((e) => [stickyValue(e.url), e]));
+  const byCookie = new Map(
+    entries.filter((_, i) => (servers[i]?.weight ?? 1) > 0).map((e) => [stickyValue(e.url), e]),
+  );
   const checker = config.healthCheck
     ? new HealthChecker(
         name,
@@ -69,7 +74,7 @@ export function buildLoadBalancer(name: string, config: LoadBalancer, deps: Serv
     isAvailable: () => wrr.size > 0 && (!isUp || entries.some(isUp)),
     serverStatus: () =>
       checker ? checker.status() : Object.fromEntries(entries.map((e) => [e.url, 'UP' as const])),
-    pickServer: () => wrr.next(isUp)?.url,
+    pickServer: () => wrr.next(isUp)?.base,
     close: () => {
       checker?.stop();
       for (const e of entries) e.forward.close();

@@ -356,6 +356,7 @@ export async function startProxy(
       scheme: 'http',
       clientIp: '127.0.0.1',
       start: process.hrtime.bigint(),
+      originalUrl: req.url ?? '/',
     });
     if (upgrade) state.upgrade = upgrade;
     applyForwardedHeaders(req, state.clientIp, 'http', req.socket.localPort ?? 0, policy);

@@ -106,6 +106,13 @@ describe('API (Traefik shapes)', () => {
     expect(post.statusCode).toBe(405);
   });
 
+  it('a malformed percent-escape in an API path is a 400, not a crash', async () => {
+    const r = await w.getJson<{ message: string }>('/api/http/routers/%E0%A4%A');
+    expect(r.status).toBe(400);
+    expect(r.body.message).toMatch(/malformed/);
+    expect((await w.getJson('/api/version')).status).toBe(200);
+  });
+
   it('ping answers OK', async () => {
     const r = await request(`${w.api}/ping`);
     expect(await r.body.text()).toBe('OK');
@@ -126,7 +133,7 @@ describe('WebSocket through the router', () => {
 });
 
 describe('access log', () => {
-  it('writes one common-format line per proxied request, with router and server', async () => {
+  it('writes one common-format line per proxied request, with the path as received, router and server', async () => {
     await get(w.web, '/x/hello', 'api.test', { 'user-agent': 'access-test' });
     await expect
       .poll(
@@ -138,7 +145,7 @@ describe('access log', () => {
       )
       .toMatch(
         new RegExp(
-          `^127\\.0\\.0\\.1 - - \\[[^\\]]+\\] "GET /hello HTTP/1\\.1" 200 \\d+ "-" "access-test" \\d+ "web@file" "${echo.url}" \\d+ms$`,
+          `^127\\.0\\.0\\.1 - - \\[[^\\]]+\\] "GET /x/hello HTTP/1\\.1" 200 \\d+ "-" "access-test" \\d+ "web@file" "${echo.url}" \\d+ms$`,
         ),
       );
   });

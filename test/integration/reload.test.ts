@@ -90,8 +90,11 @@ describe('state that survives a reload', () => {
       await expect.poll(status, { timeout: 5000 }).toBe('DOWN');
       for (let i = 0; i < 5; i++) expect((await get(w.web, '/', 'k.test')).text).toBe('b');
       const connectionsBefore = b.connections.total;
+      const cached = () => w!.wharf.tableRef.current().table.serviceCache;
+      const runtimesBefore = [cached().get('hc@file')?.runtime, cached().get('keep@file')?.runtime];
       await w.reload({ http: { ...base, routers: { ...base.routers, extra: route('extra.test', 'keep') } } });
-      // A rebuilt service would start UP and probe only after its 1h interval: it must still be DOWN.
+      // The very same runtimes serve after the reload, so health state and pool references carry over.
+      expect([cached().get('hc@file')?.runtime, cached().get('keep@file')?.runtime]).toEqual(runtimesBefore);
       expect(await status()).toBe('DOWN');
       expect((await get(w.web, '/', 'r.test')).status).toBe(503);
       for (let i = 0; i < 5; i++) expect((await get(w.web, '/', 'k.test')).text).toBe('b');
