@@ -43,13 +43,13 @@ describe('parseConfigText: errors carry line and column', () => {
       name: 'YAML bad indentation',
       file: 'a.yml',
       text: 'http:\n  routers:\n    web: 1\n   bad: 2\n',
-      error: { message: expect.stringContaining('same column'), line: 4, column: 1 },
+      error: { message: expect.stringContaining('bad indentation'), line: 4, column: 4 },
     },
     {
       name: 'YAML duplicate key',
       file: 'a.yaml',
       text: 'a: 1\nb: 2\na: 3\n',
-      error: { message: expect.stringContaining('unique'), line: 3, column: 1 },
+      error: { message: expect.stringContaining('duplicated mapping key'), line: 3, column: 1 },
     },
     {
       name: 'TOML',

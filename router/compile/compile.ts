@@ -122,6 +122,16 @@ function compileWith(
     info.middlewares.set(q, entry);
   }
 
+  // Who uses each service and middleware: Sets, since one item may serve thousands of routers.
+  const users = new Map<string, Set<string>>();
+  const usedBy = (q: string): Set<string> => {
+    let set = users.get(q);
+    if (!set) {
+      set = new Set();
+      users.set(q, set);
+    }
+    return set;
+  };
   const routes = new Map<string, IndexedRoute<CompiledRoute>[]>(deps.entryPoints.map((e) => [e.name, []]));
   const epByName = new Map(deps.entryPoints.map((e) => [e.name, e]));
   const defaultEps = deps.entryPoints.filter((e) => e.isDefault).map((e) => e.name);
@@ -150,7 +160,7 @@ function compileWith(
           name: serviceRef,
           reason: built.errors.get(serviceRef)?.[0]?.message ?? 'disabled',
         });
-      info.services.get(serviceRef)?.usedBy.push(q);
+      usedBy(serviceRef).add(q);
     }
     const routerMws = (config.middlewares ?? []).map((m) => qualifyName(m, provider));
     const wanted = config.entryPoints && config.entryPoints.length > 0 ? config.entryPoints : defaultEps;
@@ -170,8 +180,7 @@ function compileWith(
       ];
       const list: Middleware[] = [];
       for (const ref of refs) {
-        const usedBy = info.middlewares.get(ref)?.usedBy;
-        if (usedBy && !usedBy.includes(q)) usedBy.push(q);
+        usedBy(ref).add(q);
         const m = mws.get(ref);
         if (m) list.push(m);
         else if (!merged.middlewares.has(ref))
@@ -233,6 +242,10 @@ function compileWith(
     }
   }
 
+  for (const [q, set] of users) {
+    const item = info.services.get(q) ?? info.middlewares.get(q);
+    if (item) item.usedBy = [...set];
+  }
   const entryPoints = new Map([...routes].map(([ep, list]) => [ep, new RouteIndex(list)]));
   return {
     table: { entryPoints, services: built.runtimes, serviceCache: built.cache, info },

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { DynamicConfigSchema } from '../config/dynamic.ts';
+import { StaticConfigSchema } from '../config/static.ts';
+import { parseArgs } from './args.ts';
+import { caddyfile } from './proxies/caddy.ts';
+import { haproxyConf, haproxyMap } from './proxies/haproxy.ts';
+import { nginxProxyConf } from './proxies/nginx.ts';
+import type { ProxyContext } from './proxies/proxy.ts';
+import { wharfDynamic, wharfDynamicYaml, wharfStaticYaml } from './proxies/wharf.ts';
+import { SCENARIO_A, SCENARIO_B } from './scenarios.ts';
+import { median, parseWrk } from './wrk.ts';
+
+// The harness's pure parts: wrk parsing, flags, and the configurations it writes for each proxy.
+
+const WRK_OUTPUT = `Running 2s test @ http://127.0.0.1:41987/api/x
+  1 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   818.00us  300.12us  12.00ms   90.00%
+    Req/Sec    60.00k     2.00k   64.00k    80.00%
+  Latency Distribution
+     50%  818.00us
+     75%    1.00ms
+     90%    1.20ms
+     99%    2.71ms
+  121234 requests in 2.00s, 18.00MB read
+  Non-2xx or 3xx responses: 3
+  Socket errors: connect 0, read 2, write 0, timeout 1
+Requests/sec:  60617.00
+Transfer/sec:      9.00MB
+`;
+
+describe('parseWrk', () => {
+  it('reads throughput, latency percentiles and errors', () => {
+    expect(parseWrk(WRK_OUTPUT)).toEqual({
+      rps: 60617,
+      p50Ms: 0.818,
+      p99Ms: 2.71,
+      requests: 121234,
+      non2xx: 3,
+      socketErrors: 3,
+    });
+  });
+  it('throws without a Requests/sec line', () => {
+    expect(() => parseWrk('unable to connect to 127.0.0.1:1 Connection refused')).toThrow(/Requests\/sec/);
+  });
+  it('converts seconds', () => {
+    const out = WRK_OUTPUT.replace('2.71ms', '1.50s');
+    expect(parseWrk(out).p99Ms).toBe(1500);
+  });
+});
+
+describe('median', () => {
+  it.each([
+    [[3], 3],
+    [[3, 1, 2], 2],
+    [[4, 1, 3, 2], 2.5],
+  ])('%j -> %d', (xs, m) => expect(median(xs)).toBe(m));
+});
+
+describe('parseArgs', () => {
+  it('has defaults', () => {
+    const o = parseArgs([]);
+    expect([o.runs, o.durationS, o.warmupS, o.connections, o.only.length, o.scenarios]).toEqual([
+      3,
+      10,
+      2,
+      50,
+      5,
+      ['A', 'B'],
+    ]);
+  });
+  it('--quick then explicit flags', () => {
+    const o = parseArgs(['--quick', '--runs=2', '--only=wharf,nginx', '--scenarios=b']);
+    expect([o.runs, o.durationS, o.only, o.scenarios]).toEqual([2, 2, ['nginx', 'wharf'], ['B']]);
+  });
+  it.each([['--runs=0'], ['--only=traefik'], ['--bogus'], ['--duration=x']])('rejects %s', (flag) => {
+    expect(() => parseArgs([flag])).toThrow();
+  });
+});
+
+const ctx = (scenario = SCENARIO_B): ProxyContext => ({
+  dir: '/tmp/x',
+  scenario,
+  backendPort: 9000,
+  port: 8000,
+  cpu: undefined,
+  bin: '/bin/true',
+});
+
+describe('peer configurations', () => {
+  it('nginx: one server per route, a 404 default server, upstream keep-alive, prefix strip', () => {
+    const conf = nginxProxyConf(ctx());
+    expect(conf.match(/server_name h\d+\.bench\.localhost;/g)).toHaveLength(10_000);
+    expect(conf).toContain('default_server');
+    expect(conf).toContain('keepalive 64;');
+    expect(conf).toContain('location /api/ {');
+    expect(conf).toContain('proxy_set_header X-Bench 1; proxy_pass http://backend/;');
+  });
+  it('haproxy: a map of every host, the rewrite and header in the backend', () => {
+    expect(haproxyMap(ctx()).trim().split('\n')).toHaveLength(10_000);
+    const conf = haproxyConf(ctx(), '/tmp/x/hosts.map');
+    expect(conf).toContain('nbthread 1');
+    expect(conf).toContain('http-request replace-path ^/api(/|$)(.*) /\\2');
+    expect(conf).toContain('http-request set-header X-Bench 1');
+    expect(haproxyConf(ctx(SCENARIO_A), '/m')).not.toContain('replace-path');
+  });
+  it('caddy: one site block per route, or one block with every host', () => {
+    expect(caddyfile(ctx(), false).match(/^http:\/\/h\d+/gm)).toHaveLength(10_000);
+    const merged = caddyfile(ctx(), true);
+    expect(merged.match(/^http:\/\//gm)).toHaveLength(1);
+    expect(merged.match(/http:\/\/h\d+\.bench\.localhost:8000/g)).toHaveLength(10_000);
+    expect(merged).toContain('handle_path /api/*');
+  });
+});
+
+describe('wharf configuration', () => {
+  it('the dynamic YAML is the same config as the object and passes the schema', () => {
+    for (const s of [SCENARIO_A, SCENARIO_B]) {
+      const fromYaml = parseYaml(wharfDynamicYaml(s, 9000));
+      expect(fromYaml).toEqual(wharfDynamic(s, 9000));
+      expect(DynamicConfigSchema.safeParse(fromYaml).success).toBe(true);
+    }
+  });
+  it('the static YAML passes the schema', () => {
+    const parsed = StaticConfigSchema.safeParse(parseYaml(wharfStaticYaml(8000, 8001, '/tmp/x/dyn.yml')));
+    expect(parsed.error).toBeUndefined();
+    expect(parsed.data?.entryPoints?.web?.address).toBe('127.0.0.1:8000');
+  });
+});
