@@ -97,6 +97,12 @@ async function names(host: string, n: number, headers: Record<string, string> = 
   return out;
 }
 
+/** A server's health as the API reports it. */
+async function serverStatus(service: string, url: string): Promise<string | undefined> {
+  const r = await w.getJson<{ serverStatus: Record<string, string> }>(`/api/http/services/${service}`);
+  return r.body.serverStatus[url];
+}
+
 function tally(list: string[]): Record<string, number> {
   const t: Record<string, number> = {};
   for (const x of list) t[x] = (t[x] ?? 0) + 1;
@@ -114,24 +120,10 @@ describe('load balancing', () => {
 
   it('health checks take a failing server out and put it back', async () => {
     c.healthy = false;
-    await expect
-      .poll(
-        async () =>
-          (await w.getJson<{ serverStatus: Record<string, string> }>('/api/http/services/health@file')).body
-            .serverStatus[c.url],
-        { timeout: 5000 },
-      )
-      .toBe('DOWN');
+    await expect.poll(() => serverStatus('health@file', c.url), { timeout: 5000 }).toBe('DOWN');
     expect(tally(await names('health.test', 6))).toEqual({ a: 6 });
     c.healthy = true;
-    await expect
-      .poll(
-        async () =>
-          (await w.getJson<{ serverStatus: Record<string, string> }>('/api/http/services/health@file')).body
-            .serverStatus[c.url],
-        { timeout: 5000 },
-      )
-      .toBe('UP');
+    await expect.poll(() => serverStatus('health@file', c.url), { timeout: 5000 }).toBe('UP');
     expect(tally(await names('health.test', 6))).toEqual({ a: 3, c: 3 });
   });
 
