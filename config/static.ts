@@ -83,6 +83,44 @@ export const EntryPointSchema = z.strictObject({
     .optional(),
 });
 
+/** `providers.docker`: where the Docker Engine is and how container labels become configuration. */
+export const DockerProviderSchema = z.strictObject({
+  endpoint: z
+    .string()
+    .default('unix:///var/run/docker.sock')
+    .describe('Docker Engine address: unix:///path/docker.sock or tcp://host:2376 (DOCKER_HOST when unset)'),
+  tls: z
+    .strictObject({
+      ca: z.string().optional().describe('CA certificate file for a tcp:// endpoint'),
+      cert: z.string().optional().describe('Client certificate file'),
+      key: z.string().optional().describe('Client key file'),
+      insecureSkipVerify: z.boolean().optional().describe("Do not verify the daemon's certificate"),
+    })
+    .optional(),
+  labelPrefix: z
+    .string()
+    .default('wharf')
+    .describe('Label prefix (default wharf; traefik reads existing Traefik labels)'),
+  exposedByDefault: z
+    .boolean()
+    .default(true)
+    .describe('Route containers without <prefix>.enable=true (default true)'),
+  defaultRule: z
+    .string()
+    .default('Host(`{{ normalize .Name }}`)')
+    .describe('Rule template for routers without a rule; .Name, .ContainerName, .Labels, normalize'),
+  constraints: z
+    .string()
+    .optional()
+    .describe('Which containers to consider: Label(`k`,`v`), LabelRegex(`k`,`re`), &&, ||, !'),
+  network: z.string().optional().describe('Network whose address is used when a container is on several'),
+  allowEmptyServices: z
+    .boolean()
+    .default(false)
+    .describe('Keep services of unhealthy or stopped containers with no server (503 instead of 404)'),
+  watch: z.boolean().default(true).describe('Follow Docker events (default true)'),
+});
+
 /** The whole static configuration. */
 export const StaticConfigSchema = z.strictObject({
   entryPoints: z.record(z.string(), EntryPointSchema).optional().describe('Listeners by name'),
@@ -90,6 +128,9 @@ export const StaticConfigSchema = z.strictObject({
     .strictObject({
       providersThrottleDuration: DurationSchema.default(100).describe(
         'Least time between two reloads from the same provider (default 100ms; Traefik: 2s)',
+      ),
+      docker: DockerProviderSchema.optional().describe(
+        'Containers and their labels as routing configuration',
       ),
       file: z
         .strictObject({
@@ -149,6 +190,7 @@ export const StaticConfigSchema = z.strictObject({
 });
 
 export type EntryPointConfig = z.infer<typeof EntryPointSchema>;
+export type DockerProviderConfig = z.infer<typeof DockerProviderSchema>;
 export type StaticConfig = z.infer<typeof StaticConfigSchema>;
 export type StaticConfigInput = z.input<typeof StaticConfigSchema>;
 
