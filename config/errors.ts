@@ -70,6 +70,29 @@ export const ERRORS = {
   CLIENT_CLOSED: { template: 'client closed the request before the response', status: 499 },
   SHUTTING_DOWN: { template: 'shutting down', status: 503 },
   INTERNAL: { template: 'internal error: {problem}', status: 500 },
+
+  // --- docker provider ---
+  DOCKER_NO_PORT: {
+    template:
+      'container "{container}": service "{service}" has no port (the container exposes none); set {label}',
+  },
+  DOCKER_NETWORK_NOT_FOUND: {
+    template:
+      'container "{container}": network "{network}" (from {from}) is not one of its networks ({networks}){hint}',
+  },
+  DOCKER_NETWORK_AMBIGUOUS: {
+    template:
+      'container "{container}" is on several networks ({networks}); set {label}=<one of them> (or providers.docker.network) to choose the one Wharf uses',
+  },
+  DOCKER_NO_ADDRESS: { template: 'container "{container}" has no IP address{where}' },
+  DOCKER_NETWORK_MODE_UNSUPPORTED: {
+    template: 'container "{container}": network mode "{mode}" is not supported{hint}',
+  },
+  DOCKER_SERVICE_AMBIGUOUS: {
+    template: 'router "{router}": cannot pick among services {services}: set {label}',
+  },
+  DOCKER_DEFAULT_RULE: { template: 'defaultRule "{template}": {problem} at column {column}' },
+  DOCKER_CONSTRAINTS: { template: 'constraints "{expression}": {problem} at column {column}' },
 } as const satisfies Record<string, { template: string; status?: number }>;
 
 /** A code from the catalog. */

@@ -31,7 +31,7 @@ const files: Record<string, string> = {
     '  terminatingStatusCode: "x"', // 7
   ].join('\n'),
   'traefik.yml':
-    'global:\n  checkNewVersion: false\nproviders:\n  docker:\n    exposedByDefault: false\nentryPoints:\n  web:\n    address: ":80"\n    http3: {}\n',
+    'global:\n  checkNewVersion: false\nproviders:\n  swarm:\n    exposedByDefault: false\nentryPoints:\n  web:\n    address: ":80"\n    http3: {}\n',
   'broken.yml': 'log:\n  level: [\n',
   'broken.toml': '[log]\nlevel = \n',
 };
@@ -164,7 +164,7 @@ describe('loadStaticConfig: sources and precedence', () => {
         configFile: 'traefik.yml',
         warnings: [
           expect.stringMatching(/^\[CONFIG_UNSUPPORTED\] global: .*\(traefik\.yml, line 1\)$/),
-          expect.stringMatching(/^\[CONFIG_UNSUPPORTED\] providers\.docker: .*\(traefik\.yml, line 4\)$/),
+          expect.stringMatching(/^\[CONFIG_UNSUPPORTED\] providers\.swarm: .*\(traefik\.yml, line 4\)$/),
           expect.stringMatching(
             /^\[CONFIG_UNSUPPORTED\] entryPoints\.web\.http3: .*\(traefik\.yml, line 9\)$/,
           ),

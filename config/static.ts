@@ -117,7 +117,7 @@ export const DockerProviderSchema = z.strictObject({
   allowEmptyServices: z
     .boolean()
     .default(false)
-    .describe('Keep services of unhealthy or stopped containers with no server (503 instead of 404)'),
+    .describe('Keep the services of unhealthy or starting containers, with no server (503 instead of 404)'),
   watch: z.boolean().default(true).describe('Follow Docker events (default true)'),
 });
 

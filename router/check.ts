@@ -33,7 +33,10 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
   }
   const logger = silentLogger();
   const snapshots = [];
-  for (const provider of defaultProviders(config, logger)) {
+  // Offline: only files are read. Docker labels are checked with `wharf check --labels FILE`.
+  if (config.providers.docker)
+    out.push('note: providers.docker is not contacted by check; use `wharf check --labels FILE`');
+  for (const provider of defaultProviders(config, logger).filter((p) => p.name === 'file')) {
     const controller = new AbortController();
     for await (const snap of provider.watch(controller.signal)) {
       snapshots.push(snap);

@@ -2,6 +2,7 @@ import { request } from 'undici';
 import { loadStaticConfig } from '../config/load-static.ts';
 import { INTERNAL_ENTRYPOINT } from '../config/static.ts';
 import { checkOffline } from './check.ts';
+import { runLabelCheck, wantsLabelCheck } from './check-labels.ts';
 import { parseAddress } from './entrypoint.ts';
 import { createLogger } from './log.ts';
 import { resolveEntryPoints, Wharf } from './server.ts';
@@ -12,6 +13,8 @@ const HELP = `Wharf ${VERSION}: a container-aware edge router with Traefik v3's 
 Usage:
   wharf [--configFile=FILE] [--key.path=value ...]   run the router
   wharf check [--configFile=FILE] [flags]            validate static and dynamic configuration offline
+  wharf check --labels FILE [flags]                  decode Docker labels (KEY=VALUE lines or a compose
+                                                     file) as providers.docker would; print the result
   wharf healthcheck [--configFile=FILE] [flags]      exit 0 if the running router's /ping answers 200
   wharf version                                      print the version
 
@@ -40,6 +43,7 @@ export async function runCli(
     process.stderr.write(`wharf: unknown command "${command}"\n\n${HELP}`);
     return 2;
   }
+  if (command === 'check' && wantsLabelCheck(args)) return runLabelCheck(args, env);
   const loaded = loadStaticConfig({ args, env });
   if (!loaded.ok) {
     process.stderr.write(

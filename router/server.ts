@@ -2,6 +2,10 @@ import { hostname } from 'node:os';
 import { Agent } from 'undici';
 import type { EntryPointConfig, StaticConfig } from '../config/static.ts';
 import { INTERNAL_ENTRYPOINT, INTERNAL_ENTRYPOINT_ADDRESS } from '../config/static.ts';
+import { parseConstraints } from '../providers/docker/constraints.ts';
+import { DockerProvider } from '../providers/docker/docker-provider.ts';
+import { dockerOptions } from '../providers/docker/endpoint.ts';
+import { parseRuleTemplate } from '../providers/docker/rule-template.ts';
 import { FileProvider } from '../providers/file/file-provider.ts';
 import type { Provider, Snapshot } from '../providers/provider.ts';
 import { type AccessLog, createAccessLog } from './access-log.ts';
@@ -51,6 +55,18 @@ export function checkStatic(config: StaticConfig, eps: Record<string, EntryPoint
   }
   if (file && !file.filename && !file.directory) {
     problems.push('providers.file: set filename (one file) or directory (every file in it)');
+  }
+  const docker = config.providers.docker;
+  if (docker) {
+    try {
+      dockerOptions(docker, process.env);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+    const constraints = docker.constraints ? parseConstraints(docker.constraints) : undefined;
+    if (constraints && !constraints.ok) problems.push(`providers.docker.constraints: ${constraints.message}`);
+    const rule = parseRuleTemplate(docker.defaultRule);
+    if (!rule.ok) problems.push(`providers.docker.defaultRule: ${rule.message}`);
   }
   for (const [name, ep] of Object.entries(eps)) {
     if (!parseAddress(ep.address))
@@ -274,6 +290,7 @@ export class Wharf {
 /** The providers the static configuration enables. */
 export function defaultProviders(c: StaticConfig, logger: Logger): Provider[] {
   const out: Provider[] = [];
+  if (c.providers.docker) out.push(new DockerProvider({ config: c.providers.docker, logger }));
   const f = c.providers.file;
   if (f && (f.filename || f.directory)) {
     out.push(

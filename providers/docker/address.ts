@@ -1,0 +1,122 @@
+import type { ErrorCode } from '../../config/errors.ts';
+import type { ContainerInfo } from './container.ts';
+import type { Label } from './labels.ts';
+
+// Where Wharf reaches a container: which network's address, and which port when no label names one.
+
+/** A problem that leaves the container's services out (or, as a warning, is only worth a word). */
+export interface AddressProblem {
+  readonly code: ErrorCode;
+  readonly params: Record<string, string>;
+  readonly severity: 'error' | 'warning';
+  /** The label at fault or the label to set. */
+  readonly key: string;
+  readonly value?: string;
+  readonly suggestion?: string;
+}
+
+/** The host part of a server URL (IPv6 in brackets), and a warning worth reporting, if any. */
+export type AddressResult =
+  | { ok: true; host: string; warning?: AddressProblem }
+  | { ok: false; problem: AddressProblem };
+
+/** Network choice: the `<prefix>.docker.network` label beats `providers.docker.network`. */
+export interface NetworkChoice {
+  readonly label?: Label;
+  readonly option?: string;
+  /** `<prefix>.docker.network`, for messages telling what to set. */
+  readonly labelKey: string;
+}
+
+const hostOf = (ip: string): string => (ip.includes(':') ? `[${ip}]` : ip);
+
+/** The network's address, IPv4 first, then the global IPv6 one. */
+function ipOf(net: { IPAddress: string; GlobalIPv6Address: string }): string {
+  return net.IPAddress !== '' ? net.IPAddress : net.GlobalIPv6Address;
+}
+
+/** Picks the address a container is reached on, or says why there is none. Never picks at random. */
+export function containerAddress(c: ContainerInfo, container: string, choice: NetworkChoice): AddressResult {
+  const mode = c.HostConfig.NetworkMode;
+  const fail = (code: ErrorCode, params: Record<string, string>, extra: Partial<AddressProblem> = {}) => ({
+    ok: false as const,
+    problem: {
+      code,
+      params: { container, ...params },
+      severity: 'error' as const,
+      key: choice.labelKey,
+      ...extra,
+    },
+  });
+  if (mode === 'host') return { ok: true, host: '127.0.0.1' };
+  if (mode.startsWith('container:')) {
+    return fail('DOCKER_NETWORK_MODE_UNSUPPORTED', {
+      mode,
+      hint: '; set loadbalancer.server.url to reach it through the container whose network it shares',
+    });
+  }
+  const networks = c.NetworkSettings.Networks;
+  const names = Object.keys(networks).sort();
+  const list = names.length > 0 ? names.join(', ') : 'none';
+  const wanted = choice.label?.value ?? choice.option;
+  let warning: AddressProblem | undefined;
+  if (wanted !== undefined && wanted !== '') {
+    const net = networks[wanted];
+    if (net) {
+      const ip = ipOf(net);
+      if (ip === '') return fail('DOCKER_NO_ADDRESS', { where: ` on network "${wanted}"` });
+      return { ok: true, host: hostOf(ip) };
+    }
+    const from = choice.label ? choice.label.key : 'providers.docker.network';
+    const guess = prefixGuess(wanted, names, c.Config.Labels['com.docker.compose.project']);
+    const hint =
+      guess !== undefined
+        ? `; did you mean "${guess}"? (compose prefixes network names with the project name)`
+        : '; a network from a compose file is named <project>_<network>';
+    const params = { network: wanted, from, networks: list, hint };
+    const extra = {
+      ...(choice.label && { key: choice.label.key, value: choice.label.value }),
+      ...(guess !== undefined && { suggestion: guess }),
+    };
+    // A wrong label is the user's explicit intent: no guessing. The provider-wide option is a default,
+    // so a container on a single network still gets that network, with a warning.
+    if (choice.label || names.length !== 1) return fail('DOCKER_NETWORK_NOT_FOUND', params, extra);
+    warning = {
+      code: 'DOCKER_NETWORK_NOT_FOUND',
+      params: { container, ...params, hint: `${hint}; using "${names[0]}"` },
+      severity: 'warning',
+      key: choice.labelKey,
+      ...extra,
+    };
+  }
+  if (names.length === 0) return fail('DOCKER_NO_ADDRESS', { where: ` (network mode "${mode}")` });
+  if (names.length > 1) return fail('DOCKER_NETWORK_AMBIGUOUS', { networks: list, label: choice.labelKey });
+  const only = names[0] as string;
+  const ip = ipOf(networks[only] as { IPAddress: string; GlobalIPv6Address: string });
+  if (ip === '') return fail('DOCKER_NO_ADDRESS', { where: ` on network "${only}"` });
+  return { ok: true, host: hostOf(ip), ...(warning && { warning }) };
+}
+
+/** A container network that is the wanted one with a compose project prefix. */
+function prefixGuess(
+  wanted: string,
+  names: readonly string[],
+  project: string | undefined,
+): string | undefined {
+  if (project !== undefined && names.includes(`${project}_${wanted}`)) return `${project}_${wanted}`;
+  const matches = names.filter((n) => n.endsWith(`_${wanted}`));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/** The lowest TCP port the container exposes (image EXPOSE, `expose:`, published ports), if any. */
+export function lowestPort(c: ContainerInfo): number | undefined {
+  const keys = [...Object.keys(c.Config.ExposedPorts), ...Object.keys(c.NetworkSettings.Ports ?? {})];
+  let lowest: number | undefined;
+  for (const key of keys) {
+    const m = /^(\d+)(?:\/(\w+))?$/.exec(key.trim());
+    if (!m || (m[2] !== undefined && m[2].toLowerCase() !== 'tcp')) continue;
+    const port = Number(m[1]);
+    if (port > 0 && port < 65536 && (lowest === undefined || port < lowest)) lowest = port;
+  }
+  return lowest;
+}

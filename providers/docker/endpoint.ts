@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import Dockerode from 'dockerode';
+import type { DockerProviderConfig } from '../../config/static.ts';
+
+const DEFAULT_ENDPOINT = 'unix:///var/run/docker.sock';
+
+/** The endpoint in use: providers.docker.endpoint, or DOCKER_HOST when the endpoint is left at its default. */
+export function effectiveEndpoint(
+  config: Pick<DockerProviderConfig, 'endpoint'>,
+  env: Record<string, string | undefined>,
+): string {
+  return config.endpoint === DEFAULT_ENDPOINT && env.DOCKER_HOST ? env.DOCKER_HOST : config.endpoint;
+}
+
+/**
+ * Dockerode connection options for an endpoint: `unix:///path`, or `tcp://host:port` (`http://`,
+ * `https://` also read) with `tls.{ca,cert,key,insecureSkipVerify}`. No API version is pinned: the daemon
+ * serves its own. Throws an Error naming the option when the endpoint cannot be used.
+ */
+export function dockerOptions(
+  config: Pick<DockerProviderConfig, 'endpoint' | 'tls'>,
+  env: Record<string, string | undefined>,
+): Dockerode.DockerOptions {
+  const endpoint = effectiveEndpoint(config, env);
+  if (endpoint.startsWith('unix://')) return { socketPath: endpoint.slice('unix://'.length) };
+  const m = /^(tcp|http|https):\/\/([^:/]+|\[[^\]]+\]):(\d+)\/?$/.exec(endpoint);
+  if (!m) {
+    throw new Error(
+      `providers.docker.endpoint: "${endpoint}" is not unix:///path/docker.sock or tcp://host:port`,
+    );
+  }
+  const tls = config.tls;
+  const read = (what: string, path: string | undefined) => {
+    if (!path) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(
+        `providers.docker.tls.${what}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      );
+    }
+  };
+  const secure = m[1] === 'https' || tls !== undefined;
+  const options: Dockerode.DockerOptions = {
+    host: m[2]?.replace(/^\[|\]$/g, ''),
+    port: Number(m[3]),
+    protocol: secure ? 'https' : 'http',
+  };
+  if (secure) {
+    const ca = read('ca', tls?.ca);
+    const cert = read('cert', tls?.cert);
+    const key = read('key', tls?.key);
+    Object.assign(options, { ca, cert, key });
+    if (tls?.insecureSkipVerify) {
+      (options as { agent?: Agent }).agent = new Agent({ ca, cert, key, rejectUnauthorized: false });
+    }
+  }
+  return options;
+}
+
+/** A Dockerode client for the configured endpoint. */
+export function dockerClient(
+  config: DockerProviderConfig,
+  env: Record<string, string | undefined>,
+): Dockerode {
+  return new Dockerode(dockerOptions(config, env));
+}

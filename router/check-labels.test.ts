@@ -1,0 +1,228 @@
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerProviderSchema } from '../config/static.ts';
+import { checkLabelsText } from './check-labels.ts';
+import { readLabelsInput } from './check-labels-input.ts';
+
+const defaults = DockerProviderSchema.parse({});
+
+const COMPOSE = `
+name: My.Shop
+services:
+  web:
+    expose: ["8080", "80"]
+    networks: [proxy, default]
+    labels:
+      wharf.docker.network: proxy
+      wharf.http.routers.web.rule: Host(\`shop.example.com\`)
+      wharf.http.routers.web.middlewares: strip,auth@file
+      wharf.http.middlewares.strip.stripprefix.prefixes: /api
+  api:
+    container_name: api
+    network_mode: host
+    labels:
+      - wharf.http.routers.api.rulle=Host(\`api\`)
+      - wharf.http.routers.api2.rule=Host(\`api2\`) &&
+      - wharf.http.services.api.loadbalancer.server.port=9000
+  db:
+    ports: ["127.0.0.1:5432:5432/tcp"]
+    labels: {wharf.enable: false}
+networks:
+  proxy: {external: true}
+`;
+
+describe('readLabelsInput', () => {
+  it('reads a compose file: project from name:, compose naming, networks, ports, host mode', () => {
+    const input = readLabelsInput(COMPOSE, '/srv/stack/compose.yml', defaults);
+    expect(input.kind).toBe('compose');
+    expect(input.project).toBe('myshop');
+    expect(input.errors).toEqual([]);
+    expect(
+      input.containers.map((c) => ({
+        name: c.Name,
+        mode: c.HostConfig.NetworkMode,
+        networks: Object.keys(c.NetworkSettings.Networks),
+        ports: Object.keys(c.Config.ExposedPorts),
+        service: c.Config.Labels['com.docker.compose.service'],
+        enable: c.Config.Labels['wharf.enable'],
+      })),
+    ).toEqual([
+      {
+        name: '/myshop-web-1',
+        mode: 'default',
+        networks: ['proxy', 'myshop_default'],
+        ports: ['8080/tcp', '80/tcp'],
+        service: 'web',
+        enable: undefined,
+      },
+      { name: '/api', mode: 'host', networks: [], ports: [], service: 'api', enable: undefined },
+      {
+        name: '/myshop-db-1',
+        mode: 'default',
+        networks: ['myshop_default'],
+        ports: ['5432/tcp'],
+        service: 'db',
+        enable: 'false',
+      },
+    ]);
+  });
+
+  it('reads KEY=VALUE lines, skipping blanks and comments, and reports other lines', () => {
+    const text =
+      '# labels\n\nwharf.http.routers.a.rule=Host(`a=b`)\r\nnot a label\nwharf.docker.network=front\n';
+    const input = readLabelsInput(text, 'conf/app.labels', defaults);
+    expect({
+      kind: input.kind,
+      errors: input.errors,
+      name: input.containers[0]?.Name,
+      labels: input.containers[0]?.Config.Labels,
+      networks: input.containers[0]?.NetworkSettings.Networks,
+    }).toEqual({
+      kind: 'labels',
+      errors: ['conf/app.labels, line 4: expected KEY=VALUE, got "not a label"'],
+      name: '/app',
+      labels: { 'wharf.http.routers.a.rule': 'Host(`a=b`)', 'wharf.docker.network': 'front' },
+      networks: { front: { IPAddress: '127.0.0.1', GlobalIPv6Address: '' } },
+    });
+  });
+
+  it('reads a YAML map of labels', () => {
+    const input = readLabelsInput(
+      'wharf.enable: true\nwharf.http.routers.a.priority: 5\n',
+      'a.yml',
+      defaults,
+    );
+    expect({ kind: input.kind, errors: input.errors, labels: input.containers[0]?.Config.Labels }).toEqual({
+      kind: 'labels',
+      errors: [],
+      labels: { 'wharf.enable': 'true', 'wharf.http.routers.a.priority': '5' },
+    });
+  });
+});
+
+describe('checkLabelsText', () => {
+  it('prints routers, services, middlewares and every problem with its label and suggestion', () => {
+    expect(checkLabelsText(COMPOSE, '/srv/stack/compose.yml', defaults)).toEqual({
+      errors: 2,
+      output: lines(
+        '/srv/stack/compose.yml: 3 container(s) (compose project "myshop"): myshop-web-1, api, myshop-db-1',
+        '  skipped myshop-db-1: disabled by wharf.enable=false',
+        'routers:',
+        '  api2@docker  rule=Host(`api2`) &&  service=api',
+        '  web@docker  rule=Host(`shop.example.com`)  service=web-myshop  middlewares=strip,auth@file',
+        'services:',
+        '  api@docker  servers: http://127.0.0.1:9000',
+        '  web-myshop@docker  servers: http://127.0.0.1:80',
+        'middlewares:',
+        '  strip@docker  stripPrefix {"prefixes":["/api"]}',
+        'problems:',
+        '  error CONFIG_UNKNOWN_KEY [api]: unknown key "wharf.http.routers.api.rulle"; did you mean "rule"?; router "api" is left out',
+        '      label: wharf.http.routers.api.rulle=Host(`api`)',
+        '      did you mean: wharf.http.routers.api.rule',
+        '  error RULE_SYNTAX [api2@docker]: router "api2@docker": rule "Host(`api2`) &&": expected a matcher after \'&&\' but the rule ends at column 14',
+        '2 router(s), 2 service(s), 1 middleware(s); 2 error(s), 0 warning(s)',
+      ),
+    });
+  });
+
+  it('names the compose network a label misses, and says why routers lose their service', () => {
+    const compose =
+      'services:\n  web:\n    expose: [80]\n    networks: [proxy]\n    labels: [wharf.docker.network=proxy]\nnetworks:\n  proxy: {}\n';
+    expect(checkLabelsText(compose, '/srv/shop/docker-compose.yml', defaults)).toEqual({
+      errors: 2,
+      output: lines(
+        '/srv/shop/docker-compose.yml: 1 container(s) (compose project "shop"): shop-web-1',
+        'routers:',
+        '  web-shop@docker  rule=Host(`web-shop`)  service=web-shop',
+        'problems:',
+        '  error DOCKER_NETWORK_NOT_FOUND [shop-web-1]: container "shop-web-1": network "proxy" (from wharf.docker.network) is not one of its networks (shop_proxy); did you mean "shop_proxy"? (compose prefixes network names with the project name); service "web-shop" is left out',
+        '      label: wharf.docker.network=proxy',
+        '      did you mean: wharf.docker.network=shop_proxy',
+        '  error ROUTER_DISABLED_DEPENDENCY [web-shop@docker]: router "web-shop@docker": service "web-shop@docker" is disabled: container "shop-web-1": network "proxy" (from wharf.docker.network) is not one of its networks (shop_proxy); did you mean "shop_proxy"? (compose prefixes network names with the project name); service "web-shop" is left out',
+        '1 router(s), 0 service(s), 0 middleware(s); 2 error(s), 0 warning(s)',
+      ),
+    });
+  });
+
+  it('reads labels with the configured prefix and explains a missing port', () => {
+    const text = 'traefik.http.routers.r.rule=Host(`r`)\ntraefik.http.routers.r.middlewares=nope\n';
+    expect(checkLabelsText(text, 'legacy.env', { ...defaults, labelPrefix: 'traefik' })).toEqual({
+      errors: 3,
+      output: lines(
+        'legacy.env: 1 container(s): legacy',
+        'routers:',
+        '  r@docker  rule=Host(`r`)  service=legacy  middlewares=nope',
+        'problems:',
+        '  error DOCKER_NO_PORT [legacy]: container "legacy": service "legacy" has no port (the container exposes none); set traefik.http.services.legacy.loadbalancer.server.port; service "legacy" is left out',
+        '      label: traefik.http.services.legacy.loadbalancer.server.port',
+        '  error ROUTER_DISABLED_DEPENDENCY [r@docker]: router "r@docker": service "legacy@docker" is disabled: container "legacy": service "legacy" has no port (the container exposes none); set traefik.http.services.legacy.loadbalancer.server.port; service "legacy" is left out',
+        '  error ROUTER_MIDDLEWARE_MISSING [r@docker]: router "r@docker": middleware "nope@docker" does not exist',
+        "note: check cannot see the image's EXPOSE ports; set the port label or `expose:` to be sure",
+        '1 router(s), 0 service(s), 0 middleware(s); 3 error(s), 0 warning(s)',
+      ),
+    });
+  });
+});
+
+describe('wharf check --labels', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wharf-labels-'));
+    await mkdir(join(dir, 'shop'));
+    await writeFile(join(dir, 'ok.labels'), 'wharf.http.services.ok.loadbalancer.server.port=8080\n');
+    await writeFile(
+      join(dir, 'legacy.labels'),
+      'traefik.http.routers.r.rulle=Host(`r`)\ntraefik.http.services.s.loadbalancer.server.port=80\n',
+    );
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const wharf = (...args: string[]) => {
+    const r = spawnSync(
+      process.execPath,
+      [join(import.meta.dirname, '..', 'bin', 'wharf.js'), 'check', ...args],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH },
+      },
+    );
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('exits 0 for good labels and 1 for errors; static flags set the prefix; a missing file is an error', () => {
+    expect(wharf('--labels', join(dir, 'ok.labels'))).toEqual({
+      status: 0,
+      stdout: lines(
+        `${join(dir, 'ok.labels')}: 1 container(s): ok`,
+        'routers:',
+        '  ok@docker  rule=Host(`ok`)  service=ok',
+        'services:',
+        '  ok@docker  servers: http://127.0.0.1:8080',
+        '1 router(s), 1 service(s), 0 middleware(s); 0 error(s), 0 warning(s)',
+      ),
+      stderr: '',
+    });
+    const legacy = wharf(`--labels=${join(dir, 'legacy.labels')}`, '--providers.docker.labelPrefix=traefik');
+    expect({
+      status: legacy.status,
+      typo: legacy.stdout.includes('did you mean: traefik.http.routers.r.rule'),
+    }).toEqual({
+      status: 1,
+      typo: true,
+    });
+    expect(wharf('--labels', join(dir, 'missing.labels')).status).toBe(1);
+    expect(wharf('--labels')).toEqual({
+      status: 2,
+      stdout: '',
+      stderr: 'wharf check: --labels needs a file: KEY=VALUE lines or a compose file\n',
+    });
+  });
+});
+
+function lines(...l: string[]): string {
+  return `${l.join('\n')}\n`;
+}
