@@ -1,0 +1,133 @@
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import {
+  createTestNetwork,
+  type DockerForTests,
+  dockerForTests,
+  freePort,
+  httpGet,
+  removeAllTestContainers,
+  runTestContainer,
+  type TestContainer,
+  waitFor,
+} from './engine.ts';
+import { RUN_LABEL, TEST_IMAGE, TEST_LABEL } from './image.ts';
+
+// Self-test of the Docker test infrastructure against the real engine the global setup provisioned.
+// Traffic goes only to 127.0.0.1 (host-network containers); bridge containers are only inspected.
+
+const env = dockerForTests();
+if ('skip' in env) console.warn(`Docker engine self-test skipped: ${env.skip}`);
+
+describe.skipIf('skip' in env)('Docker test engine', () => {
+  const { docker } = env as DockerForTests;
+  const started: TestContainer[] = [];
+  const run = async (opts: Parameters<typeof runTestContainer>[1]) => {
+    const c = await runTestContainer(docker, opts);
+    started.push(c);
+    return c;
+  };
+
+  afterAll(async () => {
+    for (const c of started) await c.remove();
+  });
+
+  it('answers ping and has the test image', async () => {
+    expect(String(await docker.ping())).toBe('OK');
+    const image = await docker.getImage(TEST_IMAGE).inspect();
+    expect(image.Config.Labels?.[TEST_LABEL]).toBe('1');
+  });
+
+  it('runs a labelled host-network container whose httpd answers on 127.0.0.1', async () => {
+    const port = await freePort();
+    const c = await run({ port, labels: { 'traefik.enable': 'true' }, env: { GREETING: 'say "hi"\\o/' } });
+    const info = await c.container.inspect();
+    expect(info.HostConfig.NetworkMode).toBe('host');
+    expect(info.Config.Labels).toMatchObject({ 'traefik.enable': 'true', [TEST_LABEL]: '1' });
+    expect(info.Config.Labels[RUN_LABEL]).toMatch(/^[0-9a-f]{8}-\d+$/);
+    expect(await httpGet(`http://127.0.0.1:${port}/`)).toEqual({ status: 200, body: c.name });
+    const envJson = await httpGet(`http://127.0.0.1:${port}/env.json`);
+    expect(JSON.parse(envJson.body)).toMatchObject({ WHARF_TEST_NAME: c.name, GREETING: 'say "hi"\\o/' });
+    expect((await httpGet(`http://127.0.0.1:${port}/health`)).body).toBe('ok\n');
+  });
+
+  it('creates networks and attaches a container to two of them', async () => {
+    const a = await createTestNetwork(docker, `wharf-test-a-${process.pid}`);
+    const b = await createTestNetwork(docker, `wharf-test-b-${process.pid}`);
+    const netA = await a.inspect();
+    expect(netA.Labels?.[TEST_LABEL]).toBe('1');
+    const c = await run({ networks: [netA.Name, `wharf-test-b-${process.pid}`] });
+    const info = await c.container.inspect();
+    const networks = info.NetworkSettings.Networks;
+    expect(Object.keys(networks).sort()).toEqual([netA.Name, `wharf-test-b-${process.pid}`].sort());
+    for (const n of Object.values(networks)) expect(n.IPAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    await c.remove();
+    await a.remove();
+    await b.remove();
+  });
+
+  // Traffic to the IP of a container this test started, on a network this test created (allowed by the
+  // network rule); shows host→container routing works without Docker's iptables rules.
+  it('reaches a container on its own network address', async () => {
+    const name = `wharf-test-c-${process.pid}`;
+    const net = await createTestNetwork(docker, name);
+    const c = await run({ port: 8080, networks: [name] });
+    const ip = (await c.container.inspect()).NetworkSettings.Networks[name]?.IPAddress;
+    expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const res = await waitFor(
+      () => httpGet(`http://${ip}:8080/`, 1_000).catch(() => undefined),
+      `${ip}:8080`,
+      10_000,
+    );
+    expect(res).toEqual({ status: 200, body: c.name });
+    await c.remove();
+    await net.remove();
+  });
+
+  it('reports a healthcheck as healthy', async () => {
+    const port = await freePort();
+    const c = await run({
+      port,
+      healthcheck: {
+        test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}/health`],
+        intervalMs: 200,
+        timeoutMs: 2_000,
+        retries: 3,
+      },
+    });
+    const status = await waitFor(
+      async () => {
+        const s = (await c.container.inspect()).State.Health?.Status;
+        return s === 'healthy' || s === 'unhealthy' ? s : undefined;
+      },
+      `${c.name} to report its health`,
+      20_000,
+    );
+    expect(status).toBe('healthy');
+  });
+
+  it('stops and removes containers', async () => {
+    const port = await freePort();
+    const c = await run({ port });
+    const t = Date.now();
+    await c.stop();
+    expect(Date.now() - t).toBeLessThan(1_500); // the start script exits on SIGTERM
+    expect((await c.container.inspect()).State.Running).toBe(false);
+    await expect(httpGet(`http://127.0.0.1:${port}/`, 1_000)).rejects.toThrow();
+    await c.stop(); // already stopped: no error
+    await c.remove();
+    await expect(c.container.inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await c.remove(); // already gone: no error
+  });
+
+  it("removes all of this worker's test containers and networks", async () => {
+    await createTestNetwork(docker, `wharf-test-d-${process.pid}`);
+    await run({ networks: [`wharf-test-d-${process.pid}`] });
+    await run({ cmd: ['sleep', '600'] });
+    const removed = await removeAllTestContainers(docker);
+    expect(removed.containers).toBeGreaterThanOrEqual(2); // and those earlier tests left to afterAll
+    expect(removed.networks).toBe(1);
+    const label = [`${RUN_LABEL}=${inject('dockerRunId')}`, `wharf.test.worker=${process.pid}`];
+    expect(await docker.listContainers({ all: true, filters: { label } })).toEqual([]);
+    expect(await docker.listNetworks({ filters: { label } })).toEqual([]);
+  });
+});

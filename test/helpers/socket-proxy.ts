@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A unix-socket relay to the Docker Engine that a test can cut (an outage) and restore. */
+export interface SocketProxy {
+  /** unix:// URL to give the Docker provider. */
+  readonly url: string;
+  /** Drops every connection and refuses new ones, as a stopped daemon would. */
+  cut(): void;
+  /** Accepts and relays connections again. */
+  restore(): void;
+  close(): Promise<void>;
+}
+
+/** Starts a relay in front of `target` (a `unix://` Docker host). */
+export async function startSocketProxy(target: string): Promise<SocketProxy> {
+  if (!target.startsWith('unix://')) throw new Error(`socket proxy needs a unix:// engine, got ${target}`);
+  const targetPath = target.slice('unix://'.length);
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-sockproxy-'));
+  const path = join(dir, 'docker.sock');
+  const open = new Set<Socket>();
+  let refusing = false;
+  const server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(targetPath);
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return {
+    url: `unix://${path}`,
+    cut() {
+      refusing = true;
+      for (const s of open) s.destroy();
+    },
+    restore() {
+      refusing = false;
+    },
+    async close() {
+      for (const s of open) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
