@@ -1,0 +1,252 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import { NODE_FLAGS } from '../router/node-flags.ts';
+import { dockerFromHost } from '../test/docker/engine.ts';
+import setupEngine from '../test/docker/global-setup.ts';
+import { TEST_IMAGE } from '../test/docker/image.ts';
+import { freePort, httpGet, pollUntil, type Started, start, stop } from './procs.ts';
+
+// `npm run bench:docker`: how fast Docker changes reach the routing table, against a real Docker Engine
+// (the one at DOCKER_HOST or /var/run/docker.sock, else our own dockerd, as the tests provision it).
+//  1. Event to route: N labelled containers started one after another; for each, the time from the
+//     engine's `start` event (its timeNano) to the first 200 through Wharf. p50 and p99.
+//  2. Start-up: M labelled containers running before Wharf starts; time from Wharf's process start to
+//     its API showing every router (the first complete snapshot in service).
+// Containers serve on 127.0.0.1 in host network mode (1) or sleep on a bridge network and are never
+// contacted (2). Every loop is bounded; everything started is removed by its id, Wharf stopped by PID.
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TMP = join(ROOT, 'bench', '.tmp', 'docker');
+const BENCH_LABEL = 'wharf.bench';
+
+interface Args {
+  containers: number;
+  startup: number;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { containers: 50, startup: 500 };
+  for (const a of argv) {
+    if (a === '--quick') Object.assign(args, { containers: 10, startup: 50 });
+    else if (a.startsWith('--containers=')) args.containers = Number(a.slice(13));
+    else if (a.startsWith('--startup=')) args.startup = Number(a.slice(10));
+    else throw new Error(`unknown flag ${a} (use --quick, --containers=N, --startup=N)`);
+  }
+  return args;
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
+};
+
+async function startWharf(host: string, runId: string): Promise<{ proc: Started; web: number; api: number }> {
+  mkdirSync(TMP, { recursive: true });
+  const [web, api] = [await freePort(), await freePort()];
+  const file = join(TMP, 'wharf.yml');
+  writeFileSync(
+    file,
+    [
+      'entryPoints:',
+      `  web: { address: "127.0.0.1:${web}" }`,
+      `  wharf: { address: "127.0.0.1:${api}" }`,
+      'providers:',
+      `  docker: { endpoint: "${host}", constraints: "Label(\`${BENCH_LABEL}\`,\`${runId}\`)" }`,
+      'api: { insecure: true }',
+      'ping: {}',
+      'log: { level: ERROR }',
+      '',
+    ].join('\n'),
+  );
+  const proc = start(
+    'wharf',
+    process.execPath,
+    [...NODE_FLAGS, join(ROOT, 'bin', 'wharf.js'), '--configFile', file],
+    {
+      logFile: join(TMP, 'wharf.log'),
+    },
+  );
+  await pollUntil(
+    'wharf /ping',
+    async () => (await httpGet(api, 'x', '/ping')).status === 200,
+    30_000,
+    proc,
+    10,
+  );
+  return { proc, web, api };
+}
+
+/** Start-event times by container id, from the engine's events stream. */
+async function watchStarts(docker: Docker, signal: AbortSignal): Promise<Map<string, number>> {
+  const starts = new Map<string, number>();
+  const stream = (await docker.getEvents({
+    filters: { type: ['container'], event: ['start'] },
+    abortSignal: signal,
+  } as Docker.GetEventsOptions)) as unknown as Readable;
+  let rest = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString('utf8')).split('\n');
+    rest = lines.pop() as string;
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      const e = JSON.parse(line) as { id?: string; Actor?: { ID?: string }; timeNano?: number };
+      const id = e.Actor?.ID ?? e.id;
+      if (id && e.timeNano) starts.set(id, e.timeNano / 1e6);
+    }
+  });
+  stream.on('error', () => undefined);
+  return starts;
+}
+
+async function eventToRoute(
+  docker: Docker,
+  host: string,
+  n: number,
+  runId: string,
+  ids: string[],
+): Promise<number[]> {
+  const wharf = await startWharf(host, runId);
+  const controller = new AbortController();
+  const starts = await watchStarts(docker, controller.signal);
+  const latencies: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const port = await freePort();
+      const name = `bench-${runId}-${i}`;
+      const c = await docker.createContainer({
+        name,
+        Image: TEST_IMAGE,
+        Cmd: ['/bin/wharf-serve', `127.0.0.1:${port}`],
+        Labels: {
+          [BENCH_LABEL]: runId,
+          'wharf.test': '1',
+          [`wharf.http.routers.r${i}.rule`]: `Host(\`r${i}.bench.docker\`)`,
+          [`wharf.http.services.r${i}.loadbalancer.server.port`]: String(port),
+        },
+        HostConfig: { NetworkMode: 'host' },
+      });
+      ids.push(c.id);
+      await c.start();
+      const host = `r${i}.bench.docker`;
+      await pollUntil(
+        `route ${host}`,
+        async () => (await httpGet(wharf.web, host, '/', 1000)).status === 200,
+        10_000,
+        wharf.proc,
+        1,
+      );
+      const answered = Date.now();
+      await pollUntil(`start event of ${name}`, async () => starts.has(c.id), 5_000, undefined, 5);
+      latencies.push(answered - (starts.get(c.id) as number));
+    }
+  } finally {
+    controller.abort();
+    await stop(wharf.proc);
+  }
+  return latencies;
+}
+
+async function startupSnapshot(
+  docker: Docker,
+  host: string,
+  m: number,
+  runId: string,
+  ids: string[],
+): Promise<{ ms: number; routers: number }> {
+  let next = 0;
+  const worker = async () => {
+    while (next < m) {
+      const i = next++;
+      const c = await docker.createContainer({
+        name: `bench-${runId}-s${i}`,
+        Image: TEST_IMAGE,
+        Cmd: ['sleep', '3600'],
+        Labels: {
+          [BENCH_LABEL]: runId,
+          'wharf.test': '1',
+          [`wharf.http.routers.s${i}.rule`]: `Host(\`s${i}.bench.docker\`)`,
+          [`wharf.http.services.s${i}.loadbalancer.server.port`]: '80',
+        },
+      });
+      ids.push(c.id);
+      await c.start();
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: 8 }, worker));
+  process.stdout.write(`  ${m} containers started in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  const began = performance.now();
+  const wharf = await startWharf(host, runId);
+  let routers = 0;
+  try {
+    await pollUntil(
+      `${m} routers in the API`,
+      async () => {
+        const r = await httpGet(wharf.api, 'x', '/api/overview');
+        routers =
+          r.status === 200
+            ? (JSON.parse(r.body) as { http: { routers: { total: number } } }).http.routers.total
+            : 0;
+        return routers >= m;
+      },
+      120_000,
+      wharf.proc,
+      10,
+    );
+    return { ms: performance.now() - began, routers };
+  } finally {
+    await stop(wharf.proc);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const provided = new Map<string, unknown>();
+  const project = {
+    provide: (k: string, v: unknown) => provided.set(k, v),
+    vitest: { config: { watch: true } },
+  };
+  const teardown = await setupEngine(project as unknown as Parameters<typeof setupEngine>[0]);
+  const host = provided.get('dockerHost') as string | undefined;
+  const ids: string[] = [];
+  let docker: Docker | undefined;
+  try {
+    if (!host)
+      throw new Error(
+        `no Docker Engine: ${String(provided.get('dockerError') ?? provided.get('dockerSkipReason'))}`,
+      );
+    docker = dockerFromHost(host);
+    const runId = (provided.get('dockerRunId') as string) ?? String(process.pid);
+    const version = (await docker.version()) as { Version?: string; ApiVersion?: string };
+    process.stdout.write(`engine: Docker ${version.Version} (API ${version.ApiVersion}) at ${host}\n`);
+    process.stdout.write(`1. event to route: ${args.containers} containers, default throttle (100ms)\n`);
+    const lat = await eventToRoute(docker, host, args.containers, runId, ids);
+    const fmt = (x: number) => `${Math.round(x)} ms`;
+    process.stdout.write(
+      `  p50 ${fmt(percentile(lat, 50))}, p99 ${fmt(percentile(lat, 99))}, min ${fmt(Math.min(...lat))}, max ${fmt(Math.max(...lat))} (targets: p50 < 100 ms, p99 < 300 ms)\n`,
+    );
+    process.stdout.write(`2. start-up with ${args.startup} labelled containers running\n`);
+    const s = await startupSnapshot(docker, host, args.startup, runId, ids);
+    process.stdout.write(`  Wharf start to all ${s.routers} routers in service: ${fmt(s.ms)}\n`);
+  } finally {
+    if (docker) {
+      const d = docker;
+      let i = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (i < ids.length)
+            await d
+              .getContainer(ids[i++] as string)
+              .remove({ force: true })
+              .catch(() => undefined);
+        }),
+      );
+    }
+    await teardown?.();
+  }
+}
+
+await main();
