@@ -30,6 +30,7 @@ export interface TestWharf {
 export async function startWharf(
   dynamic: unknown,
   extra: Partial<StaticConfigInput> = {},
+  options: { waitReady?: boolean } = {},
 ): Promise<TestWharf> {
   const dir = await mkdtemp(join(tmpdir(), 'wharf-test-'));
   const dynamicFile = join(dir, 'dynamic.yml');
@@ -42,7 +43,8 @@ export async function startWharf(
     ...extra,
   });
   const wharf = await Wharf.start({ staticConfig, logger: silentLogger() });
-  await wharf.ready;
+  // A provider that cannot reach its source yields nothing; tests of that case do not wait for it.
+  if (options.waitReady !== false) await wharf.ready;
   const web = `http://127.0.0.1:${wharf.port('web')}`;
   const api = `http://127.0.0.1:${wharf.port('wharf')}`;
   const waitForReload = async (write: () => Promise<void>) => {

@@ -10,6 +10,7 @@ import {
   waitFor,
 } from '../docker/engine.ts';
 import { startSocketProxy } from '../helpers/socket-proxy.ts';
+import { makeTestPki, startTlsRelay } from '../helpers/tls-relay.ts';
 import { get, startWharf, type TestWharf } from '../helpers/wharf.ts';
 
 // End to end against a real Docker Engine (started by test/docker/global-setup.ts when none runs):
@@ -235,6 +236,60 @@ describe.skipIf(skip !== undefined)('Docker provider against a real engine', () 
       );
     } finally {
       await t.stop();
+    }
+  });
+
+  it('connects over tcp:// with TLS client certificates, refuses a daemon it cannot verify unless told to skip verification', async () => {
+    const pki = makeTestPki();
+    const relay = await startTlsRelay(host, pki);
+    const tag = `${suite}-tls`;
+    const tls = { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey };
+    const dockerCfg = (extra: object) => ({
+      endpoint: relay.url,
+      constraints: `Label(\`${SUITE_LABEL}\`,\`${tag}\`)`,
+      ...extra,
+    });
+    const good = await startWharf({}, { providers: { docker: dockerCfg({ tls }) } });
+    // A CA that did not sign the daemon's certificate: the provider must not connect.
+    const wrongCa = await startWharf(
+      {},
+      { providers: { docker: dockerCfg({ tls: { ...tls, ca: pki.clientCert } }) } },
+      { waitReady: false },
+    );
+    // The same wrong CA, told not to verify: connects (for daemons with self-signed certificates).
+    const skipVerify = await startWharf(
+      {},
+      { providers: { docker: dockerCfg({ tls: { ...tls, ca: pki.clientCert, insecureSkipVerify: true } }) } },
+    );
+    try {
+      const port = await freePort();
+      started.push(
+        await runTestContainer(docker, {
+          port,
+          labels: {
+            [SUITE_LABEL]: tag,
+            'wharf.http.routers.tls.rule': 'Host(`tls.docker.test`)',
+            'wharf.http.services.tls.loadbalancer.server.port': String(port),
+          },
+        }),
+      );
+      await waitFor(
+        async () => (await get(good.web, '/', 'tls.docker.test')).status === 200,
+        'the route over TLS',
+        10_000,
+      );
+      expect((await get(wrongCa.web, '/', 'tls.docker.test')).status).toBe(404);
+      await waitFor(
+        async () => (await get(skipVerify.web, '/', 'tls.docker.test')).status === 200,
+        'the route without verification',
+        10_000,
+      );
+    } finally {
+      await good.stop();
+      await skipVerify.stop();
+      await wrongCa.stop();
+      await relay.close();
+      pki.remove();
     }
   });
 
