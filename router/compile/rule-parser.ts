@@ -1,11 +1,9 @@
 import { type ErrorCode, formatError } from '../../config/errors.ts';
-import { didYouMean } from '../../config/suggest.ts';
+import type { ExpressionCall, ExpressionDialect, ExpressionTree } from '../../config/expression-parser.ts';
+import { mapCalls, nameHint, parseExpression } from '../../config/expression-parser.ts';
 
 /** A parsed router rule: matchers combined with &&, || and !. */
-export type RuleAst =
-  | { type: 'and' | 'or'; left: RuleAst; right: RuleAst }
-  | { type: 'not'; expr: RuleAst }
-  | { type: 'matcher'; name: MatcherName; args: string[]; column: number };
+export type RuleAst = ExpressionTree<{ type: 'matcher'; name: MatcherName; args: string[]; column: number }>;
 
 /** The HTTP matchers of Traefik v3's rule language. */
 export type MatcherName =
@@ -60,216 +58,48 @@ const RETIRED: Record<string, string> = {
   hostsniregexp: '; HostSNIRegexp is a TCP router matcher, use HostRegexp for HTTP routers',
 };
 
-class RuleSyntaxError extends Error {
-  readonly code: ErrorCode;
-  readonly column: number;
-  constructor(code: ErrorCode, message: string, column: number) {
-    super(message);
-    this.code = code;
-    this.column = column;
-  }
-}
-
-const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
-const isIdentStart = (c: string | undefined) => c !== undefined && /[A-Za-z_]/.test(c);
-const isIdentPart = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_]/.test(c);
-const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', t: '\t', r: '\r' };
-
-/** didYouMean misses swapped letters (`Hots`); a matcher spelled with the same letters is a likely typo. */
-function anagramHint(word: string): string {
-  const key = (w: string) => [...w.toLowerCase()].sort().join('');
-  const match = NAMES.find((n) => key(n) === key(word));
-  return match ? `; did you mean "${match}"?` : '';
-}
-
-/** Parses a Traefik v3 rule into a syntax tree, checking matcher names, argument counts and empty values. */
-export function parseRule(rule: string): RuleParseResult {
-  let pos = 0;
-
-  function fail(column: number, problem: string): never {
-    throw new RuleSyntaxError('RULE_SYNTAX', formatError('RULE_SYNTAX', { rule, problem, column }), column);
-  }
-  const skip = () => {
-    while (isSpace(rule[pos])) pos++;
-  };
-  /** Names what sits at `at`, for "but found ..." messages. */
-  const found = (at: number): string => {
-    const c = rule[at];
-    if (c === undefined) return 'the end of the rule';
-    if (isIdentStart(c)) {
-      let end = at;
-      while (isIdentPart(rule[end])) end++;
-      return `'${rule.slice(at, end)}'`;
-    }
-    if (c === '`' || c === '"') return 'a string';
-    const two = rule.slice(at, at + 2);
-    return two === '&&' || two === '||' ? `'${two}'` : `'${c}'`;
-  };
-  /** Rejects a lone '&' or '|' where an operator may stand. */
-  const checkLoneOperator = () => {
-    const c = rule[pos];
-    if ((c === '&' || c === '|') && rule[pos + 1] !== c)
-      fail(pos + 1, `'${c}' is not an operator, use '${c}${c}'`);
-  };
-
-  const parseOr = (): RuleAst => {
-    let left = parseAnd();
-    for (;;) {
-      skip();
-      checkLoneOperator();
-      if (!rule.startsWith('||', pos)) return left;
-      const op = pos + 1;
-      pos += 2;
-      left = { type: 'or', left, right: parseAnd(op, '||') };
-    }
-  };
-
-  const parseAnd = (opColumn?: number, op?: string): RuleAst => {
-    let left = parseUnary(opColumn, op);
-    for (;;) {
-      skip();
-      checkLoneOperator();
-      if (!rule.startsWith('&&', pos)) return left;
-      const column = pos + 1;
-      pos += 2;
-      left = { type: 'and', left, right: parseUnary(column, '&&') };
-    }
-  };
-
-  const parseUnary = (opColumn?: number, op?: string): RuleAst => {
-    skip();
-    if (rule[pos] === '!') {
-      const column = pos + 1;
-      pos++;
-      return { type: 'not', expr: parseUnary(column, '!') };
-    }
-    return parsePrimary(opColumn, op);
-  };
-
-  const parsePrimary = (opColumn?: number, op?: string): RuleAst => {
-    const c = rule[pos];
-    if (c === undefined && opColumn !== undefined)
-      fail(opColumn, `expected a matcher after '${op}' but the rule ends`);
-    if (c === '(') {
-      const open = pos + 1;
-      pos++;
-      const inner = parseOr();
-      skip();
-      if (rule[pos] === ')') {
-        pos++;
-        return inner;
-      }
-      if (pos >= rule.length) fail(open, "'(' is never closed");
-      return fail(pos + 1, `expected '&&', '||' or ')' but found ${found(pos)}`);
-    }
-    if (isIdentStart(c)) return parseMatcher();
-    return fail(pos + 1, `expected a matcher but found ${found(pos)}`);
-  };
-
-  const parseMatcher = (): RuleAst => {
-    const column = pos + 1;
-    const start = pos;
-    while (isIdentPart(rule[pos])) pos++;
-    const written = rule.slice(start, pos);
-    const name = SPELLINGS.get(written);
-    if (name === undefined) {
-      const hint = RETIRED[written.toLowerCase()] ?? (didYouMean(written, NAMES) || anagramHint(written));
-      const message = formatError('RULE_UNKNOWN_MATCHER', { rule, matcher: written, column, hint });
-      throw new RuleSyntaxError('RULE_UNKNOWN_MATCHER', message, column);
-    }
-    skip();
-    if (rule[pos] !== '(') fail(pos + 1, `expected '(' after ${written} but found ${found(pos)}`);
-    const open = pos + 1;
-    pos++;
-    const args: string[] = [];
-    const argColumns: number[] = [];
-    skip();
-    while (rule[pos] !== ')') {
-      argColumns.push(pos + 1);
-      args.push(parseString());
-      skip();
-      if (rule[pos] === ',') {
-        pos++;
-        skip();
-        continue;
-      }
-      if (rule[pos] === ')') break;
-      if (pos >= rule.length) fail(open, `'(' of ${written} is never closed`);
-      fail(pos + 1, `expected ',' or ')' but found ${found(pos)}`);
-    }
-    pos++;
-    const arity = ARITY[name];
+/** The rule language as a dialect of the shared expression grammar. */
+const DIALECT: ExpressionDialect = {
+  expected: 'a matcher',
+  end: 'the end of the rule',
+  space: /[ \t\n\r]/,
+  escapeAdvice: ' in a double-quoted string (use backticks for regexps)',
+  pairOperators: true,
+  trailingComma: true,
+  afterOperator: (op) => `expected a matcher after '${op}' but the rule ends`,
+  // The problem of an unknown name is its hint; parseRule builds the RULE_UNKNOWN_MATCHER message.
+  name: (written) =>
+    SPELLINGS.get(written) ?? { problem: RETIRED[written.toLowerCase()] ?? nameHint(written, NAMES) },
+  checkCall: ({ name, args, column }) => {
+    const arity = ARITY[name as MatcherName];
     if (!arity.includes(args.length)) {
       const want = arity.length === 1 ? `exactly ${arity[0]}` : `${arity.join(' or ')}`;
       const problem = `takes ${want} argument${arity[arity.length - 1] === 1 ? '' : 's'} but got ${args.length}`;
-      const message = formatError('RULE_ARGUMENTS', { rule, matcher: name, problem, column });
-      throw new RuleSyntaxError('RULE_ARGUMENTS', message, column);
+      return { problem, column };
     }
-    const empty = args.indexOf('');
-    if (empty >= 0) {
-      const at = argColumns[empty]!;
-      const problem = `argument ${empty + 1} is empty`;
-      throw new RuleSyntaxError(
-        'RULE_ARGUMENTS',
-        formatError('RULE_ARGUMENTS', { rule, matcher: name, problem, column: at }),
-        at,
-      );
-    }
-    return { type: 'matcher', name, args, column };
-  };
+    const empty = args.findIndex((a) => a.text === '');
+    return empty < 0 ? undefined : { problem: `argument ${empty + 1} is empty`, column: args[empty]!.column };
+  },
+};
 
-  const parseString = (): string => {
-    const open = pos;
-    const quote = rule[pos];
-    if (quote === '`') {
-      const end = rule.indexOf('`', pos + 1);
-      if (end < 0) fail(open + 1, 'unterminated string');
-      pos = end + 1;
-      return rule.slice(open + 1, end);
-    }
-    if (quote === '"') {
-      let out = '';
-      pos++;
-      for (;;) {
-        const c = rule[pos];
-        if (c === undefined) return fail(open + 1, 'unterminated string');
-        if (c === '"') break;
-        if (c === '\\') {
-          const e = ESCAPES[rule[pos + 1] ?? ''];
-          if (e === undefined) {
-            const seq = rule.slice(pos, pos + 2);
-            fail(
-              pos + 1,
-              `unknown escape sequence ${seq} in a double-quoted string (use backticks for regexps)`,
-            );
-          }
-          out += e;
-          pos += 2;
-        } else {
-          out += c;
-          pos++;
-        }
-      }
-      pos++;
-      return out;
-    }
-    if (quote === "'") fail(pos + 1, 'single quotes are not allowed, use backticks or double quotes');
-    return fail(pos + 1, `expected a string in backticks or double quotes but found ${found(pos)}`);
-  };
+/** A call of the (checked) rule language as a matcher leaf. */
+function toMatcher({ name, args, column }: ExpressionCall): Extract<RuleAst, { type: 'matcher' }> {
+  return { type: 'matcher', name: name as MatcherName, args: args.map((a) => a.text), column };
+}
 
-  try {
-    skip();
-    if (pos >= rule.length) fail(1, 'empty rule');
-    const ast = parseOr();
-    skip();
-    if (pos < rule.length) {
-      if (rule[pos] === ')') fail(pos + 1, "')' has no matching '('");
-      fail(pos + 1, `expected '&&' or '||' but found ${found(pos)}`);
-    }
-    return { ok: true, ast };
-  } catch (e) {
-    if (e instanceof RuleSyntaxError)
-      return { ok: false, code: e.code, message: e.message, column: e.column };
-    throw e;
-  }
+/** What parseRule reports for a blank rule, which the shared parser accepts as no expression. */
+const EMPTY = { kind: 'syntax', problem: 'empty rule', column: 1, name: undefined } as const;
+
+/** Parses a Traefik v3 rule into a syntax tree, checking matcher names, argument counts and empty values. */
+export function parseRule(rule: string): RuleParseResult {
+  const r = parseExpression(rule, DIALECT);
+  if (r.ok && r.ast !== undefined) return { ok: true, ast: mapCalls(r.ast, toMatcher) };
+  const { kind, problem, column, name: matcher } = r.ok ? EMPTY : r;
+  const [code, params]: [ErrorCode, Record<string, string | number | undefined>] =
+    kind === 'name'
+      ? ['RULE_UNKNOWN_MATCHER', { rule, matcher, column, hint: problem }]
+      : kind === 'call'
+        ? ['RULE_ARGUMENTS', { rule, matcher, problem, column }]
+        : ['RULE_SYNTAX', { rule, problem, column }];
+  return { ok: false, code, message: formatError(code, params), column };
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { relay } from './relay.ts';
 
 /** A unix-socket relay to the Docker Engine that a test can cut (an outage) and restore. */
 export interface SocketProxy {
@@ -27,16 +28,7 @@ export async function startSocketProxy(target: string): Promise<SocketProxy> {
       client.destroy();
       return;
     }
-    const upstream = connect(targetPath);
-    for (const s of [client, upstream]) {
-      open.add(s);
-      s.on('close', () => open.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
+    relay(client, connect(targetPath), open);
   });
   await new Promise<void>((resolve) => server.listen(path, resolve));
   return {

@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:tls';
+import { relay } from './relay.ts';
 
 /** Files of a throwaway CA with a server certificate for 127.0.0.1 and a client certificate. */
 export interface TestPki {
@@ -103,16 +104,7 @@ export async function startTlsRelay(
       rejectUnauthorized: true,
     },
     (client) => {
-      const upstream = connect(socketPath);
-      for (const s of [client, upstream]) {
-        open.add(s);
-        s.on('close', () => open.delete(s));
-        s.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
+      relay(client, connect(socketPath), open);
     },
   );
   server.on('tlsClientError', () => undefined);

@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type ExpressionDialect,
+  type ExpressionNode,
+  type ExpressionParseResult,
+  mapCalls,
+  nameHint,
+  parseExpression,
+} from './expression-parser.ts';
+
+// A small dialect: functions F and Good, `f` as a lower-case spelling of F, Good needing two arguments.
+const BASE: ExpressionDialect = {
+  expected: 'a call',
+  name: (written) =>
+    written === 'f' ? 'F' : ['F', 'Good'].includes(written) ? written : { problem: `no ${written}` },
+  checkCall: ({ name, args, column }) =>
+    name === 'Good' && args.length !== 2
+      ? { problem: `Good wants 2, got ${args.length}`, column }
+      : undefined,
+};
+
+const arg = (text: string, column: number) => ({ text, column });
+const call = (name: string, column: number, ...args: Array<{ text: string; column: number }>) =>
+  ({ type: 'call', name, args, column }) as ExpressionNode;
+const and = (left: ExpressionNode, right: ExpressionNode): ExpressionNode => ({ type: 'and', left, right });
+const or = (left: ExpressionNode, right: ExpressionNode): ExpressionNode => ({ type: 'or', left, right });
+const not = (expr: ExpressionNode): ExpressionNode => ({ type: 'not', expr });
+
+describe('parseExpression: trees', () => {
+  const cases: Array<{ name: string; text: string; ast: ExpressionNode | undefined; dialect?: object }> = [
+    { name: 'blank input has no tree', text: ' \t\n', ast: undefined },
+    { name: 'one call', text: 'F(`a`)', ast: call('F', 1, arg('a', 3)) },
+    { name: 'no arguments', text: 'F()', ast: call('F', 1) },
+    { name: 'the dialect resolves names', text: 'f(`a`)', ast: call('F', 1, arg('a', 3)) },
+    {
+      name: 'arguments with columns, both quotes and escapes',
+      text: 'Good( `x` ,"a\\"b\\\\\\n")',
+      ast: call('Good', 1, arg('x', 7), arg('a"b\\\n', 12)),
+    },
+    { name: 'backticks are raw', text: 'F(`\\d"`)', ast: call('F', 1, arg('\\d"', 3)) },
+    {
+      name: '&& binds tighter than ||',
+      text: 'F(`a`) || F(`b`) && F(`c`)',
+      ast: or(call('F', 1, arg('a', 3)), and(call('F', 11, arg('b', 13)), call('F', 21, arg('c', 23)))),
+    },
+    {
+      name: '! binds tighter than &&, parentheses group',
+      text: '!(F(`a`) || F(`b`)) && !!F(`c`)',
+      ast: and(
+        not(or(call('F', 3, arg('a', 5)), call('F', 13, arg('b', 15)))),
+        not(not(call('F', 26, arg('c', 28)))),
+      ),
+    },
+    {
+      name: 'operators are left-associative',
+      text: 'F()&&F()&&F()',
+      ast: and(and(call('F', 1), call('F', 6)), call('F', 11)),
+    },
+    {
+      name: 'a trailing comma when allowed',
+      text: 'F(`a`, )',
+      ast: call('F', 1, arg('a', 3)),
+      dialect: { trailingComma: true },
+    },
+    { name: 'other whitespace when allowed', text: '\vF()', ast: call('F', 2) },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      expect(parseExpression(c.text, { ...BASE, ...c.dialect })).toEqual({ ok: true, ast: c.ast });
+    });
+  }
+});
+
+describe('parseExpression: problems carry a kind and a 1-based column', () => {
+  const cases: Array<{
+    text: string;
+    want: Omit<Extract<ExpressionParseResult, { ok: false }>, 'ok'>;
+    dialect?: object;
+  }> = [
+    { text: 'G(`a`)', want: { kind: 'name', name: 'G', problem: 'no G', column: 1 } },
+    {
+      text: 'F() && Good(`a`)',
+      want: { kind: 'call', name: 'Good', problem: 'Good wants 2, got 1', column: 8 },
+    },
+    { text: 'Good(`a`) &&', want: { kind: 'call', name: 'Good', problem: 'Good wants 2, got 1', column: 1 } },
+    { text: 'F() &&', want: { kind: 'syntax', problem: 'expected a call but found the end', column: 7 } },
+    {
+      text: 'F() &&',
+      dialect: { end: 'the end of the rule' },
+      want: { kind: 'syntax', problem: 'expected a call but found the end of the rule', column: 7 },
+    },
+    {
+      text: 'F() || !',
+      dialect: { afterOperator: (op: string) => `nothing after '${op}'` },
+      want: { kind: 'syntax', problem: "nothing after '!'", column: 8 },
+    },
+    {
+      text: 'F() ||',
+      dialect: { afterOperator: (op: string) => `nothing after '${op}'` },
+      want: { kind: 'syntax', problem: "nothing after '||'", column: 5 },
+    },
+    { text: '&& F()', want: { kind: 'syntax', problem: "expected a call but found '&'", column: 1 } },
+    {
+      text: '&& F()',
+      dialect: { pairOperators: true },
+      want: { kind: 'syntax', problem: "expected a call but found '&&'", column: 1 },
+    },
+    { text: 'F() & F()', want: { kind: 'syntax', problem: "'&' is not an operator, use '&&'", column: 5 } },
+    { text: 'F() | F()', want: { kind: 'syntax', problem: "'|' is not an operator, use '||'", column: 5 } },
+    { text: 'F() F()', want: { kind: 'syntax', problem: "expected '&&' or '||' but found 'F'", column: 5 } },
+    { text: 'F())', want: { kind: 'syntax', problem: "')' has no matching '('", column: 4 } },
+    { text: ' (F()', want: { kind: 'syntax', problem: "'(' is never closed", column: 2 } },
+    {
+      text: '(F() x)',
+      want: { kind: 'syntax', problem: "expected '&&', '||' or ')' but found 'x'", column: 6 },
+    },
+    { text: '()', want: { kind: 'syntax', problem: "expected a call but found ')'", column: 2 } },
+    {
+      text: 'F `a`',
+      want: { kind: 'syntax', problem: "expected '(' after F but found a string", column: 3 },
+    },
+    { text: 'F(`a`', want: { kind: 'syntax', problem: "'(' of F is never closed", column: 2 } },
+    {
+      text: 'F(`a` `b`)',
+      want: { kind: 'syntax', problem: "expected ',' or ')' but found a string", column: 7 },
+    },
+    {
+      text: 'F(`a`,)',
+      want: {
+        kind: 'syntax',
+        problem: "expected a string in backticks or double quotes but found ')'",
+        column: 7,
+      },
+    },
+    { text: 'F(`a)', want: { kind: 'syntax', problem: 'unterminated string', column: 3 } },
+    { text: 'F("a)', want: { kind: 'syntax', problem: 'unterminated string', column: 3 } },
+    {
+      text: "F('a')",
+      want: {
+        kind: 'syntax',
+        problem: 'single quotes are not allowed, use backticks or double quotes',
+        column: 3,
+      },
+    },
+    { text: 'F("\\q")', want: { kind: 'syntax', problem: 'unknown escape sequence \\q', column: 4 } },
+    {
+      text: 'F("\\q")',
+      dialect: { escapeAdvice: ' (use backticks)' },
+      want: { kind: 'syntax', problem: 'unknown escape sequence \\q (use backticks)', column: 4 },
+    },
+    {
+      text: '\vF()',
+      dialect: { space: /[ \t\n\r]/ },
+      want: { kind: 'syntax', problem: "expected a call but found '\v'", column: 1 },
+    },
+  ];
+  for (const c of cases) {
+    it(`${JSON.stringify(c.text)}${c.dialect ? ` with ${Object.keys(c.dialect).join(', ')}` : ''}`, () => {
+      expect(parseExpression(c.text, { ...BASE, ...c.dialect })).toEqual({ ok: false, ...c.want });
+    });
+  }
+});
+
+describe('nameHint', () => {
+  const cases: Array<[word: string, hint: string]> = [
+    ['Lable', '; did you mean "Label"?'],
+    ['LabelRegx', '; did you mean "LabelRegex"?'],
+    ['lebaL', '; did you mean "Label"?'],
+    ['Host', ''],
+  ];
+  for (const [word, hint] of cases) {
+    it(word, () => expect(nameHint(word, ['Label', 'LabelRegex'])).toBe(hint));
+  }
+});
+
+describe('mapCalls', () => {
+  it('replaces the calls and keeps the operators', () => {
+    const parsed = parseExpression('!F(`a`) || Good(`b`, `c`) && F()', BASE);
+    if (!parsed.ok || parsed.ast === undefined) throw new Error('expected a tree');
+    const leaf = (c: { name: string; args: Array<{ text: string }> }) =>
+      `${c.name}:${c.args.map((a) => a.text)}`;
+    expect(mapCalls(parsed.ast, leaf)).toEqual({
+      type: 'or',
+      left: { type: 'not', expr: 'F:a' },
+      right: { type: 'and', left: 'Good:b,c', right: 'F:' },
+    });
+  });
+});
