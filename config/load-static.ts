@@ -46,7 +46,7 @@ const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, st
   [
     unwrapSchema(StaticConfigSchema.shape.providers),
     Object.fromEntries(
-      ['swarm', 'consul', 'consulCatalog', 'etcd', 'redis', 'zooKeeper', 'http', 'rest', 'nomad', 'ecs']
+      ['swarm', 'consulCatalog', 'etcd', 'redis', 'zooKeeper', 'http', 'rest', 'nomad', 'ecs']
         .concat(['kubernetesCRD', 'kubernetesIngress', 'kubernetesGateway', 'plugin'])
         .map((k) => [k, `the ${k} provider`]),
     ),

@@ -121,6 +121,33 @@ export const DockerProviderSchema = z.strictObject({
   watch: z.boolean().default(true).describe('Follow Docker events (default true)'),
 });
 
+/** `providers.consul`: where Consul is and which KV tree holds the routing configuration. */
+export const ConsulProviderSchema = z.strictObject({
+  endpoints: z
+    .array(z.string())
+    .min(1)
+    .default(['127.0.0.1:8500'])
+    .describe('Consul agents, host:port or http(s)://host:port; tried in turn when one fails'),
+  rootKey: z.string().default('wharf').describe('KV prefix of the configuration (default wharf)'),
+  token: z.string().optional().describe('ACL token, sent in X-Consul-Token'),
+  namespace: z
+    .string()
+    .optional()
+    .describe('Consul Enterprise namespace (the provider is then consul-<namespace>)'),
+  tls: z
+    .strictObject({
+      ca: z.string().optional().describe('CA certificate file for https endpoints'),
+      cert: z.string().optional().describe('Client certificate file'),
+      key: z.string().optional().describe('Client key file'),
+      insecureSkipVerify: z.boolean().optional().describe("Do not verify Consul's certificate"),
+    })
+    .optional(),
+  stale: z
+    .boolean()
+    .default(false)
+    .describe('Read from any server (?stale) instead of consistent reads through the leader (default false)'),
+});
+
 /** The whole static configuration. */
 export const StaticConfigSchema = z.strictObject({
   entryPoints: z.record(z.string(), EntryPointSchema).optional().describe('Listeners by name'),
@@ -132,6 +159,7 @@ export const StaticConfigSchema = z.strictObject({
       docker: DockerProviderSchema.optional().describe(
         'Containers and their labels as routing configuration',
       ),
+      consul: ConsulProviderSchema.optional().describe('Routing configuration stored in Consul KV'),
       file: z
         .strictObject({
           filename: z.string().optional().describe('A dynamic configuration file (YAML, TOML or JSON)'),
@@ -191,6 +219,7 @@ export const StaticConfigSchema = z.strictObject({
 
 export type EntryPointConfig = z.infer<typeof EntryPointSchema>;
 export type DockerProviderConfig = z.infer<typeof DockerProviderSchema>;
+export type ConsulProviderConfig = z.infer<typeof ConsulProviderSchema>;
 export type StaticConfig = z.infer<typeof StaticConfigSchema>;
 export type StaticConfigInput = z.input<typeof StaticConfigSchema>;
 

@@ -36,6 +36,7 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
   // Offline: only files are read. Docker labels are checked with `wharf check --labels FILE`.
   if (config.providers.docker)
     out.push('note: providers.docker is not contacted by check; use `wharf check --labels FILE`');
+  if (config.providers.consul) out.push('note: providers.consul is not contacted by check');
   for (const provider of defaultProviders(config, logger).filter((p) => p.name === 'file')) {
     const controller = new AbortController();
     for await (const snap of provider.watch(controller.signal)) {

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { Agent } from 'undici';
 import type { EntryPointConfig, StaticConfig } from '../config/static.ts';
 import { INTERNAL_ENTRYPOINT, INTERNAL_ENTRYPOINT_ADDRESS } from '../config/static.ts';
+import { ConsulProvider } from '../providers/consul/consul-provider.ts';
+import { ConsulKvClient } from '../providers/consul/kv-client.ts';
 import { parseConstraints } from '../providers/docker/constraints.ts';
 import { DockerProvider } from '../providers/docker/docker-provider.ts';
 import { dockerOptions } from '../providers/docker/endpoint.ts';
@@ -55,6 +57,15 @@ export function checkStatic(config: StaticConfig, eps: Record<string, EntryPoint
   }
   if (file && !file.filename && !file.directory) {
     problems.push('providers.file: set filename (one file) or directory (every file in it)');
+  }
+  const consul = config.providers.consul;
+  if (consul) {
+    try {
+      // Reads the TLS files, so a wrong path fails at start with the option named.
+      void new ConsulKvClient(consul).close();
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
   }
   const docker = config.providers.docker;
   if (docker) {
@@ -291,6 +302,7 @@ export class Wharf {
 export function defaultProviders(c: StaticConfig, logger: Logger): Provider[] {
   const out: Provider[] = [];
   if (c.providers.docker) out.push(new DockerProvider({ config: c.providers.docker, logger }));
+  if (c.providers.consul) out.push(new ConsulProvider({ config: c.providers.consul, logger }));
   const f = c.providers.file;
   if (f && (f.filename || f.directory)) {
     out.push(

@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import type { DockerProviderConfig } from '../../config/static.ts';
 import type { Logger } from '../../router/log.ts';
 import type { Provider, Snapshot } from '../provider.ts';
+import { backoffDelay, sleep } from '../retry.ts';
 import { type ContainerInfo, ContainerInfoSchema } from './container.ts';
 import { decodeContainers } from './decode.ts';
 import { dockerClient } from './endpoint.ts';
@@ -23,8 +24,6 @@ const CONTAINER_ACTIONS = new Set([
 ]);
 const NETWORK_ACTIONS = new Set(['connect', 'disconnect']);
 const INSPECT_CONCURRENCY = 16;
-const BACKOFF_MIN_MS = 100;
-const BACKOFF_MAX_MS = 30_000;
 
 /** One Docker event, as much of it as the provider reads. */
 interface DockerEvent {
@@ -44,12 +43,6 @@ export function containerOfEvent(e: DockerEvent): string | undefined {
   }
   if (e.Type === 'network' && NETWORK_ACTIONS.has(action)) return e.Actor?.Attributes?.container;
   return undefined;
-}
-
-/** Exponential backoff with full jitter, capped. */
-function backoffDelay(attempt: number): number {
-  const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempt);
-  return cap / 2 + Math.random() * (cap / 2);
 }
 
 /**
@@ -199,16 +192,4 @@ export class DockerProvider implements Provider {
     }
     return parsed.data;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

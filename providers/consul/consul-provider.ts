@@ -1,0 +1,130 @@
+import type { ConsulProviderConfig } from '../../config/static.ts';
+import type { Logger } from '../../router/log.ts';
+import type { Provider, Snapshot } from '../provider.ts';
+import { backoffDelay, sleep } from '../retry.ts';
+import { decodeKvEntries } from './decode.ts';
+import { ConsulKvClient, type KvEntry } from './kv-client.ts';
+
+const WAIT_MS = 30_000;
+
+/**
+ * A token bucket: `burst` reads at once, then one every `intervalMs`. Consul's docs ask watchers to rate
+ * limit their loop so a busy KV cannot make them spin; the router also throttles reloads per provider.
+ */
+export class ReadLimiter {
+  private tokens: number;
+  private last: number;
+  private readonly burst: number;
+  private readonly intervalMs: number;
+  private readonly now: () => number;
+
+  constructor(burst: number, intervalMs: number, now: () => number = Date.now) {
+    this.burst = burst;
+    this.intervalMs = intervalMs;
+    this.now = now;
+    this.tokens = burst;
+    this.last = now();
+  }
+
+  /** Milliseconds to wait before the next read may start (0: now); takes the token. */
+  take(): number {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + (t - this.last) / this.intervalMs);
+    this.last = t;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    const wait = Math.ceil((1 - this.tokens) * this.intervalMs);
+    this.tokens -= 1;
+    return wait;
+  }
+}
+
+/**
+ * The Consul KV provider: the routing configuration under `rootKey`, in Traefik's KV layout.
+ *
+ * Lifecycle:
+ * 1. One recursive read of the root (consistent unless `stale`), decoded and emitted. A missing or empty
+ *    root is an empty configuration: routes from Consul disappear, nothing fails.
+ * 2. Blocking queries on the root with the last X-Consul-Index, rate limited (a burst of 4, then one
+ *    read per 250 ms). Each answer with a new index is one consistent view of the whole tree, decoded and
+ *    emitted; an unchanged index (the wait timed out) emits nothing. An index that goes backwards (snapshot
+ *    restore, server change) resets: the next read is a plain read, never `index=0`.
+ * 3. Consul unreachable: back off with jitter, log once per state change, keep the last snapshot serving.
+ */
+export class ConsulProvider implements Provider {
+  readonly name: string;
+  private readonly config: ConsulProviderConfig;
+  private readonly logger: Logger;
+  private readonly client: ConsulKvClient;
+  private readonly waitMs: number;
+  private readonly limiter: ReadLimiter;
+
+  constructor(options: {
+    config: ConsulProviderConfig;
+    logger: Logger;
+    waitMs?: number;
+    limiter?: ReadLimiter;
+  }) {
+    this.config = options.config;
+    this.name = options.config.namespace ? `consul-${options.config.namespace}` : 'consul';
+    this.logger = options.logger;
+    this.client = new ConsulKvClient(options.config);
+    this.waitMs = options.waitMs ?? WAIT_MS;
+    this.limiter = options.limiter ?? new ReadLimiter(4, 250);
+  }
+
+  /** Decodes a read of the root into a snapshot. */
+  snapshot(entries: readonly KvEntry[]): Snapshot {
+    const { config, diagnostics } = decodeKvEntries(entries, this.config.rootKey, this.name);
+    return { provider: this.name, config, diagnostics };
+  }
+
+  async *watch(signal: AbortSignal): AsyncIterable<Snapshot> {
+    const prefix = `${this.config.rootKey.replace(/\/+$/, '')}/`;
+    let index = 0;
+    let attempt = 0;
+    let reachable: boolean | undefined;
+    try {
+      while (!signal.aborted) {
+        const wait = this.limiter.take();
+        if (wait > 0) await sleep(wait, signal);
+        if (signal.aborted) break;
+        let result: Awaited<ReturnType<ConsulKvClient['list']>>;
+        try {
+          result = await this.client.list(prefix, { index, waitMs: this.waitMs, signal });
+        } catch (err) {
+          if (signal.aborted) break;
+          if (reachable !== false) {
+            this.logger.error(
+              { provider: this.name, endpoint: this.client.endpoint, err: (err as Error).message },
+              'Consul unreachable; the last good configuration keeps serving, retrying with backoff',
+            );
+          }
+          reachable = false;
+          await sleep(backoffDelay(attempt++), signal);
+          continue;
+        }
+        if (reachable !== true)
+          this.logger.info({ provider: this.name, endpoint: this.client.endpoint }, 'reading Consul KV');
+        reachable = true;
+        attempt = 0;
+        if (index > 0 && result.index < index) {
+          // Consul's rule: an index that goes backwards means reset; read again without blocking.
+          this.logger.info(
+            { provider: this.name, from: index, to: result.index },
+            'Consul index went backwards; resetting',
+          );
+          index = 0;
+          continue;
+        }
+        if (result.index === index) continue;
+        index = result.index;
+        yield this.snapshot(result.entries);
+      }
+    } finally {
+      await this.client.close();
+    }
+  }
+}
