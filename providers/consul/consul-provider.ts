@@ -50,7 +50,9 @@ export class ReadLimiter {
  * 2. Blocking queries on the root with the last X-Consul-Index, rate limited (a burst of 4, then one
  *    read per 250 ms). Each answer with a new index is one consistent view of the whole tree, decoded and
  *    emitted; an unchanged index (the wait timed out) emits nothing. An index that goes backwards (snapshot
- *    restore, server change) resets: the next read is a plain read, never `index=0`.
+ *    restore, server change) resets: the next read is a plain read, never `index=0`. A blocking query that
+ *    returns early with the same index is followed by one plain read, so a lowered index is seen at once
+ *    rather than after another full wait.
  * 3. Consul unreachable: back off with jitter, log once per state change, keep the last snapshot serving.
  */
 export class ConsulProvider implements Provider {
@@ -86,14 +88,16 @@ export class ConsulProvider implements Provider {
     let index = 0;
     let attempt = 0;
     let reachable: boolean | undefined;
+    let probe = false;
     try {
       while (!signal.aborted) {
         const wait = this.limiter.take();
         if (wait > 0) await sleep(wait, signal);
         if (signal.aborted) break;
         let result: Awaited<ReturnType<ConsulKvClient['list']>>;
+        const asked = performance.now();
         try {
-          result = await this.client.list(prefix, { index, waitMs: this.waitMs, signal });
+          result = await this.client.list(prefix, { index: probe ? 0 : index, waitMs: this.waitMs, signal });
         } catch (err) {
           if (signal.aborted) break;
           if (reachable !== false) {
@@ -119,7 +123,14 @@ export class ConsulProvider implements Provider {
           index = 0;
           continue;
         }
-        if (result.index === index) continue;
+        if (result.index === index) {
+          // A blocking query that returns early without a new index was woken by something (an identical
+          // write, a snapshot restore that lowered the index): look with a plain read instead of waiting out
+          // another full wait to learn the index went backwards.
+          probe = !probe && performance.now() - asked < this.waitMs / 2;
+          continue;
+        }
+        probe = false;
         index = result.index;
         yield this.snapshot(result.entries);
       }

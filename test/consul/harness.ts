@@ -1,0 +1,204 @@
+// Test harness for the conformance suites: one target (the in-process server, or a real Consul when
+// CONSUL_HTTP_ADDR is set), a small undici client, and clock control for session TTLs and lock-delays.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { type ConsulTestServer, type ConsulTestServerOptions, startConsulTestServer } from './server.ts';
+
+/** The real Consul under test, if any (CONSUL_HTTP_ADDR, with or without a scheme). */
+export const REAL_CONSUL = process.env.CONSUL_HTTP_ADDR
+  ? /^https?:\/\//.test(process.env.CONSUL_HTTP_ADDR)
+    ? process.env.CONSUL_HTTP_ADDR.replace(/\/$/, '')
+    : `http://${process.env.CONSUL_HTTP_ADDR}`
+  : undefined;
+
+/** True when the suites run against a real Consul (test hooks and clock tricks are then skipped). */
+export const REAL = REAL_CONSUL !== undefined;
+
+/** A clock that real time drives and tests can push forward. */
+export class TestClock {
+  private offset = 0;
+  /** The current time in ms. */
+  readonly now = (): number => Date.now() + this.offset;
+  /** Jumps forward. */
+  advance(ms: number): void {
+    this.offset += ms;
+  }
+}
+
+/** What a suite talks to. */
+export interface Target {
+  readonly real: boolean;
+  readonly url: string;
+  /** Sent on every request unless a call overrides it. */
+  readonly token: string | undefined;
+  /** A unique key prefix for this suite (ends with "/"). */
+  readonly prefix: string;
+  /** The in-process server, absent against a real Consul. */
+  readonly server: ConsulTestServer | undefined;
+  /** Moves session/lock-delay time forward: the fake clock in-process, a real sleep against Consul. */
+  advance(ms: number): Promise<void>;
+  /** Sessions to destroy at close (filled by createSession). */
+  readonly sessions: string[];
+  close(): Promise<void>;
+}
+
+/** Opens a target; in-process options apply only when no real Consul is configured. */
+export async function openTarget(opts: ConsulTestServerOptions = {}): Promise<Target> {
+  const prefix = `wharf-conformance-${randomUUID().slice(0, 8)}/`;
+  const sessions: string[] = [];
+  if (REAL_CONSUL) {
+    const target: Target = {
+      real: true,
+      url: REAL_CONSUL,
+      token: process.env.CONSUL_HTTP_TOKEN || undefined,
+      prefix,
+      server: undefined,
+      sessions,
+      advance: async (ms) => {
+        await sleep(ms);
+      },
+      async close() {
+        for (const id of sessions) await call(target, 'PUT', `/v1/session/destroy/${id}`);
+        await call(target, 'DELETE', `/v1/kv/${prefix}`, { query: { recurse: '' } });
+      },
+    };
+    return target;
+  }
+  const clock = new TestClock();
+  const server = await startConsulTestServer({ now: clock.now, ...opts });
+  return {
+    real: false,
+    url: server.url,
+    token: opts.token,
+    prefix,
+    server,
+    sessions,
+    advance: async (ms) => clock.advance(ms),
+    close: () => server.close(),
+  };
+}
+
+/** Resolves once `count` blocking queries are parked in-process (2 s deadline), or after 200 ms against Consul. */
+export async function parked(t: Target, count = 1): Promise<void> {
+  if (!t.server) {
+    await sleep(200);
+    return;
+  }
+  const deadline = Date.now() + 2000;
+  while (t.server.stats.waiting < count) {
+    if (Date.now() > deadline) throw new Error(`no ${count} parked blocking queries after 2 s`);
+    await sleep(5);
+  }
+}
+
+/** One answer, with the X-Consul-Index parsed and the elapsed time measured. */
+export interface Res {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  bytes: Buffer;
+  /** X-Consul-Index as a number, or NaN when absent. */
+  index: number;
+  /** Milliseconds from sending to the full body. */
+  ms: number;
+  json<T = unknown>(): T;
+}
+
+/** Per-call options: query parameters (value '' for a bare flag), body, headers, token override (null: none). */
+export interface CallOptions {
+  query?: Record<string, string | number>;
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+  token?: string | null;
+}
+
+/** Sends one request to the target with undici. */
+export async function call(t: Target, method: string, path: string, opts: CallOptions = {}): Promise<Res> {
+  const qs = Object.entries(opts.query ?? {})
+    .map(([k, v]) => (v === '' ? encodeURIComponent(k) : `${encodeURIComponent(k)}=${encodeURIComponent(v)}`))
+    .join('&');
+  const headers: Record<string, string> = { ...opts.headers };
+  const token = opts.token === undefined ? t.token : opts.token;
+  if (token) headers['x-consul-token'] = token;
+  const started = performance.now();
+  const res = await request(`${t.url}${path}${qs ? `?${qs}` : ''}`, {
+    method: method as 'GET',
+    headers,
+    body: opts.body,
+  });
+  const bytes = Buffer.from(await res.body.arrayBuffer());
+  const text = bytes.toString('utf8');
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = String(v);
+  return {
+    status: res.statusCode,
+    headers: flat,
+    text,
+    bytes,
+    index: Number(flat['x-consul-index'] ?? Number.NaN),
+    ms: performance.now() - started,
+    json: <T>() => JSON.parse(text) as T,
+  };
+}
+
+/** A KV entry as Consul returns it (Flags read through JSON.parse: exact below 2^53). */
+export interface Entry {
+  LockIndex: number;
+  Key: string;
+  Flags: number;
+  Value: string | null;
+  Session?: string;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
+
+/** Base64 of a UTF-8 string. */
+export function b64(s: string): string {
+  return Buffer.from(s).toString('base64');
+}
+
+/** PUT /v1/kv/<key>. */
+export function put(
+  t: Target,
+  key: string,
+  value: string | Buffer = '',
+  query?: CallOptions['query'],
+): Promise<Res> {
+  return call(t, 'PUT', `/v1/kv/${key}`, { body: value, ...(query ? { query } : {}) });
+}
+
+/** GET /v1/kv/<key>. */
+export function get(t: Target, key: string, query?: CallOptions['query']): Promise<Res> {
+  return call(t, 'GET', `/v1/kv/${key}`, query ? { query } : {});
+}
+
+/** GET a single key and return its entry (throws when missing). */
+export async function entry(t: Target, key: string): Promise<Entry> {
+  const res = await get(t, key);
+  if (res.status !== 200) throw new Error(`GET ${key}: ${res.status} ${res.text}`);
+  const [first] = res.json<Entry[]>();
+  if (!first) throw new Error(`GET ${key}: empty answer`);
+  return first;
+}
+
+/** PUT /v1/txn with KV operations given without the {KV: …} wrapper. */
+export function txn(
+  t: Target,
+  ops: Array<Record<string, unknown>>,
+  query?: CallOptions['query'],
+): Promise<Res> {
+  return call(t, 'PUT', '/v1/txn', {
+    body: JSON.stringify(ops.map((KV) => ({ KV }))),
+    ...(query ? { query } : {}),
+  });
+}
+
+/** Creates a session (destroyed at close against a real Consul) and returns its ID. */
+export async function createSession(t: Target, body: Record<string, unknown> = {}): Promise<string> {
+  const res = await call(t, 'PUT', '/v1/session/create', { body: JSON.stringify(body) });
+  if (res.status !== 200) throw new Error(`session create: ${res.status} ${res.text}`);
+  const { ID } = res.json<{ ID: string }>();
+  t.sessions.push(ID);
+  return ID;
+}
