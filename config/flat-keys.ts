@@ -65,7 +65,12 @@ function splitKv(key: string, root: string): Split | undefined {
   if (rootParts.some((r, i) => r.toLowerCase() !== parts[i]?.toLowerCase())) return undefined;
   const rootText = parts.slice(0, rootParts.length).join('/');
   const segments = parts.slice(rootParts.length);
-  const prefixes = segments.map((_, i) => [rootText, ...segments.slice(0, i + 1)].join('/'));
+  const prefixes: string[] = [];
+  let written = rootText;
+  for (const seg of segments) {
+    written = `${written}/${seg}`;
+    prefixes.push(written);
+  }
   return { rootText, segments, prefixes };
 }
 
@@ -90,7 +95,9 @@ export function decodeFlatKeys(
   let rootText = opts.root;
   // Sorted, so a key always comes before its sub-keys (`a/b` before `a/b/c`): conflicts read the same
   // whatever order the source lists them in.
-  const sorted = [...entries].sort((a, b) => compare(a.key.toLowerCase(), b.key.toLowerCase()));
+  const sorted = entries
+    .map((e) => ({ key: e.key, value: e.value, lower: e.key.toLowerCase() }))
+    .sort((a, b) => compare(a.lower, b.lower));
   for (const { key, value } of sorted) {
     if (opts.style === 'kv' && key.endsWith('/')) continue; // a Consul folder, not a value
     const split = opts.style === 'label' ? splitLabel(key, opts.root) : splitKv(key, opts.root);

@@ -38,12 +38,10 @@ export interface FlatTree {
 
 type BNode =
   | { t: 'o'; disp: string; children: Map<string, BNode> }
-  | { t: 'a'; disp: string; items: Map<number, BNode> }
+  | { t: 'a'; disp: string; items: Map<number, BNode>; order?: BNode[] }
   | { t: 'l'; disp: string; value: unknown };
 
 const INDEX = /^\d+$/;
-
-const pathKey = (path: ConfigPath): string => path.map(String).join('\u0000');
 
 /** Builds the nested input tree of `items` against `schema` (the root of the tree). */
 export function buildFlatTree(
@@ -55,17 +53,27 @@ export function buildFlatTree(
   const root: BNode = { t: 'o', disp: rootKey, children: new Map() };
   const issues: ConfigIssue[] = [];
   for (const item of items) insert(root, schema, item, opts, issues);
-  const written = new Map<string, string>();
-  const tree = finish(root, [], written) as Record<string, unknown>;
+  const tree = finish(root) as Record<string, unknown>;
   return {
     tree,
     issues,
+    // Walks the built tree on demand: only error messages need it, so nothing is precomputed per key.
     written: (path) => {
-      for (let depth = path.length; depth >= 0; depth--) {
-        const key = written.get(pathKey(path.slice(0, depth)));
-        if (key !== undefined) return { key, depth };
+      let node: BNode = root;
+      let found = { key: rootKey, depth: 0 };
+      for (let d = 0; d < path.length; d++) {
+        const seg = path[d] as string | number;
+        const child: BNode | undefined =
+          node.t === 'o'
+            ? node.children.get(String(seg))
+            : node.t === 'a'
+              ? node.order?.[Number(seg)]
+              : undefined;
+        if (!child) break;
+        node = child;
+        found = { key: node.disp, depth: d + 1 };
       }
-      return { key: rootKey, depth: 0 };
+      return found;
     },
   };
 }
@@ -243,15 +251,14 @@ function fits(schema: AnySchema, segments: readonly string[]): boolean {
   return false;
 }
 
-function finish(node: BNode, path: (string | number)[], written: Map<string, string>): unknown {
-  written.set(pathKey(path), node.disp);
+function finish(node: BNode): unknown {
   if (node.t === 'l') return node.value;
   if (node.t === 'a') {
     // Numeric order: KV `servers/10` comes after `servers/2` (Traefik sorts these as strings).
-    const sorted = [...node.items.entries()].sort(([a], [b]) => a - b);
-    return sorted.map(([, child], n) => finish(child, [...path, n], written));
+    node.order = [...node.items.entries()].sort(([a], [b]) => a - b).map(([, child]) => child);
+    return node.order.map((child) => finish(child));
   }
   const out: Record<string, unknown> = {};
-  for (const [key, child] of node.children) out[key] = finish(child, [...path, key], written);
+  for (const [key, child] of node.children) out[key] = finish(child);
   return out;
 }

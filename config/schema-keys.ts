@@ -38,6 +38,16 @@ const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readon
 
 /** Strips wrappers that do not change the shape of the input: optional, default, prefault, pipe, lazy, ... */
 export function unwrapSchema(schema: AnySchema): AnySchema {
+  const known = unwrapCache.get(schema);
+  if (known) return known;
+  const unwrapped = unwrapUncached(schema);
+  unwrapCache.set(schema, unwrapped);
+  return unwrapped;
+}
+
+const unwrapCache = new WeakMap<AnySchema, AnySchema>();
+
+function unwrapUncached(schema: AnySchema): AnySchema {
   let s = schema;
   for (;;) {
     if (s === DurationSchema) return s;
