@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import type { ConsulProviderConfig } from '../../config/static.ts';
+import { readTlsFiles } from '../tls-files.ts';
 
 /** One KV entry as Consul returns it, with the value decoded to text. */
 export interface KvEntry {
@@ -48,25 +48,9 @@ export class ConsulKvClient {
     this.consistency = config.stale ? 'stale' : 'consistent';
     this.namespace = config.namespace;
     const tls = config.tls;
-    const read = (what: string, path: string | undefined) => {
-      if (!path) return undefined;
-      try {
-        return readFileSync(path);
-      } catch (err) {
-        throw new Error(
-          `providers.consul.tls.${what}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
-        );
-      }
-    };
+    const files = readTlsFiles('providers.consul.tls', tls);
     this.dispatcher = new Agent({
-      connect: tls
-        ? {
-            ca: read('ca', tls.ca),
-            cert: read('cert', tls.cert),
-            key: read('key', tls.key),
-            rejectUnauthorized: !tls.insecureSkipVerify,
-          }
-        : {},
+      connect: tls ? { ...files, rejectUnauthorized: !tls.insecureSkipVerify } : {},
       keepAliveTimeout: 30_000,
     });
   }

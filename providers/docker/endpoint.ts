@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import Dockerode from 'dockerode';
 import type { DockerProviderConfig } from '../../config/static.ts';
+import { readTlsFiles } from '../tls-files.ts';
 
 const DEFAULT_ENDPOINT = 'unix:///var/run/docker.sock';
 
@@ -31,16 +31,6 @@ export function dockerOptions(
     );
   }
   const tls = config.tls;
-  const read = (what: string, path: string | undefined) => {
-    if (!path) return undefined;
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new Error(
-        `providers.docker.tls.${what}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
-      );
-    }
-  };
   const secure = m[1] === 'https' || tls !== undefined;
   const options: Dockerode.DockerOptions = {
     host: m[2]?.replace(/^\[|\]$/g, ''),
@@ -48,9 +38,7 @@ export function dockerOptions(
     protocol: secure ? 'https' : 'http',
   };
   if (secure) {
-    const ca = read('ca', tls?.ca);
-    const cert = read('cert', tls?.cert);
-    const key = read('key', tls?.key);
+    const { ca, cert, key } = readTlsFiles('providers.docker.tls', tls);
     Object.assign(options, { ca, cert, key });
     if (tls?.insecureSkipVerify) {
       (options as { agent?: Agent }).agent = new Agent({ ca, cert, key, rejectUnauthorized: false });

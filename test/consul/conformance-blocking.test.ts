@@ -108,6 +108,7 @@ describe.concurrent('Blocking queries', () => {
     expect(index.text).toBe('Invalid index');
   });
 
+  // Needs the in-process server's wait options; a real Consul's defaults (5 m) are too slow for a test.
   it.skipIf(REAL)(
     'clamp ?wait to maxWaitMs and use defaultWaitMs without one (in-process options)',
     async ({ expect }) => {

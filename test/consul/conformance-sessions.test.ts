@@ -173,6 +173,7 @@ describe('Sessions', () => {
   });
 });
 
+// Against a real Consul, TTL expiry takes 2 x 10 s; run it with CONSUL_CONFORMANCE_SLOW=1.
 describe.skipIf(SKIP_TTL)('Session TTL (Consul invalidates 2 x TTL after the last renewal)', () => {
   it('keeps a session past its TTL, invalidates it by 2 x TTL, releases its keys and wakes watchers', async () => {
     const key = k('ttl');

@@ -86,6 +86,7 @@ describe('KV read', () => {
     expect((await get(t, k('none/'), { keys: '' })).status).toBe(404);
   });
 
+  // A real Consul's store is not empty: only the in-process server can show the empty-store answer.
   it.skipIf(REAL)('answers root ?keys on an empty store with [] (not 404)', async () => {
     const fresh = await startConsulTestServer();
     try {

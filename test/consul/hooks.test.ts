@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { call, type Entry, entry, get, openTarget, parked, put, REAL, type Target } from './harness.ts';
 
+// Against a real Consul, ACLs can be checked only with a token (CONSUL_HTTP_TOKEN).
 describe.skipIf(REAL && !process.env.CONSUL_HTTP_TOKEN)('ACL token', () => {
   let t: Target;
   beforeAll(async () => {
@@ -41,6 +42,7 @@ describe.skipIf(REAL && !process.env.CONSUL_HTTP_TOKEN)('ACL token', () => {
     expect(bearer.status).toBe(200);
   });
 
+  // A real Consul's anonymous token may be allowed to read: only the test server's deny-all can be asserted.
   it.skipIf(REAL)(
     'filters recursive reads for the anonymous token (404) instead of refusing them',
     async () => {
@@ -51,6 +53,7 @@ describe.skipIf(REAL && !process.env.CONSUL_HTTP_TOKEN)('ACL token', () => {
   );
 });
 
+// pause/resume/snapshot hooks exist only on the in-process test server.
 describe.skipIf(REAL)('Test hooks', () => {
   let t: Target;
   beforeEach(async () => {

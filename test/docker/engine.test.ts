@@ -18,6 +18,7 @@ import { RUN_LABEL, TEST_IMAGE, TEST_LABEL } from './image.ts';
 const env = dockerForTests();
 if ('skip' in env) console.warn(`Docker engine self-test skipped: ${env.skip}`);
 
+// Skipped only when no Docker Engine can be had (not root, not Debian, WHARF_DOCKER=off); the reason is printed.
 describe.skipIf('skip' in env)('Docker test engine', () => {
   const { docker } = env as DockerForTests;
   const started: TestContainer[] = [];

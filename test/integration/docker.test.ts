@@ -25,6 +25,7 @@ if (skip) console.warn(`[docker] integration tests skipped: ${skip}`);
 const suite = `it-${randomBytes(4).toString('hex')}`;
 const SUITE_LABEL = 'wharf-suite';
 
+// Skipped only when no Docker Engine can be had (not root, not Debian, WHARF_DOCKER=off); the reason is printed.
 describe.skipIf(skip !== undefined)('Docker provider against a real engine', () => {
   const docker = 'docker' in engine ? engine.docker : (undefined as never);
   const host = 'host' in engine ? engine.host : '';
