@@ -214,3 +214,35 @@ describe('compile: services and middlewares in the API model', () => {
     ]);
   });
 });
+
+describe('compile: items a provider left out', () => {
+  it('a router naming a service the provider left out says why, not "does not exist"', () => {
+    const snap = {
+      provider: 'docker',
+      config: DynamicConfigSchema.parse({ http: { routers: { r: { rule: 'Host(`a`)', service: 'app' } } } }),
+      diagnostics: [
+        {
+          source: 'docker',
+          subject: 'app-1',
+          code: 'DOCKER_NO_PORT' as const,
+          message:
+            'container "app-1": no port for service "app"; set wharf.http.services.app.loadbalancer.server.port',
+          severity: 'error' as const,
+          item: { kind: 'service' as const, name: 'app' },
+        },
+      ],
+    };
+    const out = compile(merge([snap]), {
+      entryPoints,
+      pools: new UpstreamPools(),
+      sideTraffic: new Agent(),
+      logger: silentLogger(),
+      previousServices: new Map(),
+    });
+    tables.push(out.table);
+    expect(out.diagnostics.filter((d) => d.subject === 'r@docker').map((d) => d.code)).toEqual([
+      'ROUTER_DISABLED_DEPENDENCY',
+    ]);
+    expect(out.table.info.routers.get('r@docker')?.error?.[0]).toContain('no port for service "app"');
+  });
+});

@@ -122,6 +122,14 @@ function compileWith(
     info.middlewares.set(q, entry);
   }
 
+  // Items a provider left out for bad input: a router naming one says why instead of "does not exist".
+  const leftOut = new Map<string, string>();
+  for (const d of merged.diagnostics) {
+    if (d.severity !== 'error' || !d.item || (d.item.kind !== 'service' && d.item.kind !== 'middleware'))
+      continue;
+    const key = `${d.item.kind}:${d.item.name}@${d.source}`;
+    if (!leftOut.has(key)) leftOut.set(key, d.message);
+  }
   // Who uses each service and middleware: Sets, since one item may serve thousands of routers.
   const users = new Map<string, Set<string>>();
   const usedBy = (q: string): Set<string> => {
@@ -149,9 +157,12 @@ function compileWith(
     const serviceRef = config.service ? qualifyName(config.service, provider) : undefined;
     let service: ServiceRuntime | undefined;
     if (!serviceRef) fail('ROUTER_NO_SERVICE', { router: q });
-    else if (!merged.services.has(serviceRef))
-      fail('ROUTER_SERVICE_MISSING', { router: q, service: serviceRef });
-    else {
+    else if (!merged.services.has(serviceRef)) {
+      const why = leftOut.get(`service:${serviceRef}`);
+      if (why)
+        fail('ROUTER_DISABLED_DEPENDENCY', { router: q, kind: 'service', name: serviceRef, reason: why });
+      else fail('ROUTER_SERVICE_MISSING', { router: q, service: serviceRef });
+    } else {
       service = built.runtimes.get(serviceRef);
       if (!service)
         fail('ROUTER_DISABLED_DEPENDENCY', {
@@ -183,9 +194,12 @@ function compileWith(
         usedBy(ref).add(q);
         const m = mws.get(ref);
         if (m) list.push(m);
-        else if (!merged.middlewares.has(ref))
-          fail('ROUTER_MIDDLEWARE_MISSING', { router: q, middleware: ref });
-        else
+        else if (!merged.middlewares.has(ref)) {
+          const why = leftOut.get(`middleware:${ref}`);
+          if (why)
+            fail('ROUTER_DISABLED_DEPENDENCY', { router: q, kind: 'middleware', name: ref, reason: why });
+          else fail('ROUTER_MIDDLEWARE_MISSING', { router: q, middleware: ref });
+        } else
           fail('ROUTER_DISABLED_DEPENDENCY', {
             router: q,
             kind: 'middleware',
