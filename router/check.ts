@@ -5,13 +5,8 @@ import { compile } from './compile/compile.ts';
 import { silentLogger } from './log.ts';
 import { merge } from './merge.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
-import {
-  checkStatic,
-  defaultProviders,
-  entryPointSpecs,
-  resolveEntryPoints,
-  staticWarnings,
-} from './server.ts';
+import { defaultProviders, entryPointSpecs, resolveEntryPoints } from './server.ts';
+import { checkStatic, staticWarnings } from './static-checks.ts';
 
 function line(d: Diagnostic): string {
   const where = d.key ? ` [${d.key}]` : '';
