@@ -10,6 +10,10 @@ export function backoffDelay(attempt: number): number {
 /** Waits `ms`, or less when `signal` aborts first; never rejects. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
     const t = setTimeout(done, ms);
     function done() {
       clearTimeout(t);

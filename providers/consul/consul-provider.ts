@@ -102,7 +102,7 @@ export class ConsulProvider implements Provider {
           if (signal.aborted) break;
           if (reachable !== false) {
             this.logger.error(
-              { provider: this.name, endpoint: this.client.endpoint, err: (err as Error).message },
+              { provider: this.name, err: (err as Error).message },
               'Consul unreachable; the last good configuration keeps serving, retrying with backoff',
             );
           }
@@ -132,7 +132,18 @@ export class ConsulProvider implements Provider {
         }
         probe = false;
         index = result.index;
-        yield this.snapshot(result.entries);
+        let snap: Snapshot;
+        try {
+          snap = this.snapshot(result.entries);
+        } catch (err) {
+          // Decoding is pure and should not throw; if it does, say so and keep watching.
+          this.logger.error(
+            { provider: this.name, err },
+            'could not decode the Consul KV tree; the last good configuration keeps serving',
+          );
+          continue;
+        }
+        yield snap;
       }
     } finally {
       await this.client.close();

@@ -22,10 +22,10 @@ interface RawEntry {
   ModifyIndex: number;
 }
 
-/** Base URL of an endpoint: `host:port` means http. */
-export function endpointUrl(endpoint: string): string {
+/** Base URL of an endpoint: `host:port` means https when TLS is configured, else http. */
+export function endpointUrl(endpoint: string, tls = false): string {
   const e = endpoint.trim().replace(/\/+$/, '');
-  return /^https?:\/\//i.test(e) ? e : `http://${e}`;
+  return /^https?:\/\//i.test(e) ? e : `${tls ? 'https' : 'http'}://${e}`;
 }
 
 /**
@@ -43,7 +43,7 @@ export class ConsulKvClient {
   private readonly namespace: string | undefined;
 
   constructor(config: Pick<ConsulProviderConfig, 'endpoints' | 'token' | 'namespace' | 'tls' | 'stale'>) {
-    this.endpoints = config.endpoints.map(endpointUrl);
+    this.endpoints = config.endpoints.map((e) => endpointUrl(e, config.tls !== undefined));
     this.headers = config.token ? { 'x-consul-token': config.token } : {};
     this.consistency = config.stale ? 'stale' : 'consistent';
     this.namespace = config.namespace;
@@ -101,6 +101,10 @@ export class ConsulKvClient {
       return { entries: [], index };
     }
     if (res.statusCode !== 200) {
+      // A server error or rate limit on one agent hands over to the next, as a transport error does.
+      if ((res.statusCode >= 500 || res.statusCode === 429) && this.endpoints.length > 1) {
+        this.current = (this.current + 1) % this.endpoints.length;
+      }
       const text = (await res.body.text()).trim().slice(0, 200);
       const hint = res.statusCode === 403 ? ' (check providers.consul.token)' : '';
       throw new Error(`${base}: GET ${path} answered ${res.statusCode}: ${text}${hint}`);

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 // The part of `docker inspect` (GET /containers/{id}/json) Wharf reads. Validated because field shapes
-// change between Engine API versions; unknown fields are kept (loose) and ignored.
+// change between Engine API versions. Other fields (Env, Mounts, ...) are dropped: the provider's cache
+// keeps only what routing needs, and no secrets from container environments.
 
-const NetworkSchema = z.looseObject({
+const NetworkSchema = z.object({
   IPAddress: z.string().optional().default(''),
   GlobalIPv6Address: z.string().optional().default(''),
   NetworkID: z.string().optional(),
@@ -11,11 +12,11 @@ const NetworkSchema = z.looseObject({
 });
 
 /** A container as the Docker provider sees it: the inspect fields the label decoder needs. */
-export const ContainerInfoSchema = z.looseObject({
+export const ContainerInfoSchema = z.object({
   Id: z.string(),
   /** With Docker's leading slash, e.g. "/web-1". */
   Name: z.string(),
-  Config: z.looseObject({
+  Config: z.object({
     Labels: z
       .record(z.string(), z.string())
       .nullish()
@@ -24,22 +25,22 @@ export const ContainerInfoSchema = z.looseObject({
       .record(z.string(), z.unknown())
       .nullish()
       .transform((p) => p ?? {}),
-    Healthcheck: z.looseObject({ Test: z.array(z.string()).nullish() }).nullish(),
+    Healthcheck: z.object({ Test: z.array(z.string()).nullish() }).nullish(),
   }),
-  State: z.looseObject({
+  State: z.object({
     Status: z.string(),
     Running: z.boolean(),
     Paused: z.boolean().optional().default(false),
-    Health: z.looseObject({ Status: z.string() }).nullish(),
+    Health: z.object({ Status: z.string() }).nullish(),
   }),
-  HostConfig: z.looseObject({ NetworkMode: z.string().optional().default('default') }),
-  NetworkSettings: z.looseObject({
+  HostConfig: z.object({ NetworkMode: z.string().optional().default('default') }),
+  NetworkSettings: z.object({
     Networks: z
       .record(z.string(), NetworkSchema)
       .nullish()
       .transform((n) => n ?? {}),
     Ports: z
-      .record(z.string(), z.array(z.looseObject({ HostIp: z.string(), HostPort: z.string() })).nullish())
+      .record(z.string(), z.array(z.object({ HostIp: z.string(), HostPort: z.string() })).nullish())
       .nullish(),
   }),
 });

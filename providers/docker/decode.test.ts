@@ -146,7 +146,15 @@ const cases: Case[] = [
           },
         },
       },
-      diagnostics: [],
+      // Traefik makes no router here and says nothing; Wharf warns with the labels to set.
+      diagnostics: [
+        diag('web', {
+          code: 'DOCKER_SERVICE_AMBIGUOUS',
+          severity: 'warning',
+          message:
+            'cannot pick among services a, b: set wharf.http.routers.<name>.rule and wharf.http.routers.<name>.service',
+        }),
+      ],
     },
   },
   {
@@ -236,6 +244,11 @@ const cases: Case[] = [
           value: '1',
           item: { kind: 'service', name: 'bad' },
           message: 'cannot be combined with wharf.http.services.bad.loadbalancer.server.url',
+        }),
+        diag('web', {
+          code: 'DOCKER_SERVICE_AMBIGUOUS',
+          severity: 'warning',
+          message: 'cannot pick among services bad, ext, tls',
         }),
       ],
     },

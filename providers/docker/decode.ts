@@ -159,6 +159,18 @@ export function decodeContainer(c: ContainerInfo, opts: DockerDecodeOptions): Co
 
   // 4. Routers: the default one, default rules, the only service.
   if (httpWanted && split.routers.size === 0 && labelled.size <= 1) routers[serviceName] = {};
+  if (httpWanted && split.routers.size === 0 && labelled.size > 1) {
+    // Traefik drops the default router silently here ("too many services"); say why and what to set.
+    const label = `${prefix}.http.routers.<name>.rule and ${prefix}.http.routers.<name>.service`;
+    const params = {
+      router: `${serviceName} (the default router)`,
+      services: [...labelled].sort().join(', '),
+      label,
+    };
+    diagnostics.push(
+      labelDiagnostic(name, { code: 'DOCKER_SERVICE_AMBIGUOUS', params, severity: 'warning' }),
+    );
+  }
   const only = labelled.size === 1 ? ([...labelled][0] as string) : undefined;
   for (const r of Object.keys(routers).sort()) {
     const router = { ...(routers[r] as RouterConfig) };

@@ -6,7 +6,7 @@ import type { Provider, Snapshot } from '../provider.ts';
 import { backoffDelay, sleep } from '../retry.ts';
 import { type ContainerInfo, ContainerInfoSchema } from './container.ts';
 import { decodeContainers } from './decode.ts';
-import { dockerClient } from './endpoint.ts';
+import { dockerClient, effectiveEndpoint } from './endpoint.ts';
 import { EventLines } from './event-lines.ts';
 
 /** Container actions that can change what a container routes (health_status comes with a suffix). */
@@ -24,6 +24,21 @@ const CONTAINER_ACTIONS = new Set([
 ]);
 const NETWORK_ACTIONS = new Set(['connect', 'disconnect']);
 const INSPECT_CONCURRENCY = 16;
+/** A list or inspect the engine does not answer within this is a failure (the events stream has no limit). */
+const CALL_TIMEOUT_MS = 15_000;
+/** An events stream up this long counts as a working connection even without events. */
+const HEALTHY_AFTER_MS = 30_000;
+
+/** A hint for errors whose cause users can fix: a socket proxy or ACL refusing an endpoint. */
+function hintFor(err: unknown): { hint?: string } {
+  const status = (err as { statusCode?: number }).statusCode;
+  if (status === 403 || status === 401) {
+    return {
+      hint: 'the engine (or a socket proxy in front of it) refused the request: allow CONTAINERS, NETWORKS and EVENTS (read-only)',
+    };
+  }
+  return {};
+}
 
 /** One Docker event, as much of it as the provider reads. */
 interface DockerEvent {
@@ -63,6 +78,8 @@ export class DockerProvider implements Provider {
   private readonly logger: Logger;
   private readonly docker: Dockerode;
   private readonly cache = new Map<string, ContainerInfo>();
+  /** The endpoint in use, for logs (DOCKER_HOST when the configured endpoint is the default). */
+  private readonly endpoint: string;
 
   constructor(options: {
     config: DockerProviderConfig;
@@ -72,6 +89,10 @@ export class DockerProvider implements Provider {
     this.config = options.config;
     this.logger = options.logger;
     this.docker = dockerClient(options.config, options.env ?? process.env);
+    this.endpoint = effectiveEndpoint(options.config, options.env ?? process.env).replace(
+      /\/\/[^@/]+@/,
+      '//***@',
+    );
   }
 
   /** Decodes the cached containers into a snapshot. */
@@ -82,19 +103,22 @@ export class DockerProvider implements Provider {
 
   async *watch(signal: AbortSignal): AsyncIterable<Snapshot> {
     let attempt = 0;
-    let connected: boolean | undefined;
+    let reported: 'up' | 'down' | undefined;
     while (!signal.aborted) {
       const since = Math.floor(Date.now() / 1000) - 1;
       let stream: Readable | undefined;
+      // Whether this connection proved itself: the events stream delivered, or stayed up a while. Only then
+      // does the backoff start over, so an engine that lists but refuses events is not hammered.
+      let healthy = false;
       try {
         await this.resync(signal);
-        if (connected !== true)
+        if (reported === undefined) {
           this.logger.info(
-            { provider: this.name, containers: this.cache.size },
+            { provider: this.name, endpoint: this.endpoint, containers: this.cache.size },
             'connected to the Docker Engine',
           );
-        connected = true;
-        attempt = 0;
+          reported = 'up';
+        }
         yield this.snapshot();
         if (!this.config.watch) {
           await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
@@ -105,28 +129,40 @@ export class DockerProvider implements Provider {
           filters: { type: ['container', 'network'] },
           abortSignal: signal,
         } as Dockerode.GetEventsOptions)) as unknown as Readable;
+        const opened = Date.now();
         for await (const batch of new EventLines(stream, signal)) {
+          if (!healthy) {
+            healthy = true;
+            if (reported === 'down')
+              this.logger.info(
+                { provider: this.name, endpoint: this.endpoint },
+                'Docker Engine events flowing again',
+              );
+            reported = 'up';
+          }
           const ids = new Set<string>();
           for (const line of batch) {
             const id = this.parseEvent(line);
             if (id) ids.add(id);
           }
           if (ids.size === 0) continue;
-          await Promise.all([...ids].map((id) => this.refresh(id, signal)));
+          await this.refreshAll([...ids], signal);
           yield this.snapshot();
         }
         if (signal.aborted) return;
+        if (Date.now() - opened > HEALTHY_AFTER_MS) healthy = true;
         throw new Error('the events stream ended');
       } catch (err) {
         stream?.destroy();
         if (signal.aborted) return;
-        if (connected !== false) {
+        if (healthy) attempt = 0;
+        if (reported !== 'down') {
           this.logger.error(
-            { provider: this.name, endpoint: this.config.endpoint, err: (err as Error).message },
+            { provider: this.name, endpoint: this.endpoint, err: (err as Error).message, ...hintFor(err) },
             'Docker Engine unreachable; the last good configuration keeps serving, retrying with backoff',
           );
+          reported = 'down';
         }
-        connected = false;
         await sleep(backoffDelay(attempt++), signal);
       }
     }
@@ -148,7 +184,7 @@ export class DockerProvider implements Provider {
   private async resync(signal: AbortSignal): Promise<void> {
     const list = await this.docker.listContainers({
       all: true,
-      abortSignal: signal,
+      abortSignal: AbortSignal.any([signal, AbortSignal.timeout(CALL_TIMEOUT_MS)]),
     } as Dockerode.ContainerListOptions);
     const fresh = new Map<string, ContainerInfo>();
     let next = 0;
@@ -164,20 +200,38 @@ export class DockerProvider implements Provider {
     for (const [id, info] of fresh) this.cache.set(id, info);
   }
 
-  /** Re-inspects one container after an event; a container that is gone leaves the cache. */
-  private async refresh(id: string, signal: AbortSignal): Promise<void> {
-    const info = await this.inspect(id, signal);
-    if (info) this.cache.set(id, info);
-    else this.cache.delete(id);
+  /**
+   * Re-inspects the containers events named, a few at a time. A container that is gone leaves the cache;
+   * one that cannot be inspected keeps its last state (with a warning) rather than failing the rest.
+   */
+  private async refreshAll(ids: readonly string[], signal: AbortSignal): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const id = ids[next++] as string;
+        try {
+          const info = await this.inspect(id, signal);
+          if (info) this.cache.set(id, info);
+          else this.cache.delete(id);
+        } catch (err) {
+          if (signal.aborted) return;
+          this.logger.warn(
+            { provider: this.name, container: id.slice(0, 12), err: (err as Error).message },
+            'cannot inspect a container; keeping what was known',
+          );
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(INSPECT_CONCURRENCY, ids.length) }, worker));
   }
 
   /** Inspects a container and validates the fields Wharf reads; undefined when it does not exist. */
   private async inspect(id: string, signal: AbortSignal): Promise<ContainerInfo | undefined> {
     let raw: unknown;
     try {
-      raw = await this.docker
-        .getContainer(id)
-        .inspect({ abortSignal: signal } as Dockerode.ContainerInspectOptions);
+      raw = await this.docker.getContainer(id).inspect({
+        abortSignal: AbortSignal.any([signal, AbortSignal.timeout(CALL_TIMEOUT_MS)]),
+      } as Dockerode.ContainerInspectOptions);
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return undefined;
       throw err;

@@ -23,16 +23,29 @@ export function dockerOptions(
   env: Record<string, string | undefined>,
 ): Dockerode.DockerOptions {
   const endpoint = effectiveEndpoint(config, env);
-  if (endpoint.startsWith('unix://')) return { socketPath: endpoint.slice('unix://'.length) };
+  // docker-modem fills unset options from DOCKER_HOST, DOCKER_CERT_PATH and DOCKER_CLIENT_TIMEOUT; every
+  // key is set here (undefined where unused) so only providers.docker decides where Wharf connects.
+  const none = {
+    socketPath: undefined,
+    host: undefined,
+    port: undefined,
+    protocol: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    timeout: undefined,
+  };
+  if (endpoint.startsWith('unix://')) return { ...none, socketPath: endpoint.slice('unix://'.length) };
   const m = /^(tcp|http|https):\/\/([^:/]+|\[[^\]]+\]):(\d+)\/?$/.exec(endpoint);
   if (!m) {
     throw new Error(
-      `providers.docker.endpoint: "${endpoint}" is not unix:///path/docker.sock or tcp://host:port`,
+      `providers.docker.endpoint${endpoint === config.endpoint ? '' : ' (from DOCKER_HOST)'}: "${endpoint.replace(/\/\/[^@/]+@/, '//***@')}" is not unix:///path/docker.sock or tcp://host:port`,
     );
   }
   const tls = config.tls;
   const secure = m[1] === 'https' || tls !== undefined;
   const options: Dockerode.DockerOptions = {
+    ...none,
     host: m[2]?.replace(/^\[|\]$/g, ''),
     port: Number(m[3]),
     protocol: secure ? 'https' : 'http',
