@@ -649,10 +649,32 @@ describe('encodeFlatKeys', () => {
     tls: { options: { modern: { minVersion: 'VersionTLS13', cipherSuites: ['A', 'B'] } } },
   };
   it.each(['label', 'kv'] as const)('round-trips the model through %s keys', (style) => {
-    const flat = encodeFlatKeys(model, { style, root: 'wharf' });
+    // Labels carry no TLS options (only tls.stores.default, below), so their model leaves tls out.
+    const { tls: _tls, ...withoutTls } = model;
+    const expected = style === 'label' ? withoutTls : model;
+    const flat = encodeFlatKeys(expected, { style, root: 'wharf' });
     expect(decodeFlatKeys(flat, { style, root: 'wharf', source: 's', subject: 'x' })).toEqual({
-      config: model,
+      config: expected,
       diagnostics: [],
     });
+  });
+
+  it('labels may set only tls.stores.default: TLS options and certificates are dropped with a warning', () => {
+    const out = decodeFlatKeys(
+      [
+        { key: 'wharf.tls.options.default.minversion', value: 'VersionTLS10' },
+        { key: 'wharf.tls.certificates[0].certfile', value: '/etc/shadow' },
+        { key: 'wharf.tls.stores.default.defaultcertificate.certfile', value: 'c.pem' },
+        { key: 'wharf.tls.stores.default.defaultcertificate.keyfile', value: 'k.pem' },
+      ],
+      { style: 'label', root: 'wharf', source: 'docker', subject: 'c' },
+    );
+    expect(out.config.tls).toEqual({
+      stores: { default: { defaultCertificate: { certFile: 'c.pem', keyFile: 'k.pem' } } },
+    });
+    expect(out.diagnostics.map((d) => [d.code, d.severity, d.key])).toEqual([
+      ['CONFIG_UNSUPPORTED', 'warning', 'wharf.tls.certificates[0].certfile'],
+      ['CONFIG_UNSUPPORTED', 'warning', 'wharf.tls.options.default.minversion'],
+    ]);
   });
 });

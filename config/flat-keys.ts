@@ -31,6 +31,11 @@ export interface FlatDecodeOptions {
 
 const SECTIONS = ['http', 'tls', 'tcp', 'udp'];
 
+/** `tls.stores.default.*`, the only TLS keys labels may set (Traefik's rule). */
+function isDefaultStoreLabel(segments: readonly string[]): boolean {
+  return segments[1]?.toLowerCase() === 'stores' && segments[2]?.toLowerCase() === 'default';
+}
+
 interface Split {
   rootText: string;
   segments: string[];
@@ -118,6 +123,20 @@ export function decodeFlatKeys(
           suggestion,
         });
       }
+      continue;
+    }
+    if (opts.style === 'label' && top === 'tls' && !isDefaultStoreLabel(split.segments)) {
+      // As in Traefik, a container may only set the default TLS store: TLS options and certificate files
+      // apply to every router and must not come from any one container's labels.
+      issues.push({
+        code: 'CONFIG_UNSUPPORTED',
+        severity: 'warning',
+        path: split.segments,
+        key,
+        params: {
+          what: 'TLS options and certificates from labels (only tls.stores.default.* is read; use the file provider)',
+        },
+      });
       continue;
     }
     items.push({ segments: split.segments, prefixes: split.prefixes, value });
