@@ -139,16 +139,14 @@ describe('decodeFlatKeys, label style', () => {
       diagnostics: [],
     },
     {
-      name: 'keys and the prefix are case-insensitive; names keep their case',
+      name: 'keys, the prefix and names are case-insensitive (as in Traefik); a name keeps its first spelling',
       entries: entries(
         'WHARF.HTTP.Routers.MyApp.RULE=Host(`x`)',
         'wharf.http.routers.MyApp.EntryPoints=web',
-        'wharf.http.routers.myapp.rule=Host(`y`)',
+        'wharf.http.routers.myapp.service=s',
       ),
       config: {
-        http: {
-          routers: { MyApp: { rule: 'Host(`x`)', entryPoints: ['web'] }, myapp: { rule: 'Host(`y`)' } },
-        },
+        http: { routers: { MyApp: { rule: 'Host(`x`)', entryPoints: ['web'], service: 's' } } },
       },
       diagnostics: [],
     },
@@ -676,5 +674,21 @@ describe('encodeFlatKeys', () => {
       ['CONFIG_UNSUPPORTED', 'warning', 'wharf.tls.certificates[0].certfile'],
       ['CONFIG_UNSUPPORTED', 'warning', 'wharf.tls.options.default.minversion'],
     ]);
+  });
+});
+
+describe('names differing only in case', () => {
+  it('are one item, so two different values for one key are an error naming both labels', () => {
+    const out = decodeFlatKeys(
+      [
+        { key: 'wharf.http.routers.MyApp.rule', value: 'Host(`x`)' },
+        { key: 'wharf.http.routers.myapp.rule', value: 'Host(`y`)' },
+      ],
+      { style: 'label', root: 'wharf', source: 'docker', subject: 'c' },
+    );
+    expect(out.config.http?.routers ?? {}).toEqual({});
+    expect(out.diagnostics.map((d) => d.code)).toEqual(['CONFIG_INVALID_VALUE']);
+    expect(out.diagnostics[0]?.message).toContain('wharf.http.routers.MyApp.rule');
+    expect(out.diagnostics[0]?.message).toContain('wharf.http.routers.myapp.rule');
   });
 });

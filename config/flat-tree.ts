@@ -37,7 +37,7 @@ export interface FlatTree {
 }
 
 type BNode =
-  | { t: 'o'; disp: string; children: Map<string, BNode> }
+  | { t: 'o'; disp: string; children: Map<string, BNode>; names?: Map<string, string> }
   | { t: 'a'; disp: string; items: Map<number, BNode>; order?: BNode[] }
   | { t: 'l'; disp: string; value: unknown };
 
@@ -124,7 +124,13 @@ function insert(
         seg = segments.slice(i, i + take).join(opts.joinNames);
         i += take - 1;
       }
-      key = opts.lowerCaseNames ? seg.toLowerCase() : seg;
+      // Names are case-insensitive, as in Traefik: `routers/App` and `routers/app` are one router, under
+      // the first spelling seen.
+      key = opts.lowerCaseNames
+        ? seg.toLowerCase()
+        : parent.t === 'o'
+          ? (parent.names?.get(seg.toLowerCase()) ?? seg)
+          : seg;
       next = node.value;
     } else if (schema && node?.kind === 'array') {
       if (!INDEX.test(seg)) return void fail('CONFIG_BAD_INDEX', i, { index: seg }, [seg]);
@@ -184,7 +190,12 @@ function firstLeaf(node: BNode): string {
 
 function put(parent: BNode, key: string | number, child: BNode): void {
   if (parent.t === 'a') parent.items.set(key as number, child);
-  else if (parent.t === 'o') parent.children.set(String(key), child);
+  else if (parent.t === 'o') {
+    parent.children.set(String(key), child);
+    if (!parent.names) parent.names = new Map();
+    const lower = String(key).toLowerCase();
+    if (!parent.names.has(lower)) parent.names.set(lower, String(key));
+  }
 }
 
 type Leaf = { node: BNode | undefined } | { issue: ConfigIssue['code']; params?: Record<string, string> };
