@@ -1,4 +1,6 @@
+import { expect } from 'vitest';
 import { isPlainObject } from '../../config/canonicalize.ts';
+import type { Diagnostic } from '../provider.ts';
 import { type ContainerInfo, ContainerInfoSchema } from './container.ts';
 
 // Tests and golden files describe containers by what differs from a plain running one.
@@ -31,3 +33,21 @@ export function fakeContainer(parts: Record<string, unknown> & { Name: string })
   const base = nets === undefined ? CONTAINER_DEFAULTS : { ...CONTAINER_DEFAULTS, NetworkSettings: {} };
   return ContainerInfoSchema.parse(deepMerge(base, { Id: name, ...parts, Name: `/${name}` }));
 }
+
+/** A load balancer over these server URLs, as the decoder writes it. */
+export const lb = (...urls: string[]) => ({ loadBalancer: { servers: urls.map((url) => ({ url })) } });
+
+/** An expected docker diagnostic; `message` is a fragment the message contains. */
+export const diag = (
+  subject: string,
+  d: Omit<Diagnostic, 'source' | 'subject' | 'message' | 'severity'> & {
+    message?: string;
+    severity?: 'error' | 'warning';
+  },
+): Diagnostic => ({
+  source: 'docker',
+  subject,
+  severity: 'error',
+  ...d,
+  message: expect.stringContaining(d.message ?? '') as unknown as string,
+});

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DockerProviderSchema } from '../../config/static.ts';
-import type { Diagnostic } from '../provider.ts';
-import { fakeContainer } from './container-fixture.ts';
+import { diag, fakeContainer, lb } from './container-fixture.ts';
 import {
   type ContainerDecode,
   type DockerDecodeOptions,
@@ -12,7 +11,6 @@ import {
 // Filtering, networks and provider labels. Inference and server labels: decode.test.ts.
 
 const defaults = DockerProviderSchema.parse({});
-const lb = (...urls: string[]) => ({ loadBalancer: { servers: urls.map((url) => ({ url })) } });
 const routed = (url: string | undefined, name = 'web') => ({
   config: {
     http: {
@@ -21,21 +19,6 @@ const routed = (url: string | undefined, name = 'web') => ({
     },
   },
   diagnostics: [],
-});
-
-/** An expected docker diagnostic; `message` is a fragment the message contains. */
-const diag = (
-  subject: string,
-  d: Omit<Diagnostic, 'source' | 'subject' | 'message' | 'severity'> & {
-    message?: string;
-    severity?: 'error' | 'warning';
-  },
-): Diagnostic => ({
-  source: 'docker',
-  subject,
-  severity: 'error',
-  ...d,
-  message: expect.stringContaining(d.message ?? '') as unknown as string,
 });
 
 interface Case {

@@ -1,27 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DockerProviderSchema } from '../../config/static.ts';
-import type { Diagnostic } from '../provider.ts';
-import { fakeContainer } from './container-fixture.ts';
+import { diag, fakeContainer, lb } from './container-fixture.ts';
 import { type ContainerDecode, type DockerDecodeOptions, decodeContainer } from './decode.ts';
 
 const defaults = DockerProviderSchema.parse({});
 const ports = (...p: string[]) => ({ ExposedPorts: Object.fromEntries(p.map((x) => [x, {}])) });
-const lb = (...urls: string[]) => ({ loadBalancer: { servers: urls.map((url) => ({ url })) } });
-
-/** An expected docker diagnostic; `message` is a fragment the message contains. */
-const diag = (
-  subject: string,
-  d: Omit<Diagnostic, 'source' | 'subject' | 'message' | 'severity'> & {
-    message?: string;
-    severity?: 'error' | 'warning';
-  },
-): Diagnostic => ({
-  source: 'docker',
-  subject,
-  severity: 'error',
-  ...d,
-  message: expect.stringContaining(d.message ?? '') as unknown as string,
-});
 
 interface Case {
   name: string;

@@ -1,6 +1,7 @@
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DynamicConfigInput, DynamicConfigSchema } from '../../config/dynamic.ts';
+import type { Snapshot } from '../../providers/provider.ts';
 import { silentLogger } from '../log.ts';
 import { merge } from '../merge.ts';
 import { UpstreamPools } from '../proxy/upstream-pools.ts';
@@ -22,6 +23,11 @@ function run(configs: Record<string, DynamicConfigInput>) {
     config: DynamicConfigSchema.parse(c),
     diagnostics: [],
   }));
+  return compileSnapshots(snaps);
+}
+
+/** Compiles snapshots with fresh deps, remembering the table so its services are closed after the test. */
+function compileSnapshots(snaps: Snapshot[]) {
   const out = compile(merge(snaps), {
     entryPoints,
     pools: new UpstreamPools(),
@@ -232,14 +238,7 @@ describe('compile: items a provider left out', () => {
         },
       ],
     };
-    const out = compile(merge([snap]), {
-      entryPoints,
-      pools: new UpstreamPools(),
-      sideTraffic: new Agent(),
-      logger: silentLogger(),
-      previousServices: new Map(),
-    });
-    tables.push(out.table);
+    const out = compileSnapshots([snap]);
     expect(out.diagnostics.filter((d) => d.subject === 'r@docker').map((d) => d.code)).toEqual([
       'ROUTER_DISABLED_DEPENDENCY',
     ]);

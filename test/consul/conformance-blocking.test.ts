@@ -1,17 +1,8 @@
 // Blocking-query conformance (?index & ?wait). Tests run concurrently: each waits about a second.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, type Entry, entry, get, openTarget, parked, put, REAL, type Target } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { call, type Entry, entry, get, openTarget, parked, put, REAL, useTarget } from './harness.ts';
 
-let t: Target;
-let n = 0;
-const k = (name: string): string => `${t.prefix}${++n}/${name}`;
-
-beforeAll(async () => {
-  t = await openTarget();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const { t, k } = useTarget();
 
 /** wait=1s plus Consul's jitter (up to wait/16) plus scheduling slack. */
 const WAITED = { min: 950, max: 1000 + 1000 / 16 + 1500 };

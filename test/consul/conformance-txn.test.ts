@@ -1,17 +1,8 @@
 // Transaction conformance: PUT /v1/txn with KV operations.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { b64, call, type Entry, entry, get, openTarget, put, type Target, txn } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { b64, call, type Entry, entry, get, put, txn, useTarget } from './harness.ts';
 
-let t: Target;
-let n = 0;
-const k = (name: string): string => `${t.prefix}${++n}/${name}`;
-
-beforeAll(async () => {
-  t = await openTarget();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const { t, k } = useTarget();
 
 interface TxnBody {
   Results: Array<{ KV: Entry }> | null;

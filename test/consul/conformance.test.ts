@@ -1,20 +1,10 @@
 // Consul KV conformance: reads, writes, deletes and the HTTP surface. Runs against the in-process test
 // server, or against a real Consul when CONSUL_HTTP_ADDR is set (see README.md).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { b64, call, type Entry, entry, get, openTarget, put, REAL, type Target } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { b64, call, type Entry, entry, get, put, REAL, useTarget } from './harness.ts';
 import { startConsulTestServer } from './server.ts';
 
-let t: Target;
-let n = 0;
-/** A fresh key prefix per test. */
-const k = (name: string): string => `${t.prefix}${++n}/${name}`;
-
-beforeAll(async () => {
-  t = await openTarget();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const { t, k } = useTarget();
 
 describe('KV read', () => {
   it('answers a missing key with 404, no body, and X-Consul-Index / leader headers', async () => {

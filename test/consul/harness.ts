@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { afterAll, beforeAll } from 'vitest';
 import { type ConsulTestServer, type ConsulTestServerOptions, startConsulTestServer } from './server.ts';
 
 /** The real Consul under test, if any (CONSUL_HTTP_ADDR, with or without a scheme). */
@@ -201,4 +202,26 @@ export async function createSession(t: Target, body: Record<string, unknown> = {
   const { ID } = res.json<{ ID: string }>();
   t.sessions.push(ID);
   return ID;
+}
+
+/**
+ * The target of one test file, opened before its tests and closed after them, and `k(name)`: a fresh key
+ * under the run's prefix for each call, so tests running concurrently never share keys.
+ */
+export function useTarget(): { t: Target; k: (name: string) => string } {
+  let real: Target | undefined;
+  let n = 0;
+  beforeAll(async () => {
+    real = await openTarget();
+  });
+  afterAll(async () => {
+    await real?.close();
+  });
+  const t = new Proxy({} as Target, {
+    get: (_target, prop) => {
+      if (!real) throw new Error('the Consul target is opened in beforeAll; use it inside tests');
+      return Reflect.get(real, prop);
+    },
+  });
+  return { t, k: (name) => `${t.prefix}${++n}/${name}` };
 }
