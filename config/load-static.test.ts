@@ -156,6 +156,18 @@ describe('loadStaticConfig: sources and precedence', () => {
       },
     },
     {
+      name: "the registrar's WHARF_REGISTRAR_* variables are skipped: one .env file may configure both programs",
+      args: [],
+      env: {
+        WHARF_REGISTRAR_CONFIGFILE: 'missing.yml',
+        WHARF_REGISTRAR_CONSUL_ENDPOINTS: 'consul-1:8500,consul-2:8500',
+        WHARF_REGISTRAR_REGISTRAR_HOSTID: 'h1',
+        WHARF_REGISTRAR_LOG_LEVEL: 'not-a-level',
+        WHARF_LOG_LEVEL: 'DEBUG',
+      },
+      result: { ok: true, config: { ...DEFAULTS, log: { level: 'DEBUG', format: 'common' } }, warnings: [] },
+    },
+    {
       name: 'Traefik sections Wharf ignores are warnings',
       args: ['--configFile=traefik.yml'],
       result: {
@@ -211,6 +223,15 @@ describe('loadStaticConfig: problems', () => {
         expect.stringMatching(
           /^\[CONFIG_INVALID_VALUE\] WHARF_LOG_FORMAT: "xml" is invalid.* \(environment\)$/,
         ),
+      ],
+    },
+    {
+      name: 'only WHARF_REGISTRAR_ with its underscore belongs to the registrar',
+      args: [],
+      env: { WHARF_REGISTRAR: 'x', WHARF_REGISTRARS_LOG_LEVEL: 'DEBUG' },
+      errors: [
+        '[CONFIG_UNKNOWN_KEY] unknown key "WHARF_REGISTRAR" (environment)',
+        '[CONFIG_UNKNOWN_KEY] unknown key "WHARF_REGISTRARS" (environment)',
       ],
     },
     {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type core, safeParse } from 'zod';
 import {
   type ConfigIssue,
   type ConfigPath,
@@ -12,15 +13,16 @@ import { formatError } from './errors.ts';
 import { buildFlatTree, type FlatTreeOptions } from './flat-tree.ts';
 import { type AnySchema, unwrapSchema } from './schema-keys.ts';
 import { EntryPointSchema, type StaticConfig, StaticConfigSchema } from './static.ts';
-import { ENV_PREFIX, parseEnv, parseFlags, type StaticSource } from './static-args.ts';
+import { ENV_PREFIX, parseEnv, parseFlags, REGISTRAR_ENV_PREFIX, type StaticSource } from './static-args.ts';
 import { dottedKey } from './validate-dynamic.ts';
 import { valueAt, withoutRestatedMissing, zodToConfigIssues } from './zod-issues.ts';
 
-// The static configuration comes from a file (--configFile), WHARF_* environment variables and flags;
-// flags beat env beat file, merged key by key. Every problem is collected, each naming the key as the user
-// wrote it and where (file and line, variable, flag), before anything starts.
+// A program's configuration comes from a file (--configFile), environment variables under its prefix and
+// flags; flags beat env beat file, merged key by key. Every problem is collected, each naming the key as
+// the user wrote it and where (file and line, variable, flag), before anything starts. The router
+// (loadStaticConfig) and the registrar (loadRegistrarConfig) differ only in schema and prefix.
 
-/** Where the static configuration is read from. */
+/** Where a configuration is read from. */
 export interface LoadStaticOptions {
   readonly args: readonly string[];
   readonly env: Record<string, string | undefined>;
@@ -28,10 +30,27 @@ export interface LoadStaticOptions {
   readonly readFile?: (path: string) => string;
 }
 
-/** The validated static configuration (defaults applied), or every problem found. */
-export type LoadStaticResult =
-  | { ok: true; config: StaticConfig; configFile?: string; warnings: string[] }
+/** Where a configuration is read from, and what it is checked against. */
+export interface LoadConfigOptions<S extends AnySchema> extends LoadStaticOptions {
+  /** The whole configuration (strict objects; defaults are applied by the schema). */
+  readonly schema: S;
+  /** The program's environment variables start with this, e.g. `WHARF_`; its file is `<prefix>CONFIGFILE`. */
+  readonly envPrefix: string;
+  /** Longer prefixes that belong to other programs; their variables are skipped. */
+  readonly envIgnore?: readonly string[];
+  /** Known keys ignored with a warning instead of an error. */
+  readonly unsupported?: UnsupportedKeys;
+  /** A flag of this schema, shown when an argument is not a flag (default `--entryPoints.web.address=:80`). */
+  readonly flagExample?: string;
+}
+
+/** The validated configuration (defaults applied), or every problem found. */
+export type LoadConfigResult<T> =
+  | { ok: true; config: T; configFile?: string; warnings: string[] }
   | { ok: false; errors: string[] };
+
+/** The validated static configuration (defaults applied), or every problem found. */
+export type LoadStaticResult = LoadConfigResult<StaticConfig>;
 
 // Traefik sections a Traefik static file commonly has and Wharf ignores: a warning, not an error.
 const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, string>>([
@@ -71,8 +90,29 @@ interface Loaded {
   readonly where: (path: ConfigPath) => string;
 }
 
-/** Loads and validates the static configuration from a file, WHARF_* environment variables and flags. */
+/** What every source is decoded against. */
+interface Target {
+  readonly schema: AnySchema;
+  readonly unsupported: UnsupportedKeys | undefined;
+  readonly report: (issue: ConfigIssue, src: Loaded) => void;
+}
+
+/** Loads and validates the router's static configuration from a file, WHARF_* variables and flags. */
 export function loadStaticConfig(opts: LoadStaticOptions): LoadStaticResult {
+  return loadConfig({
+    ...opts,
+    schema: StaticConfigSchema,
+    envPrefix: ENV_PREFIX,
+    envIgnore: [REGISTRAR_ENV_PREFIX],
+    unsupported: STATIC_UNSUPPORTED,
+  });
+}
+
+/** Loads and validates a program's configuration from a file, environment variables and flags. */
+export function loadConfig<S extends AnySchema>(
+  opts: LoadConfigOptions<S>,
+): LoadConfigResult<core.output<S>> {
+  const { schema, envPrefix } = opts;
   const errors: string[] = [];
   const warnings: string[] = [];
   const reported: ConfigIssue[] = [];
@@ -84,28 +124,29 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadStaticResult {
     const line = `[${issue.code}] ${issueMessage(issue, issue.key ?? src.keyText(issue.path), suggestion)}${src.where(issue.path)}`;
     (issue.severity === 'error' ? errors : warnings).push(line);
   };
-  const flags = parseFlags(opts.args, StaticConfigSchema);
-  const env = parseEnv(opts.env);
+  const target: Target = { schema, unsupported: opts.unsupported, report };
+  const flags = parseFlags(opts.args, schema, opts.flagExample);
+  const env = parseEnv(opts.env, envPrefix, opts.envIgnore);
   errors.push(...flags.errors);
   const configFile = flags.configFile ?? env.configFile;
   const sources: Loaded[] = []; // highest precedence first
-  sources.push(fromFlat(flags, '--', '.', {}, ' (flag)', report));
+  sources.push(fromFlat(flags, '--', '.', {}, ' (flag)', target));
   sources.push(
     fromFlat(
       env,
-      ENV_PREFIX.slice(0, -1),
+      envPrefix.replace(/_$/, ''),
       '_',
       { joinNames: '_', lowerCaseNames: true },
       ' (environment)',
-      report,
+      target,
     ),
   );
   if (configFile !== undefined) {
-    const file = fromFile(configFile, opts.readFile ?? ((p) => readFileSync(p, 'utf8')), report, errors);
+    const file = fromFile(configFile, opts.readFile ?? ((p) => readFileSync(p, 'utf8')), target, errors);
     if (file) sources.push(file);
   }
   const merged = sources.reduceRight<unknown>((acc, src) => merge(acc, src.tree), {});
-  const parsed = StaticConfigSchema.safeParse(merged);
+  const parsed = safeParse(schema, merged);
   if (!parsed.success) {
     const issues = withoutRestatedMissing(
       zodToConfigIssues(parsed.error.issues, [], merged),
@@ -124,9 +165,9 @@ function fromFlat(
   sep: string,
   options: FlatTreeOptions,
   where: string,
-  report: (issue: ConfigIssue, src: Loaded) => void,
+  target: Target,
 ): Loaded {
-  const built = buildFlatTree(source.items, StaticConfigSchema, rootKey, options);
+  const built = buildFlatTree(source.items, target.schema, rootKey, options);
   const keyText = (path: ConfigPath) => {
     const { key, depth } = built.written(path);
     const rest = path.slice(depth).map((p) => (sep === '_' ? String(p).toUpperCase() : String(p)));
@@ -134,15 +175,15 @@ function fromFlat(
     return [key, ...rest].join(sep);
   };
   const loaded: Loaded = { tree: undefined, keyText, where: () => where };
-  const canon = canonicalize(built.tree, StaticConfigSchema, [], { unsupported: STATIC_UNSUPPORTED });
-  for (const issue of [...built.issues, ...canon.issues]) report(issue, loaded);
+  const canon = canonicalize(built.tree, target.schema, [], { unsupported: target.unsupported });
+  for (const issue of [...built.issues, ...canon.issues]) target.report(issue, loaded);
   return { ...loaded, tree: canon.value };
 }
 
 function fromFile(
   path: string,
   readFile: (path: string) => string,
-  report: (issue: ConfigIssue, src: Loaded) => void,
+  target: Target,
   errors: string[],
 ): Loaded | undefined {
   let text: string;
@@ -170,8 +211,8 @@ function fromFile(
     return line === undefined ? ` (${path})` : ` (${path}, ${line})`;
   };
   const loaded: Loaded = { tree: undefined, keyText: dottedKey, where };
-  const canon = canonicalize(parsed.value ?? {}, StaticConfigSchema, [], { unsupported: STATIC_UNSUPPORTED });
-  for (const issue of canon.issues) report(issue, loaded);
+  const canon = canonicalize(parsed.value ?? {}, target.schema, [], { unsupported: target.unsupported });
+  for (const issue of canon.issues) target.report(issue, loaded);
   return { ...loaded, tree: canon.value };
 }
 

@@ -11,8 +11,17 @@ export interface StaticSource {
   readonly errors: string[];
 }
 
-/** The prefix of environment variables. */
+/** The prefix of the router's environment variables. */
 export const ENV_PREFIX = 'WHARF_';
+
+/**
+ * The prefix of the registrar's environment variables. It starts with the router's prefix, so the router
+ * skips these: one .env file may configure both programs.
+ */
+export const REGISTRAR_ENV_PREFIX = 'WHARF_REGISTRAR_';
+
+/** The example in the error about a stray argument, unless the caller gives its own. */
+const FLAG_EXAMPLE = '--entryPoints.web.address=:80';
 
 /** Splits `a.b[0].c` into segments and the text of each prefix (after `lead`). */
 export function splitDotted(name: string, lead: string): { segments: string[]; prefixes: string[] } {
@@ -34,17 +43,18 @@ export function splitDotted(name: string, lead: string): { segments: string[]; p
   return { segments, prefixes };
 }
 
-/** Flags: `--a.b=v`, `--a.b v`, and `--a.b` alone for booleans and sections (true). */
-export function parseFlags(args: readonly string[], schema: AnySchema): StaticSource {
+/**
+ * Flags: `--a.b=v`, `--a.b v`, and `--a.b` alone for booleans and sections (true). `example` is a flag of
+ * this program's schema, shown when an argument is not a flag.
+ */
+export function parseFlags(args: readonly string[], schema: AnySchema, example = FLAG_EXAMPLE): StaticSource {
   const items: FlatItem[] = [];
   const errors: string[] = [];
   let configFile: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (!arg.startsWith('--') || arg === '--') {
-      errors.push(
-        `[CONFIG_UNKNOWN_KEY] unexpected argument "${arg}"; flags are written --entryPoints.web.address=:80`,
-      );
+      errors.push(`[CONFIG_UNKNOWN_KEY] unexpected argument "${arg}"; flags are written ${example}`);
       continue;
     }
     const eq = arg.indexOf('=');
@@ -76,20 +86,28 @@ export function parseFlags(args: readonly string[], schema: AnySchema): StaticSo
   return { items, errors, ...(configFile !== undefined && { configFile }) };
 }
 
-/** Environment: `WHARF_ENTRYPOINTS_WEB_ADDRESS=:80`; `WHARF_CONFIGFILE` names the file. */
-export function parseEnv(env: Record<string, string | undefined>): StaticSource {
+/**
+ * Environment: `<prefix>ENTRYPOINTS_WEB_ADDRESS=:80` (prefix `WHARF_`); `<prefix>CONFIGFILE` names the
+ * file. Variables starting with one of `ignore` (longer prefixes of other programs) are skipped.
+ */
+export function parseEnv(
+  env: Record<string, string | undefined>,
+  prefix: string,
+  ignore: readonly string[] = [],
+): StaticSource {
   const items: FlatItem[] = [];
   let configFile: string | undefined;
   for (const name of Object.keys(env).sort()) {
     const value = env[name];
-    if (value === undefined || !name.startsWith(ENV_PREFIX)) continue;
-    const rest = name.slice(ENV_PREFIX.length);
+    if (value === undefined || !name.startsWith(prefix)) continue;
+    if (ignore.some((other) => name.startsWith(other))) continue;
+    const rest = name.slice(prefix.length);
     if (rest.toUpperCase() === 'CONFIGFILE') {
       if (value !== '') configFile = value;
       continue;
     }
     const segments = rest.split('_');
-    const prefixes = segments.map((_, i) => ENV_PREFIX + segments.slice(0, i + 1).join('_'));
+    const prefixes = segments.map((_, i) => prefix + segments.slice(0, i + 1).join('_'));
     items.push({ segments, prefixes, value });
   }
   return { items, errors: [], ...(configFile !== undefined && { configFile }) };
