@@ -93,6 +93,20 @@ export const ERRORS = {
   },
   DOCKER_DEFAULT_RULE: { template: 'defaultRule "{template}": {problem} at column {column}' },
   DOCKER_CONSTRAINTS: { template: 'constraints "{expression}": {problem} at column {column}' },
+  // --- registrar (container documents published into Consul KV) ---
+  REGISTRAR_PORT_NOT_PUBLISHED: {
+    template:
+      'container "{container}": port {port} is not published on the host{detail}, so routers on other hosts cannot reach it; publish it (ports: ["{port}"]) or set registrar.address=container',
+  },
+  REGISTRAR_DOCUMENT_INVALID: { template: 'registrar document {key}: {problem}' },
+  REGISTRAR_UNKNOWN_KEY: {
+    template:
+      'unknown registrar key "{key}"; the registrar writes <root>/registrar/<host>/lease and <root>/registrar/<host>/containers/<id> only',
+  },
+  REGISTRAR_DOCUMENT_TOO_LARGE: {
+    template:
+      'container "{container}": its configuration is {size} bytes, over the {limit}-byte limit of one Consul value; it is not published',
+  },
 } as const satisfies Record<string, { template: string; status?: number }>;
 
 /** A code from the catalog. */

@@ -1,12 +1,18 @@
 import type { DynamicConfig } from '../../config/dynamic.ts';
 import { decodeFlatKeys } from '../../config/flat-keys.ts';
+import { mergeFragments } from '../merge-fragments.ts';
 import type { Diagnostic } from '../provider.ts';
 import type { KvEntry } from './kv-client.ts';
+import { decodeRegistrarDocuments, isRegistrarKey } from './registrar-documents.ts';
 
 /**
- * Decodes a read of the KV root (Traefik's layout: `<root>/http/routers/<r>/rule`, `.../entrypoints/0`)
- * into configuration, through the codec labels use too. Folder keys (ending in `/`) are skipped. A key that
- * does not decode disables only the item it belongs to, with a diagnostic naming the key and value.
+ * Decodes a read of the KV root into configuration. Two kinds of keys live there:
+ * - hand-written keys in Traefik's layout (`<root>/http/routers/<r>/rule`, `.../entrypoints/0`), through the
+ *   codec labels use too. Folder keys (ending in `/`) are skipped. A key that does not decode disables only
+ *   the item it belongs to, with a diagnostic naming the key and value;
+ * - registrar documents under `<root>/registrar/`, one per container (registrar-documents.ts).
+ * Both are merged as the Docker provider merges containers: items defined identically are kept once,
+ * replicas' servers are united, and anything defined differently is left out with an error naming both.
  */
 export function decodeKvEntries(
   entries: readonly KvEntry[],
@@ -14,6 +20,23 @@ export function decodeKvEntries(
   provider: string,
 ): { config: DynamicConfig; diagnostics: Diagnostic[] } {
   const root = rootKey.replace(/\/+$/, '');
-  const flat = entries.filter((e) => !e.key.endsWith('/')).map((e) => ({ key: e.key, value: e.value }));
-  return decodeFlatKeys(flat, { style: 'kv', root, source: provider, subject: `Consul KV ${root}/` });
+  const handWritten: Array<{ key: string; value: string }> = [];
+  const documents: KvEntry[] = [];
+  for (const e of entries) {
+    if (e.key.endsWith('/')) continue;
+    if (isRegistrarKey(e.key, root)) documents.push(e);
+    else handWritten.push({ key: e.key, value: e.value });
+  }
+  const subject = `Consul KV ${root}/`;
+  const hand = decodeFlatKeys(handWritten, { style: 'kv', root, source: provider, subject });
+  if (documents.length === 0) return hand;
+  const registered = decodeRegistrarDocuments(documents, root, provider);
+  const merged = mergeFragments([{ source: subject, config: hand.config }, ...registered.fragments], {
+    provider,
+    unionServers: true,
+  });
+  return {
+    config: merged.config,
+    diagnostics: [...hand.diagnostics, ...registered.diagnostics, ...merged.diagnostics],
+  };
 }

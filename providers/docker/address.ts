@@ -28,6 +28,9 @@ export interface NetworkChoice {
   readonly labelKey: string;
 }
 
+/** Where servers point: the container's own address, or the Docker host's address and a published port. */
+export type AddressMode = { readonly mode: 'container' } | { readonly mode: 'host'; readonly hostIP: string };
+
 const hostOf = (ip: string): string => (ip.includes(':') ? `[${ip}]` : ip);
 
 /** The network's address, IPv4 first, then the global IPv6 one. */
@@ -119,4 +122,41 @@ export function lowestPort(c: ContainerInfo): number | undefined {
     if (port > 0 && port < 65536 && (lowest === undefined || port < lowest)) lowest = port;
   }
   return lowest;
+}
+
+const LOOPBACK = /^(127\.|::1$|localhost$)/;
+const ANY = new Set(['', '0.0.0.0', '::']);
+
+/**
+ * `host` mode: the host and port routers on other hosts reach `port` of the container on. A container in
+ * host network mode is `hostIP:port`; otherwise the port must be published: a binding on every address
+ * gives `hostIP:<published>`, one on a specific non-loopback address gives that address. A port published
+ * only on loopback, or not at all, is a problem naming what to change.
+ */
+export function publishedAddress(
+  c: ContainerInfo,
+  container: string,
+  port: number,
+  hostIP: string,
+  labelKey: string,
+): { ok: true; host: string; port: number } | { ok: false; problem: AddressProblem } {
+  if (c.HostConfig.NetworkMode === 'host') return { ok: true, host: hostOf(hostIP), port };
+  const bindings = c.NetworkSettings.Ports?.[`${port}/tcp`] ?? [];
+  const usable = (b: { HostIp: string; HostPort: string }) =>
+    /^\d+$/.test(b.HostPort) && Number(b.HostPort) > 0;
+  const any = bindings.find((b) => usable(b) && ANY.has(b.HostIp));
+  if (any) return { ok: true, host: hostOf(hostIP), port: Number(any.HostPort) };
+  const specific = bindings.find((b) => usable(b) && !LOOPBACK.test(b.HostIp));
+  if (specific) return { ok: true, host: hostOf(specific.HostIp), port: Number(specific.HostPort) };
+  const loopback = bindings.find(usable);
+  const detail = loopback ? ` (only on ${loopback.HostIp})` : '';
+  return {
+    ok: false,
+    problem: {
+      code: 'REGISTRAR_PORT_NOT_PUBLISHED',
+      params: { container, port: String(port), detail },
+      severity: 'error',
+      key: labelKey,
+    },
+  };
 }

@@ -19,7 +19,59 @@ const web = (labels: Record<string, string> = {}, more: Record<string, unknown> 
   ...more,
 });
 
+const host = { address: { mode: 'host', hostIP: '10.0.0.5' } } as const;
+const published = (bindings: Record<string, Array<{ HostIp: string; HostPort: string }>>) => ({
+  NetworkSettings: { Ports: bindings },
+});
+const hostRouted = (url: string): ContainerDecode => ({
+  config: {
+    http: { routers: { web: { rule: 'Host(`web`)', service: 'web' } }, services: { web: lb(url) } },
+  },
+  diagnostics: [],
+});
+const notPublished = (detail: string): ContainerDecode => ({
+  config: { http: { routers: { web: { rule: 'Host(`web`)', service: 'web' } } } },
+  diagnostics: [
+    diag('web', {
+      code: 'REGISTRAR_PORT_NOT_PUBLISHED',
+      key: 'wharf.http.services.web.loadbalancer.server.port',
+      item: { kind: 'service', name: 'web' },
+      message: `port 80 is not published on the host${detail}`,
+    }),
+  ],
+});
+
 const cases: Case[] = [
+  {
+    name: 'host address mode: hostIP and the port published on every address',
+    container: web({}, published({ '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '32768' }] })),
+    opts: host,
+    expected: hostRouted('http://10.0.0.5:32768'),
+  },
+  {
+    name: 'host address mode: a binding on one non-loopback address is used as is',
+    container: web({}, published({ '80/tcp': [{ HostIp: '192.168.1.9', HostPort: '8080' }] })),
+    opts: host,
+    expected: hostRouted('http://192.168.1.9:8080'),
+  },
+  {
+    name: 'host address mode: host network mode is hostIP and the container port',
+    container: web({}, { HostConfig: { NetworkMode: 'host' } }),
+    opts: host,
+    expected: hostRouted('http://10.0.0.5:80'),
+  },
+  {
+    name: 'host address mode: a port published only on loopback is an error naming the binding',
+    container: web({}, published({ '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] })),
+    opts: host,
+    expected: notPublished(' (only on 127.0.0.1)'),
+  },
+  {
+    name: 'host address mode: an unpublished port is an error saying what to set',
+    container: web(),
+    opts: host,
+    expected: notPublished(''),
+  },
   {
     name: 'no labels: one service and one router named after the container, default rule',
     container: web(),

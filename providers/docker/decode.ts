@@ -2,7 +2,7 @@ import type { DynamicConfig, RouterConfig, ServiceConfig } from '../../config/dy
 import { decodeFlatKeys } from '../../config/flat-keys.ts';
 import type { DockerProviderConfig } from '../../config/static.ts';
 import type { Diagnostic, DiagnosticItem } from '../provider.ts';
-import { containerAddress, lowestPort } from './address.ts';
+import { type AddressMode, containerAddress, lowestPort } from './address.ts';
 import { type ConstraintParseResult, matchConstraints, parseConstraints } from './constraints.ts';
 import type { ContainerInfo } from './container.ts';
 import { labelDiagnostic, splitLabels } from './labels.ts';
@@ -15,8 +15,11 @@ export type DockerDecodeOptions = Pick<
   DockerProviderConfig,
   'labelPrefix' | 'exposedByDefault' | 'defaultRule' | 'constraints' | 'network' | 'allowEmptyServices'
 > & {
-  /** The Docker host's address, for the registrar (not used yet). */
-  hostIP?: string;
+  /**
+   * How servers are addressed: `container` (default) is the container's IP on its network; `host` (the
+   * registrar's `registrar.address=host`) is `hostIP` and the port the container publishes on the host.
+   */
+  address?: AddressMode;
 };
 
 /** One container's configuration and problems; `skipped` says why a container was left out. */
@@ -142,6 +145,7 @@ export function decodeContainer(c: ContainerInfo, opts: DockerDecodeOptions): Co
     },
     address: undefined,
     addressOf: () => containerAddress(c, name, ctx.network),
+    mode: opts.address ?? { mode: 'container' },
     lowestPort: lowestPort(c),
     diagnostics,
   };

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { containerOfEvent } from './docker-provider.ts';
+import { containerOfEvent } from './docker-watcher.ts';
 import { EventLines } from './event-lines.ts';
 
 async function batches(chunks: Array<string | Buffer>): Promise<string[][]> {

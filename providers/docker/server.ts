@@ -2,7 +2,7 @@ import type { Server, ServiceConfig } from '../../config/dynamic.ts';
 import { ServerSchema } from '../../config/dynamic.ts';
 import type { ErrorCode } from '../../config/errors.ts';
 import type { Diagnostic, DiagnosticItem } from '../provider.ts';
-import type { AddressResult, NetworkChoice } from './address.ts';
+import { type AddressMode, type AddressResult, type NetworkChoice, publishedAddress } from './address.ts';
 import type { ContainerInfo } from './container.ts';
 import { type Label, labelDiagnostic, type ServerField } from './labels.ts';
 
@@ -20,6 +20,8 @@ export interface ServerContext {
   readonly network: NetworkChoice;
   address: AddressResult | undefined;
   readonly addressOf: () => AddressResult;
+  /** Container address (default) or host address and published port (the registrar's host mode). */
+  readonly mode: AddressMode;
   readonly lowestPort: number | undefined;
   readonly diagnostics: Diagnostic[];
   /** Set once the address warning has been reported. */
@@ -120,6 +122,13 @@ export function buildServer(
     const label = `${ctx.prefix}.http.services.${service}.loadbalancer.server.port`;
     return fail({ code: 'DOCKER_NO_PORT', key: label, params: { container: ctx.name, service, label } });
   }
+  const scheme = fields.get('scheme')?.value.trim().toLowerCase() ?? 'http';
+  if (ctx.mode.mode === 'host') {
+    const label = `${ctx.prefix}.http.services.${service}.loadbalancer.server.port`;
+    const published = publishedAddress(ctx.container, ctx.name, port, ctx.mode.hostIP, label);
+    if (!published.ok) return fail({ ...published.problem });
+    return withServer({ url: `${scheme}://${published.host}:${published.port}`, ...extras });
+  }
   ctx.address ??= ctx.addressOf();
   const address = ctx.address;
   if (!address.ok) {
@@ -146,6 +155,5 @@ export function buildServer(
       }),
     );
   }
-  const scheme = fields.get('scheme')?.value.trim().toLowerCase() ?? 'http';
   return withServer({ url: `${scheme}://${address.host}:${port}`, ...extras });
 }

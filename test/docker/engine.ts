@@ -145,6 +145,11 @@ export interface TestContainerOptions {
   env?: Record<string, string>;
   /** Image; default `wharf-test-busybox:latest`. */
   image?: string;
+  /**
+   * Publish `port` on a random host port (all host addresses, as `ports: ["<port>"]` does), for tests of
+   * the registrar's host address mode. Only for containers on a network, not in host mode.
+   */
+  publish?: boolean;
 }
 
 export interface TestContainer {
@@ -192,7 +197,14 @@ export async function runTestContainer(
           StartPeriod: (hc.startPeriodMs ?? 0) * ms,
         }
       : undefined,
-    HostConfig: { NetworkMode: networkMode },
+    HostConfig: {
+      NetworkMode: networkMode,
+      ...(opts.publish &&
+        opts.port !== undefined && {
+          PortBindings: { [`${opts.port}/tcp`]: [{ HostIp: '', HostPort: '' }] },
+        }),
+    },
+    ...(opts.publish && opts.port !== undefined && { ExposedPorts: { [`${opts.port}/tcp`]: {} } }),
   });
   const handle: TestContainer = {
     id: container.id,
