@@ -147,6 +147,39 @@ describe.skipIf(skip !== undefined)('registrar → Consul → router', () => {
     await waitFor(async () => (await documents('host-a')).length === 0, 'no documents left', 10_000);
   });
 
+  it('registrar.address=host: servers are the host IP and the port Docker published', async () => {
+    startRegistrar('host-published', { address: { mode: 'host', hostIP: '127.0.0.1' } });
+    const port = await freePort();
+    const c = await runTestContainer(docker, {
+      port,
+      networkMode: 'bridge',
+      publish: true,
+      labels: { [SUITE_LABEL]: suite, 'wharf.http.routers.pub.rule': 'Host(`pub.reg.test`)' },
+    });
+    started.push(c);
+    const published = (await c.container.inspect()).NetworkSettings.Ports[`${port}/tcp`]?.[0]?.HostPort;
+    expect(published).toMatch(/^\d+$/);
+    await routed('pub.reg.test', c.name);
+    const [doc] = await documents('host-published');
+    expect(doc?.value).toContain(`http://127.0.0.1:${published}`);
+  });
+
+  it('reconciles on start: documents of containers removed while no registrar ran are deleted', async () => {
+    const first = startRegistrar('host-reconcile');
+    const keep = await app('rkeep', 'rkeep.reg.test');
+    const drop = await app('rdrop', 'rdrop.reg.test');
+    await routed('rdrop.reg.test', drop.name);
+    await first.stop();
+    await drop.remove();
+    expect((await documents('host-reconcile')).length).toBe(2);
+    startRegistrar('host-reconcile');
+    await gone('rdrop.reg.test');
+    await routed('rkeep.reg.test', keep.name);
+    expect((await documents('host-reconcile')).map((d) => d.key)).toEqual([
+      `${hostKeys(ROOT, 'host-reconcile').containers}${keep.id}`,
+    ]);
+  });
+
   it('writes nothing when nothing that routes changed (a container it ignores starts and stops)', async () => {
     startRegistrar('host-idle');
     await app('idle', 'idle.reg.test');
