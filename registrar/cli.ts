@@ -1,4 +1,5 @@
 import { loadRegistrarConfig, type RegistrarConfig } from '../config/registrar.ts';
+import { parseCommand } from '../router/cli-command.ts';
 import { createLogger, type Logger } from '../router/log.ts';
 import { VERSION } from '../router/version.ts';
 import { checkHealthFile, type HealthState, writeHealth } from './health.ts';
@@ -24,21 +25,14 @@ export async function runRegistrarCli(
   argv: readonly string[],
   env: Record<string, string | undefined>,
 ): Promise<number> {
-  const [first, ...rest] = argv;
-  const command = first && !first.startsWith('-') ? first : 'run';
-  const args = command === 'run' ? argv : rest;
-  if (command === 'version' || argv.includes('--version')) {
-    process.stdout.write(`${VERSION}\n`);
-    return 0;
-  }
-  if (command === 'help' || argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (command !== 'run' && command !== 'healthcheck') {
-    process.stderr.write(`wharf-registrar: unknown command "${command}"\n\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseCommand(argv, {
+    program: 'wharf-registrar',
+    defaultCommand: 'run',
+    commands: ['healthcheck'],
+    help: HELP,
+  });
+  if ('exit' in parsed) return parsed.exit;
+  const { command, args } = parsed;
   const loaded = loadRegistrarConfig({ args, env });
   if (!loaded.ok) {
     process.stderr.write(

@@ -20,23 +20,19 @@ const compose = (service: string, n: number, ip: string, labels: Record<string, 
     NetworkSettings: { Networks: { shop_default: { IPAddress: ip, GlobalIPv6Address: '' } } },
   });
 
+/** Two replicas of one compose service: a router with a middleware chain and a health-checked service. */
+const webLabels = {
+  'wharf.http.routers.web.rule': 'Host(`shop.example`) && PathPrefix(`/`)',
+  'wharf.http.routers.web.middlewares': 'strip,hdr',
+  'wharf.http.middlewares.strip.stripprefix.prefixes': '/shop',
+  'wharf.http.middlewares.hdr.headers.customrequestheaders.X-Shop': 'yes',
+  'wharf.http.services.web.loadbalancer.healthcheck.path': '/health',
+  'wharf.http.services.web.loadbalancer.healthcheck.interval': '5s',
+};
+
 const containers = [
-  compose('web', 1, '10.1.0.2', {
-    'wharf.http.routers.web.rule': 'Host(`shop.example`) && PathPrefix(`/`)',
-    'wharf.http.routers.web.middlewares': 'strip,hdr',
-    'wharf.http.middlewares.strip.stripprefix.prefixes': '/shop',
-    'wharf.http.middlewares.hdr.headers.customrequestheaders.X-Shop': 'yes',
-    'wharf.http.services.web.loadbalancer.healthcheck.path': '/health',
-    'wharf.http.services.web.loadbalancer.healthcheck.interval': '5s',
-  }),
-  compose('web', 2, '10.1.0.3', {
-    'wharf.http.routers.web.rule': 'Host(`shop.example`) && PathPrefix(`/`)',
-    'wharf.http.routers.web.middlewares': 'strip,hdr',
-    'wharf.http.middlewares.strip.stripprefix.prefixes': '/shop',
-    'wharf.http.middlewares.hdr.headers.customrequestheaders.X-Shop': 'yes',
-    'wharf.http.services.web.loadbalancer.healthcheck.path': '/health',
-    'wharf.http.services.web.loadbalancer.healthcheck.interval': '5s',
-  }),
+  compose('web', 1, '10.1.0.2', webLabels),
+  compose('web', 2, '10.1.0.3', webLabels),
   compose('api', 1, '10.1.0.4', {
     'wharf.http.routers.api.rule': 'Host(`api.example`',
     'wharf.http.routers.ok.rule': 'Host(`ok.example`)',

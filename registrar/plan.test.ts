@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { goldenFiles } from '../test/helpers/golden.ts';
 import { hostKeys } from './document.ts';
 import { type Change, chunkChanges, type HeldEntry, MAX_TXN_OPS, planChanges, txnBody } from './plan.ts';
 
@@ -11,7 +11,6 @@ import { type Change, chunkChanges, type HeldEntry, MAX_TXN_OPS, planChanges, tx
 // and review the diff.
 
 const DIR = join(import.meta.dirname, '..', 'test', 'golden', 'registrar');
-const update = process.env.UPDATE_GOLDEN === '1';
 const keys = hostKeys('wharf', 'h1');
 
 interface GoldenCase {
@@ -41,25 +40,7 @@ function run(golden: GoldenCase): NonNullable<GoldenCase['expected']> {
 }
 
 describe('registrar plan golden files', () => {
-  const files = readdirSync(DIR)
-    .filter((f) => f.endsWith('.json'))
-    .sort();
-  it('has cases', () => {
-    expect(files.length).toBeGreaterThanOrEqual(8);
-  });
-  for (const file of files) {
-    it(file.replace(/\.json$/, ''), () => {
-      const path = join(DIR, file);
-      const golden = JSON.parse(readFileSync(path, 'utf8')) as GoldenCase;
-      const actual = run(golden);
-      if (update) {
-        writeFileSync(path, `${JSON.stringify({ ...golden, expected: actual }, null, 2)}\n`);
-        return;
-      }
-      expect(golden.expected, `${file} has no expected output; run with UPDATE_GOLDEN=1`).not.toBeNull();
-      expect(actual).toEqual(golden.expected);
-    });
-  }
+  goldenFiles<GoldenCase>(DIR, 8, run);
 });
 
 describe('planChanges', () => {

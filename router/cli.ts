@@ -3,6 +3,7 @@ import { loadStaticConfig } from '../config/load-static.ts';
 import { INTERNAL_ENTRYPOINT } from '../config/static.ts';
 import { checkOffline } from './check.ts';
 import { runLabelCheck, wantsLabelCheck } from './check-labels.ts';
+import { parseCommand } from './cli-command.ts';
 import { parseAddress } from './entrypoint.ts';
 import { createLogger } from './log.ts';
 import { resolveEntryPoints, Wharf } from './server.ts';
@@ -28,21 +29,14 @@ export async function runCli(
   argv: readonly string[],
   env: Record<string, string | undefined>,
 ): Promise<number> {
-  const [first, ...rest] = argv;
-  const command = first && !first.startsWith('-') ? first : 'serve';
-  const args = command === 'serve' ? argv : rest;
-  if (command === 'version' || argv.includes('--version')) {
-    process.stdout.write(`${VERSION}\n`);
-    return 0;
-  }
-  if (command === 'help' || argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (!['serve', 'check', 'healthcheck'].includes(command)) {
-    process.stderr.write(`wharf: unknown command "${command}"\n\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseCommand(argv, {
+    program: 'wharf',
+    defaultCommand: 'serve',
+    commands: ['check', 'healthcheck'],
+    help: HELP,
+  });
+  if ('exit' in parsed) return parsed.exit;
+  const { command, args } = parsed;
   if (command === 'check' && wantsLabelCheck(args)) return runLabelCheck(args, env);
   const loaded = loadStaticConfig({ args, env });
   if (!loaded.ok) {

@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe } from 'vitest';
 import type { DynamicConfig } from '../../config/dynamic.ts';
 import { DockerProviderSchema } from '../../config/static.ts';
+import { goldenFiles } from '../../test/helpers/golden.ts';
 import type { Diagnostic } from '../provider.ts';
 import { fakeContainer } from './container-fixture.ts';
 import { containerName, decodeContainer, decodeContainers } from './decode.ts';
@@ -14,7 +14,6 @@ import { containerName, decodeContainer, decodeContainers } from './decode.ts';
 // and review the diff.
 
 const DIR = join(import.meta.dirname, '..', '..', 'test', 'golden', 'docker');
-const update = process.env.UPDATE_GOLDEN === '1';
 
 interface GoldenCase {
   description: string;
@@ -55,23 +54,5 @@ function run(golden: GoldenCase): Expected {
 }
 
 describe('docker labels golden files', () => {
-  const files = readdirSync(DIR)
-    .filter((f) => f.endsWith('.json'))
-    .sort();
-  it('has cases', () => {
-    expect(files.length).toBeGreaterThan(20);
-  });
-  for (const file of files) {
-    it(file.replace(/\.json$/, ''), () => {
-      const path = join(DIR, file);
-      const golden = JSON.parse(readFileSync(path, 'utf8')) as GoldenCase;
-      const actual = run(golden);
-      if (update) {
-        writeFileSync(path, `${JSON.stringify({ ...golden, expected: actual }, null, 2)}\n`);
-        return;
-      }
-      expect(golden.expected, `${file} has no expected output; run with UPDATE_GOLDEN=1`).not.toBeNull();
-      expect(actual).toEqual(golden.expected);
-    });
-  }
+  goldenFiles<GoldenCase>(DIR, 21, run);
 });
