@@ -212,14 +212,22 @@ export const UNSUPPORTED_MIDDLEWARE_TYPES = [
 
 export const RouterTlsSchema = z
   .strictObject({
-    options: z.string().optional().describe('Name of the TLS options to use'),
-    certResolver: z.string().optional().describe('Certificate resolver (ACME) that obtains the certificate'),
+    options: z
+      .string()
+      .optional()
+      .describe(
+        "TLS options for this router's hosts: a tls.options name, e.g. modern@file (default: default)",
+      ),
+    certResolver: z
+      .string()
+      .optional()
+      .describe('Certificate resolver (ACME) that obtains the certificate (not supported yet; reported)'),
     domains: z
       .array(z.strictObject({ main: z.string().optional(), sans: StringList.optional() }))
       .optional()
-      .describe('Domains to get certificates for, instead of those in the Host rules'),
+      .describe('Domains to get certificates for, instead of those in the Host rules (for certResolver)'),
   })
-  .describe('Serve this router over TLS only (served once HTTPS lands; until then the router is reported)');
+  .describe('Serve this router over TLS only (HTTPS on its entryPoints); `tls: {}` uses the default options');
 
 /** An HTTP router: a rule, the entryPoints it listens on, its middlewares and its service. */
 export const RouterSchema = z.strictObject({
@@ -239,35 +247,51 @@ export const RouterSchema = z.strictObject({
     .optional(),
 });
 
-// --- tls (certificates and options; served by the HTTPS issue) ---------------------------------------
+// --- tls (certificates, options, stores) ------------------------------------------------------------
 
-const CertificateSchema = z.strictObject({
-  certFile: z.string(),
-  keyFile: z.string(),
-  stores: StringList.optional(),
+/** A certificate and its key: file paths, or the PEM text itself. */
+export const CertificateSchema = z.strictObject({
+  certFile: z.string().describe('Certificate file (PEM, leaf first), or the PEM text itself'),
+  keyFile: z.string().describe('Private key file (PEM), or the PEM text itself'),
+  stores: StringList.optional().describe('Stores to add it to; only default exists'),
+});
+
+/** One set of TLS options, chosen by routers through `tls.options`. */
+export const TlsOptionsSchema = z.strictObject({
+  minVersion: z
+    .string()
+    .optional()
+    .describe('Lowest TLS version: VersionTLS10, VersionTLS11, VersionTLS12 (default), VersionTLS13'),
+  maxVersion: z.string().optional().describe('Highest TLS version (default VersionTLS13)'),
+  cipherSuites: StringList.optional().describe(
+    'TLS 1.0-1.2 cipher suites by Go name, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (TLS 1.3 suites are always on)',
+  ),
+  curvePreferences: StringList.optional().describe(
+    'Key exchange groups in order: CurveP256, CurveP384, CurveP521, X25519, X25519MLKEM768',
+  ),
+  sniStrict: z
+    .boolean()
+    .optional()
+    .describe('Refuse clients whose server name (SNI) no certificate serves, instead of the default one'),
+  alpnProtocols: StringList.optional().describe(
+    'ALPN protocols in order of preference (default h2, http/1.1, acme-tls/1)',
+  ),
+});
+
+/** A certificate store; only `default` exists. */
+export const TlsStoreSchema = z.strictObject({
+  defaultCertificate: CertificateSchema.omit({ stores: true })
+    .optional()
+    .describe('Certificate for server names no other certificate serves (default: a generated one)'),
 });
 
 export const TlsConfigSchema = z.strictObject({
-  certificates: z.array(CertificateSchema).optional(),
+  certificates: z.array(CertificateSchema).optional().describe('Certificates, chosen by server name (SNI)'),
   options: z
-    .record(
-      z.string(),
-      z.strictObject({
-        minVersion: z.string().optional(),
-        maxVersion: z.string().optional(),
-        cipherSuites: StringList.optional(),
-        curvePreferences: StringList.optional(),
-        sniStrict: z.boolean().optional(),
-        alpnProtocols: StringList.optional(),
-      }),
-    )
-    .optional(),
-  stores: z
-    .record(
-      z.string(),
-      z.strictObject({ defaultCertificate: CertificateSchema.omit({ stores: true }).optional() }),
-    )
-    .optional(),
+    .record(z.string(), TlsOptionsSchema)
+    .optional()
+    .describe('Named TLS options; `default` applies to routers that name none'),
+  stores: z.record(z.string(), TlsStoreSchema).optional().describe('Certificate stores; only default exists'),
 });
 
 /** The whole routing configuration of one provider (or of all, after merging). */
@@ -294,6 +318,8 @@ export type MiddlewareConfig = z.infer<typeof MiddlewareSchema>;
 export type MiddlewareKind = keyof MiddlewareConfig;
 export type RouterConfig = z.infer<typeof RouterSchema>;
 export type TlsConfig = z.infer<typeof TlsConfigSchema>;
+export type TlsOptions = z.infer<typeof TlsOptionsSchema>;
+export type CertificateConfig = z.infer<typeof CertificateSchema>;
 export type DynamicConfig = z.infer<typeof DynamicConfigSchema>;
 /** The input shape (durations still as written), as a file, label set or KV tree gives it. */
 export type DynamicConfigInput = z.input<typeof DynamicConfigSchema>;

@@ -58,6 +58,30 @@ export const ERRORS = {
     template: '{kind} name "{name}" contains "@", which is reserved for provider qualification',
   },
 
+  // --- tls (certificates, options, HTTPS) ---
+  TLS_CERT_UNREADABLE: {
+    template: '{item}: cannot read {field} {path}: {problem}; the certificate is left out',
+  },
+  TLS_CERT_INVALID: {
+    template: '{item}: {field} {path} is not usable: {problem}; the certificate is left out',
+  },
+  TLS_KEY_MISMATCH: {
+    template: '{item}: keyFile {keyFile} is not the key of certFile {certFile}; the certificate is left out',
+  },
+  TLS_OPTIONS_INVALID: { template: 'tls option "{options}": {problem}; routers using it are disabled' },
+  TLS_DEFAULT_CONFLICT: {
+    template: '{item} is defined by several providers ({providers}); {fallback}',
+  },
+  ROUTER_TLS_OPTIONS_MISSING: { template: 'router "{router}": tls option "{options}" does not exist{hint}' },
+  ROUTER_TLS_OPTIONS_CONFLICT: {
+    template:
+      'router "{router}": host {host} has routers with different tls options ({options}) on entryPoint {entryPoint}; the default options are used for it',
+  },
+  TLS_MISDIRECTED: {
+    template: 'host {host} needs other TLS options than server name {serverName} (421 Misdirected Request)',
+    status: 421,
+  },
+
   // --- providers ---
   PROVIDER_FAILED: { template: 'provider {provider}: {problem}; the last good configuration keeps serving' },
   FILE_INVALID: { template: '{file}{where}: {problem}' },

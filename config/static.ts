@@ -38,11 +38,17 @@ export const EntryPointSchema = z.strictObject({
           certResolver: z
             .string()
             .optional()
-            .describe('Default certificate resolver for routers on this entryPoint'),
+            .describe(
+              'Default certificate resolver (ACME) for routers on this entryPoint (not supported yet)',
+            ),
           options: z.string().optional().describe('Default TLS options for routers on this entryPoint'),
+          domains: z
+            .array(z.strictObject({ main: z.string().optional(), sans: z.array(z.string()).optional() }))
+            .optional()
+            .describe('Default domains for the certificate resolver (ACME; not supported yet)'),
         })
         .optional()
-        .describe('TLS defaults for routers on this entryPoint; accepted, served once HTTPS lands'),
+        .describe('Serve every router on this entryPoint over TLS, as if each set `tls` with these values'),
     })
     .optional(),
   transport: z

@@ -320,15 +320,43 @@ describe('validateDynamic', () => {
       ],
     },
     {
-      name: 'leaves out an invalid tls section as a whole',
-      input: { http: { routers: { r: { rule: 'x' } } }, tls: { certificates: [{ certFile: '/c' }] } },
-      config: { http: { routers: { r: { rule: 'x' } } } },
+      name: 'leaves out only the bad tls item: a certificate, an options entry or a store',
+      input: {
+        http: { routers: { r: { rule: 'x' } } },
+        tls: {
+          certificates: [{ certFile: '/c' }, { certFile: '/ok.pem', keyFile: '/ok.key' }],
+          options: { modern: { minVersion: 'VersionTLS13' }, typo: { sniStric: true } },
+          stores: { default: { defaultCertificate: { certFile: '/d.pem' } } },
+        },
+      },
+      config: {
+        http: { routers: { r: { rule: 'x' } } },
+        tls: {
+          certificates: [{ certFile: '/ok.pem', keyFile: '/ok.key' }],
+          options: { modern: { minVersion: 'VersionTLS13' } },
+          stores: {},
+        },
+      },
       diagnostics: [
         diag({
           code: 'CONFIG_INVALID_VALUE',
           severity: 'error',
-          item: { kind: 'tls', name: 'tls' },
+          item: { kind: 'tls', name: 'certificates[0]' },
           key: 'tls.certificates[0].keyFile',
+        }),
+        diag({
+          code: 'CONFIG_UNKNOWN_KEY',
+          severity: 'error',
+          item: { kind: 'tls', name: 'options.typo' },
+          key: 'tls.options.typo.sniStric',
+          value: 'true',
+          suggestion: 'sniStrict',
+        }),
+        diag({
+          code: 'CONFIG_INVALID_VALUE',
+          severity: 'error',
+          item: { kind: 'tls', name: 'stores.default' },
+          key: 'tls.stores.default.defaultCertificate.keyFile',
         }),
       ],
     },
@@ -431,6 +459,11 @@ describe('helpers', () => {
   it('finds the item of a path', () => {
     expect(itemOf(['http', 'services', 's', 'loadBalancer'])).toEqual({ kind: 'service', name: 's' });
     expect(itemOf(['tls', 'options'])).toEqual({ kind: 'tls', name: 'tls' });
+    expect(itemOf(['tls', 'options', 'modern', 'minVersion'])).toEqual({
+      kind: 'tls',
+      name: 'options.modern',
+    });
+    expect(itemOf(['tls', 'certificates', 2, 'keyFile'])).toEqual({ kind: 'tls', name: 'certificates[2]' });
     expect(itemOf(['http', 'routers'])).toBeUndefined();
     expect(itemOf(['http', 'serversTransports', 'x'])).toBeUndefined();
   });

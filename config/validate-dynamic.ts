@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { Diagnostic, DiagnosticItem } from '../providers/provider.ts';
 import {
   type ConfigIssue,
@@ -8,6 +9,7 @@ import {
   scalarText,
 } from './canonicalize.ts';
 import {
+  CertificateSchema,
   type DynamicConfig,
   DynamicConfigSchema,
   MiddlewareSchema,
@@ -16,6 +18,8 @@ import {
   ServiceSchema,
   serviceKind,
   TlsConfigSchema,
+  TlsOptionsSchema,
+  TlsStoreSchema,
 } from './dynamic.ts';
 import { valueAt, withoutRestatedMissing, zodToConfigIssues } from './zod-issues.ts';
 
@@ -58,7 +62,14 @@ export function dottedKey(path: ConfigPath): string {
 
 /** The item (router, service, middleware, tls) a path belongs to, if any. */
 export function itemOf(path: ConfigPath): DiagnosticItem | undefined {
-  if (path[0] === 'tls') return { kind: 'tls', name: 'tls' };
+  if (path[0] === 'tls') {
+    // Each certificate, options entry and store is an item of its own: a bad one leaves out only itself.
+    if (path[1] === 'certificates' && typeof path[2] === 'number')
+      return { kind: 'tls', name: `certificates[${path[2]}]` };
+    if ((path[1] === 'options' || path[1] === 'stores') && path.length >= 3)
+      return { kind: 'tls', name: `${path[1]}.${String(path[2])}` };
+    return { kind: 'tls', name: 'tls' };
+  }
   if (path[0] !== 'http' || path.length < 3) return undefined;
   const sec = SECTIONS.find((s) => s.section === path[1]);
   return sec && { kind: sec.kind, name: String(path[2]) };
@@ -166,9 +177,51 @@ class Validation {
     const item: DiagnosticItem = { kind: 'tls', name: 'tls' };
     const earlier = this.takeIssues(item);
     if (value === undefined) return undefined;
-    const parsed = TlsConfigSchema.safeParse(value);
+    if (!isPlainObject(value)) {
+      const parsed = TlsConfigSchema.safeParse(value);
+      if (!parsed.success)
+        this.reportSchema(zodToConfigIssues(parsed.error.issues, ['tls'], value), earlier, item);
+      return undefined;
+    }
+    if (earlier.some((i) => i.severity === 'error')) return undefined;
+    const out: NonNullable<DynamicConfig['tls']> = {};
+    const { certificates, options, stores } = value;
+    if (certificates !== undefined) {
+      if (!Array.isArray(certificates))
+        this.invalid(['tls', 'certificates'], 'must be a list of certificates');
+      else {
+        out.certificates = [];
+        certificates.forEach((c, i) => {
+          const parsed = this.tlsItem(['tls', 'certificates', i], `certificates[${i}]`, CertificateSchema, c);
+          if (parsed) out.certificates?.push(parsed);
+        });
+      }
+    }
+    for (const section of ['options', 'stores'] as const) {
+      const entries = section === 'options' ? options : stores;
+      if (entries === undefined) continue;
+      if (!isPlainObject(entries)) {
+        this.invalid(['tls', section], `must be a map of names to ${section}`);
+        continue;
+      }
+      const schema: z.ZodType = section === 'options' ? TlsOptionsSchema : TlsStoreSchema;
+      const valid: Record<string, unknown> = {};
+      for (const [name, v] of Object.entries(entries)) {
+        const parsed = this.tlsItem(['tls', section, name], `${section}.${name}`, schema, v);
+        if (parsed !== undefined) valid[name] = parsed;
+      }
+      (out as Record<string, unknown>)[section] = valid;
+    }
+    return out;
+  }
+
+  /** Validates one tls item (a certificate, options entry or store); reports and drops it when bad. */
+  tlsItem<T>(path: ConfigPath, name: string, schema: z.ZodType<T>, value: unknown): T | undefined {
+    const item: DiagnosticItem = { kind: 'tls', name };
+    const earlier = this.takeIssues(item);
+    const parsed = schema.safeParse(value);
     if (!parsed.success) {
-      this.reportSchema(zodToConfigIssues(parsed.error.issues, ['tls'], value), earlier, item);
+      this.reportSchema(zodToConfigIssues(parsed.error.issues, path, value), earlier, item);
       return undefined;
     }
     return earlier.some((i) => i.severity === 'error') ? undefined : parsed.data;
@@ -197,7 +250,11 @@ class Validation {
     let message = issueMessage(issue, key) + (where ? ` (${where})` : '');
     if (item && issue.severity === 'error') {
       message +=
-        item.kind === 'tls' ? '; the tls section is left out' : `; ${item.kind} "${item.name}" is left out`;
+        item.kind === 'tls'
+          ? item.name === 'tls'
+            ? '; the tls section is left out'
+            : `; tls.${item.name} is left out`
+          : `; ${item.kind} "${item.name}" is left out`;
     }
     const value = issue.value ?? scalarText(valueAt(this.root, issue.path));
     this.diagnostics.push({

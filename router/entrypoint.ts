@@ -1,6 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  createServer as createHttp2Server,
+  type Http2Server,
+  type Http2ServerRequest,
+  type Http2Session,
+} from 'node:http2';
+import {
+  type AddressInfo,
+  createServer as createNetServer,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { WharfError } from '../config/errors.ts';
 import { redirectLocation, sendRedirect } from '../middleware/redirect-scheme.ts';
 import type { AccessLog } from './access-log.ts';
@@ -11,6 +23,10 @@ import { renderError } from './proxy/render-error.ts';
 import { attachUpgradeHandling } from './proxy/upgrade.ts';
 import { type RequestState, setRequestState } from './request-state.ts';
 import type { Generation, TableRef } from './table-ref.ts';
+import { optionsForServerName } from './tls/host-options.ts';
+import { asHttp1Request, WharfHttp2Response } from './tls/http2-compat.ts';
+import { sniffConnection } from './tls/sniff.ts';
+import { TlsTerminator } from './tls/tls-terminator.ts';
 
 /** Answers internal requests (API, ping) on this entryPoint; returns false to let routers handle it. */
 export type InternalHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -29,8 +45,8 @@ export interface EntryPointOptions {
   readonly writeTimeoutMs?: number;
   readonly accessLog?: AccessLog;
   readonly internal?: InternalHandler;
-  /** entryPoints.<name>.http.redirections.entryPoint, resolved to a scheme and port. */
-  readonly redirect?: { scheme: string; port: string | undefined; permanent: boolean };
+  /** entryPoints.<name>.http.redirections.entryPoint: a scheme, the target's port (read per request), permanent. */
+  readonly redirect?: { scheme: string; port: () => string | undefined; permanent: boolean };
 }
 
 /** Parses `:80`, `127.0.0.1:8000`, `[::1]:8080` (Traefik's address syntax) into host and port. */
@@ -44,43 +60,107 @@ export function parseAddress(address: string): { host: string | undefined; port:
 }
 
 /**
- * One HTTP listener. Each request reads the current generation once, is counted on it until its
- * response closes, and is matched against that generation's route index for this entryPoint.
+ * One listener serving HTTP/1.1, HTTP/2 and TLS on one port, as a Traefik entryPoint does. Each connection's
+ * first bytes decide its path (tls/sniff.ts): plain HTTP/1.x goes to the HTTP server, HTTP/2 with prior
+ * knowledge (h2c) to the HTTP/2 server, and TLS to the TLS terminator, whose sockets go on to the HTTP/2
+ * server when ALPN chose h2 and to the HTTP server otherwise. Plain requests are matched against the
+ * routers without `tls`, TLS requests against those with it. Each request reads the current generation
+ * once, is counted on it until its response closes, and is matched against that generation's route index.
  */
 export class EntryPoint {
   readonly name: string;
+  private readonly listener: NetServer;
   private readonly server: Server;
+  private readonly h2: Http2Server<
+    typeof IncomingMessage,
+    typeof ServerResponse,
+    typeof Http2ServerRequest,
+    typeof WharfHttp2Response
+  >;
+  private readonly tls: TlsTerminator;
   private readonly o: EntryPointOptions;
+  private readonly headersTimeoutMs: number;
   private localPort = 0;
   /** Client sockets of WebSocket (Upgrade) tunnels: the HTTP server no longer tracks them. */
   private readonly tunnels = new Set<Duplex>();
+  /** Every accepted connection, so a stop can end those no server tracks (mid-handshake, HTTP/2). */
+  private readonly sockets = new Set<Socket>();
+  private readonly sessions = new Set<Http2Session>();
   private stopping = false;
 
   constructor(options: EntryPointOptions) {
     this.o = options;
     this.name = options.name;
+    this.headersTimeoutMs = options.readTimeoutMs > 0 ? Math.min(60_000, options.readTimeoutMs) : 60_000;
+    // Node's defaults for a listening http.Server: half-open sockets are HTTP's to handle, no Nagle delay.
+    this.listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (raw) => this.accept(raw));
     this.server = createServer(
       {
         requestTimeout: options.readTimeoutMs,
-        headersTimeout: options.readTimeoutMs > 0 ? Math.min(60_000, options.readTimeoutMs) : 60_000,
+        headersTimeout: this.headersTimeoutMs,
         keepAliveTimeout: options.idleTimeoutMs,
       },
       (req, res) => this.handle(req, res, undefined),
     );
     attachUpgradeHandling(this.server, (req, res, upgrade) => this.handle(req, res, upgrade));
+    this.h2 = createHttp2Server({ Http2ServerResponse: WharfHttp2Response }, (req, res) =>
+      this.handle(asHttp1Request(req as Http2ServerRequest), res as unknown as ServerResponse, undefined),
+    );
+    this.h2.on('session', (session: Http2Session) => {
+      this.sessions.add(session);
+      session.once('close', () => this.sessions.delete(session));
+      if (options.idleTimeoutMs > 0) session.setTimeout(options.idleTimeoutMs, () => session.close());
+      if (this.stopping) session.close();
+    });
+    this.tls = new TlsTerminator({
+      entryPoint: options.name,
+      current: () => options.tableRef.current().table.tls,
+      handshakeTimeoutMs: this.headersTimeoutMs,
+      logger: options.logger,
+      onSecure: (socket: TLSSocket) => {
+        if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
+        else this.server.emit('connection', socket);
+      },
+    });
   }
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
   async listen(): Promise<number> {
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host: this.o.host, port: this.o.port }, () => {
-        this.server.off('error', reject);
+      this.listener.once('error', reject);
+      this.listener.listen({ host: this.o.host, port: this.o.port }, () => {
+        this.listener.off('error', reject);
         resolve();
       });
     });
-    this.localPort = (this.server.address() as AddressInfo).port;
+    // The HTTP server never binds (the listener hands it sockets); 'listening' is what starts its
+    // connection tracking: header and request timeouts, and closeIdleConnections().
+    this.server.emit('listening');
+    this.localPort = (this.listener.address() as AddressInfo).port;
     return this.localPort;
+  }
+
+  /** A new connection: sniffs TLS, h2c or HTTP/1.x and hands it to the server for it. */
+  private accept(raw: Socket): void {
+    this.sockets.add(raw);
+    raw.once('close', () => this.sockets.delete(raw));
+    if (this.stopping) {
+      raw.destroy();
+      return;
+    }
+    sniffConnection(raw, this.headersTimeoutMs, (sniffed) => {
+      if (sniffed.kind === 'tls') {
+        // As https.Server: a TLS connection ends with its peer. Resets during the handshake end it too.
+        raw.allowHalfOpen = false;
+        raw.on('error', () => raw.destroy());
+        this.tls.accept(raw, sniffed.serverName);
+      } else if (sniffed.kind === 'h2c') {
+        this.h2.emit('connection', raw);
+      } else {
+        this.server.emit('connection', raw);
+        raw.resume();
+      }
+    });
   }
 
   /** The bound port. */
@@ -94,27 +174,34 @@ export class EntryPoint {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    // HTTP/2 sessions finish their open streams after a GOAWAY, then close.
+    for (const session of this.sessions) session.close();
     // Connections turn idle as their last response ends: close them as they do, not after graceMs.
     const sweep = setInterval(() => this.server.closeIdleConnections(), 50);
     const timer = setTimeout(() => {
       this.server.closeAllConnections();
       for (const socket of this.tunnels) socket.destroy();
+      for (const session of this.sessions) session.destroy();
+      for (const socket of this.sockets) socket.destroy();
     }, graceMs);
     try {
       await closed;
     } finally {
       clearInterval(sweep);
       clearTimeout(timer);
+      // Stops the HTTP server's connection-checking timer; it never listened, so its callback says so.
+      this.server.close(() => {});
     }
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, upgrade: RequestState['upgrade']): void {
     const o = this.o;
     const clientIp = normalizeIp(req.socket.remoteAddress ?? '');
+    const secure = (req.socket as Partial<TLSSocket>).encrypted === true;
     const state = setRequestState(req, {
       entryPoint: o.name,
-      scheme: 'http',
+      scheme: secure ? 'https' : 'http',
       clientIp,
       start: process.hrtime.bigint(),
       originalUrl: req.url ?? '/',
@@ -142,10 +229,12 @@ export class EntryPoint {
       res.end('400 Bad Request\n');
       return;
     }
-    applyForwardedHeaders(req, clientIp, 'http', this.localPort, o.forwarded);
+    applyForwardedHeaders(req, clientIp, state.scheme, this.localPort, o.forwarded);
     if (this.stopping) res.shouldKeepAlive = false;
-    if (o.redirect) {
-      sendRedirect(req, res, redirectLocation(req, o.redirect.scheme, o.redirect.port), o.redirect.permanent);
+    // The redirection is Traefik's router for plain HTTP on this entryPoint; TLS requests go to TLS routers.
+    if (o.redirect && !secure) {
+      const location = redirectLocation(req, o.redirect.scheme, o.redirect.port());
+      sendRedirect(req, res, location, o.redirect.permanent);
       return;
     }
     try {
@@ -161,7 +250,21 @@ export class EntryPoint {
 
     gen = o.tableRef.current();
     gen.enter();
-    const route = gen.table.entryPoints.get(o.name)?.match(toMatchRequest(req, clientIp));
+    const table = gen.table;
+    const match = toMatchRequest(req, clientIp);
+    if (secure && table.tls) {
+      // Traefik's domain-fronting check: a Host whose routers need other TLS options than the server name
+      // the connection was opened for would bypass them.
+      const sni = (req.socket as TLSSocket).servername || '';
+      if (match.host !== sni) {
+        const forHost = optionsForServerName(table.tls.hostOptions, o.name, match.host);
+        if (forHost !== optionsForServerName(table.tls.hostOptions, o.name, sni || undefined)) {
+          renderError(res, new WharfError('TLS_MISDIRECTED', { host: match.host, serverName: sni }));
+          return;
+        }
+      }
+    }
+    const route = (secure ? table.secureEntryPoints : table.entryPoints)?.get(o.name)?.match(match);
     if (!route) {
       renderError(res, new WharfError('NO_ROUTE', { host: req.headers.host ?? '', path: req.url ?? '' }));
       return;

@@ -16,6 +16,8 @@ import { UpstreamPools } from './proxy/upstream-pools.ts';
 import { Reloader } from './reloader.ts';
 import { checkStatic, staticWarnings } from './static-checks.ts';
 import { TableRef } from './table-ref.ts';
+import type { LoadedCertificate } from './tls/certificates.ts';
+import { generateDefaultCertificate } from './tls/default-certificate.ts';
 import { ConfigWatcher } from './watcher.ts';
 
 /** Options for starting a router. */
@@ -47,6 +49,7 @@ export function entryPointSpecs(eps: Record<string, EntryPointConfig>): EntryPoi
     name,
     middlewares: ep.http?.middlewares ?? [],
     isDefault: name !== INTERNAL_ENTRYPOINT && (ep.asDefault === true || !anyDefault),
+    ...(ep.http?.tls ? { tls: ep.http.tls } : {}),
   }));
 }
 
@@ -70,7 +73,7 @@ export class Wharf {
   readonly ready: Promise<void>;
   private stopping = false;
 
-  private constructor(options: WharfOptions) {
+  private constructor(options: WharfOptions, defaultCertificate: LoadedCertificate) {
     this.logger = options.logger;
     this.config = options.staticConfig;
     const c = options.staticConfig;
@@ -83,6 +86,7 @@ export class Wharf {
       pools: this.pools,
       sideTraffic: this.sideTraffic,
       logger: this.logger,
+      tls: { generatedDefault: defaultCertificate },
     };
     const empty = {
       routers: new Map(),
@@ -108,11 +112,11 @@ export class Wharf {
         ? () => true
         : compileIpMatcher(ep.forwardedHeaders?.trustedIPs ?? []);
       const redir = ep.http?.redirections?.entryPoint;
-      const redirectPort = redir
-        ? eps[redir.to]
-          ? String(parseAddress(eps[redir.to]!.address)?.port)
-          : redir.to.replace(/^:/, '')
-        : undefined;
+      // An entryPoint's port once it listens (the configured one, or the bound one for port 0).
+      const redirectPort = () =>
+        redir && eps[redir.to]
+          ? String(this.entryPoints.get(redir.to)?.port || parseAddress(eps[redir.to]!.address)?.port)
+          : redir?.to.replace(/^:/, '');
       // The API only on the internal entryPoint; ping only where ping.entryPoint says.
       const api = name === INTERNAL_ENTRYPOINT && c.api?.insecure === true;
       const ping = c.ping !== undefined && c.ping.entryPoint === name;
@@ -142,7 +146,8 @@ export class Wharf {
   static async start(options: WharfOptions): Promise<Wharf> {
     const problems = checkStatic(options.staticConfig, resolveEntryPoints(options.staticConfig));
     if (problems.length > 0) throw new Error(`invalid static configuration:\n  ${problems.join('\n  ')}`);
-    const w = new Wharf(options);
+    // Like Traefik's TRAEFIK DEFAULT CERT: made at start, served until a default certificate is configured.
+    const w = new Wharf(options, await generateDefaultCertificate());
     try {
       for (const ep of w.entryPoints.values()) {
         try {

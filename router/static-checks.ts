@@ -69,9 +69,9 @@ export function checkStatic(config: StaticConfig, eps: Record<string, EntryPoint
 export function staticWarnings(eps: Record<string, EntryPointConfig>): string[] {
   const out: string[] = [];
   for (const [name, ep] of Object.entries(eps)) {
-    if (ep.http?.tls) {
+    if (ep.http?.tls?.certResolver) {
       out.push(
-        `entryPoints.${name}.http.tls: TLS is not served yet (HTTPS arrives with the TLS issue); ${name} serves plain HTTP`,
+        `entryPoints.${name}.http.tls.certResolver: certificate resolvers (ACME) are not supported yet; ${name} serves the configured certificates or the default one`,
       );
     }
   }

@@ -151,13 +151,50 @@ describe('compile: router status and errors', () => {
       },
     },
     {
-      name: 'a tls router is reported, not silently served on plain HTTP',
+      name: 'tls routers: served with known options; unknown or invalid options disable only their router',
       configs: {
         file: {
-          http: { routers: { t: { rule: 'Host(`t`)', service: 's', tls: {} } }, services: { s: svc } },
+          http: {
+            routers: {
+              t: { rule: 'Host(`t`)', service: 's', tls: {} },
+              modern: { rule: 'Host(`m`)', service: 's', tls: { options: 'modern' } },
+              qualified: { rule: 'Host(`q`)', service: 's', tls: { options: 'modern@file' } },
+              typo: { rule: 'Host(`x`)', service: 's', tls: { options: 'modren' } },
+              broken: { rule: 'Host(`b`)', service: 's', tls: { options: 'bad' } },
+              acme: { rule: 'Host(`c`)', service: 's', tls: { certResolver: 'le' } },
+            },
+            services: { s: svc },
+          },
+          tls: { options: { modern: { minVersion: 'VersionTLS13' }, bad: { minVersion: 'TLS1.3' } } },
         },
       },
-      expected: { 't@file': { status: 'disabled', codes: ['ROUTER_TLS_UNSUPPORTED'], using: [] } },
+      expected: {
+        't@file': { status: 'enabled', codes: [], using: ['web'] },
+        'modern@file': { status: 'enabled', codes: [], using: ['web'] },
+        'qualified@file': { status: 'enabled', codes: [], using: ['web'] },
+        'typo@file': { status: 'disabled', codes: ['ROUTER_TLS_OPTIONS_MISSING'], using: [] },
+        'broken@file': { status: 'disabled', codes: ['ROUTER_DISABLED_DEPENDENCY'], using: [] },
+        'acme@file': { status: 'warning', codes: ['CONFIG_UNSUPPORTED'], using: ['web'] },
+      },
+    },
+    {
+      name: 'routers on one host naming different tls options get a warning (the host gets the default options)',
+      configs: {
+        file: {
+          http: {
+            routers: {
+              a: { rule: 'Host(`h`) && Path(`/a`)', service: 's', tls: { options: 'modern' } },
+              b: { rule: 'Host(`h`) && Path(`/b`)', service: 's', tls: {} },
+            },
+            services: { s: svc },
+          },
+          tls: { options: { modern: { minVersion: 'VersionTLS13' } } },
+        },
+      },
+      expected: {
+        'a@file': { status: 'warning', codes: ['ROUTER_TLS_OPTIONS_CONFLICT'], using: ['web'] },
+        'b@file': { status: 'warning', codes: ['ROUTER_TLS_OPTIONS_CONFLICT'], using: ['web'] },
+      },
     },
   ];
 
@@ -176,6 +213,37 @@ describe('compile: router status and errors', () => {
       expect(got).toEqual(c.expected);
     });
   }
+});
+
+describe('compile: tls', () => {
+  it('puts tls routers in the secure index and decides the options per entryPoint host', () => {
+    const { table } = run({
+      file: {
+        http: {
+          routers: {
+            plain: { rule: 'Host(`p`)', service: 's' },
+            secure: { rule: 'Host(`a`) || Host(`B.`)', service: 's', tls: { options: 'modern' } },
+          },
+          services: { s: svc },
+        },
+        tls: { options: { modern: { minVersion: 'VersionTLS13' } } },
+      },
+    });
+    expect(table.entryPoints.get('web')?.size).toBe(1);
+    expect(table.secureEntryPoints?.get('web')?.size).toBe(1);
+    expect(table.tls?.hostOptions).toEqual(
+      new Map([
+        [
+          'web',
+          new Map([
+            ['a', 'modern@file'],
+            ['b', 'modern@file'],
+          ]),
+        ],
+      ]),
+    );
+    expect([...(table.tls?.state.options.keys() ?? [])].sort()).toEqual(['default', 'modern@file']);
+  });
 });
 
 describe('compile: services and middlewares in the API model', () => {

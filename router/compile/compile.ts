@@ -8,6 +8,9 @@ import type { MergedConfig } from '../merge.ts';
 import { requestState } from '../request-state.ts';
 import { type BuiltServices, buildServices, type CachedService } from '../services/build-services.ts';
 import type { ServiceDeps, ServiceRuntime } from '../services/service.ts';
+import { buildTls, type TlsDeps, type TlsState } from '../tls/build-tls.ts';
+import { type HostOptions, HostOptionsBuilder, ruleHosts } from '../tls/host-options.ts';
+import { conflictWarnings, resolveRouterTls } from '../tls/router-tls.ts';
 import { defaultPriority, type IndexedRoute, RouteIndex } from './route-index.ts';
 import { compileRuleText } from './rule-matcher.ts';
 import type { MiddlewareInfo, RouterInfo, RuntimeInfo, ServiceInfo } from './runtime-info.ts';
@@ -20,6 +23,8 @@ export interface EntryPointSpec {
   readonly middlewares: readonly string[];
   /** Whether routers without entryPoints attach here (false for the internal wharf entryPoint). */
   readonly isDefault: boolean;
+  /** entryPoints.<name>.http.tls: routers without `tls` are served over TLS here with these settings. */
+  readonly tls?: { readonly options?: string | undefined; readonly certResolver?: string | undefined };
 }
 
 /** What compile needs besides the configuration. */
@@ -27,6 +32,14 @@ export interface CompileDeps extends ServiceDeps {
   readonly entryPoints: readonly EntryPointSpec[];
   /** Load balancers of the serving generation, reused when unchanged. */
   readonly previousServices: ReadonlyMap<string, CachedService>;
+  /** Certificate file reader and the generated default certificate (absent: no default certificate). */
+  readonly tls?: TlsDeps;
+}
+
+/** A generation's TLS side: certificates, options, and which options each entryPoint's hosts get. */
+export interface TlsRuntime {
+  readonly state: TlsState;
+  readonly hostOptions: HostOptions;
 }
 
 /** A router ready to serve on one entryPoint. */
@@ -37,7 +50,11 @@ export interface CompiledRoute {
 
 /** A compiled generation: one route index per entryPoint, the services it owns, and what the API shows. */
 export interface RoutingTable {
+  /** Routers served on plain HTTP (no `tls`), per entryPoint. */
   readonly entryPoints: ReadonlyMap<string, RouteIndex<CompiledRoute>>;
+  /** Routers served over TLS (`tls` set on the router or its entryPoint), per entryPoint. */
+  readonly secureEntryPoints?: ReadonlyMap<string, RouteIndex<CompiledRoute>>;
+  readonly tls?: TlsRuntime;
   readonly services: ReadonlyMap<string, ServiceRuntime>;
   readonly serviceCache: ReadonlyMap<string, CachedService>;
   readonly info: RuntimeInfo;
@@ -84,7 +101,18 @@ function compileWith(
     });
   };
 
+  const reportWarning = (q: string, code: ErrorCode, message: string) =>
+    diagnostics.push({
+      source: 'compile',
+      subject: q,
+      code,
+      message,
+      severity: 'warning',
+      item: { kind: 'router', name: plainName(q) },
+    });
   diagnostics.push(...unsupportedOptionWarnings(merged));
+  const tls = buildTls(merged.tls, deps.tls ?? {});
+  diagnostics.push(...tls.diagnostics);
   const warned = new Map<string, string[]>();
   for (const d of diagnostics) warned.set(d.subject, [...(warned.get(d.subject) ?? []), d.message]);
   for (const [q, errs] of built.errors) for (const e of errs) report('service', q, e.code, e.message);
@@ -141,12 +169,17 @@ function compileWith(
     return set;
   };
   const routes = new Map<string, IndexedRoute<CompiledRoute>[]>(deps.entryPoints.map((e) => [e.name, []]));
+  const secureRoutes = new Map<string, IndexedRoute<CompiledRoute>[]>(
+    deps.entryPoints.map((e) => [e.name, []]),
+  );
+  const hostOptions = new HostOptionsBuilder();
   const epByName = new Map(deps.entryPoints.map((e) => [e.name, e]));
   const defaultEps = deps.entryPoints.filter((e) => e.isDefault).map((e) => e.name);
 
   for (const [q, { provider, config }] of [...merged.routers].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const errors: Array<{ code: ErrorCode; message: string }> = [];
     const epWarnings: string[] = [];
+    const warnings: Array<{ code: ErrorCode; message: string }> = [];
     const fail = (code: ErrorCode, params: Record<string, string>) =>
       errors.push({ code, message: formatError(code, params) });
     const rule = config.rule?.trim() ?? '';
@@ -181,7 +214,10 @@ function compileWith(
       else epWarnings.push(formatError('ROUTER_ENTRYPOINT_UNKNOWN', { router: q, entryPoint: ep }));
     }
     if (using.length === 0) fail('ROUTER_NO_ENTRYPOINT', { router: q });
-    if (config.tls) fail('ROUTER_TLS_UNSUPPORTED', { router: q });
+    // The TLS options each entryPoint serves this router with; absent: plain HTTP there.
+    const routerTls = resolveRouterTls(q, provider, config.tls, using, epByName, tls.state);
+    errors.push(...routerTls.errors);
+    warnings.push(...routerTls.warnings);
 
     const chains = new Map<string, Middleware[]>();
     for (const ep of using) {
@@ -211,32 +247,25 @@ function compileWith(
     }
 
     const unique = dedupe(errors);
-    const warnings = [...(warned.get(q) ?? []), ...epWarnings];
+    const allWarnings = [...(warned.get(q) ?? []), ...epWarnings, ...warnings.map((w) => w.message)];
     const entry: RouterInfo = {
       name: q,
       provider,
       entryPoints: config.entryPoints ?? defaultEps,
       priority: config.priority || defaultPriority(config.rule ?? ''),
-      status: unique.length > 0 ? 'disabled' : warnings.length > 0 ? 'warning' : 'enabled',
+      status: unique.length > 0 ? 'disabled' : allWarnings.length > 0 ? 'warning' : 'enabled',
       using: unique.length > 0 ? [] : using,
     };
     if (config.rule !== undefined) entry.rule = config.rule;
     if (serviceRef) entry.service = config.service;
     if (config.middlewares) entry.middlewares = config.middlewares;
-    if (config.tls) entry.tls = config.tls;
-    if (unique.length > 0 || warnings.length > 0)
-      entry.error = [...unique.map((e) => e.message), ...warnings];
+    if (routerTls.shown) entry.tls = routerTls.shown;
+    if (unique.length > 0 || allWarnings.length > 0)
+      entry.error = [...unique.map((e) => e.message), ...allWarnings];
     info.routers.set(q, entry);
     for (const e of unique) report('router', q, e.code, e.message);
-    for (const w of epWarnings)
-      diagnostics.push({
-        source: 'compile',
-        subject: q,
-        code: 'ROUTER_ENTRYPOINT_UNKNOWN',
-        message: w,
-        severity: 'warning',
-        item: { kind: 'router', name: plainName(q) },
-      });
+    for (const w of epWarnings) reportWarning(q, 'ROUTER_ENTRYPOINT_UNKNOWN', w);
+    for (const w of warnings) reportWarning(q, w.code, w.message);
     if (unique.length > 0 || !compiled?.ok || !compiled.ast || !service) continue;
 
     const serviceHandler = service.handler;
@@ -246,7 +275,9 @@ function compileWith(
         requestState(req).router = q;
         return inner(req, res);
       };
-      routes.get(ep)?.push({
+      const optionsName = routerTls.options.get(ep);
+      if (optionsName !== undefined) hostOptions.add(ep, ruleHosts(compiled.ast), q, optionsName);
+      (optionsName === undefined ? routes : secureRoutes).get(ep)?.push({
         name: q,
         priority: entry.priority,
         ast: compiled.ast,
@@ -260,9 +291,26 @@ function compileWith(
     const item = info.services.get(q) ?? info.middlewares.get(q);
     if (item) item.usedBy = [...set];
   }
-  const entryPoints = new Map([...routes].map(([ep, list]) => [ep, new RouteIndex(list)]));
+  const decided = hostOptions.build();
+  for (const { router, message } of conflictWarnings(decided.conflicts)) {
+    reportWarning(router, 'ROUTER_TLS_OPTIONS_CONFLICT', message);
+    const entry = info.routers.get(router);
+    if (entry) {
+      entry.error = [...(entry.error ?? []), message];
+      if (entry.status === 'enabled') entry.status = 'warning';
+    }
+  }
+  const index = (m: Map<string, IndexedRoute<CompiledRoute>[]>) =>
+    new Map([...m].map(([ep, list]) => [ep, new RouteIndex(list)]));
   return {
-    table: { entryPoints, services: built.runtimes, serviceCache: built.cache, info },
+    table: {
+      entryPoints: index(routes),
+      secureEntryPoints: index(secureRoutes),
+      tls: { state: tls.state, hostOptions: decided.hostOptions },
+      services: built.runtimes,
+      serviceCache: built.cache,
+      info,
+    },
     diagnostics,
   };
 }

@@ -60,15 +60,5 @@ export function unsupportedOptionWarnings(merged: MergedConfig): Diagnostic[] {
       );
     }
   }
-  for (const { provider, config } of merged.tls) {
-    if (config.certificates?.length || config.options || config.stores) {
-      warn(
-        `tls@${provider}`,
-        { kind: 'tls', name: 'tls' },
-        `tls (provider ${provider})`,
-        'serving TLS certificates and options (HTTPS arrives with the TLS issue)',
-      );
-    }
-  }
   return out;
 }

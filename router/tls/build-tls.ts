@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import type { TlsConfig } from '../../config/dynamic.ts';
+import { type ErrorCode, formatError } from '../../config/errors.ts';
+import type { Diagnostic } from '../../providers/provider.ts';
+import { isProblem, type LoadedCertificate, loadCertificate, type ReadFile } from './certificates.ts';
+import { type CompiledTlsOptions, compileTlsOptions, DEFAULT_TLS_OPTIONS } from './options.ts';
+import { CertificateStore } from './store.ts';
+
+/** The TLS options name routers get when they name none; global, never qualified with a provider. */
+export const DEFAULT_OPTIONS = 'default';
+
+/** What building the TLS state needs besides the configuration. */
+export interface TlsDeps {
+  /** Reads certificate and key files (default: readFileSync). */
+  readonly readFile?: ReadFile;
+  /** The generated certificate served when no `tls.stores.default.defaultCertificate` is set. */
+  readonly generatedDefault?: LoadedCertificate;
+}
+
+/** One generation's certificates and TLS options. */
+export interface TlsState {
+  readonly store: CertificateStore;
+  /** Valid options by name (`default`, `name@provider`); `default` is always there. */
+  readonly options: ReadonlyMap<string, CompiledTlsOptions>;
+  /** Options left out for bad values, with the first reason: routers naming them say why. */
+  readonly invalidOptions: ReadonlyMap<string, string>;
+}
+
+/**
+ * Builds the TLS state of a generation from every provider's `tls` section (providers in name order):
+ * loads and checks each certificate (a bad one is left out with a diagnostic naming it; the rest serve),
+ * compiles the options (qualified `name@provider`, except the global `default`), and picks the default
+ * certificate. Reads files, so a changed certificate file is picked up by the next reload.
+ */
+export function buildTls(
+  sections: ReadonlyArray<{ provider: string; config: TlsConfig }>,
+  deps: TlsDeps,
+): { state: TlsState; diagnostics: Diagnostic[] } {
+  const readFile = deps.readFile ?? readFileSync;
+  const diagnostics: Diagnostic[] = [];
+  const report = (
+    severity: Diagnostic['severity'],
+    subject: string,
+    item: string,
+    code: ErrorCode,
+    message: string,
+  ) =>
+    diagnostics.push({
+      source: 'compile',
+      subject,
+      code,
+      message,
+      severity,
+      item: { kind: 'tls', name: item },
+    });
+
+  const certificates: LoadedCertificate[] = [];
+  const defaults: Array<{ provider: string; cert: LoadedCertificate | undefined }> = [];
+  const options = new Map<string, CompiledTlsOptions>();
+  const invalidOptions = new Map<string, string>();
+  const defaultOptionProviders: string[] = [];
+
+  for (const { provider, config } of sections) {
+    (config.certificates ?? []).forEach((c, i) => {
+      const item = `certificates[${i}]`;
+      const loaded = loadCertificate(c, readFile);
+      if (isProblem(loaded)) {
+        const label = `tls.${item} (provider ${provider})`;
+        report(
+          'error',
+          `tls.${item}@${provider}`,
+          item,
+          loaded.code,
+          formatError(loaded.code, { item: label, ...loaded.params }),
+        );
+        return;
+      }
+      const others = (c.stores ?? []).filter((s) => s !== 'default');
+      if (others.length > 0) {
+        const message = formatError('CONFIG_UNSUPPORTED', {
+          key: `tls.${item}.stores (provider ${provider})`,
+          what: `the store ${others.join(', ')} (only the default store exists; the certificate goes there)`,
+        });
+        report('warning', `tls.${item}@${provider}`, item, 'CONFIG_UNSUPPORTED', message);
+      }
+      certificates.push(loaded);
+    });
+    for (const [storeName, store] of Object.entries(config.stores ?? {})) {
+      const item = `stores.${storeName}`;
+      if (storeName !== 'default') {
+        const message = formatError('CONFIG_UNSUPPORTED', {
+          key: `tls.${item} (provider ${provider})`,
+          what: 'a store other than default (Traefik honours only default too)',
+        });
+        report('warning', `tls.${item}@${provider}`, item, 'CONFIG_UNSUPPORTED', message);
+        continue;
+      }
+      if (!store.defaultCertificate) continue;
+      const loaded = loadCertificate(store.defaultCertificate, readFile);
+      if (isProblem(loaded)) {
+        const label = `tls.${item}.defaultCertificate (provider ${provider})`;
+        report(
+          'error',
+          `tls.${item}@${provider}`,
+          item,
+          loaded.code,
+          formatError(loaded.code, { item: label, ...loaded.params }),
+        );
+        defaults.push({ provider, cert: undefined });
+      } else defaults.push({ provider, cert: loaded });
+    }
+    for (const [name, o] of Object.entries(config.options ?? {})) {
+      const qualified = name === DEFAULT_OPTIONS ? DEFAULT_OPTIONS : `${name}@${provider}`;
+      if (name === DEFAULT_OPTIONS) defaultOptionProviders.push(provider);
+      const compiled = compileTlsOptions(qualified, {
+        ...(name === DEFAULT_OPTIONS ? DEFAULT_TLS_OPTIONS : {}),
+        ...o,
+      });
+      if (compiled.ok) options.set(qualified, compiled.options);
+      else {
+        const problem = compiled.problems.join('; ');
+        invalidOptions.set(qualified, problem);
+        report(
+          'error',
+          `tls.options.${name}@${provider}`,
+          `options.${name}`,
+          'TLS_OPTIONS_INVALID',
+          formatError('TLS_OPTIONS_INVALID', { options: qualified, problem }),
+        );
+      }
+    }
+  }
+
+  const builtIn = compileTlsOptions(DEFAULT_OPTIONS, DEFAULT_TLS_OPTIONS);
+  if (!builtIn.ok) throw new Error(`built-in TLS options are invalid: ${builtIn.problems.join('; ')}`);
+  if (defaultOptionProviders.length > 1) {
+    options.set(DEFAULT_OPTIONS, builtIn.options);
+    invalidOptions.delete(DEFAULT_OPTIONS);
+    report(
+      'error',
+      'tls.options.default',
+      'options.default',
+      'TLS_DEFAULT_CONFLICT',
+      formatError('TLS_DEFAULT_CONFLICT', {
+        item: 'tls.options.default',
+        providers: defaultOptionProviders.join(', '),
+        fallback: 'the built-in default options are used',
+      }),
+    );
+  } else if (!options.has(DEFAULT_OPTIONS)) {
+    // An invalid user `default` disables the routers that rely on it, as any invalid option does.
+    if (!invalidOptions.has(DEFAULT_OPTIONS)) options.set(DEFAULT_OPTIONS, builtIn.options);
+  }
+
+  let defaultCertificate = deps.generatedDefault;
+  if (defaults.length > 1) {
+    report(
+      'error',
+      'tls.stores.default',
+      'stores.default',
+      'TLS_DEFAULT_CONFLICT',
+      formatError('TLS_DEFAULT_CONFLICT', {
+        item: 'tls.stores.default.defaultCertificate',
+        providers: defaults.map((d) => d.provider).join(', '),
+        fallback: 'the generated default certificate is used',
+      }),
+    );
+  } else if (defaults[0]?.cert) defaultCertificate = defaults[0].cert;
+
+  return {
+    state: { store: new CertificateStore(certificates, defaultCertificate), options, invalidOptions },
+    diagnostics,
+  };
+}
