@@ -1,12 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { NODE_FLAGS } from '../router/node-flags.ts';
 import { dockerFromHost } from '../test/docker/engine.ts';
 import setupEngine from '../test/docker/global-setup.ts';
 import { TEST_IMAGE } from '../test/docker/image.ts';
+import { percentile, watchStarts } from './docker-events.ts';
 import { freePort, httpGet, pollUntil, type Started, start, stop } from './procs.ts';
 
 // `npm run bench:docker`: how fast Docker changes reach the routing table, against a real Docker Engine
@@ -37,11 +37,6 @@ function parseArgs(argv: readonly string[]): Args {
   }
   return args;
 }
-
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
-};
 
 async function startWharf(host: string, runId: string): Promise<{ proc: Started; web: number; api: number }> {
   mkdirSync(TMP, { recursive: true });
@@ -77,28 +72,6 @@ async function startWharf(host: string, runId: string): Promise<{ proc: Started;
     10,
   );
   return { proc, web, api };
-}
-
-/** Start-event times by container id, from the engine's events stream. */
-async function watchStarts(docker: Docker, signal: AbortSignal): Promise<Map<string, number>> {
-  const starts = new Map<string, number>();
-  const stream = (await docker.getEvents({
-    filters: { type: ['container'], event: ['start'] },
-    abortSignal: signal,
-  } as Docker.GetEventsOptions)) as unknown as Readable;
-  let rest = '';
-  stream.on('data', (chunk: Buffer) => {
-    const lines = (rest + chunk.toString('utf8')).split('\n');
-    rest = lines.pop() as string;
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      const e = JSON.parse(line) as { id?: string; Actor?: { ID?: string }; timeNano?: number };
-      const id = e.Actor?.ID ?? e.id;
-      if (id && e.timeNano) starts.set(id, e.timeNano / 1e6);
-    }
-  });
-  stream.on('error', () => undefined);
-  return starts;
 }
 
 async function eventToRoute(
