@@ -221,7 +221,7 @@ export const RouterTlsSchema = z
     certResolver: z
       .string()
       .optional()
-      .describe('Certificate resolver (ACME) that obtains the certificate (not supported yet; reported)'),
+      .describe('Certificate resolver (certificatesResolvers.<name>, ACME) that obtains the certificate'),
     domains: z
       .array(z.strictObject({ main: z.string().optional(), sans: StringList.optional() }))
       .optional()

@@ -77,6 +77,10 @@ export const ERRORS = {
     template:
       'router "{router}": host {host} has routers with different tls options ({options}) on entryPoint {entryPoint}; the default options are used for it',
   },
+  ROUTER_TLS_OPTIONS_NO_HOST: {
+    template:
+      'router "{router}": tls option "{options}" is chosen by server name, but the rule has no Host(): connections get the options of the name they ask for (default when no router names it); add a Host() to the rule',
+  },
   TLS_MISDIRECTED: {
     template: 'host {host} needs other TLS options than server name {serverName} (421 Misdirected Request)',
     status: 421,
@@ -130,6 +134,24 @@ export const ERRORS = {
   REGISTRAR_DOCUMENT_TOO_LARGE: {
     template:
       'container "{container}": its configuration is {size} bytes, over the {limit}-byte limit of one Consul value; it is not published',
+  },
+  // --- ACME (certificate resolvers) ---
+  ROUTER_CERT_RESOLVER_UNKNOWN: {
+    template:
+      'router "{router}": certificate resolver "{resolver}" does not exist (certificatesResolvers: {known}); the configured or default certificate is served',
+  },
+  ACME_CONFIG_INVALID: { template: 'certificatesResolvers.{resolver}.acme: {problem}' },
+  ACME_DOMAIN_INVALID: {
+    template: 'router "{router}" (certificate resolver "{resolver}"): {problem}; no certificate is requested',
+  },
+  ACME_ORDER_FAILED: {
+    template:
+      'certificate resolver "{resolver}": cannot obtain a certificate for {domains} from {ca}: {problem}; the default certificate serves them until it succeeds (next attempt in {retry})',
+  },
+  ACME_STORAGE_FAILED: { template: 'certificate resolver "{resolver}": storage {storage}: {problem}' },
+  ACME_STORAGE_PERMISSIONS: {
+    template:
+      'certificate resolver "{resolver}": permissions {mode} for {storage} are too open, please use 600; the resolver is disabled',
   },
 } as const satisfies Record<string, { template: string; status?: number }>;
 

@@ -268,3 +268,34 @@ describe('loadStaticConfig: problems', () => {
     expect(load(args, env)).toEqual({ ok: false, errors });
   });
 });
+
+describe('loadStaticConfig: certificatesResolvers (ACME)', () => {
+  it('reads a resolver from flags and environment, merged key by key, with defaults', () => {
+    const r = load(
+      [
+        '--certificatesResolvers.le.acme.email=ops@example.com',
+        '--certificatesResolvers.le.acme.httpChallenge.entryPoint=web',
+      ],
+      { WHARF_CERTIFICATESRESOLVERS_LE_ACME_STORAGE: 'consul' },
+    );
+    expect(r.ok).toBe(true);
+    const acme = r.ok ? r.config.certificatesResolvers?.le?.acme : undefined;
+    expect(acme).toMatchObject({
+      email: 'ops@example.com',
+      storage: 'consul',
+      httpChallenge: { entryPoint: 'web' },
+    });
+  });
+
+  it('names a misspelled resolver key, with a suggestion when one is near', () => {
+    const r = load([
+      '--certificatesResolvers.le.acme.emial=ops@example.com',
+      '--certificatesResolvers.le.acme.storag=x',
+    ]);
+    expect(r.ok).toBe(false);
+    expect(r.ok ? [] : r.errors).toEqual([
+      expect.stringContaining('unknown key "--certificatesResolvers.le.acme.emial"'),
+      expect.stringContaining('did you mean "--certificatesResolvers.le.acme.storage"'),
+    ]);
+  });
+});

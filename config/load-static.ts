@@ -57,7 +57,7 @@ const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, st
   [
     unwrapSchema(StaticConfigSchema),
     Object.fromEntries(
-      ['global', 'serversTransport', 'tcpServersTransport', 'certificatesResolvers', 'metrics', 'tracing']
+      ['global', 'serversTransport', 'tcpServersTransport', 'metrics', 'tracing']
         .concat(['experimental', 'hostResolver', 'spiffe', 'core', 'ocsp'])
         .map((k) => [k, `the "${k}" section`]),
     ),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema } from './duration.ts';
+import { DurationSchema, parseDuration } from './duration.ts';
 
 // The install ("static") configuration: Traefik v3's key names for what Wharf supports. Loaded once at
 // start from a file (--configFile), environment (WHARF_*) and flags (--a.b.c=v); flags beat env beat file.
@@ -38,14 +38,12 @@ export const EntryPointSchema = z.strictObject({
           certResolver: z
             .string()
             .optional()
-            .describe(
-              'Default certificate resolver (ACME) for routers on this entryPoint (not supported yet)',
-            ),
+            .describe('Default certificate resolver (ACME) for routers on this entryPoint'),
           options: z.string().optional().describe('Default TLS options for routers on this entryPoint'),
           domains: z
             .array(z.strictObject({ main: z.string().optional(), sans: z.array(z.string()).optional() }))
             .optional()
-            .describe('Default domains for the certificate resolver (ACME; not supported yet)'),
+            .describe('Default domains for the certificate resolver (ACME)'),
         })
         .optional()
         .describe('Serve every router on this entryPoint over TLS, as if each set `tls` with these values'),
@@ -154,6 +152,70 @@ export const ConsulProviderSchema = z.strictObject({
     .describe('Read from any server (?stale) instead of consistent reads through the leader (default false)'),
 });
 
+/** `certificatesResolvers.<name>.acme`: an ACME account and how it proves control of domains (Traefik's keys). */
+export const AcmeResolverSchema = z.strictObject({
+  email: z.string().optional().describe('Contact email of the ACME account'),
+  caServer: z
+    .string()
+    .default('https://acme-v02.api.letsencrypt.org/directory')
+    .describe("ACME directory URL (default Let's Encrypt production)"),
+  caCertificates: z
+    .array(z.string())
+    .optional()
+    .describe("Extra CA certificate files (PEM) trusted for the CA server's HTTPS, besides the system roots"),
+  storage: z
+    .string()
+    .default('acme.json')
+    .describe(
+      'Where the account and certificates are kept: a JSON file (default acme.json, mode 0600), "consul" (the providers.consul agents; shared by replicas) or consul://host:port/<rootKey>',
+    ),
+  keyType: z
+    .enum(['EC256', 'EC384', 'RSA2048', 'RSA3072', 'RSA4096', 'RSA8192'])
+    .default('RSA4096')
+    .describe('Key type of the certificates (default RSA4096)'),
+  certificatesDuration: z
+    .union([z.number(), z.string()])
+    .transform((value, ctx) => {
+      // Traefik's unit is the hour; a duration with a unit ("90s", "24h") is Wharf's extension.
+      const ms = /^\s*\d+(\.\d+)?\s*$/.test(String(value))
+        ? Number(value) * 3_600_000
+        : parseDuration(String(value));
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${value}" is not a number of hours nor a duration` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .prefault(2160)
+    .describe(
+      "Lifetime of the CA's certificates in hours (default 2160, 90 days) or as a duration; sets the renewal schedule",
+    ),
+  preferredChain: z.string().optional().describe('Issuer common name of the preferred alternate chain'),
+  clientTimeout: DurationSchema.default(120_000).describe('Timeout of one request to the CA (default 2m)'),
+  eab: z
+    .strictObject({
+      kid: z.string().describe('Key identifier from the CA'),
+      hmacEncoded: z.string().describe('Base64url HMAC key from the CA'),
+    })
+    .optional()
+    .describe('External account binding, for CAs that require one (ZeroSSL, Google)'),
+  httpChallenge: z
+    .strictObject({
+      entryPoint: z
+        .string()
+        .describe('EntryPoint that answers HTTP-01 challenges (must be reachable on :80)'),
+      delay: DurationSchema.optional().describe('Accepted for compatibility; Wharf asks the CA at once'),
+    })
+    .optional()
+    .describe('Prove control with HTTP-01 (/.well-known/acme-challenge/ on the entryPoint)'),
+  tlsChallenge: z
+    .strictObject({
+      delay: DurationSchema.optional().describe('Accepted for compatibility; Wharf asks the CA at once'),
+    })
+    .optional()
+    .describe('Prove control with TLS-ALPN-01 on the TLS entryPoints (must be reachable on :443)'),
+});
+
 /** The whole static configuration. */
 export const StaticConfigSchema = z.strictObject({
   entryPoints: z.record(z.string(), EntryPointSchema).optional().describe('Listeners by name'),
@@ -215,6 +277,10 @@ export const StaticConfigSchema = z.strictObject({
       filePath: z.string().optional().describe('Write logs to this file instead of stdout'),
     })
     .prefault({}),
+  certificatesResolvers: z
+    .record(z.string(), z.strictObject({ acme: AcmeResolverSchema.describe('An ACME certificate resolver') }))
+    .optional()
+    .describe('Certificate resolvers by name, for routers with tls.certResolver'),
   accessLog: z
     .strictObject({
       filePath: z.string().optional().describe('Access log file (default stdout)'),
@@ -226,6 +292,7 @@ export const StaticConfigSchema = z.strictObject({
 export type EntryPointConfig = z.infer<typeof EntryPointSchema>;
 export type DockerProviderConfig = z.infer<typeof DockerProviderSchema>;
 export type ConsulProviderConfig = z.infer<typeof ConsulProviderSchema>;
+export type AcmeResolverConfig = z.infer<typeof AcmeResolverSchema>;
 export type StaticConfig = z.infer<typeof StaticConfigSchema>;
 export type StaticConfigInput = z.input<typeof StaticConfigSchema>;
 

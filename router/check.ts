@@ -21,7 +21,7 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
   const out: string[] = [];
   let errors = 0;
   const eps = resolveEntryPoints(config);
-  for (const p of staticWarnings(eps)) out.push(`warning: ${p}`);
+  for (const p of staticWarnings(config, eps)) out.push(`warning: ${p}`);
   for (const p of checkStatic(config, eps)) {
     out.push(`error: ${p}`);
     errors++;

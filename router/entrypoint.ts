@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
+  constants,
   createServer as createHttp2Server,
   type Http2Server,
   type Http2ServerRequest,
@@ -23,10 +24,13 @@ import { renderError } from './proxy/render-error.ts';
 import { attachUpgradeHandling } from './proxy/upgrade.ts';
 import { type RequestState, setRequestState } from './request-state.ts';
 import type { Generation, TableRef } from './table-ref.ts';
-import { optionsForServerName } from './tls/host-options.ts';
+import { normalizeServerName, optionsForServerName } from './tls/host-options.ts';
 import { asHttp1Request, WharfHttp2Response } from './tls/http2-compat.ts';
 import { sniffConnection } from './tls/sniff.ts';
 import { TlsTerminator } from './tls/tls-terminator.ts';
+
+/** Concurrent streams per HTTP/2 connection (Go's default, so Traefik's). */
+const MAX_H2_STREAMS = 250;
 
 /** Answers internal requests (API, ping) on this entryPoint; returns false to let routers handle it. */
 export type InternalHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -45,6 +49,10 @@ export interface EntryPointOptions {
   readonly writeTimeoutMs?: number;
   readonly accessLog?: AccessLog;
   readonly internal?: InternalHandler;
+  /** Answers ACME HTTP-01 challenges (`/.well-known/acme-challenge/`) before redirections and routers. */
+  readonly acmeHttp?: InternalHandler;
+  /** Answers ACME TLS-ALPN-01 validations (ClientHellos offering `acme-tls/1`); false: serve normally. */
+  readonly acmeTlsAlpn?: (raw: Socket, serverName: string | undefined) => boolean;
   /** entryPoints.<name>.http.redirections.entryPoint: a scheme, the target's port (read per request), permanent. */
   readonly redirect?: { scheme: string; port: () => string | undefined; permanent: boolean };
 }
@@ -103,13 +111,33 @@ export class EntryPoint {
       (req, res) => this.handle(req, res, undefined),
     );
     attachUpgradeHandling(this.server, (req, res, upgrade) => this.handle(req, res, upgrade));
-    this.h2 = createHttp2Server({ Http2ServerResponse: WharfHttp2Response }, (req, res) =>
-      this.handle(asHttp1Request(req as Http2ServerRequest), res as unknown as ServerResponse, undefined),
+    this.h2 = createHttp2Server(
+      // Go's (and so Traefik's) default; Node's is effectively unlimited, which lets one connection hold
+      // any number of upstream requests.
+      { Http2ServerResponse: WharfHttp2Response, settings: { maxConcurrentStreams: MAX_H2_STREAMS } },
+      (req, res) => {
+        // readTimeout, as HTTP/1.1's requestTimeout: a request body that stalls is cancelled.
+        if (options.readTimeoutMs > 0) {
+          const stream = (req as Http2ServerRequest).stream;
+          const timer = setTimeout(() => {
+            if (!req.complete) stream.close(constants.NGHTTP2_CANCEL);
+          }, options.readTimeoutMs);
+          timer.unref();
+          req.once('end', () => clearTimeout(timer));
+          stream.once('close', () => clearTimeout(timer));
+        }
+        this.handle(asHttp1Request(req as Http2ServerRequest), res as unknown as ServerResponse, undefined);
+      },
     );
     this.h2.on('session', (session: Http2Session) => {
       this.sessions.add(session);
       session.once('close', () => this.sessions.delete(session));
-      if (options.idleTimeoutMs > 0) session.setTimeout(options.idleTimeoutMs, () => session.close());
+      if (options.idleTimeoutMs > 0)
+        session.setTimeout(options.idleTimeoutMs, () => {
+          // A graceful close waits for open streams; one that stalls must not keep the session forever.
+          session.close();
+          setTimeout(() => session.destroy(), options.idleTimeoutMs).unref();
+        });
       if (this.stopping) session.close();
     });
     this.tls = new TlsTerminator({
@@ -117,6 +145,7 @@ export class EntryPoint {
       current: () => options.tableRef.current().table.tls,
       handshakeTimeoutMs: this.headersTimeoutMs,
       logger: options.logger,
+      ...(options.acmeTlsAlpn ? { acmeTlsAlpn: options.acmeTlsAlpn } : {}),
       onSecure: (socket: TLSSocket) => {
         if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
         else this.server.emit('connection', socket);
@@ -153,8 +182,10 @@ export class EntryPoint {
         // As https.Server: a TLS connection ends with its peer. Resets during the handshake end it too.
         raw.allowHalfOpen = false;
         raw.on('error', () => raw.destroy());
-        this.tls.accept(raw, sniffed.serverName);
+        this.tls.accept(raw, sniffed.serverName, sniffed.alpn);
       } else if (sniffed.kind === 'h2c') {
+        // A client's FIN ends an h2c connection, as on Node's own HTTP/2 server.
+        raw.allowHalfOpen = false;
         this.h2.emit('connection', raw);
       } else {
         this.server.emit('connection', raw);
@@ -231,6 +262,11 @@ export class EntryPoint {
     }
     applyForwardedHeaders(req, clientIp, state.scheme, this.localPort, o.forwarded);
     if (this.stopping) res.shouldKeepAlive = false;
+    // Traefik's ACME challenge router outranks every other router and the redirection (the CA asks over HTTP).
+    if (o.acmeHttp?.(req, res)) {
+      state.internal = true;
+      return;
+    }
     // The redirection is Traefik's router for plain HTTP on this entryPoint; TLS requests go to TLS routers.
     if (o.redirect && !secure) {
       const location = redirectLocation(req, o.redirect.scheme, o.redirect.port());
@@ -255,8 +291,8 @@ export class EntryPoint {
     if (secure && table.tls) {
       // Traefik's domain-fronting check: a Host whose routers need other TLS options than the server name
       // the connection was opened for would bypass them.
-      const sni = (req.socket as TLSSocket).servername || '';
-      if (match.host !== sni) {
+      const sni = normalizeServerName((req.socket as TLSSocket).servername || '');
+      if (normalizeServerName(match.host) !== sni) {
         const forHost = optionsForServerName(table.tls.hostOptions, o.name, match.host);
         if (forHost !== optionsForServerName(table.tls.hostOptions, o.name, sni || undefined)) {
           renderError(res, new WharfError('TLS_MISDIRECTED', { host: match.host, serverName: sni }));
@@ -281,7 +317,13 @@ export class EntryPoint {
       if (code === 'CLIENT_CLOSED') o.logger.debug(fields, 'client closed the request');
       else if (err instanceof WharfError) o.logger.warn(fields, err.message);
       else o.logger.error({ ...fields, err }, 'request failed unexpectedly');
-      renderError(res, err);
+      try {
+        renderError(res, err);
+      } catch (renderErr) {
+        // The error page could not be written either (an HTTP/2 stream refusing headers): drop the stream.
+        o.logger.debug({ ...fields, err: (renderErr as Error).message }, 'cannot send the error page');
+        res.destroy();
+      }
     });
   }
 }

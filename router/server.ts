@@ -7,6 +7,7 @@ import { DockerProvider } from '../providers/docker/docker-provider.ts';
 import { FileProvider } from '../providers/file/file-provider.ts';
 import type { Provider, Snapshot } from '../providers/provider.ts';
 import { type AccessLog, createAccessLog } from './access-log.ts';
+import { Acme } from './acme/acme.ts';
 import { createInternalHandler } from './api/api.ts';
 import { compile, type EntryPointSpec } from './compile/compile.ts';
 import { EntryPoint, parseAddress } from './entrypoint.ts';
@@ -66,6 +67,10 @@ export class Wharf {
   private readonly config: StaticConfig;
   private readonly accessLog: AccessLog | undefined;
   private readonly providers: readonly Provider[];
+  /** The certificate resolvers (ACME), when `certificatesResolvers` configures any. */
+  readonly acme: Acme | undefined;
+  /** The snapshots in service, recompiled when a resolver's certificates change. */
+  private lastSnapshots: ReadonlyMap<string, Snapshot> | undefined;
   private watcherDone: Promise<void> = Promise.resolve();
   private readonly firstSnapshots = new Set<string>();
   private readyResolve: (() => void) | undefined;
@@ -81,12 +86,18 @@ export class Wharf {
     this.ready = new Promise((r) => (this.readyResolve = r));
     const eps = resolveEntryPoints(c);
     const specs = entryPointSpecs(eps);
+    const acme = c.certificatesResolvers ? new Acme(c, this.logger, () => this.refresh()) : undefined;
+    this.acme = acme;
     const deps = {
       entryPoints: specs,
       pools: this.pools,
       sideTraffic: this.sideTraffic,
       logger: this.logger,
-      tls: { generatedDefault: defaultCertificate },
+      tls: {
+        generatedDefault: defaultCertificate,
+        ...(acme ? { acmeCertificates: () => acme.certificates() } : {}),
+      },
+      certResolvers: new Set(Object.keys(c.certificatesResolvers ?? {})),
     };
     const empty = {
       routers: new Map(),
@@ -133,6 +144,8 @@ export class Wharf {
           idleTimeoutMs: ep.transport?.respondingTimeouts?.idleTimeout ?? 180_000,
           writeTimeoutMs: ep.transport?.respondingTimeouts?.writeTimeout ?? 0,
           ...(this.accessLog ? { accessLog: this.accessLog } : {}),
+          ...(acme?.httpHandler(name) ? { acmeHttp: acme.httpHandler(name) } : {}),
+          ...(acme?.tlsAlpn ? { acmeTlsAlpn: acme.tlsAlpn } : {}),
           ...(api || ping ? { internal: createInternalHandler({ ...sources, api, ping }) } : {}),
           ...(redir
             ? { redirect: { scheme: redir.scheme, port: redirectPort, permanent: redir.permanent } }
@@ -149,6 +162,8 @@ export class Wharf {
     // Like Traefik's TRAEFIK DEFAULT CERT: made at start, served until a default certificate is configured.
     const w = new Wharf(options, await generateDefaultCertificate());
     try {
+      // Stored certificates serve from the first routing table on: no order at restart.
+      await w.acme?.start();
       for (const ep of w.entryPoints.values()) {
         try {
           await ep.listen();
@@ -170,7 +185,8 @@ export class Wharf {
       await w.stop();
       throw err;
     }
-    for (const warning of staticWarnings(resolveEntryPoints(options.staticConfig))) w.logger.warn(warning);
+    for (const warning of staticWarnings(options.staticConfig, resolveEntryPoints(options.staticConfig)))
+      w.logger.warn(warning);
     w.startProviders();
     return w;
   }
@@ -181,12 +197,21 @@ export class Wharf {
       throttleMs: this.config.providers.providersThrottleDuration,
       logger: this.logger,
       apply: (snapshots: ReadonlyMap<string, Snapshot>) => {
+        this.lastSnapshots = snapshots;
         this.reloader.apply(snapshots);
+        this.acme?.sync(this.tableRef.current().table);
         for (const p of snapshots.keys()) this.firstSnapshots.add(p);
         if (this.providers.every((p) => this.firstSnapshots.has(p.name))) this.readyResolve?.();
       },
     });
     this.watcherDone = watcher.run(this.providers, this.abort.signal);
+  }
+
+  /** Recompiles the configuration in service, so new or renewed ACME certificates serve at once. */
+  private refresh(): void {
+    if (this.stopping || !this.lastSnapshots) return;
+    this.reloader.apply(this.lastSnapshots);
+    this.acme?.sync(this.tableRef.current().table);
   }
 
   /** The bound port of an entryPoint. */
@@ -221,6 +246,7 @@ export class Wharf {
     );
     this.abort.abort();
     await this.watcherDone;
+    await this.acme?.stop();
     this.tableRef.closeAll();
     // Health probes and mirror copies are Wharf's own traffic: abort them rather than wait.
     await Promise.all([this.pools.close(), this.sideTraffic.destroy()]);

@@ -3,6 +3,7 @@ import { ConsulKvClient } from '../providers/consul/kv-client.ts';
 import { parseConstraints } from '../providers/docker/constraints.ts';
 import { dockerOptions } from '../providers/docker/endpoint.ts';
 import { parseRuleTemplate } from '../providers/docker/rule-template.ts';
+import { acmeStaticProblems } from './acme/acme.ts';
 import { parseAddress } from './entrypoint.ts';
 import { compileIpMatcher } from './proxy/ip-matcher.ts';
 
@@ -11,7 +12,7 @@ import { compileIpMatcher } from './proxy/ip-matcher.ts';
  * targets, bad trustedIPs, ping on a missing entryPoint, a file provider given both a file and a directory.
  */
 export function checkStatic(config: StaticConfig, eps: Record<string, EntryPointConfig>): string[] {
-  const problems: string[] = [];
+  const problems: string[] = [...acmeStaticProblems(config, eps)];
   if (config.ping && !eps[config.ping.entryPoint]) {
     problems.push(
       `ping.entryPoint: "${config.ping.entryPoint}" is not an entryPoint (${Object.keys(eps).join(', ')})`,
@@ -65,13 +66,15 @@ export function checkStatic(config: StaticConfig, eps: Record<string, EntryPoint
   return problems;
 }
 
-/** Static options Wharf accepts but does not act on yet: said once at start and by `wharf check`. */
-export function staticWarnings(eps: Record<string, EntryPointConfig>): string[] {
+/** Static options that do nothing as written: said once at start and by `wharf check`. */
+export function staticWarnings(config: StaticConfig, eps: Record<string, EntryPointConfig>): string[] {
   const out: string[] = [];
+  const resolvers = Object.keys(config.certificatesResolvers ?? {});
   for (const [name, ep] of Object.entries(eps)) {
-    if (ep.http?.tls?.certResolver) {
+    const resolver = ep.http?.tls?.certResolver;
+    if (resolver !== undefined && !resolvers.includes(resolver)) {
       out.push(
-        `entryPoints.${name}.http.tls.certResolver: certificate resolvers (ACME) are not supported yet; ${name} serves the configured certificates or the default one`,
+        `entryPoints.${name}.http.tls.certResolver: "${resolver}" is not in certificatesResolvers (${resolvers.join(', ') || 'none'}); ${name} serves the configured certificates or the default one`,
       );
     }
   }

@@ -11,6 +11,7 @@ import { decodeRegistrarDocuments, isRegistrarKey } from './registrar-documents.
  *   codec labels use too. Folder keys (ending in `/`) are skipped. A key that does not decode disables only
  *   the item it belongs to, with a diagnostic naming the key and value;
  * - registrar documents under `<root>/registrar/`, one per container (registrar-documents.ts).
+ * Keys under `<root>/acme/` are ACME storage shared by router replicas (docs/acme.md) and are skipped.
  * Both are merged as the Docker provider merges containers: items defined identically are kept once,
  * replicas' servers are united, and anything defined differently is left out with an error naming both.
  */
@@ -20,10 +21,12 @@ export function decodeKvEntries(
   provider: string,
 ): { config: DynamicConfig; diagnostics: Diagnostic[] } {
   const root = rootKey.replace(/\/+$/, '');
+  // ACME accounts, certificates, challenges and locks (router/acme/consul-storage.ts), not routing.
+  const acme = `${root}/acme/`;
   const handWritten: Array<{ key: string; value: string }> = [];
   const documents: KvEntry[] = [];
   for (const e of entries) {
-    if (e.key.endsWith('/')) continue;
+    if (e.key.endsWith('/') || e.key.startsWith(acme)) continue;
     if (isRegistrarKey(e.key, root)) documents.push(e);
     else handWritten.push({ key: e.key, value: e.value });
   }

@@ -174,7 +174,7 @@ describe('compile: router status and errors', () => {
         'qualified@file': { status: 'enabled', codes: [], using: ['web'] },
         'typo@file': { status: 'disabled', codes: ['ROUTER_TLS_OPTIONS_MISSING'], using: [] },
         'broken@file': { status: 'disabled', codes: ['ROUTER_DISABLED_DEPENDENCY'], using: [] },
-        'acme@file': { status: 'warning', codes: ['CONFIG_UNSUPPORTED'], using: ['web'] },
+        'acme@file': { status: 'warning', codes: ['ROUTER_CERT_RESOLVER_UNKNOWN'], using: ['web'] },
       },
     },
     {

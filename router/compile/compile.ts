@@ -10,7 +10,7 @@ import { type BuiltServices, buildServices, type CachedService } from '../servic
 import type { ServiceDeps, ServiceRuntime } from '../services/service.ts';
 import { buildTls, type TlsDeps, type TlsState } from '../tls/build-tls.ts';
 import { type HostOptions, HostOptionsBuilder, ruleHosts } from '../tls/host-options.ts';
-import { conflictWarnings, resolveRouterTls } from '../tls/router-tls.ts';
+import { type AcmeDomain, conflictWarnings, resolveRouterTls } from '../tls/router-tls.ts';
 import { defaultPriority, type IndexedRoute, RouteIndex } from './route-index.ts';
 import { compileRuleText } from './rule-matcher.ts';
 import type { MiddlewareInfo, RouterInfo, RuntimeInfo, ServiceInfo } from './runtime-info.ts';
@@ -24,7 +24,11 @@ export interface EntryPointSpec {
   /** Whether routers without entryPoints attach here (false for the internal wharf entryPoint). */
   readonly isDefault: boolean;
   /** entryPoints.<name>.http.tls: routers without `tls` are served over TLS here with these settings. */
-  readonly tls?: { readonly options?: string | undefined; readonly certResolver?: string | undefined };
+  readonly tls?: {
+    readonly options?: string | undefined;
+    readonly certResolver?: string | undefined;
+    readonly domains?: readonly AcmeDomain[] | undefined;
+  };
 }
 
 /** What compile needs besides the configuration. */
@@ -34,6 +38,16 @@ export interface CompileDeps extends ServiceDeps {
   readonly previousServices: ReadonlyMap<string, CachedService>;
   /** Certificate file reader and the generated default certificate (absent: no default certificate). */
   readonly tls?: TlsDeps;
+  /** Names of the configured certificate resolvers (`certificatesResolvers`). */
+  readonly certResolvers?: ReadonlySet<string>;
+}
+
+/** A served router whose certificate a resolver obtains: Traefik's one certificate per router or domain. */
+export interface AcmeDemand {
+  readonly router: string;
+  readonly resolver: string;
+  /** `tls.domains` as written, or one domain from the Host rule (first host main, the others SANs). */
+  readonly domains: readonly AcmeDomain[];
 }
 
 /** A generation's TLS side: certificates, options, and which options each entryPoint's hosts get. */
@@ -55,6 +69,8 @@ export interface RoutingTable {
   /** Routers served over TLS (`tls` set on the router or its entryPoint), per entryPoint. */
   readonly secureEntryPoints?: ReadonlyMap<string, RouteIndex<CompiledRoute>>;
   readonly tls?: TlsRuntime;
+  /** Certificates the enabled TLS routers ask resolvers for. */
+  readonly acme?: readonly AcmeDemand[];
   readonly services: ReadonlyMap<string, ServiceRuntime>;
   readonly serviceCache: ReadonlyMap<string, CachedService>;
   readonly info: RuntimeInfo;
@@ -175,6 +191,7 @@ function compileWith(
   const hostOptions = new HostOptionsBuilder();
   const epByName = new Map(deps.entryPoints.map((e) => [e.name, e]));
   const defaultEps = deps.entryPoints.filter((e) => e.isDefault).map((e) => e.name);
+  const acme: AcmeDemand[] = [];
 
   for (const [q, { provider, config }] of [...merged.routers].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const errors: Array<{ code: ErrorCode; message: string }> = [];
@@ -215,7 +232,15 @@ function compileWith(
     }
     if (using.length === 0) fail('ROUTER_NO_ENTRYPOINT', { router: q });
     // The TLS options each entryPoint serves this router with; absent: plain HTTP there.
-    const routerTls = resolveRouterTls(q, provider, config.tls, using, epByName, tls.state);
+    const routerTls = resolveRouterTls(
+      q,
+      provider,
+      config.tls,
+      using,
+      epByName,
+      tls.state,
+      deps.certResolvers,
+    );
     errors.push(...routerTls.errors);
     warnings.push(...routerTls.warnings);
 
@@ -268,6 +293,21 @@ function compileWith(
     for (const w of warnings) reportWarning(q, w.code, w.message);
     if (unique.length > 0 || !compiled?.ok || !compiled.ast || !service) continue;
 
+    if (routerTls.resolver) {
+      const hosts = ruleHosts(compiled.ast);
+      const domains =
+        routerTls.domains ?? (hosts.length > 0 ? [{ main: hosts[0], sans: hosts.slice(1) }] : []);
+      acme.push({ router: q, resolver: routerTls.resolver, domains });
+    }
+    const named = [...routerTls.options.values()].find((n) => n !== 'default');
+    if (named !== undefined && ruleHosts(compiled.ast).length === 0) {
+      // Traefik logs the same: options are chosen by server name, and this rule names none.
+      reportWarning(
+        q,
+        'ROUTER_TLS_OPTIONS_NO_HOST',
+        formatError('ROUTER_TLS_OPTIONS_NO_HOST', { router: q, options: named }),
+      );
+    }
     const serviceHandler = service.handler;
     for (const ep of using) {
       const inner = compose(chains.get(ep) ?? [], serviceHandler);
@@ -307,6 +347,7 @@ function compileWith(
       entryPoints: index(routes),
       secureEntryPoints: index(secureRoutes),
       tls: { state: tls.state, hostOptions: decided.hostOptions },
+      acme,
       services: built.runtimes,
       serviceCache: built.cache,
       info,

@@ -15,6 +15,8 @@ export interface TlsDeps {
   readonly readFile?: ReadFile;
   /** The generated certificate served when no `tls.stores.default.defaultCertificate` is set. */
   readonly generatedDefault?: LoadedCertificate;
+  /** Certificates obtained by certificate resolvers (ACME), served after the configured ones. */
+  readonly acmeCertificates?: () => readonly LoadedCertificate[];
 }
 
 /** One generation's certificates and TLS options. */
@@ -167,6 +169,8 @@ export function buildTls(
     );
   } else if (defaults[0]?.cert) defaultCertificate = defaults[0].cert;
 
+  // Configured certificates win a name over ACME ones, as Traefik asks no resolver for a name they serve.
+  certificates.push(...(deps.acmeCertificates?.() ?? []));
   return {
     state: { store: new CertificateStore(certificates, defaultCertificate), options, invalidOptions },
     diagnostics,

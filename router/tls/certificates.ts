@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { ErrorCode } from '../../config/errors.ts';
 
 /** A certificate with its key, checked and ready to build secure contexts from. */
@@ -100,6 +101,12 @@ export function isProblem(r: LoadedCertificate | CertificateProblem): r is Certi
   return 'code' in r;
 }
 
+/** An IP address as connections report it: Node prints IPv6 SANs in full (`0:0:0:0:0:0:0:1`), sockets `::1`. */
+function canonicalIp(ip: string): string {
+  if (!isIP(ip) || !ip.includes(':')) return ip;
+  return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+}
+
 /**
  * The names a certificate serves, lower case and without duplicates: DNS and IP subject alternative names,
  * then the subject CN (Traefik also matches the CN).
@@ -110,8 +117,8 @@ export function certificateNames(x509: X509Certificate): string[] {
   // Node writes `DNS:a.com, IP Address:10.0.0.1`; values with a comma or quote are JSON-quoted.
   for (const m of san.matchAll(/(?:^|, )(DNS|IP Address):("(?:[^"\\]|\\.)*"|[^,]*)/g)) {
     const raw = m[2] ?? '';
-    const value = raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;
-    names.push(value.trim().toLowerCase());
+    const value = (raw.startsWith('"') ? (JSON.parse(raw) as string) : raw).trim().toLowerCase();
+    names.push(m[1] === 'IP Address' ? canonicalIp(value) : value.replace(/\.$/, ''));
   }
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(x509.subject)?.[1]?.trim().toLowerCase();
   // A CN that is not a host name (`WHARF DEFAULT CERT`) serves nothing.

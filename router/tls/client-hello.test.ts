@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { type ClientHelloPeek, readClientHello } from './client-hello.ts';
 
 /** The first record a real Node TLS client sends to a loopback server (which never answers). */
-async function captureHello(servername: string | undefined): Promise<Buffer> {
+async function captureHello(servername: string | undefined, ALPNProtocols?: string[]): Promise<Buffer> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -26,6 +26,7 @@ async function captureHello(servername: string | undefined): Promise<Buffer> {
     host: '127.0.0.1',
     port: (server.address() as AddressInfo).port,
     ...(servername !== undefined ? { servername } : {}),
+    ...(ALPNProtocols ? { ALPNProtocols } : {}),
     rejectUnauthorized: false,
   });
   client.on('error', () => client.destroy());
@@ -68,6 +69,19 @@ describe('readClientHello', () => {
       serverName: 'api.example.com',
     });
     expect(readClientHello(await captureHello(undefined))).toEqual({ kind: 'hello', serverName: undefined });
+  });
+
+  it('reads the offered ALPN protocols (acme-tls/1 marks an ACME TLS-ALPN-01 validation)', async () => {
+    expect(readClientHello(await captureHello('a.test', ['acme-tls/1']))).toEqual({
+      kind: 'hello',
+      serverName: 'a.test',
+      alpn: ['acme-tls/1'],
+    });
+    expect(readClientHello(await captureHello(undefined, ['h2', 'http/1.1']))).toEqual({
+      kind: 'hello',
+      serverName: undefined,
+      alpn: ['h2', 'http/1.1'],
+    });
   });
 
   const full = hello([

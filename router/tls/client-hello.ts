@@ -2,8 +2,11 @@
 export type ClientHelloPeek =
   /** More bytes are needed to hold the first record. */
   | { readonly kind: 'incomplete' }
-  /** A ClientHello; `serverName` is the SNI host name (lower case, no trailing dot), if it sent one. */
-  | { readonly kind: 'hello'; readonly serverName: string | undefined }
+  /**
+   * A ClientHello; `serverName` is the SNI host name (lower case, no trailing dot), if it sent one, and `alpn`
+   * the protocols its ALPN extension offers (TLS-ALPN-01 validators offer only `acme-tls/1`).
+   */
+  | { readonly kind: 'hello'; readonly serverName: string | undefined; readonly alpn?: readonly string[] }
   /** Not a ClientHello we can read: OpenSSL will answer it (usually with an alert). */
   | { readonly kind: 'other' };
 
@@ -16,6 +19,7 @@ const INCOMPLETE: ClientHelloPeek = { kind: 'incomplete' };
 const OTHER: ClientHelloPeek = { kind: 'other' };
 const CLIENT_HELLO = 1;
 const EXT_SERVER_NAME = 0;
+const EXT_ALPN = 16;
 const HOST_NAME = 0;
 
 /**
@@ -48,15 +52,34 @@ export function readClientHello(buf: Buffer): ClientHelloPeek {
   const extensionsEnd = p + 2 + buf.readUInt16BE(p);
   if (extensionsEnd > helloEnd) return OTHER;
   p += 2;
+  let name: string | undefined;
+  let alpn: string[] | undefined;
   while (p + 4 <= extensionsEnd) {
     const type = buf.readUInt16BE(p);
     const length = buf.readUInt16BE(p + 2);
     const dataEnd = p + 4 + length;
     if (dataEnd > extensionsEnd) return OTHER;
-    if (type === EXT_SERVER_NAME) return { kind: 'hello', serverName: serverName(buf, p + 4, dataEnd) };
+    if (type === EXT_SERVER_NAME) name = serverName(buf, p + 4, dataEnd);
+    else if (type === EXT_ALPN) alpn = protocolNames(buf, p + 4, dataEnd);
     p = dataEnd;
   }
-  return p === extensionsEnd ? { kind: 'hello', serverName: undefined } : OTHER;
+  if (p !== extensionsEnd) return OTHER;
+  return alpn ? { kind: 'hello', serverName: name, alpn } : { kind: 'hello', serverName: name };
+}
+
+/** The protocol names of an ALPN extension body; an empty list when malformed. */
+function protocolNames(buf: Buffer, start: number, end: number): string[] {
+  if (start + 2 > end) return [];
+  const listEnd = start + 2 + buf.readUInt16BE(start);
+  if (listEnd > end) return [];
+  const out: string[] = [];
+  for (let p = start + 2; p < listEnd; ) {
+    const length = buf[p]!;
+    if (p + 1 + length > listEnd) return [];
+    out.push(buf.toString('latin1', p + 1, p + 1 + length));
+    p += 1 + length;
+  }
+  return out;
 }
 
 /** The host_name entry of a server_name extension body, normalized; undefined when malformed or absent. */

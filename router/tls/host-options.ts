@@ -75,6 +75,12 @@ export class HostOptionsBuilder {
   }
 }
 
+/** A server name or Host as names compare: lower case, without the trailing dot of a fully qualified name. */
+export function normalizeServerName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
 /**
  * The TLS options for a server name on an entryPoint: those of its routers' Host, else `default`. Exact
  * names first, then a `*.parent` Host for one-label names under it.
@@ -82,8 +88,9 @@ export class HostOptionsBuilder {
 export function optionsForServerName(
   hostOptions: HostOptions,
   entryPoint: string,
-  serverName: string | undefined,
+  name: string | undefined,
 ): string {
+  const serverName = name === undefined ? undefined : normalizeServerName(name);
   if (!serverName) return DEFAULT_OPTIONS;
   const byHost = hostOptions.get(entryPoint);
   if (!byHost) return DEFAULT_OPTIONS;

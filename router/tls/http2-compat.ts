@@ -8,11 +8,33 @@ import { type Http2ServerRequest, Http2ServerResponse } from 'node:http2';
  */
 const CONNECTION_HEADERS = new Set([
   'connection',
+  'http2-settings',
   'keep-alive',
   'proxy-connection',
   'transfer-encoding',
   'upgrade',
 ]);
+
+/**
+ * Headers Node's HTTP/2 layer accepts only once (its kSingleValueHeaders); it throws on a repeated one.
+ * An upstream may repeat them (two Location headers); HTTP/1.1 passes that through, HTTP/2 keeps the first.
+ */
+const SINGLE_VALUE = new Set(
+  (
+    'access-control-allow-credentials access-control-max-age access-control-request-method age ' +
+    'authorization content-encoding content-language content-length content-location content-md5 ' +
+    'content-range content-type date dnt etag expires from host if-match if-modified-since if-none-match ' +
+    'if-range if-unmodified-since last-modified location max-forwards proxy-authorization range referer ' +
+    'retry-after tk upgrade-insecure-requests user-agent x-content-type-options'
+  ).split(' '),
+);
+
+/** The value HTTP/2 accepts: the first of a repeated single-value header. */
+function single<T>(name: string, value: T): T | string {
+  return Array.isArray(value) && value.length > 0 && SINGLE_VALUE.has(name.toLowerCase())
+    ? String(value[0])
+    : value;
+}
 
 const allowed = (name: string, value: unknown) => {
   const lower = name.toLowerCase();
@@ -28,12 +50,22 @@ function filterHeaders(
   if (headers === undefined) return headers;
   if (isList(headers)) {
     const out: string[] = [];
-    for (let i = 0; i + 1 < headers.length; i += 2)
-      if (allowed(headers[i]!, headers[i + 1])) out.push(headers[i]!, headers[i + 1]!);
+    const seen = new Set<string>();
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = headers[i] as string;
+      const lower = name.toLowerCase();
+      if (!allowed(name, headers[i + 1])) continue;
+      if (SINGLE_VALUE.has(lower)) {
+        if (seen.has(lower)) continue;
+        seen.add(lower);
+      }
+      out.push(name, headers[i + 1] as string);
+    }
     return out;
   }
   const out: OutgoingHttpHeaders = {};
-  for (const name in headers) if (allowed(name, headers[name])) out[name] = headers[name];
+  for (const name in headers)
+    if (allowed(name, headers[name])) out[name] = single(name, headers[name]) as OutgoingHttpHeaders[string];
   return out;
 }
 
@@ -44,7 +76,7 @@ function filterHeaders(
  */
 export class WharfHttp2Response extends Http2ServerResponse {
   override setHeader(name: string, value: number | string | readonly string[]): this {
-    if (allowed(name, value)) super.setHeader(name, value);
+    if (allowed(name, value)) super.setHeader(name, single(name, value));
     return this;
   }
 
@@ -55,7 +87,13 @@ export class WharfHttp2Response extends Http2ServerResponse {
   ): this {
     // HTTP/2 has no reason phrase; Node would ignore it with a warning.
     const list = typeof reasonOrHeaders === 'string' ? headers : reasonOrHeaders;
-    return super.writeHead(statusCode, filterHeaders(list));
+    try {
+      return super.writeHead(statusCode, filterHeaders(list));
+    } catch (err) {
+      // Headers HTTP/2 refused stay stored on a compat response and would fail the error page too.
+      for (const name of this.getHeaderNames()) this.removeHeader(name);
+      throw err;
+    }
   }
 }
 
@@ -64,6 +102,15 @@ export class WharfHttp2Response extends Http2ServerResponse {
 Object.defineProperty(WharfHttp2Response.prototype, 'destroyed', {
   get(this: WharfHttp2Response): boolean {
     return this.stream.destroyed;
+  },
+});
+
+// On a client's RST_STREAM the compat response emits 'finish' and reports writableFinished, as if it had
+// been sent: the proxy would then not abort the upstream request. Finished means ended and not reset.
+Object.defineProperty(WharfHttp2Response.prototype, 'writableFinished', {
+  get(this: WharfHttp2Response): boolean {
+    const stream = this.stream;
+    return this.writableEnded && !stream.aborted && (stream.rstCode === undefined || stream.rstCode === 0);
   },
 });
 

@@ -6,9 +6,19 @@ import type { HostOptionsConflict } from './host-options.ts';
 
 type RouterTls = NonNullable<RouterConfig['tls']>;
 
+/** A certificate request's names: `main` and the subject alternative names (Traefik's types.Domain). */
+export interface AcmeDomain {
+  readonly main?: string | undefined;
+  readonly sans?: readonly string[] | undefined;
+}
+
 /** An entryPoint's TLS defaults (`entryPoints.<name>.http.tls`), as compile sees them. */
 interface EntryPointTls {
-  readonly tls?: { readonly options?: string | undefined; readonly certResolver?: string | undefined };
+  readonly tls?: {
+    readonly options?: string | undefined;
+    readonly certResolver?: string | undefined;
+    readonly domains?: readonly AcmeDomain[] | undefined;
+  };
 }
 
 /**
@@ -32,7 +42,10 @@ function hint(name: string, state: TlsState): string {
 /**
  * How a router is served on each of its entryPoints: over TLS with the options its `tls` (or the
  * entryPoint's `http.tls`, Traefik's router template) names, or on plain HTTP when neither sets `tls`.
- * Errors disable the router (unknown or invalid options); warnings keep it (certResolver without ACME).
+ * Errors disable the router (unknown or invalid options); warnings keep it (a certResolver that no
+ * `certificatesResolvers` entry defines: the router is served with the configured or default certificate).
+ * `resolver` and `domains` say which resolver gets its certificate, for which names (`tls.domains`, else
+ * the caller takes the Host rule's names).
  */
 export function resolveRouterTls(
   router: string,
@@ -41,8 +54,11 @@ export function resolveRouterTls(
   using: readonly string[],
   entryPoints: ReadonlyMap<string, EntryPointTls>,
   state: TlsState,
+  resolvers: ReadonlySet<string> = new Set(),
 ): {
   options: Map<string, string>;
+  resolver: string | undefined;
+  domains: readonly AcmeDomain[] | undefined;
   errors: Array<{ code: ErrorCode; message: string }>;
   warnings: Array<{ code: ErrorCode; message: string }>;
   shown: object | undefined;
@@ -52,11 +68,15 @@ export function resolveRouterTls(
   const warnings: Array<{ code: ErrorCode; message: string }> = [];
   let shown: object | undefined = tls;
   let resolver: string | undefined;
+  let domains: readonly AcmeDomain[] | undefined;
   for (const ep of using) {
     const effective = tls ?? entryPoints.get(ep)?.tls;
     if (!effective) continue;
     shown ??= effective;
-    resolver ??= effective.certResolver;
+    if (!resolver && effective.certResolver) {
+      resolver = effective.certResolver;
+      domains = effective.domains;
+    }
     const name = tlsOptionsName(effective.options, provider);
     options.set(ep, name);
     if (state.options.has(name)) continue;
@@ -67,16 +87,18 @@ export function resolveRouterTls(
       : formatError(code, { router, options: name, hint: hint(name, state) });
     if (!errors.some((e) => e.message === message)) errors.push({ code, message });
   }
-  if (resolver) {
+  if (resolver && !resolvers.has(resolver)) {
     warnings.push({
-      code: 'CONFIG_UNSUPPORTED',
-      message: formatError('CONFIG_UNSUPPORTED', {
-        key: `router "${router}" tls.certResolver`,
-        what: `the certificate resolver "${resolver}" (ACME; the configured certificates or the default one are served)`,
+      code: 'ROUTER_CERT_RESOLVER_UNKNOWN',
+      message: formatError('ROUTER_CERT_RESOLVER_UNKNOWN', {
+        router,
+        resolver,
+        known: resolvers.size > 0 ? [...resolvers].join(', ') : 'none',
       }),
     });
+    resolver = undefined;
   }
-  return { options, errors, warnings, shown };
+  return { options, resolver, domains: resolver ? domains : undefined, errors, warnings, shown };
 }
 
 /** One warning per router on a host whose TLS routers name different options (Traefik warns the same). */

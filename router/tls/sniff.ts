@@ -8,8 +8,8 @@ import {
 
 /** What a connection's first bytes said. */
 export type Sniffed =
-  /** A TLS handshake; `serverName` from its first record when it could be read. */
-  | { readonly kind: 'tls'; readonly serverName: string | undefined }
+  /** A TLS handshake; `serverName` and the offered ALPN protocols from its first record when it could be read. */
+  | { readonly kind: 'tls'; readonly serverName: string | undefined; readonly alpn?: readonly string[] }
   /** HTTP/2 with prior knowledge (h2c): the connection preface. */
   | { readonly kind: 'h2c' }
   /** Anything else: HTTP/1.x. */
@@ -21,17 +21,18 @@ const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
  * Reads a new connection's first bytes to tell TLS from plain HTTP, as Traefik's entryPoints do, so one port
  * serves both: a TLS record (0x16) is read up to its end for the SNI name; anything else is decided on the
  * first chunk. The bytes are then pushed back (`unshift`) and `done` hands the paused socket to the server
- * that speaks its protocol. A socket that sends nothing within `timeoutMs` (0: no limit), ends or fails
- * first is destroyed.
+ * that speaks its protocol. A socket that has not sent its first record within `timeoutMs` of arriving
+ * (0: no limit), ends or fails first is destroyed.
  */
 export function sniffConnection(socket: Socket, timeoutMs: number, done: (sniffed: Sniffed) => void): void {
   let buffered: Buffer = Buffer.alloc(0);
+  // An absolute deadline, not an idle one: a client dripping a byte at a time must not hold the socket.
+  let deadline: NodeJS.Timeout | undefined;
   const cleanup = () => {
     socket.off('data', onData);
     socket.off('end', onEnd);
     socket.off('error', onError);
-    if (timeoutMs > 0) socket.setTimeout(0);
-    socket.off('timeout', onTimeout);
+    clearTimeout(deadline);
   };
   const finish = (sniffed: Sniffed) => {
     cleanup();
@@ -50,7 +51,9 @@ export function sniffConnection(socket: Socket, timeoutMs: number, done: (sniffe
     }
     const hello: ClientHelloPeek = readClientHello(buffered);
     if (hello.kind === 'incomplete' && buffered.length < MAX_FIRST_RECORD) return;
-    finish({ kind: 'tls', serverName: hello.kind === 'hello' ? hello.serverName : undefined });
+    if (hello.kind === 'hello' && hello.alpn)
+      finish({ kind: 'tls', serverName: hello.serverName, alpn: hello.alpn });
+    else finish({ kind: 'tls', serverName: hello.kind === 'hello' ? hello.serverName : undefined });
   };
   // Nothing sent, or a half-sent first record: nobody to answer.
   const onEnd = () => {
@@ -68,8 +71,5 @@ export function sniffConnection(socket: Socket, timeoutMs: number, done: (sniffe
   socket.on('data', onData);
   socket.once('end', onEnd);
   socket.once('error', onError);
-  if (timeoutMs > 0) {
-    socket.setTimeout(timeoutMs);
-    socket.once('timeout', onTimeout);
-  }
+  if (timeoutMs > 0) deadline = setTimeout(onTimeout, timeoutMs);
 }

@@ -5,7 +5,7 @@ import { normalizeIp } from '../compile/match-request.ts';
 import type { Logger } from '../log.ts';
 import { DEFAULT_OPTIONS, type TlsState } from './build-tls.ts';
 import type { LoadedCertificate } from './certificates.ts';
-import { optionsForServerName } from './host-options.ts';
+import { normalizeServerName, optionsForServerName } from './host-options.ts';
 import { type CompiledTlsOptions, compileTlsOptions, DEFAULT_TLS_OPTIONS } from './options.ts';
 
 /** What a terminator needs: the entryPoint, the serving generation's TLS side, and where secure sockets go. */
@@ -17,8 +17,16 @@ export interface TlsTerminatorOptions {
   readonly handshakeTimeoutMs: number;
   /** Receives each socket whose handshake completed (its ALPN protocol says HTTP/2 or HTTP/1.1). */
   readonly onSecure: (socket: TLSSocket) => void;
+  /**
+   * Takes a connection whose ClientHello offers `acme-tls/1` (an ACME TLS-ALPN-01 validation) when a
+   * certificate resolver answers it; returns false to serve the connection normally.
+   */
+  readonly acmeTlsAlpn?: (raw: Socket, serverName: string | undefined) => boolean;
   readonly logger: Logger;
 }
+
+/** The ALPN protocol of ACME's TLS-ALPN-01 challenge (RFC 8737). */
+const ACME_TLS_ALPN = 'acme-tls/1';
 
 /** A fatal `unrecognized_name` alert (TLS record: alert, TLS 1.2, length 2, fatal, 112). */
 const UNRECOGNIZED_NAME_ALERT = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70]);
@@ -48,8 +56,13 @@ export class TlsTerminator {
     this.#o = options;
   }
 
-  /** Takes over a raw connection whose first record (still buffered in it) is a ClientHello for `serverName`. */
-  accept(raw: Socket, serverName: string | undefined): void {
+  /**
+   * Takes over a raw connection whose first record (still buffered in it) is a ClientHello for `serverName`
+   * offering the `alpn` protocols. ACME validations (`acme-tls/1`) go to the resolver's challenge server
+   * before any options or certificates are chosen: that is the ALPN routing Node's servers cannot do alone.
+   */
+  accept(raw: Socket, serverName: string | undefined, alpn?: readonly string[]): void {
+    if (alpn?.includes(ACME_TLS_ALPN) && this.#o.acmeTlsAlpn?.(raw, serverName)) return;
     const rt = this.#o.current();
     if (!rt) {
       raw.destroy();
@@ -114,9 +127,26 @@ export class TlsTerminator {
       ALPNProtocols: [...options.alpn],
       ...(this.#o.handshakeTimeoutMs > 0 ? { handshakeTimeout: this.#o.handshakeTimeoutMs } : {}),
       SNICallback: (serverName, cb) => {
-        // The serving generation's certificates; the options were fixed when the connection arrived.
-        const store = this.#o.current()?.state.store;
-        const cert = store?.match(serverName.toLowerCase()) ?? store?.defaultCertificate ?? fallback;
+        // The serving generation's certificates; the options were fixed when the connection arrived, from
+        // the name in its first record. A ClientHello split over several records hides the name there:
+        // the options the real name needs must be those the connection got, or the handshake fails.
+        const rt = this.#o.current();
+        const name = normalizeServerName(serverName);
+        const needed = rt && optionsForServerName(rt.hostOptions, this.#o.entryPoint, name);
+        if (needed && (rt.state.options.get(needed) ?? BUILT_IN_OPTIONS).key !== options.key) {
+          cb(
+            new Error(`server name ${name} needs other TLS options than the connection was given`),
+            undefined,
+          );
+          return;
+        }
+        const store = rt?.state.store;
+        const matched = store?.match(name);
+        if (options.sniStrict && !matched) {
+          cb(new Error(`sniStrict: no certificate for ${name}`), undefined);
+          return;
+        }
+        const cert = matched ?? store?.defaultCertificate ?? fallback;
         try {
           cb(null, this.#context(options, cert));
         } catch (err) {

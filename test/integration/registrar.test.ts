@@ -254,12 +254,18 @@ describe.skipIf(skip !== undefined)('registrar → Consul → router', () => {
       'host-1 to withdraw its server',
       10_000,
     );
-    await routed('rep.reg.test', two.name);
-    for (let i = 0; i < 10; i++) {
-      const r = await fetch('rep.reg.test');
-      expect(r.status).toBe(200);
-      expect(r.body).toContain(two.name);
-    }
+    // The router applies the change once its Consul watch reads it: then every request goes to host 2.
+    await waitFor(
+      async () => {
+        for (let i = 0; i < 10; i++) {
+          const r = await fetch('rep.reg.test');
+          if (r.status !== 200 || !r.body.includes(two.name)) return false;
+        }
+        return true;
+      },
+      'every request to reach the remaining replica',
+      15_000,
+    );
     expect((await documents('host-2')).length).toBe(1);
   });
 

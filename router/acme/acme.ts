@@ -1,0 +1,188 @@
+import { formatError } from '../../config/errors.ts';
+import type { EntryPointConfig, StaticConfig } from '../../config/static.ts';
+import type { AcmeDemand, RoutingTable } from '../compile/compile.ts';
+import type { Logger } from '../log.ts';
+import type { LoadedCertificate } from '../tls/certificates.ts';
+import { acmeHttpHandler, type ChallengeLookup, TlsAlpnResponder } from './challenges.ts';
+import { ConsulStorage, consulStorageTarget } from './consul-storage.ts';
+import { setupAcmeHttp } from './http-setup.ts';
+import { LocalStorage, StoragePermissionsError } from './local-storage.ts';
+import { AcmeResolver, certificateKey, type WantedCertificate } from './resolver.ts';
+import type { AcmeStorage, ChallengeType } from './storage.ts';
+
+/** The problems of `certificatesResolvers` that stop a start, one line each. */
+export function acmeStaticProblems(c: StaticConfig, eps: Record<string, EntryPointConfig>): string[] {
+  const out: string[] = [];
+  for (const [name, { acme }] of Object.entries(c.certificatesResolvers ?? {})) {
+    const fail = (problem: string) =>
+      out.push(`[ACME_CONFIG_INVALID] ${formatError('ACME_CONFIG_INVALID', { resolver: name, problem })}`);
+    if (!acme.httpChallenge && !acme.tlsChallenge)
+      fail(
+        'no challenge is configured: set httpChallenge.entryPoint or tlsChallenge (dnsChallenge is not supported yet)',
+      );
+    const ep = acme.httpChallenge?.entryPoint;
+    if (ep !== undefined && !eps[ep])
+      fail(`httpChallenge.entryPoint "${ep}" is not an entryPoint (${Object.keys(eps).join(', ')})`);
+    const target = consulStorageTarget(acme.storage, c.providers.consul);
+    if (typeof target === 'string') fail(`storage "${acme.storage}": ${target}`);
+  }
+  return out;
+}
+
+/**
+ * Every certificate resolver of the static configuration, and what the router needs from them: their
+ * certificates for the certificate store, the HTTP-01 and TLS-ALPN-01 responders for the entryPoints, and
+ * `sync`, which tells each resolver which certificates the serving routing table wants.
+ */
+export class Acme {
+  readonly resolvers = new Map<string, AcmeResolver>();
+  readonly #logger: Logger;
+  readonly #reported = new Set<string>();
+  readonly #tlsAlpn: TlsAlpnResponder | undefined;
+  readonly #http: ReturnType<typeof acmeHttpHandler>;
+  readonly #httpEntryPoints = new Set<string>();
+
+  constructor(c: StaticConfig, logger: Logger, onChange: () => void) {
+    this.#logger = logger;
+    const entries = Object.entries(c.certificatesResolvers ?? {});
+    setupAcmeHttp(
+      entries.flatMap(([, r]) => r.acme.caCertificates ?? []),
+      Math.max(0, ...entries.map(([, r]) => r.acme.clientTimeout)),
+    );
+    for (const [name, { acme }] of entries) {
+      const target = consulStorageTarget(acme.storage, c.providers.consul);
+      const storage: AcmeStorage =
+        target === undefined
+          ? new LocalStorage(acme.storage, name)
+          : new ConsulStorage(target as Exclude<typeof target, string>, name);
+      this.resolvers.set(
+        name,
+        new AcmeResolver({ name, config: acme, storage, logger: logger.child({ resolver: name }), onChange }),
+      );
+      if (acme.httpChallenge) this.#httpEntryPoints.add(acme.httpChallenge.entryPoint);
+    }
+    const lookup: ChallengeLookup = (type, id) => this.#lookup(type, id);
+    this.#http = acmeHttpHandler(lookup, logger);
+    const alpn = entries.some(([, r]) => r.acme.tlsChallenge);
+    this.#tlsAlpn = alpn ? new TlsAlpnResponder(lookup, logger) : undefined;
+  }
+
+  /** Loads every resolver's storage. A resolver whose storage cannot be used is left out, with an error. */
+  async start(): Promise<void> {
+    for (const [name, r] of [...this.resolvers]) {
+      try {
+        await r.start();
+      } catch (err) {
+        const code =
+          err instanceof StoragePermissionsError ? 'ACME_STORAGE_PERMISSIONS' : 'ACME_STORAGE_FAILED';
+        const message =
+          err instanceof StoragePermissionsError
+            ? formatError(code, { resolver: name, mode: err.mode, storage: r.storage.description })
+            : formatError(code, {
+                resolver: name,
+                storage: r.storage.description,
+                problem: (err as Error).message,
+              });
+        this.#logger.error({ code, resolver: name }, `${message}; the resolver is disabled`);
+        await r.stop();
+        this.resolvers.delete(name);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.resolvers.values()].map((r) => r.stop()));
+  }
+
+  /** Every resolver's certificates, for the certificate store. */
+  certificates(): readonly LoadedCertificate[] {
+    return [...this.resolvers.values()].flatMap((r) => r.certificates());
+  }
+
+  /** The HTTP-01 responder for an entryPoint that a resolver names as its challenge entryPoint. */
+  httpHandler(entryPoint: string): ReturnType<typeof acmeHttpHandler> | undefined {
+    return this.#httpEntryPoints.has(entryPoint) ? this.#http : undefined;
+  }
+
+  /** The TLS-ALPN-01 responder, when a resolver uses that challenge. */
+  get tlsAlpn(): ((raw: import('node:net').Socket, serverName: string | undefined) => boolean) | undefined {
+    const responder = this.#tlsAlpn;
+    return responder ? (raw, serverName) => responder.accept(raw, serverName) : undefined;
+  }
+
+  async #lookup(type: ChallengeType, id: string): Promise<string | undefined> {
+    for (const r of this.resolvers.values()) {
+      const value = await r.storage.getChallenge(type, id);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  }
+
+  /** Tells each resolver which certificates the routers of `table` want (after every reload). */
+  sync(table: RoutingTable): void {
+    const byResolver = new Map<string, Map<string, { names: string[]; routers: string[] }>>();
+    for (const demand of table.acme ?? []) {
+      const resolver = this.resolvers.get(demand.resolver);
+      if (!resolver) continue;
+      for (const names of this.#names(demand, resolver, table)) {
+        const wanted = byResolver.get(demand.resolver) ?? new Map();
+        byResolver.set(demand.resolver, wanted);
+        const key = certificateKey(names);
+        const entry = wanted.get(key) ?? { names, routers: [] };
+        entry.routers.push(demand.router);
+        wanted.set(key, entry);
+      }
+    }
+    for (const [name, r] of this.resolvers) {
+      const wanted: WantedCertificate[] = [...(byResolver.get(name)?.values() ?? [])];
+      r.want(wanted);
+    }
+  }
+
+  /**
+   * The certificate requests of one router: each domain's main and SANs, lower case. Wildcards (DNS-01
+   * only) and routers without a name are reported once and skipped; names all served by a configured
+   * certificate need nothing, as in Traefik.
+   */
+  #names(demand: AcmeDemand, resolver: AcmeResolver, table: RoutingTable): string[][] {
+    const out: string[][] = [];
+    const acmeIds = new Set(resolver.certificates().map((c) => c.id));
+    const store = table.tls?.state.store;
+    const report = (problem: string) => {
+      const key = `${demand.router}|${problem}`;
+      if (this.#reported.has(key)) return;
+      this.#reported.add(key);
+      this.#logger.error(
+        { code: 'ACME_DOMAIN_INVALID', router: demand.router, resolver: demand.resolver },
+        formatError('ACME_DOMAIN_INVALID', { router: demand.router, resolver: demand.resolver, problem }),
+      );
+    };
+    if (demand.domains.length === 0) report('its rule names no Host and it sets no tls.domains');
+    for (const d of demand.domains) {
+      const names = [
+        ...new Set(
+          [d.main, ...(d.sans ?? [])]
+            .filter((n): n is string => !!n)
+            .map((n) => n.toLowerCase().replace(/\.$/, '')),
+        ),
+      ];
+      if (names.length === 0) continue;
+      const wildcard = names.find((n) => n.includes('*'));
+      if (wildcard) {
+        report(`${wildcard} is a wildcard, which needs the DNS-01 challenge (not supported yet)`);
+        continue;
+      }
+      const covered = names.every((n) => {
+        const cert = store?.match(n);
+        return cert !== undefined && !acmeIds.has(cert.id) && !this.#isAcme(cert.id);
+      });
+      if (!covered) out.push(names);
+    }
+    return out;
+  }
+
+  #isAcme(id: string): boolean {
+    for (const r of this.resolvers.values()) if (r.certificates().some((c) => c.id === id)) return true;
+    return false;
+  }
+}
