@@ -7,7 +7,7 @@ import { DockerProvider } from '../providers/docker/docker-provider.ts';
 import { FileProvider } from '../providers/file/file-provider.ts';
 import type { Provider, Snapshot } from '../providers/provider.ts';
 import { type AccessLog, createAccessLog } from './access-log.ts';
-import { Acme } from './acme/acme.ts';
+import type { Acme } from './acme/acme.ts';
 import { createInternalHandler } from './api/api.ts';
 import { compile, type EntryPointSpec } from './compile/compile.ts';
 import { EntryPoint, parseAddress } from './entrypoint.ts';
@@ -78,7 +78,11 @@ export class Wharf {
   readonly ready: Promise<void>;
   private stopping = false;
 
-  private constructor(options: WharfOptions, defaultCertificate: LoadedCertificate) {
+  private constructor(
+    options: WharfOptions,
+    defaultCertificate: LoadedCertificate,
+    acmeModule: typeof import('./acme/acme.ts') | undefined,
+  ) {
     this.logger = options.logger;
     this.config = options.staticConfig;
     const c = options.staticConfig;
@@ -86,7 +90,7 @@ export class Wharf {
     this.ready = new Promise((r) => (this.readyResolve = r));
     const eps = resolveEntryPoints(c);
     const specs = entryPointSpecs(eps);
-    const acme = c.certificatesResolvers ? new Acme(c, this.logger, () => this.refresh()) : undefined;
+    const acme = acmeModule ? new acmeModule.Acme(c, this.logger, () => this.refresh()) : undefined;
     this.acme = acme;
     const deps = {
       entryPoints: specs,
@@ -160,7 +164,11 @@ export class Wharf {
     const problems = checkStatic(options.staticConfig, resolveEntryPoints(options.staticConfig));
     if (problems.length > 0) throw new Error(`invalid static configuration:\n  ${problems.join('\n  ')}`);
     // Like Traefik's TRAEFIK DEFAULT CERT: made at start, served until a default certificate is configured.
-    const w = new Wharf(options, await generateDefaultCertificate());
+    // The ACME client (acme-client, axios) is loaded only when a resolver is configured: ~12 MiB otherwise.
+    const acmeModule = options.staticConfig.certificatesResolvers
+      ? await import('./acme/acme.ts')
+      : undefined;
+    const w = new Wharf(options, await generateDefaultCertificate(), acmeModule);
     try {
       // Stored certificates serve from the first routing table on: no order at restart.
       await w.acme?.start();

@@ -3,7 +3,7 @@ import { ConsulKvClient } from '../providers/consul/kv-client.ts';
 import { parseConstraints } from '../providers/docker/constraints.ts';
 import { dockerOptions } from '../providers/docker/endpoint.ts';
 import { parseRuleTemplate } from '../providers/docker/rule-template.ts';
-import { acmeStaticProblems } from './acme/acme.ts';
+import { acmeStaticProblems } from './acme/static-problems.ts';
 import { parseAddress } from './entrypoint.ts';
 import { compileIpMatcher } from './proxy/ip-matcher.ts';
 

@@ -1,5 +1,5 @@
 import { formatError } from '../../config/errors.ts';
-import type { EntryPointConfig, StaticConfig } from '../../config/static.ts';
+import type { StaticConfig } from '../../config/static.ts';
 import type { AcmeDemand, RoutingTable } from '../compile/compile.ts';
 import type { Logger } from '../log.ts';
 import type { LoadedCertificate } from '../tls/certificates.ts';
@@ -9,25 +9,6 @@ import { setupAcmeHttp } from './http-setup.ts';
 import { LocalStorage, StoragePermissionsError } from './local-storage.ts';
 import { AcmeResolver, certificateKey, type WantedCertificate } from './resolver.ts';
 import type { AcmeStorage, ChallengeType } from './storage.ts';
-
-/** The problems of `certificatesResolvers` that stop a start, one line each. */
-export function acmeStaticProblems(c: StaticConfig, eps: Record<string, EntryPointConfig>): string[] {
-  const out: string[] = [];
-  for (const [name, { acme }] of Object.entries(c.certificatesResolvers ?? {})) {
-    const fail = (problem: string) =>
-      out.push(`[ACME_CONFIG_INVALID] ${formatError('ACME_CONFIG_INVALID', { resolver: name, problem })}`);
-    if (!acme.httpChallenge && !acme.tlsChallenge)
-      fail(
-        'no challenge is configured: set httpChallenge.entryPoint or tlsChallenge (dnsChallenge is not supported yet)',
-      );
-    const ep = acme.httpChallenge?.entryPoint;
-    if (ep !== undefined && !eps[ep])
-      fail(`httpChallenge.entryPoint "${ep}" is not an entryPoint (${Object.keys(eps).join(', ')})`);
-    const target = consulStorageTarget(acme.storage, c.providers.consul);
-    if (typeof target === 'string') fail(`storage "${acme.storage}": ${target}`);
-  }
-  return out;
-}
 
 /**
  * Every certificate resolver of the static configuration, and what the router needs from them: their

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TlsConfig } from '../../config/dynamic.ts';
@@ -56,6 +56,16 @@ describe('certificates', () => {
     expect(x.subject).toBe('CN=WHARF DEFAULT CERT');
     expect(x.verify(x.publicKey)).toBe(true);
     expect(d.names).toEqual([expect.stringMatching(/^[0-9a-f]{32}\.[0-9a-f]{32}\.wharf\.default$/)]);
+    // Written by hand in DER (no certificate library): a v3 leaf for server auth, valid for a year from now.
+    expect(x.ca).toBe(false);
+    expect(x.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
+    expect(x.checkPrivateKey(createPrivateKey(d.key))).toBe(true);
+    const days = (Date.parse(x.validTo) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(364);
+    expect(days).toBeLessThan(366);
+    expect(Date.parse(x.validFrom)).toBeLessThanOrEqual(Date.now());
+    const other = await generateDefaultCertificate();
+    expect(new X509Certificate(other.cert).serialNumber).not.toBe(x.serialNumber);
   });
 });
 
