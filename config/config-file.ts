@@ -1,6 +1,21 @@
+import { createRequire } from 'node:module';
 import { load as loadYaml, YAMLException } from 'js-yaml';
-import { parse as parseToml, TomlError } from 'smol-toml';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { Node } from 'yaml';
+
+// `yaml` (~10 MiB once loaded) is needed only to locate a problem in a YAML file, and smol-toml only for
+// TOML files: both are loaded on first use, so a router reading YAML (or no file) does not pay for them.
+const require = createRequire(import.meta.url);
+let yamlModule: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') => {
+  yamlModule ??= require('yaml') as typeof import('yaml');
+  return yamlModule;
+};
+let tomlModule: typeof import('smol-toml') | undefined;
+const toml = (): typeof import('smol-toml') => {
+  tomlModule ??= require('smol-toml') as typeof import('smol-toml');
+  return tomlModule;
+};
+
 import type { ConfigPath } from './canonicalize.ts';
 import { tomlLocator } from './toml-locate.ts';
 
@@ -49,6 +64,7 @@ function lazyYamlLocator(text: string): Locate {
   let locate: Locate | undefined;
   return (path) => {
     if (!locate) {
+      const { LineCounter, parseDocument } = yaml();
       const lineCounter = new LineCounter();
       locate = yamlLocator(parseDocument(text, { lineCounter, uniqueKeys: false }), lineCounter);
     }
@@ -58,9 +74,9 @@ function lazyYamlLocator(text: string): Locate {
 
 function parseTomlText(text: string): ParsedConfig {
   try {
-    return { ok: true, value: parseToml(text), locate: tomlLocator(text) };
+    return { ok: true, value: toml().parse(text), locate: tomlLocator(text) };
   } catch (err) {
-    if (!(err instanceof TomlError)) throw err;
+    if (!(err instanceof toml().TomlError)) throw err;
     const message = (err.message.split('\n')[0] as string).replace(/^Invalid TOML document: /, '');
     return { ok: false, message, line: err.line, column: err.column };
   }
@@ -85,7 +101,11 @@ function parseJsonText(text: string): ParsedConfig {
   return { ok: true, value, locate: lazyYamlLocator(text) };
 }
 
-function yamlLocator(doc: ReturnType<typeof parseDocument>, lineCounter: LineCounter): Locate {
+function yamlLocator(
+  doc: ReturnType<typeof import('yaml').parseDocument>,
+  lineCounter: import('yaml').LineCounter,
+): Locate {
+  const { isAlias, isMap, isScalar, isSeq } = yaml();
   return (path) => {
     let node: unknown = doc.contents;
     let offset: number | undefined;

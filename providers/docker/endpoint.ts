@@ -1,5 +1,6 @@
 import { Agent } from 'node:https';
-import Dockerode from 'dockerode';
+import { createRequire } from 'node:module';
+import type Dockerode from 'dockerode';
 import type { DockerProviderConfig } from '../../config/static.ts';
 import { readTlsFiles } from '../tls-files.ts';
 
@@ -60,10 +61,16 @@ export function dockerOptions(
   return options;
 }
 
-/** A Dockerode client for the configured endpoint. */
+const require = createRequire(import.meta.url);
+
+/**
+ * A Dockerode client for the configured endpoint. dockerode (with docker-modem and ssh2, ~30 MiB once
+ * loaded) is loaded here, on first use, so a router without the Docker provider never loads it.
+ */
 export function dockerClient(
   config: DockerProviderConfig,
   env: Record<string, string | undefined>,
 ): Dockerode {
-  return new Dockerode(dockerOptions(config, env));
+  const Docker = require('dockerode') as typeof Dockerode;
+  return new Docker(dockerOptions(config, env));
 }
