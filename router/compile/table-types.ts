@@ -1,0 +1,70 @@
+import type { Handler } from '../../middleware/middleware.ts';
+import type { CachedService } from '../services/build-services.ts';
+import type { ServiceDeps, ServiceRuntime } from '../services/service.ts';
+import type { TlsDeps, TlsState } from '../tls/build-tls.ts';
+import type { HostOptions } from '../tls/host-options.ts';
+import type { AcmeDomain } from '../tls/router-tls.ts';
+import type { RouteIndex } from './route-index.ts';
+import type { RuntimeInfo } from './runtime-info.ts';
+
+// What compile takes and gives: the routing table a generation serves.
+
+/** An entryPoint as compile sees it. */
+export interface EntryPointSpec {
+  readonly name: string;
+  /** entryPoints.<name>.http.middlewares, prepended to every router on it. */
+  readonly middlewares: readonly string[];
+  /** Whether routers without entryPoints attach here (false for the internal wharf entryPoint). */
+  readonly isDefault: boolean;
+  /** entryPoints.<name>.http.tls: routers without `tls` are served over TLS here with these settings. */
+  readonly tls?: {
+    readonly options?: string | undefined;
+    readonly certResolver?: string | undefined;
+    readonly domains?: readonly AcmeDomain[] | undefined;
+  };
+}
+
+/** What compile needs besides the configuration. */
+export interface CompileDeps extends ServiceDeps {
+  readonly entryPoints: readonly EntryPointSpec[];
+  /** Load balancers of the serving generation, reused when unchanged. */
+  readonly previousServices: ReadonlyMap<string, CachedService>;
+  /** Certificate file reader and the generated default certificate (absent: no default certificate). */
+  readonly tls?: TlsDeps;
+  /** Names of the configured certificate resolvers (`certificatesResolvers`). */
+  readonly certResolvers?: ReadonlySet<string>;
+}
+
+/** A served router whose certificate a resolver obtains: Traefik's one certificate per router or domain. */
+export interface AcmeDemand {
+  readonly router: string;
+  readonly resolver: string;
+  /** `tls.domains` as written, or one domain from the Host rule (first host main, the others SANs). */
+  readonly domains: readonly AcmeDomain[];
+}
+
+/** A generation's TLS side: certificates, options, and which options each entryPoint's hosts get. */
+export interface TlsRuntime {
+  readonly state: TlsState;
+  readonly hostOptions: HostOptions;
+}
+
+/** A router ready to serve on one entryPoint. */
+export interface CompiledRoute {
+  readonly router: string;
+  readonly handler: Handler;
+}
+
+/** A compiled generation: one route index per entryPoint, the services it owns, and what the API shows. */
+export interface RoutingTable {
+  /** Routers served on plain HTTP (no `tls`), per entryPoint. */
+  readonly entryPoints: ReadonlyMap<string, RouteIndex<CompiledRoute>>;
+  /** Routers served over TLS (`tls` set on the router or its entryPoint), per entryPoint. */
+  readonly secureEntryPoints?: ReadonlyMap<string, RouteIndex<CompiledRoute>>;
+  readonly tls?: TlsRuntime;
+  /** Certificates the enabled TLS routers ask resolvers for. */
+  readonly acme?: readonly AcmeDemand[];
+  readonly services: ReadonlyMap<string, ServiceRuntime>;
+  readonly serviceCache: ReadonlyMap<string, CachedService>;
+  readonly info: RuntimeInfo;
+}
