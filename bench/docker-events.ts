@@ -1,5 +1,9 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { TEST_IMAGE } from '../test/docker/image.ts';
+
+/** The label that scopes a benchmark run's containers (constraints select on it). */
+export const BENCH_LABEL = 'wharf.bench';
 
 // Shared by the Docker benchmarks (bench:docker, bench:registrar).
 
@@ -29,4 +33,46 @@ export async function watchStarts(docker: Docker, signal: AbortSignal): Promise<
   });
   stream.on('error', () => undefined);
   return starts;
+}
+
+/**
+ * Starts m labelled containers that sleep on the bridge network (never contacted), 8 at a time, each with
+ * a Host router `s<i>.bench.docker`; their ids go to `ids` as they are created (for cleanup). `check` runs
+ * before each one (to stop on Ctrl-C); progress is printed every tenth.
+ */
+export async function startSleepingContainers(
+  docker: Docker,
+  runId: string,
+  m: number,
+  ids: string[],
+  check: () => void = () => undefined,
+): Promise<void> {
+  let next = 0;
+  let done = 0;
+  const step = Math.max(1, Math.ceil(m / 10));
+  const t0 = performance.now();
+  const worker = async () => {
+    while (next < m) {
+      check();
+      const i = next++;
+      const c = await docker.createContainer({
+        name: `bench-${runId}-s${i}`,
+        Image: TEST_IMAGE,
+        Cmd: ['sleep', '3600'],
+        Labels: {
+          [BENCH_LABEL]: runId,
+          'wharf.test': '1',
+          [`wharf.http.routers.s${i}.rule`]: `Host(\`s${i}.bench.docker\`)`,
+          [`wharf.http.services.s${i}.loadbalancer.server.port`]: '80',
+        },
+      });
+      ids.push(c.id);
+      await c.start();
+      if (++done % step === 0 || done === m)
+        process.stdout.write(
+          `  ${done}/${m} containers started (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+        );
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
 }

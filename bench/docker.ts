@@ -6,7 +6,7 @@ import { NODE_FLAGS } from '../router/node-flags.ts';
 import { dockerFromHost } from '../test/docker/engine.ts';
 import setupEngine from '../test/docker/global-setup.ts';
 import { TEST_IMAGE } from '../test/docker/image.ts';
-import { percentile, watchStarts } from './docker-events.ts';
+import { BENCH_LABEL, percentile, startSleepingContainers, watchStarts } from './docker-events.ts';
 import { freePort, httpGet, pollUntil, type Started, start, stop } from './procs.ts';
 
 // `npm run bench:docker`: how fast Docker changes reach the routing table, against a real Docker Engine
@@ -20,7 +20,6 @@ import { freePort, httpGet, pollUntil, type Started, start, stop } from './procs
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TMP = join(ROOT, 'bench', '.tmp', 'docker');
-const BENCH_LABEL = 'wharf.bench';
 
 interface Args {
   containers: number;
@@ -129,28 +128,7 @@ async function startupSnapshot(
   runId: string,
   ids: string[],
 ): Promise<{ ms: number; routers: number }> {
-  let next = 0;
-  const worker = async () => {
-    while (next < m) {
-      const i = next++;
-      const c = await docker.createContainer({
-        name: `bench-${runId}-s${i}`,
-        Image: TEST_IMAGE,
-        Cmd: ['sleep', '3600'],
-        Labels: {
-          [BENCH_LABEL]: runId,
-          'wharf.test': '1',
-          [`wharf.http.routers.s${i}.rule`]: `Host(\`s${i}.bench.docker\`)`,
-          [`wharf.http.services.s${i}.loadbalancer.server.port`]: '80',
-        },
-      });
-      ids.push(c.id);
-      await c.start();
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: 8 }, worker));
-  process.stdout.write(`  ${m} containers started in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  await startSleepingContainers(docker, runId, m, ids);
   const began = performance.now();
   const wharf = await startWharf(host, runId);
   let routers = 0;

@@ -253,3 +253,40 @@ export function treePssKiB(pid: number, depth = 0): number {
   const own = readKiB(`/proc/${pid}/smaps_rollup`, 'Pss') || rssKiB(pid);
   return own + childPids(pid).reduce((sum, c) => sum + treePssKiB(c, depth + 1), 0);
 }
+
+/**
+ * Runs a benchmark entry's main on the command line's arguments and exits with its status. SIGINT or
+ * SIGTERM stops every process the harness started (by PID) and exits 130; a second signal kills them at
+ * once. On any exit path nothing the harness started outlives it.
+ */
+export function runMain(main: (argv: readonly string[]) => Promise<number>): void {
+  const say = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) {
+      killAllNow();
+      process.exit(130);
+    }
+    interrupted = true;
+    beginShutdown();
+    say(`\n${sig}: stopping everything the benchmark started`);
+    stopAll().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // Last resort for any exit path: nothing the harness started outlives it.
+  process.on('exit', killAllNow);
+
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    async (err: unknown) => {
+      say(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      await stopAll();
+      process.exitCode = 1;
+    },
+  );
+}

@@ -8,7 +8,7 @@ import { NODE_FLAGS } from '../router/node-flags.ts';
 import { dockerFromHost } from '../test/docker/engine.ts';
 import setupEngine from '../test/docker/global-setup.ts';
 import { TEST_IMAGE } from '../test/docker/image.ts';
-import { percentile, watchStarts } from './docker-events.ts';
+import { BENCH_LABEL, percentile, startSleepingContainers, watchStarts } from './docker-events.ts';
 import { beginShutdown, freePort, httpGet, pollUntil, type Started, start, stop, stopAll } from './procs.ts';
 
 // `npm run bench:registrar`: how fast the registrar carries Docker changes through Consul to a router,
@@ -27,7 +27,6 @@ import { beginShutdown, freePort, httpGet, pollUntil, type Started, start, stop,
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TMP = join(ROOT, 'bench', '.tmp', 'registrar');
-const BENCH_LABEL = 'wharf.bench';
 const HOST_ID = 'bench';
 const PREFIX = `wharf/registrar/${HOST_ID}/containers/`;
 const CONCURRENCY = 8;
@@ -250,34 +249,7 @@ async function startup(
   healthDir: string,
   ids: string[],
 ): Promise<Startup> {
-  let next = 0;
-  let done = 0;
-  const step = Math.max(1, Math.ceil(m / 10));
-  const t0 = performance.now();
-  const worker = async () => {
-    while (next < m) {
-      checkInterrupted();
-      const i = next++;
-      const c = await docker.createContainer({
-        name: `bench-${runId}-s${i}`,
-        Image: TEST_IMAGE,
-        Cmd: ['sleep', '3600'],
-        Labels: {
-          [BENCH_LABEL]: runId,
-          'wharf.test': '1',
-          [`wharf.http.routers.s${i}.rule`]: `Host(\`s${i}.bench.docker\`)`,
-          [`wharf.http.services.s${i}.loadbalancer.server.port`]: '80',
-        },
-      });
-      ids.push(c.id);
-      await c.start();
-      if (++done % step === 0 || done === m)
-        process.stdout.write(
-          `  ${done}/${m} containers started (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
-        );
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await startSleepingContainers(docker, runId, m, ids, checkInterrupted);
   const consul = await startConsul('startup');
   let registrar: Started | undefined;
   try {

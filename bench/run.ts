@@ -1,21 +1,13 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { commandOf, type Options, type ProxyName, parseArgs, USAGE } from './args.ts';
 import { type Backend, startBackend } from './backend.ts';
 import { type CompileTiming, measureCompile } from './compile-time.ts';
 import { type Cpus, measure } from './measure.ts';
-import {
-  canInstall,
-  detectTools,
-  type Found,
-  installTools,
-  missingTools,
-  TOOLS,
-  type Tool,
-  toolVersions,
-} from './peers.ts';
-import { beginShutdown, canPin, freePort, killAllNow, stopAll } from './procs.ts';
+import { toolVersions } from './peers.ts';
+import { prepare, wharfBin } from './prepare.ts';
+import { canPin, freePort, runMain, stopAll } from './procs.ts';
 import { caddyMergedProxy, caddyProxy } from './proxies/caddy.ts';
 import { haproxyProxy } from './proxies/haproxy.ts';
 import { nginxProxy } from './proxies/nginx.ts';
@@ -30,9 +22,6 @@ import { SCENARIOS } from './scenarios.ts';
 const ROOT = join(import.meta.dirname, '..');
 const TMP = join(ROOT, 'bench', '.tmp');
 const RESULTS = join(ROOT, 'bench', 'results');
-const DEFAULT_WHARF_BIN = join(ROOT, 'bin', 'wharf.js');
-
-const wharfBin = (opts: Options): string => resolve(opts.wharfBin ?? DEFAULT_WHARF_BIN);
 
 const DEFS: Record<ProxyName, ProxyDef> = {
   nginx: nginxProxy,
@@ -45,50 +34,6 @@ const DEFS: Record<ProxyName, ProxyDef> = {
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-
-/** Finds the tools, installs missing ones with --install, and returns the proxies that can run. */
-function prepare(opts: Options): { found: Found; proxies: ProxyName[] } | number {
-  const needed: Tool[] = [
-    'wrk',
-    'nginx',
-    ...opts.only.filter((p): p is Exclude<ProxyName, 'wharf'> => p !== 'wharf').map(commandOf),
-  ];
-  let found = detectTools();
-  let missing = missingTools(found, [...new Set(needed)]);
-  if (missing.length > 0 && opts.install) {
-    if (canInstall()) {
-      if (!installTools(missing)) say('apt-get install failed; going on with what is installed');
-      found = detectTools();
-      missing = missingTools(found, [...new Set(needed)]);
-    } else say('--install needs root on Debian (apt-get); install by hand instead');
-  }
-  if (missing.length > 0) {
-    say(
-      `missing (skipped): ${missing.join(', ')}; install: apt-get install -y ${missing.map((t) => TOOLS[t]).join(' ')}`,
-    );
-  }
-  if (found.wrk === undefined) {
-    say(
-      'wrk is required and not installed. Install it with:\n  apt-get install -y wrk\nor run: npm run bench -- --install (as root on Debian)',
-    );
-    return 1;
-  }
-  if (found.nginx === undefined)
-    say('nginx missing: the backend falls back to a Node http server (slower; it may cap the fastest peers)');
-  const proxies = opts.only.filter((p) => {
-    if (p === 'wharf') {
-      if (existsSync(wharfBin(opts))) return true;
-      say(`wharf: ${wharfBin(opts)} not found (the router's entry point is not there yet): skipping wharf`);
-      return false;
-    }
-    return found[commandOf(p)] !== undefined;
-  });
-  if (proxies.length === 0) {
-    say(`nothing to run: none of ${opts.only.join(', ')} is available`);
-    return 1;
-  }
-  return { found, proxies };
-}
 
 async function main(argv: readonly string[]): Promise<number> {
   let opts: Options;
@@ -165,29 +110,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return results.some((m) => m.status === 'ok') ? 0 : 1;
 }
 
-let interrupted = false;
-const onSignal = (sig: NodeJS.Signals): void => {
-  if (interrupted) {
-    killAllNow();
-    process.exit(130);
-  }
-  interrupted = true;
-  beginShutdown();
-  say(`\n${sig}: stopping everything the benchmark started`);
-  stopAll().finally(() => process.exit(130));
-};
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
-// Last resort for any exit path: nothing the harness started outlives it.
-process.on('exit', killAllNow);
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  async (err: unknown) => {
-    say(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    await stopAll();
-    process.exitCode = 1;
-  },
-);
+runMain(main);
