@@ -21,6 +21,7 @@ import { dockerForTests, freePort, runTestContainer, type TestContainer, waitFor
 
 const engine = dockerForTests();
 const skip = 'skip' in engine ? engine.skip : undefined;
+if (skip) console.warn(`[docker] registrar crash-safety test skipped: ${skip}`);
 
 const ROOT = 'wharf';
 const HOST = 'crash';
