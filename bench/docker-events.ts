@@ -76,3 +76,21 @@ export async function startSleepingContainers(
   };
   await Promise.all(Array.from({ length: 8 }, worker));
 }
+
+/** `--quick`, `--containers=N`, `--startup=M` of the Docker benchmarks, each a whole number 1-5000. */
+export function parseContainerArgs(
+  argv: readonly string[],
+  defaults: { containers: number; startup: number },
+  quick: { containers: number; startup: number },
+): { containers: number; startup: number } {
+  const args = { ...defaults };
+  for (const a of argv) {
+    if (a === '--quick') Object.assign(args, quick);
+    else if (a.startsWith('--containers=')) args.containers = Number(a.slice(13));
+    else if (a.startsWith('--startup=')) args.startup = Number(a.slice(10));
+    else throw new Error(`unknown flag ${a} (use --quick, --containers=N, --startup=N)`);
+  }
+  for (const [k, v] of Object.entries(args))
+    if (!Number.isInteger(v) || v < 1 || v > 5000) throw new Error(`--${k}: give a whole number 1-5000`);
+  return args;
+}

@@ -6,7 +6,13 @@ import { NODE_FLAGS } from '../router/node-flags.ts';
 import { dockerFromHost } from '../test/docker/engine.ts';
 import setupEngine from '../test/docker/global-setup.ts';
 import { TEST_IMAGE } from '../test/docker/image.ts';
-import { BENCH_LABEL, percentile, startSleepingContainers, watchStarts } from './docker-events.ts';
+import {
+  BENCH_LABEL,
+  parseContainerArgs,
+  percentile,
+  startSleepingContainers,
+  watchStarts,
+} from './docker-events.ts';
 import { freePort, httpGet, pollUntil, type Started, start, stop } from './procs.ts';
 
 // `npm run bench:docker`: how fast Docker changes reach the routing table, against a real Docker Engine
@@ -21,21 +27,8 @@ import { freePort, httpGet, pollUntil, type Started, start, stop } from './procs
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TMP = join(ROOT, 'bench', '.tmp', 'docker');
 
-interface Args {
-  containers: number;
-  startup: number;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { containers: 50, startup: 500 };
-  for (const a of argv) {
-    if (a === '--quick') Object.assign(args, { containers: 10, startup: 50 });
-    else if (a.startsWith('--containers=')) args.containers = Number(a.slice(13));
-    else if (a.startsWith('--startup=')) args.startup = Number(a.slice(10));
-    else throw new Error(`unknown flag ${a} (use --quick, --containers=N, --startup=N)`);
-  }
-  return args;
-}
+const parseArgs = (argv: readonly string[]) =>
+  parseContainerArgs(argv, { containers: 50, startup: 500 }, { containers: 10, startup: 50 });
 
 async function startWharf(host: string, runId: string): Promise<{ proc: Started; web: number; api: number }> {
   mkdirSync(TMP, { recursive: true });

@@ -8,7 +8,13 @@ import { NODE_FLAGS } from '../router/node-flags.ts';
 import { dockerFromHost } from '../test/docker/engine.ts';
 import setupEngine from '../test/docker/global-setup.ts';
 import { TEST_IMAGE } from '../test/docker/image.ts';
-import { BENCH_LABEL, percentile, startSleepingContainers, watchStarts } from './docker-events.ts';
+import {
+  BENCH_LABEL,
+  parseContainerArgs,
+  percentile,
+  startSleepingContainers,
+  watchStarts,
+} from './docker-events.ts';
 import { beginShutdown, freePort, httpGet, pollUntil, type Started, start, stop, stopAll } from './procs.ts';
 
 // `npm run bench:registrar`: how fast the registrar carries Docker changes through Consul to a router,
@@ -31,23 +37,8 @@ const HOST_ID = 'bench';
 const PREFIX = `wharf/registrar/${HOST_ID}/containers/`;
 const CONCURRENCY = 8;
 
-interface Args {
-  containers: number;
-  startup: number;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { containers: 50, startup: 1000 };
-  for (const a of argv) {
-    if (a === '--quick') Object.assign(args, { containers: 10, startup: 100 });
-    else if (a.startsWith('--containers=')) args.containers = Number(a.slice(13));
-    else if (a.startsWith('--startup=')) args.startup = Number(a.slice(10));
-    else throw new Error(`unknown flag ${a} (use --quick, --containers=N, --startup=N)`);
-  }
-  for (const [k, v] of Object.entries(args))
-    if (!Number.isInteger(v) || v < 1 || v > 5000) throw new Error(`--${k}: give a whole number 1-5000`);
-  return args;
-}
+const parseArgs = (argv: readonly string[]) =>
+  parseContainerArgs(argv, { containers: 50, startup: 1000 }, { containers: 10, startup: 100 });
 
 let interrupted = false;
 const checkInterrupted = () => {

@@ -62,21 +62,25 @@ export function buildTls(
   const invalidOptions = new Map<string, string>();
   const defaultOptionProviders: string[] = [];
 
+  /** Loads a certificate; a problem is reported against the item (`certificates[0]`) and gives undefined. */
+  const load = (
+    c: Parameters<typeof loadCertificate>[0],
+    provider: string,
+    item: string,
+    key: string,
+  ): LoadedCertificate | undefined => {
+    const loaded = loadCertificate(c, readFile);
+    if (!isProblem(loaded)) return loaded;
+    const message = formatError(loaded.code, { item: `${key} (provider ${provider})`, ...loaded.params });
+    report('error', `tls.${item}@${provider}`, item, loaded.code, message);
+    return undefined;
+  };
+
   for (const { provider, config } of sections) {
     (config.certificates ?? []).forEach((c, i) => {
       const item = `certificates[${i}]`;
-      const loaded = loadCertificate(c, readFile);
-      if (isProblem(loaded)) {
-        const label = `tls.${item} (provider ${provider})`;
-        report(
-          'error',
-          `tls.${item}@${provider}`,
-          item,
-          loaded.code,
-          formatError(loaded.code, { item: label, ...loaded.params }),
-        );
-        return;
-      }
+      const loaded = load(c, provider, item, `tls.${item}`);
+      if (!loaded) return;
       const others = (c.stores ?? []).filter((s) => s !== 'default');
       if (others.length > 0) {
         const message = formatError('CONFIG_UNSUPPORTED', {
@@ -98,18 +102,10 @@ export function buildTls(
         continue;
       }
       if (!store.defaultCertificate) continue;
-      const loaded = loadCertificate(store.defaultCertificate, readFile);
-      if (isProblem(loaded)) {
-        const label = `tls.${item}.defaultCertificate (provider ${provider})`;
-        report(
-          'error',
-          `tls.${item}@${provider}`,
-          item,
-          loaded.code,
-          formatError(loaded.code, { item: label, ...loaded.params }),
-        );
-        defaults.push({ provider, cert: undefined });
-      } else defaults.push({ provider, cert: loaded });
+      defaults.push({
+        provider,
+        cert: load(store.defaultCertificate, provider, item, `tls.${item}.defaultCertificate`),
+      });
     }
     for (const [name, o] of Object.entries(config.options ?? {})) {
       const qualified = name === DEFAULT_OPTIONS ? DEFAULT_OPTIONS : `${name}@${provider}`;
