@@ -1,3 +1,4 @@
+import { flushCompileCache } from 'node:module';
 import { loadRegistrarConfig, type RegistrarConfig } from '../config/registrar.ts';
 import { parseCommand } from '../router/cli-command.ts';
 import { createLogger, type Logger } from '../router/log.ts';
@@ -99,6 +100,8 @@ async function run(
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   logger.info({ version: VERSION, configFile }, 'wharf-registrar started');
+  // Write the compile cache bin/launch.js turned on now, not only at a clean exit (see bin/launch.js).
+  flushCompileCache();
   try {
     await registrar.run(stop.signal);
   } catch (err) {

@@ -1,7 +1,7 @@
-import { Agent } from 'undici';
 import type { StaticConfig } from '../config/static.ts';
 import type { Diagnostic } from '../providers/provider.ts';
 import { compile } from './compile/compile.ts';
+import { Agent } from './http-client.ts';
 import { silentLogger } from './log.ts';
 import { merge } from './merge.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';

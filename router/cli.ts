@@ -1,10 +1,11 @@
-import { request } from 'undici';
+import { flushCompileCache } from 'node:module';
 import { loadStaticConfig } from '../config/load-static.ts';
 import { INTERNAL_ENTRYPOINT } from '../config/static.ts';
 import { checkOffline } from './check.ts';
 import { runLabelCheck, wantsLabelCheck } from './check-labels.ts';
 import { parseCommand } from './cli-command.ts';
 import { parseAddress } from './entrypoint.ts';
+import { Agent, request } from './http-client.ts';
 import { createLogger } from './log.ts';
 import { resolveEntryPoints, Wharf } from './server.ts';
 import { VERSION } from './version.ts';
@@ -65,6 +66,8 @@ export async function runCli(
     return 1;
   }
   logger.info({ version: VERSION, configFile: loaded.configFile }, 'Wharf started');
+  // Write the compile cache bin/launch.js turned on now, not only at a clean exit (see bin/launch.js).
+  flushCompileCache();
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string) => {
       logger.info({ signal }, 'stopping: draining requests in flight');
@@ -98,13 +101,16 @@ async function healthcheck(config: Parameters<typeof resolveEntryPoints>[0]): Pr
   }
   const host = !addr.host || addr.host === '0.0.0.0' ? '127.0.0.1' : addr.host === '::' ? '::1' : addr.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}/ping`;
+  const dispatcher = new Agent();
   try {
-    const res = await request(url, { signal: AbortSignal.timeout(5000) });
+    const res = await request(url, { dispatcher, signal: AbortSignal.timeout(5000) });
     await res.body.dump();
     process.stdout.write(`${url}: ${res.statusCode}\n`);
     return res.statusCode === 200 ? 0 : 1;
   } catch (err) {
     process.stderr.write(`wharf healthcheck: ${url}: ${(err as Error).message}\n`);
     return 1;
+  } finally {
+    await dispatcher.close();
   }
 }

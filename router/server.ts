@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { Agent } from 'undici';
 import type { EntryPointConfig, StaticConfig } from '../config/static.ts';
 import { INTERNAL_ENTRYPOINT, INTERNAL_ENTRYPOINT_ADDRESS } from '../config/static.ts';
 import { ConsulProvider } from '../providers/consul/consul-provider.ts';
@@ -11,6 +10,7 @@ import type { Acme } from './acme/acme.ts';
 import { createInternalHandler } from './api/api.ts';
 import { compile, type EntryPointSpec } from './compile/compile.ts';
 import { EntryPoint, parseAddress } from './entrypoint.ts';
+import { Agent } from './http-client.ts';
 import type { Logger } from './log.ts';
 import { compileIpMatcher } from './proxy/ip-matcher.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';

@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Pool, type PoolOptions } from '../http-client.ts';
 
 /** Options for the keep-alive pools, applied to every origin. */
 export interface UpstreamPoolsOptions {
@@ -27,7 +27,7 @@ export function originOf(url: string): string {
  */
 export class UpstreamPools {
   readonly #pools = new Map<string, Entry>();
-  readonly #options: Pool.Options;
+  readonly #options: PoolOptions;
 
   constructor(options: UpstreamPoolsOptions = {}) {
     this.#options = {

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { request } from 'undici';
 import type { Failover, Mirroring, Weighted } from '../../config/dynamic.ts';
 import { WharfError } from '../../config/errors.ts';
 import { beforeResponseHead } from '../../middleware/response-head.ts';
+import { request } from '../http-client.ts';
 import { upstreamRequestHeaders } from '../proxy/hop-headers.ts';
 import { requestState } from '../request-state.ts';
 import type { ServiceDeps, ServiceRuntime } from './service.ts';

@@ -1,5 +1,5 @@
-import { type Dispatcher, interceptors, request } from 'undici';
 import type { HealthCheck } from '../../config/dynamic.ts';
+import { type Dispatcher, redirectInterceptor, request } from '../http-client.ts';
 import type { Logger } from '../log.ts';
 import type { ServerHealth } from './service.ts';
 
@@ -51,7 +51,7 @@ export class HealthChecker {
     this.dispatcher =
       hc.followRedirects === false
         ? deps.sideTraffic
-        : deps.sideTraffic.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
+        : deps.sideTraffic.compose(redirectInterceptor({ maxRedirections: MAX_REDIRECTS }));
     for (const s of servers) this.state.set(s, 'UP');
   }
 

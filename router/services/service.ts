@@ -1,5 +1,5 @@
-import type { Dispatcher } from 'undici';
 import type { Handler } from '../../middleware/middleware.ts';
+import type { Dispatcher } from '../http-client.ts';
 import type { Logger } from '../log.ts';
 import type { UpstreamPools } from '../proxy/upstream-pools.ts';
 
