@@ -305,6 +305,7 @@ export class EntryPoint {
       renderError(res, new WharfError('NO_ROUTE', { host: req.headers.host ?? '', path: req.url ?? '' }));
       return;
     }
+    state.router = route.value.router;
     route.value.handler(req, res).then(finish, (err: unknown) => {
       const code = err instanceof WharfError ? err.code : 'INTERNAL';
       const fields = {

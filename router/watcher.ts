@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Provider, Snapshot } from '../providers/provider.ts';
 import type { Logger } from './log.ts';
 import { stableStringify } from './stable-stringify.ts';
@@ -40,7 +41,10 @@ export class ConfigWatcher {
   /** Offers one snapshot (providers call this through run; tests may call it directly). */
   offer(snapshot: Snapshot): void {
     const p = snapshot.provider;
-    const fp = stableStringify({ c: snapshot.config, d: snapshot.diagnostics });
+    // A digest, not the text: a 10,000-router snapshot's text is over 1 MiB that would stay on the heap.
+    const fp = createHash('sha256')
+      .update(stableStringify({ c: snapshot.config, d: snapshot.diagnostics }))
+      .digest('base64');
     if (this.fingerprints.get(p) === fp) return;
     this.fingerprints.set(p, fp);
     this.pending.set(p, snapshot);

@@ -246,6 +246,34 @@ describe('compile: tls', () => {
   });
 });
 
+describe('compile: shared middleware chains', () => {
+  it('routers with the same middlewares and service share one composed handler, and keep their names', () => {
+    const { table } = run({
+      file: {
+        http: {
+          routers: {
+            a: { rule: 'Host(`a`)', service: 's', middlewares: ['m', 'n'] },
+            b: { rule: 'Host(`b`)', service: 's', middlewares: ['m', 'n'] },
+            c: { rule: 'Host(`c`)', service: 't', middlewares: ['m', 'n'] },
+            d: { rule: 'Host(`d`)', service: 's', middlewares: ['n', 'm'] },
+            e: { rule: 'Host(`e`)', service: 's' },
+          },
+          services: { s: svc, t: svc },
+          middlewares: { m: { stripPrefix: { prefixes: ['/x'] } }, n: { addPrefix: { prefix: '/y' } } },
+        },
+      },
+    });
+    const web = table.entryPoints.get('web');
+    const at = (host: string) =>
+      web?.match({ host, path: '/', rawQuery: '', method: 'GET', headers: {}, clientIp: '127.0.0.1' })?.value;
+    const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map(at);
+    expect([a, b, c, d, e].map((v) => v?.router)).toEqual(['a@file', 'b@file', 'c@file', 'd@file', 'e@file']);
+    expect(a?.handler).toBe(b?.handler);
+    // Another service, another order or no middlewares: another handler.
+    expect(new Set([a, c, d, e].map((v) => v?.handler)).size).toBe(4);
+  });
+});
+
 describe('compile: services and middlewares in the API model', () => {
   it('records usedBy and types', () => {
     const { table } = run({

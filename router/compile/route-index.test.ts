@@ -128,6 +128,8 @@ describe('RouteIndex buckets', () => {
     route('fqdn', 'Host(`dot.test.`)', 70),
     route('nested', 'Path(`/n`) && (Method(`GET`) && Host(`deep.test`))', 80),
     route('wild-and-exact', 'Host(`*.w.test`) && Host(`a.w.test`)', 90),
+    // A rule that is one exact Host is decided by its bucket alone (no matcher call): same answers.
+    route('only-host', 'Host(`UP.Only.test`)', 37),
   ]);
   const cases: Array<{ host: string; path: string; expected: string | undefined }> = [
     { host: 'a.example.com', path: '/x', expected: 'exact-x' },
@@ -146,6 +148,10 @@ describe('RouteIndex buckets', () => {
     { host: 'deep.test', path: '/n', expected: 'nested' },
     { host: 'a.w.test', path: '/', expected: 'wild-and-exact' },
     { host: 'b.w.test', path: '/', expected: 'any-host' },
+    { host: 'up.only.test', path: '/any', expected: 'only-host' },
+    { host: 'up.only.test.', path: '/', expected: 'only-host' },
+    { host: 'p.only.test', path: '/', expected: 'any-host' },
+    { host: 'x.up.only.test', path: '/', expected: 'any-host' },
   ];
   for (const c of cases) {
     it(`${c.host || '(no host)'}${c.path} -> ${c.expected}`, () => {

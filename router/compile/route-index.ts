@@ -11,7 +11,16 @@ export interface IndexedRoute<T> {
   readonly value: T;
 }
 
+/** What the index keeps of a route and returns on a match (the syntax tree is dropped after indexing). */
+export interface RouteEntry<T> {
+  readonly name: string;
+  readonly matcher: Matcher;
+  readonly value: T;
+}
+
 const NONE: readonly number[] = [];
+/** The matcher of a route whose rule is exactly Host(`h`): finding it in h's bucket is the match. */
+const IN_BUCKET: Matcher = () => true;
 const DOT = 46;
 
 /**
@@ -23,7 +32,7 @@ export class RouteIndex<T> {
   /** Number of routes in the index. */
   readonly size: number;
   /** All routes in priority order; a route's rank is its position here. */
-  readonly #ordered: readonly IndexedRoute<T>[];
+  readonly #ordered: RouteEntry<T>[];
   /** Ranks (ascending) of routes requiring Host(`h`), by h without a trailing dot. */
   readonly #exact = new Map<string, number[]>();
   /** Ranks of routes requiring Host(`*.s`), by s. */
@@ -33,18 +42,23 @@ export class RouteIndex<T> {
 
   /** Sorts the routes and buckets them by the Host their rule requires. */
   constructor(routes: readonly IndexedRoute<T>[]) {
-    this.#ordered = [...routes].sort((a, b) => compare(b.priority, a.priority) || compare(a.name, b.name));
-    this.size = this.#ordered.length;
-    this.#ordered.forEach((route, rank) => {
+    const sorted = [...routes].sort((a, b) => compare(b.priority, a.priority) || compare(a.name, b.name));
+    this.size = sorted.length;
+    this.#ordered = sorted.map((route, rank) => {
       const host = requiredHost(route.ast);
+      let matcher = route.matcher;
       if (host === undefined) this.#generic.push(rank);
       else if (host.startsWith('*.')) push(this.#wildcard, host.slice(2), rank);
-      else push(this.#exact, host, rank);
+      else {
+        push(this.#exact, host, rank);
+        if (isOnlyHost(route.ast)) matcher = IN_BUCKET;
+      }
+      return { name: route.name, matcher, value: route.value };
     });
   }
 
   /** The highest-priority route whose matcher accepts the request, or undefined. */
-  match(r: MatchRequest): IndexedRoute<T> | undefined {
+  match(r: MatchRequest): RouteEntry<T> | undefined {
     let host = r.host;
     if (host.charCodeAt(host.length - 1) === DOT) host = host.slice(0, -1);
     const exact = (host !== '' && this.#exact.get(host)) || NONE;
@@ -108,6 +122,14 @@ function requiredHost(ast: RuleAst): string | undefined {
     }
   }
   return wildcard;
+}
+
+/**
+ * Whether the whole rule is one Host(`h`) with an exact h: the bucket lookup (lower-case host, one trailing
+ * dot dropped on both sides) then decides exactly what the Host matcher would.
+ */
+function isOnlyHost(ast: RuleAst): boolean {
+  return ast.type === 'matcher' && ast.name === 'Host' && ast.args.length === 1;
 }
 
 /** Traefik's default priority: the rule's length (in UTF-8 bytes, as Go's len counts it). */

@@ -19,6 +19,8 @@ beforeAll(async () => {
       http: {
         routers: {
           web: { rule: 'Host(`api.test`)', service: 'echo', middlewares: ['strip'] },
+          // Shares web's middleware chain and service (one composed handler): logs keep each router's name.
+          web2: { rule: 'Host(`api2.test`)', service: 'echo', middlewares: ['strip'] },
           ws: { rule: 'PathPrefix(`/chat`)', service: 'ws' },
           broken: { rule: 'Host(`b.test`)', service: 'echo', middlewares: ['nope'] },
         },
@@ -45,8 +47,8 @@ describe('API (Traefik shapes)', () => {
   it('lists routers sorted by name with status, using and priority', async () => {
     const r = await w.getJson<Array<Record<string, unknown>>>('/api/http/routers');
     expect(r.status).toBe(200);
-    expect(r.body.map((x) => x.name)).toEqual(['broken@file', 'web@file', 'ws@file']);
-    expect(r.body[1]).toEqual({
+    expect(r.body.map((x) => x.name)).toEqual(['broken@file', 'web2@file', 'web@file', 'ws@file']);
+    expect(r.body.find((x) => x.name === 'web@file')).toEqual({
       name: 'web@file',
       provider: 'file',
       rule: 'Host(`api.test`)',
@@ -74,12 +76,12 @@ describe('API (Traefik shapes)', () => {
       name: 'echo@file',
       type: 'loadbalancer',
       status: 'enabled',
-      usedBy: ['broken@file', 'web@file'],
+      usedBy: ['broken@file', 'web2@file', 'web@file'],
       serverStatus: { [echo.url]: 'UP' },
     });
     const m = await w.getJson<Array<{ name: string; usedBy: string[] }>>('/api/http/middlewares');
     expect(m.body.map((x) => [x.name, x.usedBy])).toEqual([
-      ['strip@file', ['web@file']],
+      ['strip@file', ['web2@file', 'web@file']],
       ['unused@file', []],
     ]);
   });
@@ -87,12 +89,12 @@ describe('API (Traefik shapes)', () => {
   it('overview, rawdata, entrypoints, version, and 404s', async () => {
     const o = await w.getJson<{ http: Record<string, unknown> }>('/api/overview');
     expect(o.body.http).toEqual({
-      routers: { total: 3, warnings: 0, errors: 1 },
+      routers: { total: 4, warnings: 0, errors: 1 },
       services: { total: 2, warnings: 0, errors: 0 },
       middlewares: { total: 2, warnings: 0, errors: 0 },
     });
     const raw = await w.getJson<{ routers: Record<string, unknown> }>('/api/rawdata');
-    expect(Object.keys(raw.body.routers).sort()).toEqual(['broken@file', 'web@file', 'ws@file']);
+    expect(Object.keys(raw.body.routers).sort()).toEqual(['broken@file', 'web2@file', 'web@file', 'ws@file']);
     const eps = await w.getJson<Array<{ name: string }>>('/api/entrypoints');
     expect(eps.body.map((e) => e.name).sort()).toEqual(['web', 'wharf']);
     expect((await w.getJson('/api/entrypoints/web')).status).toBe(200);
@@ -148,5 +150,20 @@ describe('access log', () => {
           `^127\\.0\\.0\\.1 - - \\[[^\\]]+\\] "GET /x/hello HTTP/1\\.1" 200 \\d+ "-" "access-test" \\d+ "web@file" "${echo.url}" \\d+ms$`,
         ),
       );
+  });
+
+  it('names the router that matched when routers share a middleware chain', async () => {
+    for (const [host, agent] of [
+      ['api2.test', 'shared-2'],
+      ['api.test', 'shared-1'],
+    ] as const) {
+      await get(w.web, '/x/again', host, { 'user-agent': agent });
+    }
+    const line = async (agent: string) =>
+      (await readFile(accessLogPath, 'utf8').catch(() => ''))
+        .split('\n')
+        .find((l) => l.includes(`"${agent}"`));
+    await expect.poll(() => line('shared-2'), { timeout: 5000 }).toMatch(/ "web2@file" /);
+    await expect.poll(() => line('shared-1'), { timeout: 5000 }).toMatch(/ "web@file" /);
   });
 });
