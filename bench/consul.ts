@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { decodeKvEntries } from '../providers/consul/decode.ts';
-import { NODE_FLAGS } from '../router/node-flags.ts';
+import { MALLOC_ENV, NODE_FLAGS } from '../router/node-flags.ts';
 import { startConsulTestServer } from '../test/consul/server.ts';
 import { freePort, httpGet, pollUntil, start, stop } from './procs.ts';
 
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
       'wharf',
       process.execPath,
       [...NODE_FLAGS, join(ROOT, 'bin', 'wharf.js'), '--configFile', file],
-      { logFile: join(TMP, 'wharf.log') },
+      { logFile: join(TMP, 'wharf.log'), env: MALLOC_ENV },
     );
     const w = wharf;
     await pollUntil(

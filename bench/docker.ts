@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { NODE_FLAGS } from '../router/node-flags.ts';
+import { MALLOC_ENV, NODE_FLAGS } from '../router/node-flags.ts';
 import { dockerFromHost } from '../test/docker/engine.ts';
 import setupEngine from '../test/docker/global-setup.ts';
 import { TEST_IMAGE } from '../test/docker/image.ts';
@@ -54,6 +54,7 @@ async function startWharf(host: string, runId: string): Promise<{ proc: Started;
     [...NODE_FLAGS, join(ROOT, 'bin', 'wharf.js'), '--configFile', file],
     {
       logFile: join(TMP, 'wharf.log'),
+      env: MALLOC_ENV,
     },
   );
   await pollUntil(

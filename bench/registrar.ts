@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { request } from 'undici';
-import { NODE_FLAGS } from '../router/node-flags.ts';
+import { MALLOC_ENV, NODE_FLAGS } from '../router/node-flags.ts';
 import { dockerFromHost } from '../test/docker/engine.ts';
 import setupEngine from '../test/docker/global-setup.ts';
 import { TEST_IMAGE } from '../test/docker/image.ts';
@@ -86,7 +86,7 @@ function startRegistrar(
       '--log.level=ERROR',
       `--registrar.healthFile=${healthFile}`,
     ],
-    { logFile: join(TMP, `registrar-${tag}.log`) },
+    { logFile: join(TMP, `registrar-${tag}.log`), env: MALLOC_ENV },
   );
 }
 
@@ -112,7 +112,7 @@ async function startWharf(provider: string, tag: string): Promise<{ proc: Starte
     'wharf',
     process.execPath,
     [...NODE_FLAGS, join(ROOT, 'bin', 'wharf.js'), '--configFile', file],
-    { logFile: join(TMP, `wharf-${tag}.log`) },
+    { logFile: join(TMP, `wharf-${tag}.log`), env: MALLOC_ENV },
   );
   await pollUntil(
     'wharf /ping',

@@ -5,7 +5,7 @@ import https from 'node:https';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
-import { NODE_FLAGS } from '../router/node-flags.ts';
+import { MALLOC_ENV, NODE_FLAGS } from '../router/node-flags.ts';
 import { type Options, type ProxyName, parseArgs } from './args.ts';
 import { type Backend, startBackend } from './backend.ts';
 import { foreignShare, sampleCpu, treeCpuSeconds, waitQuiet } from './cpu.ts';
@@ -336,7 +336,7 @@ async function startPeer(peer: Peer, ctx: ProxyContext, f: TlsFiles): Promise<St
       const proc = start('wharf', process.execPath, [...NODE_FLAGS, ctx.bin, '--configFile', staticFile], {
         logFile,
         cpu: ctx.cpu,
-        env: { NODE_ENV: 'production' },
+        env: { NODE_ENV: 'production', ...MALLOC_ENV },
       });
       await pollUntil(
         `wharf /ping on 127.0.0.1:${apiPort}`,

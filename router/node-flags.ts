@@ -1,8 +1,36 @@
 /**
- * V8 flags Wharf is meant to run with. A proxy allocates many short-lived objects; V8's default
- * young generation (up to 3 x 16-32 MiB semi-spaces) then grows to most of the process's memory. Capping
- * the semi-space at 8 MiB measured, with 10,000 routers under load: RSS 169 MiB instead of 242-432 MiB,
- * with equal or better requests/s (see bench/README.md). `bin/wharf.js`'s shebang, `npm start` and the
- * benchmark use them; run `node --max-semi-space-size=8 bin/wharf.js` when starting Node yourself.
+ * How Wharf's processes are meant to run: these V8 flags and glibc malloc settings. `bin/wharf.js` and
+ * `bin/wharf-registrar.js` carry both in their `#!/usr/bin/env -S` line, compose/Dockerfile in its ENV and
+ * ENTRYPOINTs, and the benchmarks start Wharf with them (test/integration/compose.test.ts checks that the
+ * launchers agree with this file). When starting Node yourself:
+ *
+ *   MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 MALLOC_MMAP_THRESHOLD_=131072 \
+ *     node --max-semi-space-size=8 --initial-old-space-size=8 --heap-growing-percent=20 --expose-gc \
+ *     bin/wharf.js
+ *
+ * Measured with 10,000 routers under load (bench/README.md, "Memory"):
+ * - `--max-semi-space-size=8`: a proxy allocates many short-lived objects, and V8's default young generation
+ *   (up to 3 x 16-32 MiB semi-spaces) then grows to most of the process's memory: 242-432 MiB without it.
+ * - `--initial-old-space-size=8`: V8 otherwise collects nothing in the old generation until it reaches a
+ *   generous initial limit, so the garbage of parsing and compiling a large configuration stays resident.
+ * - `--heap-growing-percent=20`: V8 then collects the old generation when it has grown 20% past what
+ *   survived the last collection. With its default factor the garbage promoted under steady traffic
+ *   piled up for over a minute without a full collection (RSS 159 MiB after 60 s, against 130 MiB with a
+ *   full collection every ~14 s, at the same requests/s and p99).
+ * - `--expose-gc`: lets router/heap-trim.ts run one full collection once a new configuration is in place.
+ * - The malloc settings: V8's compiler and GC threads each get a glibc arena that keeps its peak (12-25
+ *   MiB under load); two arenas and a fixed trim/mmap threshold return that memory.
  */
-export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+export const NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=8',
+  '--initial-old-space-size=8',
+  '--heap-growing-percent=20',
+  '--expose-gc',
+];
+
+/** glibc malloc settings (environment variables read at process start; other C libraries ignore them). */
+export const MALLOC_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_TRIM_THRESHOLD_: '131072',
+  MALLOC_MMAP_THRESHOLD_: '131072',
+};

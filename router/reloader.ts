@@ -1,5 +1,6 @@
 import type { Diagnostic, Snapshot } from '../providers/provider.ts';
 import { type CompileDeps, compile, type RoutingTable } from './compile/compile.ts';
+import { HeapTrim } from './heap-trim.ts';
 import type { Logger } from './log.ts';
 import { merge } from './merge.ts';
 import type { TableRef } from './table-ref.ts';
@@ -21,11 +22,21 @@ export class Reloader {
   reloads = 0;
   /** Time of the last successful reload (ms since epoch), or 0. */
   lastReloadAt = 0;
+  /** Returns each new configuration's load garbage to the OS (stop it with the router). */
+  readonly heapTrim: HeapTrim;
 
-  constructor(tableRef: TableRef, deps: ReloadDeps, logger: Logger) {
+  constructor(
+    tableRef: TableRef,
+    deps: ReloadDeps,
+    logger: Logger,
+    heapTrim = new HeapTrim(undefined, {
+      onCollect: (c) => logger.debug(c, 'heap collected after a configuration swap'),
+    }),
+  ) {
     this.tableRef = tableRef;
     this.deps = deps;
     this.logger = logger;
+    this.heapTrim = heapTrim;
   }
 
   /** Every diagnostic of the serving generation (providers' and compile's). */
@@ -54,6 +65,7 @@ export class Reloader {
       return false;
     }
     const gen = this.tableRef.swap(table);
+    this.heapTrim.afterSwap();
     this.reloads++;
     this.lastReloadAt = Date.now();
     this.diagnosticsNow = diagnostics;

@@ -253,6 +253,7 @@ export class Wharf {
       ),
     );
     this.abort.abort();
+    this.reloader.heapTrim.stop();
     await this.watcherDone;
     await this.acme?.stop();
     this.tableRef.closeAll();

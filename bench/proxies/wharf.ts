@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE_FLAGS } from '../../router/node-flags.ts';
+import { MALLOC_ENV, NODE_FLAGS } from '../../router/node-flags.ts';
 import { freePort, httpGet, pollUntil, start } from '../procs.ts';
 import type { Scenario } from '../scenarios.ts';
 import type { ProxyContext, ProxyDef } from './proxy.ts';
@@ -93,7 +93,7 @@ export const wharfProxy: ProxyDef = {
     const proc = start('wharf', process.execPath, [...NODE_FLAGS, ctx.bin, '--configFile', staticFile], {
       logFile: join(ctx.dir, 'stdout.log'),
       cpu: ctx.cpu,
-      env: { NODE_ENV: 'production' },
+      env: { NODE_ENV: 'production', ...MALLOC_ENV },
     });
     await pollUntil(
       `wharf /ping on 127.0.0.1:${apiPort}`,

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MALLOC_ENV, NODE_FLAGS } from '../../router/node-flags.ts';
 import { type Backend, startServer, until } from '../helpers/backends.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/wharf.js');
@@ -124,6 +125,39 @@ describe('serving, healthcheck and graceful shutdown', () => {
   afterAll(() => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
   });
+
+  it("bin/wharf.js's #! line runs Wharf with its memory settings: malloc variables, V8 flags, the collection after a swap", async () => {
+    const [web, internal] = [await freePort(), await freePort()];
+    await writeFile(
+      join(dir, 'mem-dyn.yml'),
+      `http:\n  routers:\n    r: {rule: "PathPrefix(\`/\`)", service: s}\n  services:\n    s: {loadBalancer: {servers: [{url: "${slow.url}"}]}}\n`,
+    );
+    const staticFile = join(dir, 'mem.yml');
+    await writeFile(
+      staticFile,
+      `entryPoints:\n  web: {address: "127.0.0.1:${web}"}\n  wharf: {address: "127.0.0.1:${internal}"}\nproviders: {file: {filename: ${JSON.stringify(join(dir, 'mem-dyn.yml'))}}}\nping: {}\nlog: {level: DEBUG, format: json}\n`,
+    );
+    // Executed as a program (not `node BIN`), as an npm-installed `wharf` is; PATH finds this Node.
+    const bin = process.execPath.slice(0, process.execPath.lastIndexOf('/'));
+    child = spawn(BIN, ['--configFile', staticFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
+    });
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d));
+    await expect
+      .poll(() => stdout.includes('heap collected after a configuration swap'), { timeout: 10_000 })
+      .toBe(true);
+    const line = JSON.parse(stdout.split('\n').find((l) => l.includes('heap collected')) as string);
+    expect(line).toMatchObject({ beforeMiB: expect.any(Number), afterMiB: expect.any(Number) });
+    const environ = (await readFile(`/proc/${child.pid}/environ`, 'utf8')).split('\0');
+    expect(environ).toEqual(expect.arrayContaining(Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`)));
+    const cmdline = (await readFile(`/proc/${child.pid}/cmdline`, 'utf8')).split('\0');
+    expect(cmdline).toEqual(expect.arrayContaining([...NODE_FLAGS]));
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    expect(((await exited) as [number])[0]).toBe(0);
+  }, 30_000);
 
   it('drains requests in flight on SIGTERM, answers ping 503 meanwhile, and exits 0 without waiting for idle clients', async () => {
     const [web, internal] = [await freePort(), await freePort()];

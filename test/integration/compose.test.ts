@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { NODE_FLAGS } from '../../router/node-flags.ts';
+import { MALLOC_ENV, NODE_FLAGS } from '../../router/node-flags.ts';
 import { type ComposeCli, compose, composeCli } from '../compose/compose-cli.ts';
 import { buildContextFiles } from '../compose/context.ts';
 import {
@@ -239,12 +239,25 @@ describe('compose/Dockerfile and the local recipe', () => {
       expect(entrypoint).toEqual([NODE_PATH, ...NODE_FLAGS, `/app/${bin}`]);
       // The same flags as the bin's shebang, which npm installs use.
       const shebang = readFileSync(join(REPO, bin), 'utf8').split('\n')[0] as string;
-      expect(shebang).toBe(`#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
+      const mallocEnv = Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`);
+      expect(shebang).toBe(`#!/usr/bin/env -S ${mallocEnv.join(' ')} node ${NODE_FLAGS.join(' ')}`);
+      // ... and the same malloc settings in the image's environment.
+      const env = stageChain(stages, target)
+        .flatMap((s) => s.instructions.filter((i) => i.op === 'ENV').map((i) => i.args))
+        .join(' ')
+        .split(/\s+/);
+      expect(env).toEqual(expect.arrayContaining(mallocEnv));
       const hc = parseHealthcheck(effective(stages, target, 'HEALTHCHECK') as string);
       expect(hc.cmd).toEqual([NODE_PATH, `/app/${bin}`, 'healthcheck']);
       expect(stageChain(stages, target).map((s) => s.name)).toEqual(['base', target]);
     }
     expect(effective(stages, 'router', 'ENV')).toContain('WHARF_CONFIGFILE=/etc/wharf/wharf.yml');
+    // npm start (the demo, in-process) runs with the same V8 flags; npm scripts cannot set the malloc
+    // variables portably, so it goes without them.
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+      scripts: { start: string };
+    };
+    expect(pkg.scripts.start).toBe(`node ${NODE_FLAGS.join(' ')} demo/start.ts`);
   });
 
   it('the build context holds every file the programs load, and their packages are production dependencies', () => {
