@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { MALLOC_ENV, NODE_FLAGS } from '../router/node-flags.ts';
 import { commandOf, type Options, type ProxyName } from './args.ts';
 import {
@@ -78,15 +78,15 @@ export function prepare(
 }
 
 /**
- * Runs `wharf --version` once, as Wharf runs (NODE_FLAGS, MALLOC_ENV), which fills Node's compile cache
- * (bin/launch.js): every measured start is then a second start, as on any machine that ran Wharf before,
- * and not a first one that loads Node's TypeScript stripper (24 MiB more).
+ * Runs bin/warm-cache.js beside Wharf's entry script, as Wharf runs (NODE_FLAGS, MALLOC_ENV): it fills
+ * Node's compile cache (bin/launch.js), so every measured start is a second start, as on any machine that
+ * ran Wharf before or in the images, and not a first one that loads Node's TypeScript stripper (24 MiB more).
  */
 function warmCompileCache(bin: string): void {
-  const r = spawnSync(process.execPath, [...NODE_FLAGS, bin, '--version'], {
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, join(dirname(bin), 'warm-cache.js')], {
     env: { ...process.env, ...MALLOC_ENV },
     encoding: 'utf8',
     timeout: 60_000,
   });
-  if (r.status !== 0) say(`wharf --version failed (${r.status ?? r.signal}): ${r.stderr.trim()}`);
+  if (r.status !== 0) say(`bin/warm-cache.js failed (${r.status ?? r.signal}): ${r.stderr.trim()}`);
 }

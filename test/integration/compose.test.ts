@@ -260,6 +260,13 @@ describe('compose/Dockerfile and the local recipe', () => {
     expect(pkg.scripts.start).toBe(`node ${NODE_FLAGS.join(' ')} demo/start.ts`);
   });
 
+  it("the Dockerfile fills the compile cache with the entrypoints' V8 flags (Node keys the cache by them)", () => {
+    const warm = stageChain(stages, 'router')
+      .flatMap((st) => st.instructions)
+      .find((i) => i.op === 'RUN' && i.args.includes('warm-cache.js'));
+    expect(JSON.parse(warm?.args ?? '[]')).toEqual([NODE_PATH, ...NODE_FLAGS, '/app/bin/warm-cache.js']);
+  });
+
   it('the build context holds every file the programs load, and their packages are production dependencies', () => {
     const context = new Set(buildContextFiles(REPO));
     const { files, packages } = importClosure(REPO, ['bin/wharf.js', 'bin/wharf-registrar.js']);
@@ -272,7 +279,10 @@ describe('compose/Dockerfile and the local recipe', () => {
     // Every path the Dockerfile copies from the context is in it.
     for (const i of stages.flatMap((s) => s.instructions)) {
       if (i.op !== 'COPY' || i.args.startsWith('--from=')) continue;
-      const sources = i.args.split(/\s+/).slice(0, -1);
+      const sources = i.args
+        .split(/\s+/)
+        .filter((w) => !w.startsWith('--'))
+        .slice(0, -1);
       for (const src of sources) {
         const path = src.replace(/\/$/, '');
         expect(
@@ -283,6 +293,15 @@ describe('compose/Dockerfile and the local recipe', () => {
     }
   });
 });
+
+/** The text of a non-TTY container's logs: frames of an 8-byte header (stream, size) and a payload. */
+function demux(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 8 <= buf.length; at += 8 + buf.readUInt32BE(at + 4)) {
+    parts.push(buf.subarray(at + 8, at + 8 + buf.readUInt32BE(at + 4)));
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
 
 describe.skipIf(e2eSkip !== undefined)('compose end to end (real Docker Engine)', () => {
   const docker = 'docker' in engine ? engine.docker : (undefined as never);
@@ -317,6 +336,29 @@ describe.skipIf(e2eSkip !== undefined)('compose end to end (real Docker Engine)'
           if (i.op === 'ENV') for (const kv of i.args.split(/\s+/)) expect(config.Env).toContain(kv);
     }
   });
+
+  it("a container's first start finds every TypeScript module in the image's compile cache", async () => {
+    for (const tag of [images.router, images.registrar]) {
+      const container = await docker.createContainer({
+        Image: tag,
+        Cmd: ['--version'],
+        Env: ['NODE_DEBUG_NATIVE=COMPILE_CACHE'],
+        Labels: testLabels(),
+      });
+      try {
+        await container.start();
+        await container.wait();
+        const out = demux(await container.logs({ stdout: true, stderr: true }));
+        // Each module Node would type-strip is looked up in the cache: all found (none stripped anew).
+        const lookups = out.split('\n').filter((l) => l.includes('transpile cache for StrippedTypeScript'));
+        expect(lookups.length, out.slice(-2000)).toBeGreaterThan(50);
+        expect(lookups.filter((l) => !l.trimEnd().endsWith('success'))).toEqual([]);
+        expect(out).toMatch(/^\d+\.\d+\.\d+/m);
+      } finally {
+        await container.remove({ force: true });
+      }
+    }
+  }, 60_000);
 
   /** Runs the shared checks of both layouts against a started stack whose router is `routerService`. */
   const layout = (file: StackFile, routerService: string) => {
