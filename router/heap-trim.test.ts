@@ -80,7 +80,7 @@ describe('HeapTrim', () => {
   });
 
   it('does nothing without gc (Node started without --expose-gc)', () => {
-    const trim = new HeapTrim(undefined);
+    const trim = new HeapTrim(null);
     trim.afterSwap();
     expect(vi.getTimerCount()).toBe(0);
     expect(trim.collections).toBe(0);

@@ -17,14 +17,15 @@ const MIN_INTERVAL_MS = 60_000;
  * Runs one full garbage collection once a new routing table is in place. Parsing, decoding and compiling
  * a large configuration allocates several times what the table keeps, and V8 leaves that garbage resident
  * until its first full collection, which steady traffic can put off indefinitely: with 10,000 routers it
- * measured 10-20 MiB of the process's resident memory (bench/README.md, "Memory").
+ * measured 10-15 MiB of the process's resident memory together with `--initial-old-space-size=8`
+ * (bench/README.md, "Memory").
  *
  * The first table is collected for at once; later swaps after QUIET_MS without another swap, and at most
  * once per MIN_INTERVAL_MS. A collection of a 30 MiB heap pauses the process for some 10-30 ms. Without
- * `--expose-gc` (Node started by hand, or embedded in tests) this does nothing.
+ * `--expose-gc` (Wharf embedded, or in tests; `gc` null) this does nothing.
  */
 export class HeapTrim {
-  readonly #gc: GcFunction | undefined;
+  readonly #gc: GcFunction | null;
   readonly #quietMs: number;
   readonly #minIntervalMs: number;
   readonly #now: () => number;
@@ -35,7 +36,7 @@ export class HeapTrim {
   collections = 0;
 
   constructor(
-    gc: GcFunction | undefined = (globalThis as { gc?: GcFunction }).gc,
+    gc: GcFunction | null = (globalThis as { gc?: GcFunction }).gc ?? null,
     opts: {
       quietMs?: number;
       minIntervalMs?: number;

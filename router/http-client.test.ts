@@ -1,17 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as undici from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, Pool, redirectInterceptor, request } from './http-client.ts';
 
 // http-client.ts requires undici's files by path; these tests fail when an undici update moves them.
 describe('http-client: undici by deep paths', () => {
-  it('resolves to the classes and interceptor undici exports', () => {
-    expect(Agent).toBe(undici.Agent);
-    expect(Pool).toBe(undici.Pool);
-    expect(redirectInterceptor).toBe(undici.interceptors.redirect);
-  });
-
   const server = createServer((req, res) => {
     if (req.url === '/moved') {
       res.writeHead(302, { location: '/here' }).end();
@@ -39,6 +32,9 @@ describe('http-client: undici by deep paths', () => {
       expect(await res.body.text()).toBe(`POST /a/b?c=1 host=${base.slice(7)} x=yes`);
       const get = await request(new URL(`${base}/`), { dispatcher });
       expect(await get.body.text()).toMatch(/^GET \/ /);
+      // An empty method is GET, as with undici's own request() (healthCheck.method may be "").
+      const empty = await request(`${base}/e`, { dispatcher, method: '' as 'GET' });
+      expect(await empty.body.text()).toMatch(/^GET \/e /);
     } finally {
       await dispatcher.close();
     }
@@ -57,5 +53,14 @@ describe('http-client: undici by deep paths', () => {
     } finally {
       await agent.close();
     }
+  });
+
+  // Last, and loaded only here: undici's index installs the request API on its own, which would hide a
+  // missing installation in http-client.ts from the tests above.
+  it('resolves to the classes and interceptor undici exports', async () => {
+    const undici = await import('undici');
+    expect(Agent).toBe(undici.Agent);
+    expect(Pool).toBe(undici.Pool);
+    expect(redirectInterceptor).toBe(undici.interceptors.redirect);
   });
 });

@@ -29,7 +29,10 @@ export type RequestOptions = Omit<undici.Dispatcher.RequestOptions, 'origin' | '
   readonly dispatcher: Dispatcher;
 };
 
-/** undici's top-level `request(url, options)`, with the dispatcher always named. */
+/**
+ * undici's top-level `request(url, options)`, with the dispatcher always named; as there, an empty or absent
+ * method is GET (PUT with a body).
+ */
 export function request(url: string | URL, opts: RequestOptions): Promise<undici.Dispatcher.ResponseData> {
   const { dispatcher, ...rest } = opts;
   const u = typeof url === 'string' ? new URL(url) : url;
@@ -37,6 +40,6 @@ export function request(url: string | URL, opts: RequestOptions): Promise<undici
     ...rest,
     origin: u.origin,
     path: `${u.pathname}${u.search}`,
-    method: opts.method ?? 'GET',
+    method: opts.method || (opts.body ? 'PUT' : 'GET'),
   });
 }

@@ -1,12 +1,10 @@
 /**
- * How Wharf's processes are meant to run: these V8 flags and glibc malloc settings. `bin/wharf.js` and
- * `bin/wharf-registrar.js` carry both in their `#!/usr/bin/env -S` line, compose/Dockerfile in its ENV and
- * ENTRYPOINTs, and the benchmarks start Wharf with them (test/integration/compose.test.ts checks that the
- * launchers agree with this file). When starting Node yourself:
- *
- *   MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 MALLOC_MMAP_THRESHOLD_=131072 \
- *     node --max-semi-space-size=8 --initial-old-space-size=8 --heap-growing-percent=20 --expose-gc \
- *     bin/wharf.js
+ * How Wharf's processes are meant to run: these V8 flags and glibc malloc settings. bin/launch.js (both
+ * bins) re-executes Node with them when they are missing (flags given on the command line come after and
+ * win; malloc variables already set are kept); compose/Dockerfile passes them in its ENV, ENTRYPOINTs and
+ * HEALTHCHECKs, and the benchmarks start Wharf with them (test/integration/compose.test.ts checks that the
+ * Dockerfile agrees with this file; test/integration/cli.test.ts that a bare `node bin/wharf.js` ends up
+ * with them). `npm start` (the demo, in-process) passes the flags only.
  *
  * Measured with 10,000 routers under load (bench/README.md, "Memory"):
  * - `--max-semi-space-size=8`: a proxy allocates many short-lived objects, and V8's default young generation
@@ -18,8 +16,9 @@
  *   piled up for over a minute without a full collection (RSS 159 MiB after 60 s, against 130 MiB with a
  *   full collection every ~14 s, at the same requests/s and p99).
  * - `--expose-gc`: lets router/heap-trim.ts run one full collection once a new configuration is in place.
- * - The malloc settings: V8's compiler and GC threads each get a glibc arena that keeps its peak (12-25
- *   MiB under load); two arenas and a fixed trim/mmap threshold return that memory.
+ * - The malloc settings: V8's compiler and GC threads each get a glibc arena that keeps its peak (four or
+ *   five arenas of 2-12 MiB, 20-28 MiB in all under load); two arenas and a fixed trim/mmap threshold
+ *   return most of it.
  */
 export const NODE_FLAGS: readonly string[] = [
   '--max-semi-space-size=8',

@@ -191,6 +191,25 @@ describe('RouteIndex buckets', () => {
   });
 });
 
+describe('RouteIndex: rules that are exactly one Host', () => {
+  it('are decided by their bucket without a matcher call; other rules still call theirs', () => {
+    const only = new Counter();
+    const more = new Counter();
+    const index = new RouteIndex([
+      route('only', 'Host(`Only.Test.`)', 10, only),
+      route('with-path', 'Host(`p.test`) && Path(`/x`)', 10, more),
+    ]);
+    for (const host of ['only.test', 'only.test.']) {
+      expect(index.match(req(host))?.name).toBe('only');
+    }
+    expect(index.match(req('x.only.test'))).toBeUndefined();
+    expect(only.calls).toBe(0);
+    expect(index.match(req('p.test', '/x'))?.name).toBe('with-path');
+    expect(index.match(req('p.test', '/y'))).toBeUndefined();
+    expect(more.calls).toBe(2);
+  });
+});
+
 describe('RouteIndex scale', () => {
   it('finds the right route among 10,000 Host routes, testing only its bucket', () => {
     const counter = new Counter();

@@ -126,7 +126,7 @@ describe('serving, healthcheck and graceful shutdown', () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
   });
 
-  it("bin/wharf.js's #! line runs Wharf with its memory settings: malloc variables, V8 flags, the collection after a swap", async () => {
+  it('bin/wharf.js started by a bare `node` re-executes itself (same PID) with the memory settings: malloc variables, V8 flags, the collection after a swap', async () => {
     const [web, internal] = [await freePort(), await freePort()];
     await writeFile(
       join(dir, 'mem-dyn.yml'),
@@ -137,11 +137,12 @@ describe('serving, healthcheck and graceful shutdown', () => {
       staticFile,
       `entryPoints:\n  web: {address: "127.0.0.1:${web}"}\n  wharf: {address: "127.0.0.1:${internal}"}\nproviders: {file: {filename: ${JSON.stringify(join(dir, 'mem-dyn.yml'))}}}\nping: {}\nlog: {level: DEBUG, format: json}\n`,
     );
-    // Executed as a program (not `node BIN`), as an npm-installed `wharf` is; PATH finds this Node.
+    // Executed as a program, as an npm-installed `wharf` is (PATH finds this Node), with none of the
+    // settings in the command line or the environment.
     const bin = process.execPath.slice(0, process.execPath.lastIndexOf('/'));
     child = spawn(BIN, ['--configFile', staticFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
+      env: { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: dir },
     });
     let stdout = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d));
