@@ -144,11 +144,11 @@ function compileWith(
   // Routers with the same middlewares and service share one composed handler: 10,000 routers on one chain
   // hold one set of middleware closures, not 10,000 (see Middleware in middleware/middleware.ts).
   const composed = new Map<string, Handler>();
-  const chainHandler = (refs: string, list: readonly Middleware[], serviceQ: string, last: Handler) => {
-    const key = `${refs}\u0000${serviceQ}`;
+  const chainHandler = (chain: Chain | undefined, serviceQ: string, last: Handler) => {
+    const key = `${chain?.key ?? ''}\u0000${serviceQ}`;
     let h = composed.get(key);
     if (!h) {
-      h = compose(list, last);
+      h = compose(chain?.list ?? [], last);
       composed.set(key, h);
     }
     return h;
@@ -205,14 +205,12 @@ function compileWith(
     errors.push(...routerTls.errors);
     warnings.push(...routerTls.warnings);
 
-    const chains = new Map<string, Middleware[]>();
-    const chainKeys = new Map<string, string>();
+    const chains = new Map<string, Chain>();
     for (const ep of using) {
       const refs = [
         ...(epByName.get(ep)?.middlewares ?? []).map((m) => qualifyName(m, provider)),
         ...routerMws,
       ];
-      chainKeys.set(ep, refs.join('\n'));
       const list: Middleware[] = [];
       for (const ref of refs) {
         usedBy(ref).add(q);
@@ -231,7 +229,7 @@ function compileWith(
             reason: mws.errors.get(ref)?.[0] ?? 'disabled',
           });
       }
-      chains.set(ep, list);
+      chains.set(ep, { key: refs.join('\n'), list });
     }
 
     const unique = dedupe(errors);
@@ -272,12 +270,7 @@ function compileWith(
       );
     }
     for (const ep of using) {
-      const handler = chainHandler(
-        chainKeys.get(ep) ?? '',
-        chains.get(ep) ?? [],
-        serviceRef ?? '',
-        service.handler,
-      );
+      const handler = chainHandler(chains.get(ep), serviceRef ?? '', service.handler);
       const optionsName = routerTls.options.get(ep);
       if (optionsName !== undefined) hostOptions.add(ep, ruleHosts(compiled.ast), q, optionsName);
       (optionsName === undefined ? routes : secureRoutes).get(ep)?.push({
@@ -317,6 +310,12 @@ function compileWith(
     },
     diagnostics,
   };
+}
+
+/** A router's middlewares on one entryPoint: their qualified names (joined) and the built middlewares. */
+interface Chain {
+  readonly key: string;
+  readonly list: readonly Middleware[];
 }
 
 function dedupe<T extends { message: string }>(list: T[]): T[] {
