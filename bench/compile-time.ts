@@ -71,9 +71,9 @@ export async function measureCompile(
  */
 async function childMain(backendPort: number, iterations: number): Promise<CompileTiming> {
   const { compile } = await import('../router/compile/compile.ts');
-  const { merge } = await import('../router/merge.ts');
+  const { merge } = await import('../router/reload/merge.ts');
   const { DynamicConfigSchema } = await import('../config/dynamic.ts');
-  const { silentLogger } = await import('../router/log.ts');
+  const { silentLogger } = await import('../core/log.ts');
   const { UpstreamPools } = await import('../router/proxy/upstream-pools.ts');
   const raw = (await import('./proxies/wharf.ts')).wharfDynamic(SCENARIO_B, backendPort);
 

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { MALLOC_ENV, NODE_FLAGS } from '../core/node-flags.ts';
 import { decodeKvEntries } from '../providers/consul/decode.ts';
-import { MALLOC_ENV, NODE_FLAGS } from '../router/node-flags.ts';
 import { startConsulTestServer } from '../test/consul/server.ts';
 import { freePort, httpGet, pollUntil, start, stop } from './procs.ts';
 

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { MALLOC_ENV, NODE_FLAGS } from '../router/node-flags.ts';
+import { MALLOC_ENV, NODE_FLAGS } from '../core/node-flags.ts';
 import { dockerFromHost } from '../test/docker/engine.ts';
 import setupEngine from '../test/docker/global-setup.ts';
 import { TEST_IMAGE } from '../test/docker/image.ts';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { MALLOC_ENV, NODE_FLAGS } from '../router/node-flags.ts';
+import { MALLOC_ENV, NODE_FLAGS } from '../core/node-flags.ts';
 import { commandOf, type Options, type ProxyName } from './args.ts';
 import {
   canInstall,

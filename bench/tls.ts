@@ -5,7 +5,7 @@ import https from 'node:https';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
-import { MALLOC_ENV, NODE_FLAGS } from '../router/node-flags.ts';
+import { MALLOC_ENV, NODE_FLAGS } from '../core/node-flags.ts';
 import { type Options, type ProxyName, parseArgs } from './args.ts';
 import { type Backend, startBackend } from './backend.ts';
 import { foreignShare, sampleCpu, treeCpuSeconds, waitQuiet } from './cpu.ts';

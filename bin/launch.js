@@ -7,7 +7,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 
 /**
  * Gets the process ready to run Wharf: checks the Node version, turns on Node's compile cache, and makes
- * sure Node runs with Wharf's V8 flags and malloc settings (router/node-flags.ts), re-executing itself
+ * sure Node runs with Wharf's V8 flags and malloc settings (core/node-flags.ts), re-executing itself
  * with them (same PID, `process.execve`) when they are missing. Flags given on the command line come after
  * Wharf's and so win; malloc variables already set are kept.
  */
@@ -21,7 +21,7 @@ export async function prepareProcess(program) {
     process.exit(1);
   }
   enableCompileCache();
-  const { MALLOC_ENV, NODE_FLAGS } = await import('../router/node-flags.ts');
+  const { MALLOC_ENV, NODE_FLAGS } = await import('../core/node-flags.ts');
   const missingFlag = NODE_FLAGS.some((f) => !process.execArgv.includes(f));
   const missingEnv = Object.keys(MALLOC_ENV).some((k) => process.env[k] === undefined);
   if ((missingFlag || missingEnv) && typeof process.execve === 'function') {

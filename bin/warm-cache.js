@@ -9,8 +9,8 @@ import { prepareProcess } from './launch.js';
 await prepareProcess('warm-cache');
 // Both entry modules run their CLI when imported; `--version` only prints the version.
 process.argv.splice(2, process.argv.length, '--version');
-await import('../router/main.ts');
-await import('../registrar/main.ts');
+await import('../cli/wharf-main.ts');
+await import('../cli/registrar-main.ts');
 // Loaded on demand (certificatesResolvers), so not by the lines above.
 await import('../router/acme/acme.ts');
 module.flushCompileCache?.();

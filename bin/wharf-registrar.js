@@ -2,4 +2,4 @@
 // The registrar. It runs its TypeScript sources directly (Node's type stripping), which needs Node >= 22.19.
 import { launch } from './launch.js';
 
-await launch('wharf-registrar', '../registrar/main.ts');
+await launch('wharf-registrar', '../cli/registrar-main.ts');

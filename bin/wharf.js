@@ -2,4 +2,4 @@
 // The router. Wharf runs its TypeScript sources directly (Node's type stripping), which needs Node >= 22.19.
 import { launch } from './launch.js';
 
-await launch('wharf', '../router/main.ts');
+await launch('wharf', '../cli/wharf-main.ts');

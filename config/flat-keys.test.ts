@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Diagnostic } from '../providers/provider.ts';
+import type { Diagnostic } from './diagnostics.ts';
 import type { DynamicConfig, DynamicConfigInput } from './dynamic.ts';
 import { decodeFlatKeys, encodeFlatKeys, type FlatEntry } from './flat-keys.ts';
 

@@ -1,5 +1,5 @@
-import type { Diagnostic } from '../providers/provider.ts';
 import { type ConfigIssue, type ConfigPath, isPlainObject } from './canonicalize.ts';
+import type { Diagnostic } from './diagnostics.ts';
 import { formatDuration } from './duration.ts';
 import { type DynamicConfig, type DynamicConfigInput, DynamicConfigSchema } from './dynamic.ts';
 import { buildFlatTree, type FlatItem } from './flat-tree.ts';

@@ -9,3 +9,8 @@ export function parseQualifiedName(name: string): { name: string; provider?: str
 export function qualifyName(name: string, provider: string): string {
   return name.includes('@') ? name : `${name}@${provider}`;
 }
+
+/** Joins a name and its provider as `name@provider` (the name is taken as unqualified). */
+export function joinName(name: string, provider: string): string {
+  return `${name}@${provider}`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Diagnostic } from '../providers/provider.ts';
+import type { Diagnostic } from './diagnostics.ts';
 import type { DynamicConfig } from './dynamic.ts';
 import { dottedKey, itemOf, validateDynamic } from './validate-dynamic.ts';
 

@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import type { Diagnostic, DiagnosticItem } from '../providers/provider.ts';
 import {
   type ConfigIssue,
   type ConfigPath,
@@ -8,6 +7,7 @@ import {
   issueMessage,
   scalarText,
 } from './canonicalize.ts';
+import type { Diagnostic, DiagnosticItem } from './diagnostics.ts';
 import {
   CertificateSchema,
   type DynamicConfig,

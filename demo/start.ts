@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
-import { runCli } from '../router/cli.ts';
+import { runCli } from '../cli/run-cli.ts';
 
 // `npm start`: two whoami-style backends on loopback, then Wharf on the demo configuration.
 

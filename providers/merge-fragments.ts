@@ -1,7 +1,7 @@
+import type { Diagnostic } from '../config/diagnostics.ts';
 import type { DynamicConfig, LoadBalancer, Server, ServiceConfig } from '../config/dynamic.ts';
 import { formatError } from '../config/errors.ts';
-import { stableStringify } from '../router/stable-stringify.ts';
-import type { Diagnostic } from './provider.ts';
+import { stableStringify } from '../core/stable-stringify.ts';
 
 // Several sources of one provider (files, containers) each give a fragment of its configuration. Items
 // with the same name must agree; Traefik keeps whichever it read first or deletes them silently.

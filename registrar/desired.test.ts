@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DockerProviderSchema } from '../config/static.ts';
+import { ContainerDocumentSchema, hostIdFromEngine, MAX_DOCUMENT_BYTES } from '../core/registrar-document.ts';
 import { decodeKvEntries } from '../providers/consul/decode.ts';
 import type { KvEntry } from '../providers/consul/kv-client.ts';
-import { fakeContainer } from '../providers/docker/container-fixture.ts';
 import { decodeContainers } from '../providers/docker/decode.ts';
+import { fakeContainer } from '../test/helpers/container-fixture.ts';
 import { desiredDocuments } from './desired.ts';
-import { ContainerDocumentSchema, hostIdFromEngine, MAX_DOCUMENT_BYTES } from './document.ts';
 
 const opts = DockerProviderSchema.parse({});
 const exposed = { ExposedPorts: { '80/tcp': {} } };

@@ -1,18 +1,18 @@
+import type { Diagnostic } from '../config/diagnostics.ts';
 import type { DynamicConfig } from '../config/dynamic.ts';
 import { encodeFlatKeys } from '../config/flat-keys.ts';
-import type { ContainerInfo } from '../providers/docker/container.ts';
-import { containerName, type DockerDecodeOptions, decodeContainer } from '../providers/docker/decode.ts';
-import { labelDiagnostic } from '../providers/docker/labels.ts';
-import type { Diagnostic } from '../providers/provider.ts';
-import { compileRuleText } from '../router/compile/rule-matcher.ts';
-import { stableStringify } from '../router/stable-stringify.ts';
 import {
   type ContainerDocument,
   DOCUMENT_LABEL_PREFIX,
   DOCUMENT_VERSION,
   hostKeys,
   MAX_DOCUMENT_BYTES,
-} from './document.ts';
+} from '../core/registrar-document.ts';
+import { compileRuleText } from '../core/rules/rule-matcher.ts';
+import { stableStringify } from '../core/stable-stringify.ts';
+import type { ContainerInfo } from '../providers/docker/container.ts';
+import { containerName, type DockerDecodeOptions, decodeContainer } from '../providers/docker/decode.ts';
+import { labelDiagnostic } from '../providers/docker/labels.ts';
 
 // From the containers Docker reports to the documents Consul should hold for this host. Pure.
 

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
+import type { HostKeys } from '../core/registrar-document.ts';
+import { stableStringify } from '../core/stable-stringify.ts';
 import type { ConsulKvClient, KvEntry } from '../providers/consul/kv-client.ts';
-import { stableStringify } from '../router/stable-stringify.ts';
-import type { HostKeys } from './document.ts';
 
 // The host's lease: one Consul session per Docker host, shared by every registrar of that host.
 //

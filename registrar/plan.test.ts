@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { hostKeys } from '../core/registrar-document.ts';
 import { goldenFiles } from '../test/helpers/golden.ts';
-import { hostKeys } from './document.ts';
 import { type Change, chunkChanges, type HeldEntry, MAX_TXN_OPS, planChanges, txnBody } from './plan.ts';
 
 // Plans as golden files: (what Consul holds, desired documents, our session) → the transactions sent, in

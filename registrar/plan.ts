@@ -1,4 +1,4 @@
-import type { HostKeys } from './document.ts';
+import type { HostKeys } from '../core/registrar-document.ts';
 
 // The registrar's plan: from what Consul holds under a host's prefix and the documents the host's
 // containers should have, the guarded KV operations that turn one into the other. Pure and deterministic.

@@ -1,13 +1,13 @@
+import type { Diagnostic } from '../config/diagnostics.ts';
 import type { ConsulProviderConfig, DockerProviderConfig } from '../config/static.ts';
-import { ReadLimiter } from '../providers/consul/consul-provider.ts';
+import type { Logger } from '../core/log.ts';
+import { HOST_ID_PATTERN, type HostKeys, hostIdFromEngine, hostKeys } from '../core/registrar-document.ts';
+import { backoffDelay, sleep } from '../core/retry.ts';
 import { ConsulKvClient } from '../providers/consul/kv-client.ts';
+import { ReadLimiter } from '../providers/consul/read-limiter.ts';
 import type { AddressMode } from '../providers/docker/address.ts';
 import { DockerWatcher } from '../providers/docker/docker-watcher.ts';
-import type { Diagnostic } from '../providers/provider.ts';
-import { backoffDelay, sleep } from '../providers/retry.ts';
-import type { Logger } from '../router/log.ts';
 import { type DesiredState, desiredDocuments } from './desired.ts';
-import { HOST_ID_PATTERN, type HostKeys, hostIdFromEngine, hostKeys } from './document.ts';
 import type { HealthState } from './health.ts';
 import { acquireLease, leaseEntry } from './lease.ts';
 import { chunkChanges, planChanges, txnBody } from './plan.ts';

@@ -4,7 +4,7 @@ import { parseConstraints } from '../providers/docker/constraints.ts';
 import { dockerOptions } from '../providers/docker/endpoint.ts';
 import { parseRuleTemplate } from '../providers/docker/rule-template.ts';
 import { acmeStaticProblems } from './acme/static-problems.ts';
-import { parseAddress } from './entrypoint.ts';
+import { parseAddress } from './http/entrypoint.ts';
 import { compileIpMatcher } from './proxy/ip-matcher.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MALLOC_ENV, NODE_FLAGS } from '../../router/node-flags.ts';
+import { MALLOC_ENV, NODE_FLAGS } from '../../core/node-flags.ts';
 import { freePort, httpGet, pollUntil, start } from '../procs.ts';
 import type { Scenario } from '../scenarios.ts';
 import type { ProxyContext, ProxyDef } from './proxy.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ReadLimiter } from './consul-provider.ts';
 import { decodeKvEntries } from './decode.ts';
 import { endpointUrl } from './kv-client.ts';
+import { ReadLimiter } from './read-limiter.ts';
 
 const kv = (pairs: Record<string, string>) =>
   Object.entries(pairs).map(([key, value]) => ({ key, value, modifyIndex: 1 }));

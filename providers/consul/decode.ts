@@ -1,7 +1,7 @@
+import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { DynamicConfig } from '../../config/dynamic.ts';
 import { decodeFlatKeys } from '../../config/flat-keys.ts';
 import { mergeFragments } from '../merge-fragments.ts';
-import type { Diagnostic } from '../provider.ts';
 import type { KvEntry } from './kv-client.ts';
 import { decodeRegistrarDocuments, isRegistrarKey } from './registrar-documents.ts';
 

@@ -1,5 +1,5 @@
 import type { ConsulProviderConfig } from '../../config/static.ts';
-import { Agent, request } from '../../router/http-client.ts';
+import { Agent, request } from '../../core/http-client.ts';
 import { readTlsFiles } from '../tls-files.ts';
 
 /** One KV entry as Consul returns it, with the value decoded to text. */

@@ -1,3 +1,4 @@
+import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { DynamicConfig } from '../../config/dynamic.ts';
 import { ERRORS, type ErrorCode, formatError } from '../../config/errors.ts';
 import { decodeFlatKeys } from '../../config/flat-keys.ts';
@@ -6,9 +7,8 @@ import {
   DOCUMENT_LABEL_PREFIX,
   DOCUMENT_VERSION,
   REGISTRAR_FOLDER,
-} from '../../registrar/document.ts';
+} from '../../core/registrar-document.ts';
 import type { ConfigFragment } from '../merge-fragments.ts';
-import type { Diagnostic } from '../provider.ts';
 import type { KvEntry } from './kv-client.ts';
 
 // The router's side of the registrar: documents under `<root>/registrar/<host>/containers/<id>`, each one

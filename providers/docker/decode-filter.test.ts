@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DockerProviderSchema } from '../../config/static.ts';
-import { diag, fakeContainer, lb } from './container-fixture.ts';
+import { diag, fakeContainer, lb } from '../../test/helpers/container-fixture.ts';
 import {
   type ContainerDecode,
   type DockerDecodeOptions,

@@ -1,14 +1,14 @@
+import type { Diagnostic, DiagnosticItem } from '../../config/diagnostics.ts';
 import type { DynamicConfig, RouterConfig, ServiceConfig } from '../../config/dynamic.ts';
 import { decodeFlatKeys } from '../../config/flat-keys.ts';
 import type { DockerProviderConfig } from '../../config/static.ts';
-import type { Diagnostic, DiagnosticItem } from '../provider.ts';
 import { type AddressMode, containerAddress, lowestPort } from './address.ts';
+import { buildServer, type ServerContext } from './build-server.ts';
 import { type ConstraintParseResult, matchConstraints, parseConstraints } from './constraints.ts';
 import type { ContainerInfo } from './container.ts';
 import { labelDiagnostic, splitLabels } from './labels.ts';
 import { mergeContainerConfigs } from './merge-containers.ts';
 import { normalizeName, parseRuleTemplate, type RuleTemplateResult } from './rule-template.ts';
-import { buildServer, type ServerContext } from './server.ts';
 
 /** The provider options the label decoder reads (a DockerProviderConfig satisfies it). */
 export type DockerDecodeOptions = Pick<

@@ -1,5 +1,5 @@
 import type { DockerProviderConfig } from '../../config/static.ts';
-import type { Logger } from '../../router/log.ts';
+import type { Logger } from '../../core/log.ts';
 import type { Provider, Snapshot } from '../provider.ts';
 import type { ContainerInfo } from './container.ts';
 import { decodeContainers } from './decode.ts';

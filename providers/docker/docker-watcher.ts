@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { DockerProviderConfig } from '../../config/static.ts';
-import type { Logger } from '../../router/log.ts';
-import { backoffDelay, sleep } from '../retry.ts';
+import type { Logger } from '../../core/log.ts';
+import { backoffDelay, sleep } from '../../core/retry.ts';
 import { type ContainerInfo, ContainerInfoSchema } from './container.ts';
 import { dockerClient, effectiveEndpoint } from './endpoint.ts';
 import { EventLines } from './event-lines.ts';

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { describe } from 'vitest';
+import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { DynamicConfig } from '../../config/dynamic.ts';
 import { DockerProviderSchema } from '../../config/static.ts';
+import { fakeContainer } from '../../test/helpers/container-fixture.ts';
 import { goldenFiles } from '../../test/helpers/golden.ts';
-import type { Diagnostic } from '../provider.ts';
-import { fakeContainer } from './container-fixture.ts';
 import { containerName, decodeContainer, decodeContainers } from './decode.ts';
 
 // Labels → configuration, one case per file in test/golden/docker. Each file holds `options` (over the

@@ -1,8 +1,8 @@
 import { issueMessage } from '../../config/canonicalize.ts';
+import type { Diagnostic, DiagnosticItem } from '../../config/diagnostics.ts';
 import { type ErrorCode, formatError } from '../../config/errors.ts';
 import type { FlatEntry } from '../../config/flat-keys.ts';
 import { suggest } from '../../config/suggest.ts';
-import type { Diagnostic, DiagnosticItem } from '../provider.ts';
 
 // Sorts a container's labels under the prefix into what the provider reads itself (enable, docker.*,
 // the Docker-only `loadbalancer.server.*` keys) and what goes through the shared flat-key codec.

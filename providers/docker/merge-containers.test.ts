@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { DynamicConfig } from '../../config/dynamic.ts';
-import type { Diagnostic } from '../provider.ts';
 import { mergeContainerConfigs } from './merge-containers.ts';
 
 const lb = (...urls: string[]) => ({ loadBalancer: { servers: urls.map((url) => ({ url })) } });

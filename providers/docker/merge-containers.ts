@@ -1,6 +1,6 @@
+import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { DynamicConfig } from '../../config/dynamic.ts';
 import { mergeFragments } from '../merge-fragments.ts';
-import type { Diagnostic } from '../provider.ts';
 
 /**
  * Merges per-container configurations into the Docker provider's. Replicas (the same service on several

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../router/log.ts';
+import { silentLogger } from '../../core/log.ts';
 import type { Snapshot } from '../provider.ts';
 import { FileProvider } from './file-provider.ts';
 

@@ -2,11 +2,12 @@ import { type FSWatcher, watch as fsWatch } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { parseConfigText } from '../../config/config-file.ts';
+import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { DynamicConfig } from '../../config/dynamic.ts';
 import { formatError } from '../../config/errors.ts';
 import { validateDynamic } from '../../config/validate-dynamic.ts';
-import type { Logger } from '../../router/log.ts';
-import type { Diagnostic, Provider, Snapshot } from '../provider.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Provider, Snapshot } from '../provider.ts';
 import { mergeFileConfigs } from './merge-files.ts';
 
 const CONFIG_EXTENSIONS = new Set(['.yml', '.yaml', '.toml', '.json']);

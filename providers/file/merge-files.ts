@@ -1,6 +1,6 @@
+import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { DynamicConfig } from '../../config/dynamic.ts';
 import { mergeFragments } from '../merge-fragments.ts';
-import type { Diagnostic } from '../provider.ts';
 
 /**
  * Merges the configurations of several files of one provider. An item defined identically in several

@@ -1,7 +1,7 @@
 import { formatError } from '../../config/errors.ts';
 import type { StaticConfig } from '../../config/static.ts';
+import type { Logger } from '../../core/log.ts';
 import type { AcmeDemand, RoutingTable } from '../compile/compile.ts';
-import type { Logger } from '../log.ts';
 import type { LoadedCertificate } from '../tls/certificates.ts';
 import { acmeHttpHandler, type ChallengeLookup, TlsAlpnResponder } from './challenges.ts';
 import { ConsulStorage, consulStorageTarget } from './consul-storage.ts';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { createSecureContext, createServer, type SecureContext, type Server, type TLSSocket } from 'node:tls';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../core/log.ts';
 import type { ChallengeType } from './storage.ts';
 
 /** Finds a pending challenge response: in this router's memory first, then in the shared storage. */

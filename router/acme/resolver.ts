@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { formatDuration } from '../../config/duration.ts';
 import { formatError } from '../../config/errors.ts';
 import type { AcmeResolverConfig } from '../../config/static.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../core/log.ts';
 import { isProblem, type LoadedCertificate, loadCertificate } from '../tls/certificates.ts';
 import { newAccount, orderCertificate, refusedByCa } from './order.ts';
 import { type RenewalSchedule, renewalSchedule, retryDelay } from './schedule.ts';

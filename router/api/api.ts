@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Diagnostic } from '../../config/diagnostics.ts';
+import { joinName } from '../../config/names.ts';
 import type { StaticConfig } from '../../config/static.ts';
-import type { Diagnostic } from '../../providers/provider.ts';
+import { VERSION } from '../../core/version.ts';
 import type { ItemStatus } from '../compile/runtime-info.ts';
-import type { InternalHandler } from '../entrypoint.ts';
-import type { TableRef } from '../table-ref.ts';
-import { VERSION } from '../version.ts';
+import type { InternalHandler } from '../http/entrypoint.ts';
+import type { TableRef } from '../reload/table-ref.ts';
 
 /** What the API reads: the serving generation, diagnostics, static config and lifecycle. */
 export interface ApiSources {
@@ -48,7 +49,7 @@ function items(src: ApiSources, kind: Kind): Map<string, Item> {
   for (const d of src.diagnostics()) {
     if (d.severity !== 'error' || d.item?.kind !== KIND_OF[kind] || d.source === 'compile') continue;
     const provider = d.source;
-    const name = `${d.item.name}@${provider}`;
+    const name = joinName(d.item.name, provider);
     // Never mutate the serving table's objects: copy, then add the provider's error.
     const existing = out.get(name);
     const entry: Item = existing ? { ...existing } : { name, provider, status: 'disabled', error: [] };

@@ -1,10 +1,10 @@
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DynamicConfigInput, DynamicConfigSchema } from '../../config/dynamic.ts';
+import { silentLogger } from '../../core/log.ts';
 import type { Snapshot } from '../../providers/provider.ts';
-import { silentLogger } from '../log.ts';
-import { merge } from '../merge.ts';
 import { UpstreamPools } from '../proxy/upstream-pools.ts';
+import { merge } from '../reload/merge.ts';
 import { compile, type RoutingTable } from './compile.ts';
 
 const entryPoints = [

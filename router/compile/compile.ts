@@ -1,17 +1,17 @@
+import type { Diagnostic } from '../../config/diagnostics.ts';
 import { type MiddlewareConfig, middlewareKind } from '../../config/dynamic.ts';
 import { type ErrorCode, formatError } from '../../config/errors.ts';
-import { qualifyName } from '../../config/names.ts';
+import { parseQualifiedName, qualifyName } from '../../config/names.ts';
+import { compileRuleText } from '../../core/rules/rule-matcher.ts';
 import { compose, type Handler, type Middleware } from '../../middleware/middleware.ts';
 import { middlewareRegistry } from '../../middleware/registry.ts';
-import type { Diagnostic } from '../../providers/provider.ts';
-import type { MergedConfig } from '../merge.ts';
+import type { MergedConfig } from '../reload/merge.ts';
 import { type BuiltServices, buildServices } from '../services/build-services.ts';
 import type { ServiceRuntime } from '../services/service.ts';
 import { buildTls } from '../tls/build-tls.ts';
 import { HostOptionsBuilder, ruleHosts } from '../tls/host-options.ts';
 import { conflictWarnings, resolveRouterTls } from '../tls/router-tls.ts';
 import { defaultPriority, type IndexedRoute, RouteIndex } from './route-index.ts';
-import { compileRuleText } from './rule-matcher.ts';
 import type { MiddlewareInfo, RouterInfo, RuntimeInfo, ServiceInfo } from './runtime-info.ts';
 import type { AcmeDemand, CompileDeps, CompiledRoute, RoutingTable } from './table-types.ts';
 import { unsupportedOptionWarnings } from './unsupported.ts';
@@ -25,8 +25,8 @@ export type {
   TlsRuntime,
 } from './table-types.ts';
 
-const providerOf = (q: string) => q.slice(q.lastIndexOf('@') + 1);
-const plainName = (q: string) => q.slice(0, q.lastIndexOf('@'));
+const providerOf = (q: string) => parseQualifiedName(q).provider ?? '';
+const plainName = (q: string) => parseQualifiedName(q).name;
 
 /**
  * Compiles merged configuration into a routing table. Deterministic for the same input and previous

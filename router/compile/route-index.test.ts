@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { MatchRequest } from './match-request.ts';
+import type { MatchRequest } from '../../core/rules/match-request.ts';
+import { compileRuleText, type Matcher } from '../../core/rules/rule-matcher.ts';
 import { defaultPriority, type IndexedRoute, RouteIndex } from './route-index.ts';
-import { compileRuleText, type Matcher } from './rule-matcher.ts';
 
 const req = (host: string, path = '/'): MatchRequest => ({
   host,

@@ -1,6 +1,6 @@
-import type { MatchRequest } from './match-request.ts';
-import type { Matcher } from './rule-matcher.ts';
-import type { RuleAst } from './rule-parser.ts';
+import type { MatchRequest } from '../../core/rules/match-request.ts';
+import type { Matcher } from '../../core/rules/rule-matcher.ts';
+import type { RuleAst } from '../../core/rules/rule-parser.ts';
 
 /** A router as the index sees it: its rule's syntax tree and compiled matcher, and what to serve. */
 export interface IndexedRoute<T> {

@@ -1,6 +1,7 @@
+import type { Diagnostic, DiagnosticItem } from '../../config/diagnostics.ts';
 import { formatError } from '../../config/errors.ts';
-import type { Diagnostic, DiagnosticItem } from '../../providers/provider.ts';
-import type { MergedConfig } from '../merge.ts';
+import { parseQualifiedName } from '../../config/names.ts';
+import type { MergedConfig } from '../reload/merge.ts';
 
 /**
  * Warnings for options Wharf accepts (so Traefik files load unchanged) but does not act on yet, and for
@@ -20,7 +21,7 @@ export function unsupportedOptionWarnings(merged: MergedConfig): Diagnostic[] {
   };
   const warn = (subject: string, item: DiagnosticItem | undefined, key: string, what: string) =>
     push(subject, item, 'CONFIG_UNSUPPORTED', formatError('CONFIG_UNSUPPORTED', { key, what }));
-  const plain = (q: string) => q.slice(0, q.lastIndexOf('@'));
+  const plain = (q: string) => parseQualifiedName(q).name;
   for (const [q, s] of merged.services) {
     const lb = s.loadBalancer;
     const item = { kind: 'service' as const, name: plain(q) };

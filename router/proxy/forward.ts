@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import { type ErrorCode, WharfError } from '../../config/errors.ts';
 import type { Handler } from '../../middleware/middleware.ts';
-import { type RequestState, requestState } from '../request-state.ts';
+import { type RequestState, requestState } from '../../middleware/request-state.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.ts';
 import { switchingProtocolsHead, tunnel, type UpgradeSocket } from './upgrade.ts';
 import type { UpstreamPools } from './upstream-pools.ts';

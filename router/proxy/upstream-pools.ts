@@ -1,4 +1,4 @@
-import { Pool, type PoolOptions } from '../http-client.ts';
+import { Pool, type PoolOptions } from '../../core/http-client.ts';
 
 /** Options for the keep-alive pools, applied to every origin. */
 export interface UpstreamPoolsOptions {

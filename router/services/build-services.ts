@@ -1,7 +1,7 @@
 import { type ServiceConfig, serviceKind } from '../../config/dynamic.ts';
 import { type ErrorCode, formatError } from '../../config/errors.ts';
-import { qualifyName } from '../../config/names.ts';
-import { stableStringify } from '../stable-stringify.ts';
+import { parseQualifiedName, qualifyName } from '../../config/names.ts';
+import { stableStringify } from '../../core/stable-stringify.ts';
 import { buildFailover, buildMirroring, buildWeighted } from './composite.ts';
 import { buildLoadBalancer } from './load-balancer.ts';
 import type { ServiceDeps, ServiceRuntime } from './service.ts';
@@ -68,7 +68,7 @@ export function buildServices(
     const kind = serviceKind(config);
     if (typeof kind !== 'string')
       return fail(name, 'SERVICE_INVALID', { service: name, problem: kind.problem });
-    const provider = name.slice(name.lastIndexOf('@') + 1);
+    const provider = parseQualifiedName(name).provider ?? '';
 
     const ref = (field: string, target: string): ServiceRuntime | undefined => {
       const q = qualifyName(target, provider);

@@ -1,6 +1,6 @@
 import type { HealthCheck } from '../../config/dynamic.ts';
-import { type Dispatcher, redirectInterceptor, request } from '../http-client.ts';
-import type { Logger } from '../log.ts';
+import { type Dispatcher, redirectInterceptor, request } from '../../core/http-client.ts';
+import type { Logger } from '../../core/log.ts';
 import type { ServerHealth } from './service.ts';
 
 const DEFAULT_INTERVAL = 30_000;

@@ -1,8 +1,8 @@
 import type { LoadBalancer } from '../../config/dynamic.ts';
 import { WharfError } from '../../config/errors.ts';
+import { requestState } from '../../middleware/request-state.ts';
 import { beforeResponseHead } from '../../middleware/response-head.ts';
 import { createForwarder } from '../proxy/forward.ts';
-import { requestState } from '../request-state.ts';
 import { HealthChecker } from './health-check.ts';
 import type { ServiceDeps, ServiceRuntime } from './service.ts';
 import { SmoothWrr } from './smooth-wrr.ts';

@@ -1,6 +1,6 @@
+import type { Dispatcher } from '../../core/http-client.ts';
+import type { Logger } from '../../core/log.ts';
 import type { Handler } from '../../middleware/middleware.ts';
-import type { Dispatcher } from '../http-client.ts';
-import type { Logger } from '../log.ts';
 import type { UpstreamPools } from '../proxy/upstream-pools.ts';
 
 /** Health of one server as the API reports it (Traefik's serverStatus values). */

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { TlsConfig } from '../../config/dynamic.ts';
 import { type ErrorCode, formatError } from '../../config/errors.ts';
-import type { Diagnostic } from '../../providers/provider.ts';
+import { joinName } from '../../config/names.ts';
 import { isProblem, type LoadedCertificate, loadCertificate, type ReadFile } from './certificates.ts';
 import { type CompiledTlsOptions, compileTlsOptions, DEFAULT_TLS_OPTIONS } from './options.ts';
 import { CertificateStore } from './store.ts';
@@ -108,7 +109,7 @@ export function buildTls(
       });
     }
     for (const [name, o] of Object.entries(config.options ?? {})) {
-      const qualified = name === DEFAULT_OPTIONS ? DEFAULT_OPTIONS : `${name}@${provider}`;
+      const qualified = name === DEFAULT_OPTIONS ? DEFAULT_OPTIONS : joinName(name, provider);
       if (name === DEFAULT_OPTIONS) defaultOptionProviders.push(provider);
       const compiled = compileTlsOptions(qualified, {
         ...(name === DEFAULT_OPTIONS ? DEFAULT_TLS_OPTIONS : {}),

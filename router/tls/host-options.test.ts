@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileRuleText } from '../compile/rule-matcher.ts';
+import { compileRuleText } from '../../core/rules/rule-matcher.ts';
 import { HostOptionsBuilder, optionsForServerName, ruleHosts } from './host-options.ts';
 
 const ast = (rule: string) => {

@@ -1,4 +1,4 @@
-import type { RuleAst } from '../compile/rule-parser.ts';
+import type { RuleAst } from '../../core/rules/rule-parser.ts';
 import { DEFAULT_OPTIONS } from './build-tls.ts';
 
 /** Per entryPoint: host name → the TLS options that connections for that server name (SNI) get. */

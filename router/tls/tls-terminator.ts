@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import { createSecureContext, createServer, type SecureContext, type Server, type TLSSocket } from 'node:tls';
+import type { Logger } from '../../core/log.ts';
+import { normalizeIp } from '../../core/rules/match-request.ts';
 import type { TlsRuntime } from '../compile/compile.ts';
-import { normalizeIp } from '../compile/match-request.ts';
-import type { Logger } from '../log.ts';
 import { DEFAULT_OPTIONS, type TlsState } from './build-tls.ts';
 import type { LoadedCertificate } from './certificates.ts';
 import { normalizeServerName, optionsForServerName } from './host-options.ts';

@@ -5,7 +5,7 @@ import { type PeerCertificate, connect as tlsConnect } from 'node:tls';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { type StaticConfigInput, StaticConfigSchema } from '../../config/static.ts';
-import { Wharf } from '../../router/server.ts';
+import { Wharf } from '../../router/wharf.ts';
 import { until } from '../helpers/backends.ts';
 import type { Pebble } from './pebble.ts';
 

@@ -11,10 +11,10 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Handler } from '../../middleware/middleware.ts';
+import { setRequestState } from '../../middleware/request-state.ts';
 import { applyForwardedHeaders, type ForwardedHeadersPolicy } from '../../router/proxy/forwarded-headers.ts';
 import { renderError } from '../../router/proxy/render-error.ts';
 import { attachUpgradeHandling } from '../../router/proxy/upgrade.ts';
-import { setRequestState } from '../../router/request-state.ts';
 
 /** A loopback test server: its base URL and a close that also drops open connections. */
 export interface Backend {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { stringify } from 'yaml';
 import { type StaticConfigInput, StaticConfigSchema } from '../../config/static.ts';
-import { silentLogger } from '../../router/log.ts';
-import { Wharf } from '../../router/server.ts';
+import { silentLogger } from '../../core/log.ts';
+import { Wharf } from '../../router/wharf.ts';
 import { until } from './backends.ts';
 
 /** A Wharf started for a test: its ports, its dynamic file, and helpers to reload and query it. */

@@ -147,7 +147,7 @@ describe.skipIf(skip)('ACME shared by three replicas through Consul', () => {
       }),
     );
     let out = '';
-    const main = join(import.meta.dirname, '../../router/main.ts');
+    const main = join(import.meta.dirname, '../../cli/wharf-main.ts');
     const x: ChildProcess = spawn(process.execPath, [main, `--configFile=${staticFile}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

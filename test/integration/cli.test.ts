@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MALLOC_ENV, NODE_FLAGS } from '../../router/node-flags.ts';
+import { MALLOC_ENV, NODE_FLAGS } from '../../core/node-flags.ts';
 import { type Backend, startServer, until } from '../helpers/backends.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/wharf.js');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { MALLOC_ENV, NODE_FLAGS } from '../../router/node-flags.ts';
+import { MALLOC_ENV, NODE_FLAGS } from '../../core/node-flags.ts';
 import { type ComposeCli, compose, composeCli } from '../compose/compose-cli.ts';
 import { buildContextFiles } from '../compose/context.ts';
 import {

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerProviderSchema } from '../../config/static.ts';
+import { hostKeys } from '../../core/registrar-document.ts';
 import { ConsulKvClient, type KvEntry } from '../../providers/consul/kv-client.ts';
 import { ContainerInfoSchema } from '../../providers/docker/container.ts';
 import { desiredDocuments } from '../../registrar/desired.ts';
-import { hostKeys } from '../../registrar/document.ts';
 import { type ConsulTestServer, startConsulTestServer } from '../consul/server.ts';
 import { dockerForTests, freePort, runTestContainer, type TestContainer, waitFor } from '../docker/engine.ts';
 

@@ -14,20 +14,20 @@ import {
 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { WharfError } from '../config/errors.ts';
-import { redirectLocation, sendRedirect } from '../middleware/redirect-scheme.ts';
+import { WharfError } from '../../config/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import { normalizeIp, toMatchRequest } from '../../core/rules/match-request.ts';
+import { redirectLocation, sendRedirect } from '../../middleware/redirect-scheme.ts';
+import { type RequestState, setRequestState } from '../../middleware/request-state.ts';
+import { applyForwardedHeaders, type ForwardedHeadersPolicy } from '../proxy/forwarded-headers.ts';
+import { renderError } from '../proxy/render-error.ts';
+import { attachUpgradeHandling } from '../proxy/upgrade.ts';
+import type { Generation, TableRef } from '../reload/table-ref.ts';
+import { normalizeServerName, optionsForServerName } from '../tls/host-options.ts';
+import { asHttp1Request, WharfHttp2Response } from '../tls/http2-compat.ts';
+import { sniffConnection } from '../tls/sniff.ts';
+import { TlsTerminator } from '../tls/tls-terminator.ts';
 import type { AccessLog } from './access-log.ts';
-import { normalizeIp, toMatchRequest } from './compile/match-request.ts';
-import type { Logger } from './log.ts';
-import { applyForwardedHeaders, type ForwardedHeadersPolicy } from './proxy/forwarded-headers.ts';
-import { renderError } from './proxy/render-error.ts';
-import { attachUpgradeHandling } from './proxy/upgrade.ts';
-import { type RequestState, setRequestState } from './request-state.ts';
-import type { Generation, TableRef } from './table-ref.ts';
-import { normalizeServerName, optionsForServerName } from './tls/host-options.ts';
-import { asHttp1Request, WharfHttp2Response } from './tls/http2-compat.ts';
-import { sniffConnection } from './tls/sniff.ts';
-import { TlsTerminator } from './tls/tls-terminator.ts';
 
 /** Concurrent streams per HTTP/2 connection (Go's default, so Traefik's). */
 const MAX_H2_STREAMS = 250;

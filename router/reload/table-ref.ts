@@ -1,5 +1,5 @@
-import type { RoutingTable } from './compile/compile.ts';
-import type { ServiceRuntime } from './services/service.ts';
+import type { RoutingTable } from '../compile/compile.ts';
+import type { ServiceRuntime } from '../services/service.ts';
 
 /**
  * A routing table in service, with the requests still running on it.

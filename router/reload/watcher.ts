@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Provider, Snapshot } from '../providers/provider.ts';
-import type { Logger } from './log.ts';
-import { stableStringify } from './stable-stringify.ts';
+import type { Logger } from '../../core/log.ts';
+import { stableStringify } from '../../core/stable-stringify.ts';
+import type { Provider, Snapshot } from '../../providers/provider.ts';
 
 /**
  * Collects providers' snapshots: keeps the latest per provider, drops one equal to the provider's

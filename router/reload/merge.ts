@@ -1,5 +1,7 @@
-import type { MiddlewareConfig, RouterConfig, ServiceConfig, TlsConfig } from '../config/dynamic.ts';
-import type { Diagnostic, Snapshot } from '../providers/provider.ts';
+import type { Diagnostic } from '../../config/diagnostics.ts';
+import type { MiddlewareConfig, RouterConfig, ServiceConfig, TlsConfig } from '../../config/dynamic.ts';
+import { joinName } from '../../config/names.ts';
+import type { Snapshot } from '../../providers/provider.ts';
 
 /** A router with the provider it came from, which resolves its unqualified references. */
 export interface MergedRouter {
@@ -34,10 +36,10 @@ export function merge(snapshots: Iterable<Snapshot>): MergedConfig {
     const p = snap.provider;
     const http = snap.config.http ?? {};
     for (const [name, config] of Object.entries(http.routers ?? {}))
-      routers.set(`${name}@${p}`, { provider: p, config });
-    for (const [name, config] of Object.entries(http.services ?? {})) services.set(`${name}@${p}`, config);
+      routers.set(joinName(name, p), { provider: p, config });
+    for (const [name, config] of Object.entries(http.services ?? {})) services.set(joinName(name, p), config);
     for (const [name, config] of Object.entries(http.middlewares ?? {}))
-      middlewares.set(`${name}@${p}`, config);
+      middlewares.set(joinName(name, p), config);
     if (snap.config.tls) tls.push({ provider: p, config: snap.config.tls });
     diagnostics.push(...snap.diagnostics);
   }

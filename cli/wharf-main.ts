@@ -1,4 +1,4 @@
-import { runCli } from './cli.ts';
+import { runCli } from './run-cli.ts';
 
 // Wiring only: everything worth testing lives in cli.ts and server.ts.
 process.exitCode = await runCli(process.argv.slice(2), process.env);

@@ -1,4 +1,4 @@
-import { VERSION } from './version.ts';
+import { VERSION } from '../core/version.ts';
 
 /**
  * The first argument as a command (`check`, `healthcheck`, ...; flags mean the default command) and the

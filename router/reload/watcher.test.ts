@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Snapshot } from '../providers/provider.ts';
-import { until } from '../test/helpers/backends.ts';
-import { silentLogger } from './log.ts';
+import { silentLogger } from '../../core/log.ts';
+import type { Snapshot } from '../../providers/provider.ts';
+import { until } from '../../test/helpers/backends.ts';
 import { ConfigWatcher } from './watcher.ts';
 
 const snap = (provider: string, rule: string): Snapshot => ({

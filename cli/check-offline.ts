@@ -1,12 +1,12 @@
+import type { Diagnostic } from '../config/diagnostics.ts';
 import type { StaticConfig } from '../config/static.ts';
-import type { Diagnostic } from '../providers/provider.ts';
-import { compile } from './compile/compile.ts';
-import { Agent } from './http-client.ts';
-import { silentLogger } from './log.ts';
-import { merge } from './merge.ts';
-import { UpstreamPools } from './proxy/upstream-pools.ts';
-import { defaultProviders, entryPointSpecs, resolveEntryPoints } from './server.ts';
-import { checkStatic, staticWarnings } from './static-checks.ts';
+import { Agent } from '../core/http-client.ts';
+import { silentLogger } from '../core/log.ts';
+import { compile } from '../router/compile/compile.ts';
+import { UpstreamPools } from '../router/proxy/upstream-pools.ts';
+import { merge } from '../router/reload/merge.ts';
+import { checkStatic, staticWarnings } from '../router/static-checks.ts';
+import { defaultProviders, entryPointSpecs, resolveEntryPoints } from '../router/wharf.ts';
 
 function line(d: Diagnostic): string {
   const where = d.key ? ` [${d.key}]` : '';

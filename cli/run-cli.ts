@@ -1,14 +1,14 @@
 import { flushCompileCache } from 'node:module';
 import { loadStaticConfig } from '../config/load-static.ts';
 import { INTERNAL_ENTRYPOINT } from '../config/static.ts';
-import { checkOffline } from './check.ts';
+import { Agent, request } from '../core/http-client.ts';
+import { createLogger } from '../core/log.ts';
+import { VERSION } from '../core/version.ts';
+import { parseAddress } from '../router/http/entrypoint.ts';
+import { resolveEntryPoints, Wharf } from '../router/wharf.ts';
 import { runLabelCheck, wantsLabelCheck } from './check-labels.ts';
-import { parseCommand } from './cli-command.ts';
-import { parseAddress } from './entrypoint.ts';
-import { Agent, request } from './http-client.ts';
-import { createLogger } from './log.ts';
-import { resolveEntryPoints, Wharf } from './server.ts';
-import { VERSION } from './version.ts';
+import { checkOffline } from './check-offline.ts';
+import { parseCommand } from './parse-command.ts';
 
 const HELP = `Wharf ${VERSION}: a container-aware edge router with Traefik v3's configuration.
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
-import { ensureWritable } from './log.ts';
-import type { RequestState } from './request-state.ts';
+import { ensureWritable } from '../../core/log.ts';
+import type { RequestState } from '../../middleware/request-state.ts';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number) => (n < 10 ? `0${n}` : String(n));

@@ -1,25 +1,25 @@
 import { hostname } from 'node:os';
 import type { EntryPointConfig, StaticConfig } from '../config/static.ts';
 import { INTERNAL_ENTRYPOINT, INTERNAL_ENTRYPOINT_ADDRESS } from '../config/static.ts';
+import { Agent } from '../core/http-client.ts';
+import type { Logger } from '../core/log.ts';
 import { ConsulProvider } from '../providers/consul/consul-provider.ts';
 import { DockerProvider } from '../providers/docker/docker-provider.ts';
 import { FileProvider } from '../providers/file/file-provider.ts';
 import type { Provider, Snapshot } from '../providers/provider.ts';
-import { type AccessLog, createAccessLog } from './access-log.ts';
 import type { Acme } from './acme/acme.ts';
 import { createInternalHandler } from './api/api.ts';
 import { compile, type EntryPointSpec } from './compile/compile.ts';
-import { EntryPoint, parseAddress } from './entrypoint.ts';
-import { Agent } from './http-client.ts';
-import type { Logger } from './log.ts';
+import { type AccessLog, createAccessLog } from './http/access-log.ts';
+import { EntryPoint, parseAddress } from './http/entrypoint.ts';
 import { compileIpMatcher } from './proxy/ip-matcher.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
-import { Reloader } from './reloader.ts';
+import { Reloader } from './reload/reloader.ts';
+import { TableRef } from './reload/table-ref.ts';
+import { ConfigWatcher } from './reload/watcher.ts';
 import { checkStatic, staticWarnings } from './static-checks.ts';
-import { TableRef } from './table-ref.ts';
 import type { LoadedCertificate } from './tls/certificates.ts';
 import { generateDefaultCertificate } from './tls/default-certificate.ts';
-import { ConfigWatcher } from './watcher.ts';
 
 /** Options for starting a router. */
 export interface WharfOptions {

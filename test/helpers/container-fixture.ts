@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { isPlainObject } from '../../config/canonicalize.ts';
-import type { Diagnostic } from '../provider.ts';
-import { type ContainerInfo, ContainerInfoSchema } from './container.ts';
+import type { Diagnostic } from '../../config/diagnostics.ts';
+import { type ContainerInfo, ContainerInfoSchema } from '../../providers/docker/container.ts';
 
 // Tests and golden files describe containers by what differs from a plain running one.
 

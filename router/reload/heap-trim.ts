@@ -1,4 +1,4 @@
-/** V8's `gc()` as `--expose-gc` installs it (Wharf's launchers pass the flag: router/node-flags.ts). */
+/** V8's `gc()` as `--expose-gc` installs it (Wharf's launchers pass the flag: core/node-flags.ts). */
 export type GcFunction = (options?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async' }) => void;
 
 /** What one collection did: heap in use before and after (MiB), and how long it took (ms). */

@@ -1,7 +1,8 @@
-import type { Diagnostic, Snapshot } from '../providers/provider.ts';
-import { type CompileDeps, compile, type RoutingTable } from './compile/compile.ts';
+import type { Diagnostic } from '../../config/diagnostics.ts';
+import type { Logger } from '../../core/log.ts';
+import type { Snapshot } from '../../providers/provider.ts';
+import { type CompileDeps, compile, type RoutingTable } from '../compile/compile.ts';
 import { HeapTrim } from './heap-trim.ts';
-import type { Logger } from './log.ts';
 import { merge } from './merge.ts';
 import type { TableRef } from './table-ref.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RoutingTable } from './compile/compile.ts';
-import type { ServiceRuntime } from './services/service.ts';
+import type { RoutingTable } from '../compile/compile.ts';
+import type { ServiceRuntime } from '../services/service.ts';
 import { TableRef } from './table-ref.ts';
 
 function runtime(name: string, closed: string[]): ServiceRuntime {

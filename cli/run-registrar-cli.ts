@@ -1,10 +1,10 @@
 import { flushCompileCache } from 'node:module';
 import { loadRegistrarConfig, type RegistrarConfig } from '../config/registrar.ts';
-import { parseCommand } from '../router/cli-command.ts';
-import { createLogger, type Logger } from '../router/log.ts';
-import { VERSION } from '../router/version.ts';
-import { checkHealthFile, type HealthState, writeHealth } from './health.ts';
-import { Registrar } from './registrar.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import { VERSION } from '../core/version.ts';
+import { checkHealthFile, type HealthState, writeHealth } from '../registrar/health.ts';
+import { Registrar } from '../registrar/registrar.ts';
+import { parseCommand } from './parse-command.ts';
 
 const HELP = `wharf-registrar ${VERSION}: publishes this Docker host's labelled containers into Consul KV.
 

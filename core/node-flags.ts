@@ -15,7 +15,7 @@
  *   survived the last collection. With its default factor the garbage promoted under steady traffic
  *   piled up for over a minute without a full collection (RSS 159 MiB after 60 s, against 130 MiB with a
  *   full collection every ~14 s, at the same requests/s and p99).
- * - `--expose-gc`: lets router/heap-trim.ts run one full collection once a new configuration is in place.
+ * - `--expose-gc`: lets router/reload/heap-trim.ts run one full collection once a new configuration is in place.
  * - The malloc settings: V8's compiler and GC threads each get a glibc arena that keeps its peak (four or
  *   five arenas of 2-12 MiB, 20-28 MiB in all under load); two arenas and a fixed trim/mmap threshold
  *   return most of it.

@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
+import type { Diagnostic } from '../config/diagnostics.ts';
 import type { DynamicConfig } from '../config/dynamic.ts';
 import { middlewareKind } from '../config/dynamic.ts';
 import { formatError } from '../config/errors.ts';
 import { loadStaticConfig } from '../config/load-static.ts';
 import { DockerProviderSchema } from '../config/static.ts';
+import { compileRuleText } from '../core/rules/rule-matcher.ts';
 import {
   containerName,
   type DockerDecodeOptions,
   decodeContainer,
   decodeContainers,
 } from '../providers/docker/decode.ts';
-import type { Diagnostic } from '../providers/provider.ts';
 import { readLabelsInput } from './check-labels-input.ts';
-import { compileRuleText } from './compile/rule-matcher.ts';
 
 /** What `wharf check --labels` found: the report to print and how many errors it holds. */
 export interface LabelCheck {

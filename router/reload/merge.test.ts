@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DynamicConfigSchema } from '../config/dynamic.ts';
+import { DynamicConfigSchema } from '../../config/dynamic.ts';
 import { merge } from './merge.ts';
 
 describe('merge', () => {

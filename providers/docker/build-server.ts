@@ -1,7 +1,7 @@
+import type { Diagnostic, DiagnosticItem } from '../../config/diagnostics.ts';
 import type { Server, ServiceConfig } from '../../config/dynamic.ts';
 import { ServerSchema } from '../../config/dynamic.ts';
 import type { ErrorCode } from '../../config/errors.ts';
-import type { Diagnostic, DiagnosticItem } from '../provider.ts';
 import { type AddressMode, type AddressResult, type NetworkChoice, publishedAddress } from './address.ts';
 import type { ContainerInfo } from './container.ts';
 import { type Label, labelDiagnostic, type ServerField } from './labels.ts';
