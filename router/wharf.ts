@@ -8,6 +8,7 @@ import { DockerProvider } from '../providers/docker/docker-provider.ts';
 import { FileProvider } from '../providers/file/file-provider.ts';
 import type { Provider, Snapshot } from '../providers/provider.ts';
 import type { Acme } from './acme/acme.ts';
+import { type AcmeProvider, acmeProviderName } from './acme/acme-provider.ts';
 import { createInternalHandler } from './api/api.ts';
 import { compile, type EntryPointSpec } from './compile/compile.ts';
 import { type AccessLog, createAccessLog } from './http/access-log.ts';
@@ -69,8 +70,6 @@ export class Wharf {
   private readonly providers: readonly Provider[];
   /** The certificate resolvers (ACME), when `certificatesResolvers` configures any. */
   readonly acme: Acme | undefined;
-  /** The snapshots in service, recompiled when a resolver's certificates change. */
-  private lastSnapshots: ReadonlyMap<string, Snapshot> | undefined;
   private watcherDone: Promise<void> = Promise.resolve();
   private readonly firstSnapshots = new Set<string>();
   private readyResolve: (() => void) | undefined;
@@ -90,7 +89,7 @@ export class Wharf {
     this.ready = new Promise((r) => (this.readyResolve = r));
     const eps = resolveEntryPoints(c);
     const specs = entryPointSpecs(eps);
-    const acme = acmeModule ? new acmeModule.Acme(c, this.logger, () => this.refresh()) : undefined;
+    const acme = acmeModule ? new acmeModule.Acme(c, this.logger) : undefined;
     this.acme = acme;
     const deps = {
       entryPoints: specs,
@@ -99,7 +98,7 @@ export class Wharf {
       logger: this.logger,
       tls: {
         generatedDefault: defaultCertificate,
-        ...(acme ? { acmeCertificates: () => acme.certificates() } : {}),
+        acmeProviders: new Set(Object.keys(c.certificatesResolvers ?? {}).map(acmeProviderName)),
       },
       certResolvers: new Set(Object.keys(c.certificatesResolvers ?? {})),
     };
@@ -112,6 +111,9 @@ export class Wharf {
     };
     this.tableRef = new TableRef(compile(empty, { ...deps, previousServices: new Map() }).table);
     this.reloader = new Reloader(this.tableRef, deps, this.logger);
+    // ACME learns the domains it must serve from each table in service; its certificates come back as
+    // the snapshots of its providers (startProviders), through the watcher like any provider's.
+    if (acme) this.reloader.subscribe((table) => acme.onTable(table));
     this.providers = options.providers ?? defaultProviders(c, this.logger);
     const sources = {
       tableRef: this.tableRef,
@@ -200,26 +202,20 @@ export class Wharf {
   }
 
   private startProviders(): void {
-    if (this.providers.length === 0) this.readyResolve?.();
+    // First: their first snapshot (stored certificates) is ready at once, so it is in the first tables.
+    const acme: readonly AcmeProvider[] = this.acme?.providers() ?? [];
+    const providers = [...acme, ...this.providers];
+    if (providers.length === 0) this.readyResolve?.();
     const watcher = new ConfigWatcher({
       throttleMs: this.config.providers.providersThrottleDuration,
       logger: this.logger,
       apply: (snapshots: ReadonlyMap<string, Snapshot>) => {
-        this.lastSnapshots = snapshots;
         this.reloader.apply(snapshots);
-        this.acme?.sync(this.tableRef.current().table);
         for (const p of snapshots.keys()) this.firstSnapshots.add(p);
-        if (this.providers.every((p) => this.firstSnapshots.has(p.name))) this.readyResolve?.();
+        if (providers.every((p) => this.firstSnapshots.has(p.name))) this.readyResolve?.();
       },
     });
-    this.watcherDone = watcher.run(this.providers, this.abort.signal);
-  }
-
-  /** Recompiles the configuration in service, so new or renewed ACME certificates serve at once. */
-  private refresh(): void {
-    if (this.stopping || !this.lastSnapshots) return;
-    this.reloader.apply(this.lastSnapshots);
-    this.acme?.sync(this.tableRef.current().table);
+    this.watcherDone = watcher.run(providers, this.abort.signal);
   }
 
   /** The bound port of an entryPoint. */
