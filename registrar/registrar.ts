@@ -210,7 +210,12 @@ export class Registrar {
       this.pending = false;
       try {
         if (this.session === undefined) {
-          const lease = await acquireLease(this.client, keys, host, this.opts.ttlMs, signal);
+          const lease = await acquireLease(this.client, keys, host, this.opts.ttlMs, signal, (err, s) =>
+            this.logger.warn(
+              { host, session: s, err: (err as Error)?.message },
+              'could not destroy a session that lost the lease race; it expires after its TTL',
+            ),
+          );
           this.session = lease.session;
           this.logger.info(
             { host, session: lease.session },

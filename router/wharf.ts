@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { WharfError } from '../config/errors.ts';
 import type { EntryPointConfig, StaticConfig } from '../config/static.ts';
 import { INTERNAL_ENTRYPOINT, INTERNAL_ENTRYPOINT_ADDRESS } from '../config/static.ts';
 import { Agent } from '../core/http-client.ts';
@@ -18,7 +19,7 @@ import { UpstreamPools } from './proxy/upstream-pools.ts';
 import { Reloader } from './reload/reloader.ts';
 import { TableRef } from './reload/table-ref.ts';
 import { ConfigWatcher } from './reload/watcher.ts';
-import { checkStatic, staticWarnings } from './static-checks.ts';
+import { checkStatic } from './static-checks.ts';
 import type { LoadedCertificate } from './tls/certificates.ts';
 import { generateDefaultCertificate } from './tls/default-certificate.ts';
 
@@ -161,10 +162,17 @@ export class Wharf {
     }
   }
 
-  /** Validates entryPoints, listens on all of them and starts the providers. */
+  /**
+   * Checks the static configuration, listens on every entryPoint and starts the providers. Throws a
+   * WharfError: STATIC_CONFIG_INVALID (every error of the checks, one line each) or ENTRYPOINT_LISTEN_FAILED.
+   */
   static async start(options: WharfOptions): Promise<Wharf> {
-    const problems = checkStatic(options.staticConfig, resolveEntryPoints(options.staticConfig));
-    if (problems.length > 0) throw new Error(`invalid static configuration:\n  ${problems.join('\n  ')}`);
+    const checked = checkStatic(options.staticConfig, resolveEntryPoints(options.staticConfig));
+    const errors = checked.filter((d) => d.severity === 'error');
+    if (errors.length > 0)
+      throw new WharfError('STATIC_CONFIG_INVALID', {
+        problems: errors.map((d) => `[${d.code}] ${d.message}`).join('\n  '),
+      });
     // Like Traefik's TRAEFIK DEFAULT CERT: made at start, served until a default certificate is configured.
     // The ACME client (acme-client, axios) is loaded only when a resolver is configured: ~12 MiB otherwise.
     const acmeModule = options.staticConfig.certificatesResolvers
@@ -185,8 +193,14 @@ export class Wharf {
               : e.code === 'EACCES'
                 ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE'
                 : e.message;
-          throw new Error(
-            `entryPoint ${ep.name}: cannot listen on ${resolveEntryPoints(options.staticConfig)[ep.name]?.address}: ${hint}`,
+          throw new WharfError(
+            'ENTRYPOINT_LISTEN_FAILED',
+            {
+              entryPoint: ep.name,
+              address: resolveEntryPoints(options.staticConfig)[ep.name]?.address,
+              problem: hint,
+            },
+            { cause: err },
           );
         }
         w.logger.info({ entryPoint: ep.name, port: ep.port }, 'entryPoint listening');
@@ -195,8 +209,8 @@ export class Wharf {
       await w.stop();
       throw err;
     }
-    for (const warning of staticWarnings(options.staticConfig, resolveEntryPoints(options.staticConfig)))
-      w.logger.warn(warning);
+    for (const d of checked.filter((x) => x.severity === 'warning'))
+      w.logger.warn({ code: d.code, key: d.key }, d.message);
     w.startProviders();
     return w;
   }

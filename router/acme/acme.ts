@@ -36,7 +36,11 @@ export class Acme {
       const storage: AcmeStorage =
         target === undefined
           ? new LocalStorage(acme.storage, name)
-          : new ConsulStorage(target as Exclude<typeof target, string>, name);
+          : new ConsulStorage(
+              target as Exclude<typeof target, string>,
+              name,
+              logger.child({ resolver: name }),
+            );
       this.resolvers.set(
         name,
         new AcmeResolver({ name, config: acme, storage, logger: logger.child({ resolver: name }) }),
