@@ -153,6 +153,10 @@ export const ERRORS = {
     template:
       'container "{container}": port {port} is not published on the host{detail}, so routers on other hosts cannot reach it; publish it (ports: ["{port}"]) or set registrar.address=container',
   },
+  REGISTRAR_HOST_ID_UNUSABLE: {
+    template:
+      'the Docker Engine reported no usable ID ("{id}") for the default registrar.hostId; set registrar.hostId',
+  },
   REGISTRAR_DOCUMENT_INVALID: { template: 'registrar document {key}: {problem}' },
   REGISTRAR_UNKNOWN_KEY: {
     template:
