@@ -5,7 +5,7 @@ import { silentLogger } from '../core/log.ts';
 import { compile } from '../router/compile/compile.ts';
 import { UpstreamPools } from '../router/proxy/upstream-pools.ts';
 import { merge } from '../router/reload/merge.ts';
-import { checkStatic, staticWarnings } from '../router/static-checks.ts';
+import { checkStatic } from '../router/static-checks.ts';
 import { defaultProviders, entryPointSpecs, resolveEntryPoints } from '../router/wharf.ts';
 
 function line(d: Diagnostic): string {
@@ -21,10 +21,9 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
   const out: string[] = [];
   let errors = 0;
   const eps = resolveEntryPoints(config);
-  for (const p of staticWarnings(config, eps)) out.push(`warning: ${p}`);
-  for (const p of checkStatic(config, eps)) {
-    out.push(`error: ${p}`);
-    errors++;
+  for (const d of checkStatic(config, eps)) {
+    out.push(line(d));
+    if (d.severity === 'error') errors++;
   }
   const logger = silentLogger();
   const snapshots = [];

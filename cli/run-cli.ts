@@ -1,4 +1,5 @@
 import { flushCompileCache } from 'node:module';
+import { WharfError } from '../config/errors.ts';
 import { loadStaticConfig } from '../config/load-static.ts';
 import { INTERNAL_ENTRYPOINT } from '../config/static.ts';
 import { Agent, request } from '../core/http-client.ts';
@@ -9,6 +10,7 @@ import { resolveEntryPoints, Wharf } from '../router/wharf.ts';
 import { runLabelCheck, wantsLabelCheck } from './check-labels.ts';
 import { checkOffline } from './check-offline.ts';
 import { parseCommand } from './parse-command.ts';
+import { startupError } from './startup-error.ts';
 
 const HELP = `Wharf ${VERSION}: a container-aware edge router with Traefik v3's configuration.
 
@@ -55,14 +57,14 @@ export async function runCli(
   try {
     logger = createLogger(config.log);
   } catch (err) {
-    process.stderr.write(`wharf: ${(err as Error).message}\n`);
+    process.stderr.write(`wharf: ${startupError(err)}\n`);
     return 1;
   }
   let wharf: Wharf;
   try {
     wharf = await Wharf.start({ staticConfig: config, logger });
   } catch (err) {
-    logger.fatal((err as Error).message);
+    logger.fatal(err instanceof WharfError ? { code: err.code } : { err }, (err as Error).message);
     return 1;
   }
   logger.info({ version: VERSION, configFile: loaded.configFile }, 'Wharf started');

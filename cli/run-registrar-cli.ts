@@ -5,6 +5,7 @@ import { VERSION } from '../core/version.ts';
 import { checkHealthFile, type HealthState, writeHealth } from '../registrar/health.ts';
 import { Registrar } from '../registrar/registrar.ts';
 import { parseCommand } from './parse-command.ts';
+import { startupError } from './startup-error.ts';
 
 const HELP = `wharf-registrar ${VERSION}: publishes this Docker host's labelled containers into Consul KV.
 
@@ -52,7 +53,7 @@ export async function runRegistrarCli(
   try {
     logger = createLogger(config.log);
   } catch (err) {
-    process.stderr.write(`wharf-registrar: ${(err as Error).message}\n`);
+    process.stderr.write(`wharf-registrar: ${startupError(err)}\n`);
     return 1;
   }
   return run(config, loaded.configFile, logger, env);
@@ -75,20 +76,27 @@ async function run(
       logger.error({ healthFile: file, err: (err as Error).message }, 'cannot write the health file');
     }
   };
-  const registrar = new Registrar({
-    docker: config.providers.docker,
-    consul: config.consul,
-    ...(r.hostId !== undefined && { hostId: r.hostId }),
-    address: r.address === 'host' ? { mode: 'host', hostIP: r.hostIP as string } : { mode: 'container' },
-    ttlMs: r.ttl,
-    logger,
-    env,
-    onHealth: (state) => {
-      const changed = latest?.docker !== state.docker || latest?.consul !== state.consul;
-      latest = state;
-      if (changed) save();
-    },
-  });
+  let registrar: Registrar;
+  try {
+    registrar = new Registrar({
+      docker: config.providers.docker,
+      consul: config.consul,
+      ...(r.hostId !== undefined && { hostId: r.hostId }),
+      address: r.address === 'host' ? { mode: 'host', hostIP: r.hostIP as string } : { mode: 'container' },
+      ttlMs: r.ttl,
+      logger,
+      env,
+      onHealth: (state) => {
+        const changed = latest?.docker !== state.docker || latest?.consul !== state.consul;
+        latest = state;
+        if (changed) save();
+      },
+    });
+  } catch (err) {
+    // Bad start-up input (an unreadable consul.tls file): said with its code, not as a crash.
+    logger.fatal(startupError(err));
+    return 1;
+  }
   latest = registrar.state;
   save();
   const heartbeat = setInterval(save, HEARTBEAT_MS);

@@ -37,9 +37,6 @@ export const ERRORS = {
   ROUTER_CONFLICT: {
     template: 'router "{router}" is defined differently in {sources}; it is disabled until they agree',
   },
-  ROUTER_TLS_UNSUPPORTED: {
-    template: 'router "{router}": tls is not served yet; the router is served on plain HTTP',
-  },
   MIDDLEWARE_RECURSION: { template: 'middleware "{middleware}": recursion through {path}' },
   MIDDLEWARE_INVALID: { template: 'middleware "{middleware}": {problem}' },
   SERVICE_REFERENCE_MISSING: {
@@ -90,13 +87,43 @@ export const ERRORS = {
   PROVIDER_FAILED: { template: 'provider {provider}: {problem}; the last good configuration keeps serving' },
   FILE_INVALID: { template: '{file}{where}: {problem}' },
 
+  // --- static configuration and start-up (each stops the start, except where the template says) ---
+  STATIC_CONFIG_INVALID: { template: 'invalid static configuration:\n  {problems}' },
+  ENTRYPOINT_ADDRESS_INVALID: {
+    template:
+      'entryPoints.{entryPoint}.address: "{address}" is not an address; write ":80", "127.0.0.1:8000" or "[::1]:8080"',
+  },
+  ENTRYPOINT_REDIRECT_UNKNOWN: {
+    template:
+      'entryPoints.{entryPoint}.http.redirections.entryPoint.to: "{to}" is neither an entryPoint ({known}) nor a port like ":443"',
+  },
+  ENTRYPOINT_TRUSTED_IPS_INVALID: {
+    template: 'entryPoints.{entryPoint}.forwardedHeaders.trustedIPs: {problem}; write IPs or CIDR ranges',
+  },
+  ENTRYPOINT_CERT_RESOLVER_UNKNOWN: {
+    template:
+      'entryPoints.{entryPoint}.http.tls.certResolver: "{resolver}" is not in certificatesResolvers ({known}); {entryPoint} serves the configured certificates or the default one',
+  },
+  ENTRYPOINT_LISTEN_FAILED: { template: 'entryPoint {entryPoint}: cannot listen on {address}: {problem}' },
+  PING_ENTRYPOINT_UNKNOWN: {
+    template: 'ping.entryPoint: "{entryPoint}" is not an entryPoint ({known}); name one of them',
+  },
+  FILE_PROVIDER_SOURCE: { template: 'providers.file: {problem}' },
+  PROVIDER_TLS_FILE_UNREADABLE: {
+    template: '{option}: cannot read {path}: {problem}; give a readable PEM file',
+  },
+  DOCKER_ENDPOINT_INVALID: {
+    template:
+      'providers.docker.endpoint{from}: "{endpoint}" is not unix:///path/docker.sock or tcp://host:port',
+  },
+  LOG_FILE_UNWRITABLE: { template: '{option}: cannot open {path} for writing: {problem}' },
+
   // --- request path ---
   NO_ROUTE: { template: 'no router matches {host}{path}', status: 404 },
   NO_HEALTHY_SERVER: { template: 'service "{service}" has no healthy server', status: 503 },
   UPSTREAM_UNREACHABLE: { template: 'upstream {server} unreachable: {problem}', status: 502 },
   UPSTREAM_TIMEOUT: { template: 'upstream {server} timed out: {problem}', status: 504 },
   CLIENT_CLOSED: { template: 'client closed the request before the response', status: 499 },
-  SHUTTING_DOWN: { template: 'shutting down', status: 503 },
   INTERNAL: { template: 'internal error: {problem}', status: 500 },
 
   // --- docker provider ---
@@ -125,6 +152,10 @@ export const ERRORS = {
   REGISTRAR_PORT_NOT_PUBLISHED: {
     template:
       'container "{container}": port {port} is not published on the host{detail}, so routers on other hosts cannot reach it; publish it (ports: ["{port}"]) or set registrar.address=container',
+  },
+  REGISTRAR_HOST_ID_UNUSABLE: {
+    template:
+      'the Docker Engine reported no usable ID ("{id}") for the default registrar.hostId; set registrar.hostId',
   },
   REGISTRAR_DOCUMENT_INVALID: { template: 'registrar document {key}: {problem}' },
   REGISTRAR_UNKNOWN_KEY: {

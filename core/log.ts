@@ -1,21 +1,25 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { WharfError } from '../config/errors.ts';
 
 export type { Logger } from 'pino';
 
 /**
  * Checks at start that a log file can be opened for appending (creating its folder), so a bad path fails
- * loudly instead of losing every line; throws an Error naming the option and the path.
+ * loudly instead of losing every line; throws a WharfError (LOG_FILE_UNWRITABLE) naming the option and the
+ * path.
  */
 export function ensureWritable(option: string, path: string): void {
   try {
     mkdirSync(dirname(path), { recursive: true });
     closeSync(openSync(path, 'a'));
   } catch (err) {
-    throw new Error(
-      `${option}: cannot open ${path} for writing: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
+    throw new WharfError('LOG_FILE_UNWRITABLE', {
+      option,
+      path,
+      problem: (err as NodeJS.ErrnoException).code ?? (err as Error).message,
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { WharfError } from '../config/errors.ts';
 
 /** Client TLS settings as the providers' static options give them: file paths. */
 export interface TlsFileOptions {
@@ -8,8 +9,8 @@ export interface TlsFileOptions {
 }
 
 /**
- * Reads a provider's TLS files; throws an Error naming the option (`providers.docker.tls.ca`), the path
- * and why, so a wrong path fails at start.
+ * Reads a provider's TLS files; throws a WharfError (PROVIDER_TLS_FILE_UNREADABLE) naming the option
+ * (`providers.docker.tls.ca`), the path and why, so a wrong path fails at start.
  */
 export function readTlsFiles(
   option: string,
@@ -22,9 +23,11 @@ export function readTlsFiles(
     try {
       out[what] = readFileSync(path);
     } catch (err) {
-      throw new Error(
-        `${option}.${what}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
-      );
+      throw new WharfError('PROVIDER_TLS_FILE_UNREADABLE', {
+        option: `${option}.${what}`,
+        path,
+        problem: (err as NodeJS.ErrnoException).code ?? String(err),
+      });
     }
   }
   return out;

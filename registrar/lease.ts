@@ -35,6 +35,8 @@ export async function acquireLease(
   host: string,
   ttlMs: number,
   signal: AbortSignal,
+  /** Told when a session that lost the race cannot be destroyed (it holds nothing and expires after ttl). */
+  onCleanupError: (err: unknown, session: string) => void,
 ): Promise<Lease> {
   for (let round = 0; ; round++) {
     if (signal.aborted) throw new Error('aborted');
@@ -62,7 +64,7 @@ export async function acquireLease(
     const res = await client.txn([guard, lock], signal);
     if (res.ok) return { session, how: 'created' };
     // Another registrar of this host published its session first: use that one.
-    await client.destroySession(session, signal).catch(() => undefined);
+    await client.destroySession(session, signal).catch((err: unknown) => onCleanupError(err, session));
     if (round >= 5)
       throw new Error(`could not take the lease ${keys.lease}: ${res.errors.map((e) => e.What).join('; ')}`);
   }

@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../config/diagnostics.ts';
+import { WharfError } from '../config/errors.ts';
 import type { ConsulProviderConfig, DockerProviderConfig } from '../config/static.ts';
 import type { Logger } from '../core/log.ts';
 import { HOST_ID_PATTERN, type HostKeys, hostIdFromEngine, hostKeys } from '../core/registrar-document.ts';
@@ -127,8 +128,7 @@ export class Registrar {
       try {
         const info = await watcher.engineInfo(signal);
         const id = hostIdFromEngine(info.id);
-        if (!HOST_ID_PATTERN.test(id))
-          throw new Error(`the engine reported no usable ID ("${info.id}"); set registrar.hostId`);
+        if (!HOST_ID_PATTERN.test(id)) throw new WharfError('REGISTRAR_HOST_ID_UNUSABLE', { id: info.id });
         this.logger.info(
           { engineId: info.id, engine: info.name, host: id },
           'host id from the Docker engine',
@@ -138,7 +138,7 @@ export class Registrar {
         if (signal.aborted) return undefined;
         if (attempt === 0)
           this.logger.error(
-            { err: (err as Error).message },
+            { err: (err as Error).message, ...(err instanceof WharfError ? { code: err.code } : {}) },
             'cannot ask the Docker Engine for its ID (the default registrar.hostId); retrying with backoff',
           );
         this.setHealth({ docker: 'down', lastError: (err as Error).message });
@@ -210,7 +210,12 @@ export class Registrar {
       this.pending = false;
       try {
         if (this.session === undefined) {
-          const lease = await acquireLease(this.client, keys, host, this.opts.ttlMs, signal);
+          const lease = await acquireLease(this.client, keys, host, this.opts.ttlMs, signal, (err, s) =>
+            this.logger.warn(
+              { host, session: s, err: (err as Error)?.message },
+              'could not destroy a session that lost the lease race; it expires after its TTL',
+            ),
+          );
           this.session = lease.session;
           this.logger.info(
             { host, session: lease.session },

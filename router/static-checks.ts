@@ -1,82 +1,91 @@
+import type { Diagnostic } from '../config/diagnostics.ts';
+import { type ErrorCode, formatError } from '../config/errors.ts';
 import type { EntryPointConfig, StaticConfig } from '../config/static.ts';
-import { ConsulKvClient } from '../providers/consul/kv-client.ts';
-import { parseConstraints } from '../providers/docker/constraints.ts';
-import { dockerOptions } from '../providers/docker/endpoint.ts';
-import { parseRuleTemplate } from '../providers/docker/rule-template.ts';
-import { acmeStaticProblems } from './acme/static-problems.ts';
+import { checkConsulOptions } from '../providers/consul/check-consul-options.ts';
+import { checkDockerOptions } from '../providers/docker/check-docker-options.ts';
+import { checkFileOptions } from '../providers/file/check-file-options.ts';
+import { checkAcmeOptions } from './acme/check-acme-options.ts';
 import { parseAddress } from './http/entrypoint.ts';
 import { compileIpMatcher } from './proxy/ip-matcher.ts';
 
 /**
- * Problems in the static configuration that make starting impossible: bad addresses, unknown redirect
- * targets, bad trustedIPs, ping on a missing entryPoint, a file provider given both a file and a directory.
+ * Every check of the static configuration, as diagnostics with catalog codes: each provider and the
+ * certificate resolvers check their own options (Traefik's `Init()`), then the router's own: entryPoint
+ * addresses, redirect targets, trustedIPs, ping's entryPoint, entryPoints' certResolver. An error stops the
+ * start (`wharf check` exits 1); a warning is said once at start and by `wharf check`.
  */
-export function checkStatic(config: StaticConfig, eps: Record<string, EntryPointConfig>): string[] {
-  const problems: string[] = [...acmeStaticProblems(config, eps)];
-  if (config.ping && !eps[config.ping.entryPoint]) {
-    problems.push(
-      `ping.entryPoint: "${config.ping.entryPoint}" is not an entryPoint (${Object.keys(eps).join(', ')})`,
-    );
-  }
-  const file = config.providers.file;
-  if (file?.filename && file.directory) {
-    problems.push('providers.file: set either filename or directory, not both');
-  }
-  if (file && !file.filename && !file.directory) {
-    problems.push('providers.file: set filename (one file) or directory (every file in it)');
-  }
-  const consul = config.providers.consul;
-  if (consul) {
-    try {
-      // Reads the TLS files, so a wrong path fails at start with the option named.
-      void new ConsulKvClient(consul).close();
-    } catch (err) {
-      problems.push((err as Error).message);
-    }
-  }
-  const docker = config.providers.docker;
-  if (docker) {
-    try {
-      dockerOptions(docker, process.env);
-    } catch (err) {
-      problems.push((err as Error).message);
-    }
-    const constraints = docker.constraints ? parseConstraints(docker.constraints) : undefined;
-    if (constraints && !constraints.ok) problems.push(`providers.docker.constraints: ${constraints.message}`);
-    const rule = parseRuleTemplate(docker.defaultRule);
-    if (!rule.ok) problems.push(`providers.docker.defaultRule: ${rule.message}`);
-  }
+export function checkStatic(
+  config: StaticConfig,
+  eps: Record<string, EntryPointConfig>,
+  env: Record<string, string | undefined> = process.env,
+): Diagnostic[] {
+  const out: Diagnostic[] = [...checkAcmeOptions(config, eps)];
+  const { file, consul, docker } = config.providers;
+  if (file) out.push(...checkFileOptions(file));
+  if (consul) out.push(...checkConsulOptions(consul));
+  if (docker) out.push(...checkDockerOptions(docker, env));
+  const add = (
+    severity: Diagnostic['severity'],
+    key: string,
+    code: ErrorCode,
+    params: Record<string, string>,
+    item?: Diagnostic['item'],
+  ) =>
+    out.push({
+      source: 'static',
+      subject: key,
+      code,
+      message: formatError(code, params),
+      severity,
+      key,
+      ...(item ? { item } : {}),
+    });
+  const known = Object.keys(eps).join(', ');
+  if (config.ping && !eps[config.ping.entryPoint])
+    add('error', 'ping.entryPoint', 'PING_ENTRYPOINT_UNKNOWN', { entryPoint: config.ping.entryPoint, known });
+  const resolvers = Object.keys(config.certificatesResolvers ?? {});
   for (const [name, ep] of Object.entries(eps)) {
+    const item = { kind: 'entryPoint', name } as const;
     if (!parseAddress(ep.address))
-      problems.push(
-        `entryPoints.${name}.address: "${ep.address}" is not an address; write ":80", "127.0.0.1:8000" or "[::1]:8080"`,
+      add(
+        'error',
+        `entryPoints.${name}.address`,
+        'ENTRYPOINT_ADDRESS_INVALID',
+        {
+          entryPoint: name,
+          address: ep.address,
+        },
+        item,
       );
     const to = ep.http?.redirections?.entryPoint.to;
-    if (to !== undefined && !eps[to] && !/^:?\d+$/.test(to)) {
-      problems.push(
-        `entryPoints.${name}.http.redirections.entryPoint.to: "${to}" is neither an entryPoint (${Object.keys(eps).join(', ')}) nor a port like ":443"`,
+    if (to !== undefined && !eps[to] && !/^:?\d+$/.test(to))
+      add(
+        'error',
+        `entryPoints.${name}.http.redirections.entryPoint.to`,
+        'ENTRYPOINT_REDIRECT_UNKNOWN',
+        { entryPoint: name, to, known },
+        item,
       );
-    }
     try {
       compileIpMatcher(ep.forwardedHeaders?.trustedIPs ?? []);
     } catch (err) {
-      problems.push(`entryPoints.${name}.forwardedHeaders.trustedIPs: ${(err as Error).message}`);
-    }
-  }
-  return problems;
-}
-
-/** Static options that do nothing as written: said once at start and by `wharf check`. */
-export function staticWarnings(config: StaticConfig, eps: Record<string, EntryPointConfig>): string[] {
-  const out: string[] = [];
-  const resolvers = Object.keys(config.certificatesResolvers ?? {});
-  for (const [name, ep] of Object.entries(eps)) {
-    const resolver = ep.http?.tls?.certResolver;
-    if (resolver !== undefined && !resolvers.includes(resolver)) {
-      out.push(
-        `entryPoints.${name}.http.tls.certResolver: "${resolver}" is not in certificatesResolvers (${resolvers.join(', ') || 'none'}); ${name} serves the configured certificates or the default one`,
+      add(
+        'error',
+        `entryPoints.${name}.forwardedHeaders.trustedIPs`,
+        'ENTRYPOINT_TRUSTED_IPS_INVALID',
+        { entryPoint: name, problem: (err as Error).message },
+        item,
       );
     }
+    const resolver = ep.http?.tls?.certResolver;
+    if (resolver !== undefined && !resolvers.includes(resolver))
+      add(
+        'warning',
+        `entryPoints.${name}.http.tls.certResolver`,
+        'ENTRYPOINT_CERT_RESOLVER_UNKNOWN',
+        { entryPoint: name, resolver, known: resolvers.join(', ') || 'none' },
+        item,
+      );
   }
   return out;
 }

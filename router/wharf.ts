@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { WharfError } from '../config/errors.ts';
 import type { EntryPointConfig, StaticConfig } from '../config/static.ts';
 import { INTERNAL_ENTRYPOINT, INTERNAL_ENTRYPOINT_ADDRESS } from '../config/static.ts';
 import { Agent } from '../core/http-client.ts';
@@ -8,6 +9,7 @@ import { DockerProvider } from '../providers/docker/docker-provider.ts';
 import { FileProvider } from '../providers/file/file-provider.ts';
 import type { Provider, Snapshot } from '../providers/provider.ts';
 import type { Acme } from './acme/acme.ts';
+import { type AcmeProvider, acmeProviderName } from './acme/acme-provider.ts';
 import { createInternalHandler } from './api/api.ts';
 import { compile, type EntryPointSpec } from './compile/compile.ts';
 import { type AccessLog, createAccessLog } from './http/access-log.ts';
@@ -17,7 +19,7 @@ import { UpstreamPools } from './proxy/upstream-pools.ts';
 import { Reloader } from './reload/reloader.ts';
 import { TableRef } from './reload/table-ref.ts';
 import { ConfigWatcher } from './reload/watcher.ts';
-import { checkStatic, staticWarnings } from './static-checks.ts';
+import { checkStatic } from './static-checks.ts';
 import type { LoadedCertificate } from './tls/certificates.ts';
 import { generateDefaultCertificate } from './tls/default-certificate.ts';
 
@@ -69,8 +71,6 @@ export class Wharf {
   private readonly providers: readonly Provider[];
   /** The certificate resolvers (ACME), when `certificatesResolvers` configures any. */
   readonly acme: Acme | undefined;
-  /** The snapshots in service, recompiled when a resolver's certificates change. */
-  private lastSnapshots: ReadonlyMap<string, Snapshot> | undefined;
   private watcherDone: Promise<void> = Promise.resolve();
   private readonly firstSnapshots = new Set<string>();
   private readyResolve: (() => void) | undefined;
@@ -90,7 +90,7 @@ export class Wharf {
     this.ready = new Promise((r) => (this.readyResolve = r));
     const eps = resolveEntryPoints(c);
     const specs = entryPointSpecs(eps);
-    const acme = acmeModule ? new acmeModule.Acme(c, this.logger, () => this.refresh()) : undefined;
+    const acme = acmeModule ? new acmeModule.Acme(c, this.logger) : undefined;
     this.acme = acme;
     const deps = {
       entryPoints: specs,
@@ -99,7 +99,7 @@ export class Wharf {
       logger: this.logger,
       tls: {
         generatedDefault: defaultCertificate,
-        ...(acme ? { acmeCertificates: () => acme.certificates() } : {}),
+        acmeProviders: new Set(Object.keys(c.certificatesResolvers ?? {}).map(acmeProviderName)),
       },
       certResolvers: new Set(Object.keys(c.certificatesResolvers ?? {})),
     };
@@ -112,6 +112,9 @@ export class Wharf {
     };
     this.tableRef = new TableRef(compile(empty, { ...deps, previousServices: new Map() }).table);
     this.reloader = new Reloader(this.tableRef, deps, this.logger);
+    // ACME learns the domains it must serve from each table in service; its certificates come back as
+    // the snapshots of its providers (startProviders), through the watcher like any provider's.
+    if (acme) this.reloader.subscribe((table) => acme.onTable(table));
     this.providers = options.providers ?? defaultProviders(c, this.logger);
     const sources = {
       tableRef: this.tableRef,
@@ -159,10 +162,17 @@ export class Wharf {
     }
   }
 
-  /** Validates entryPoints, listens on all of them and starts the providers. */
+  /**
+   * Checks the static configuration, listens on every entryPoint and starts the providers. Throws a
+   * WharfError: STATIC_CONFIG_INVALID (every error of the checks, one line each) or ENTRYPOINT_LISTEN_FAILED.
+   */
   static async start(options: WharfOptions): Promise<Wharf> {
-    const problems = checkStatic(options.staticConfig, resolveEntryPoints(options.staticConfig));
-    if (problems.length > 0) throw new Error(`invalid static configuration:\n  ${problems.join('\n  ')}`);
+    const checked = checkStatic(options.staticConfig, resolveEntryPoints(options.staticConfig));
+    const errors = checked.filter((d) => d.severity === 'error');
+    if (errors.length > 0)
+      throw new WharfError('STATIC_CONFIG_INVALID', {
+        problems: errors.map((d) => `[${d.code}] ${d.message}`).join('\n  '),
+      });
     // Like Traefik's TRAEFIK DEFAULT CERT: made at start, served until a default certificate is configured.
     // The ACME client (acme-client, axios) is loaded only when a resolver is configured: ~12 MiB otherwise.
     const acmeModule = options.staticConfig.certificatesResolvers
@@ -183,8 +193,14 @@ export class Wharf {
               : e.code === 'EACCES'
                 ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE'
                 : e.message;
-          throw new Error(
-            `entryPoint ${ep.name}: cannot listen on ${resolveEntryPoints(options.staticConfig)[ep.name]?.address}: ${hint}`,
+          throw new WharfError(
+            'ENTRYPOINT_LISTEN_FAILED',
+            {
+              entryPoint: ep.name,
+              address: resolveEntryPoints(options.staticConfig)[ep.name]?.address,
+              problem: hint,
+            },
+            { cause: err },
           );
         }
         w.logger.info({ entryPoint: ep.name, port: ep.port }, 'entryPoint listening');
@@ -193,33 +209,27 @@ export class Wharf {
       await w.stop();
       throw err;
     }
-    for (const warning of staticWarnings(options.staticConfig, resolveEntryPoints(options.staticConfig)))
-      w.logger.warn(warning);
+    for (const d of checked.filter((x) => x.severity === 'warning'))
+      w.logger.warn({ code: d.code, key: d.key }, d.message);
     w.startProviders();
     return w;
   }
 
   private startProviders(): void {
-    if (this.providers.length === 0) this.readyResolve?.();
+    // First: their first snapshot (stored certificates) is ready at once, so it is in the first tables.
+    const acme: readonly AcmeProvider[] = this.acme?.providers() ?? [];
+    const providers = [...acme, ...this.providers];
+    if (providers.length === 0) this.readyResolve?.();
     const watcher = new ConfigWatcher({
       throttleMs: this.config.providers.providersThrottleDuration,
       logger: this.logger,
       apply: (snapshots: ReadonlyMap<string, Snapshot>) => {
-        this.lastSnapshots = snapshots;
         this.reloader.apply(snapshots);
-        this.acme?.sync(this.tableRef.current().table);
         for (const p of snapshots.keys()) this.firstSnapshots.add(p);
-        if (this.providers.every((p) => this.firstSnapshots.has(p.name))) this.readyResolve?.();
+        if (providers.every((p) => this.firstSnapshots.has(p.name))) this.readyResolve?.();
       },
     });
-    this.watcherDone = watcher.run(this.providers, this.abort.signal);
-  }
-
-  /** Recompiles the configuration in service, so new or renewed ACME certificates serve at once. */
-  private refresh(): void {
-    if (this.stopping || !this.lastSnapshots) return;
-    this.reloader.apply(this.lastSnapshots);
-    this.acme?.sync(this.tableRef.current().table);
+    this.watcherDone = watcher.run(providers, this.abort.signal);
   }
 
   /** The bound port of an entryPoint. */

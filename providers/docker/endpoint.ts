@@ -1,6 +1,7 @@
 import { Agent } from 'node:https';
 import { createRequire } from 'node:module';
 import type Dockerode from 'dockerode';
+import { WharfError } from '../../config/errors.ts';
 import type { DockerProviderConfig } from '../../config/static.ts';
 import { readTlsFiles } from '../tls-files.ts';
 
@@ -39,9 +40,10 @@ export function dockerOptions(
   if (endpoint.startsWith('unix://')) return { ...none, socketPath: endpoint.slice('unix://'.length) };
   const m = /^(tcp|http|https):\/\/([^:/]+|\[[^\]]+\]):(\d+)\/?$/.exec(endpoint);
   if (!m) {
-    throw new Error(
-      `providers.docker.endpoint${endpoint === config.endpoint ? '' : ' (from DOCKER_HOST)'}: "${endpoint.replace(/\/\/[^@/]+@/, '//***@')}" is not unix:///path/docker.sock or tcp://host:port`,
-    );
+    throw new WharfError('DOCKER_ENDPOINT_INVALID', {
+      from: endpoint === config.endpoint ? '' : ' (from DOCKER_HOST)',
+      endpoint: endpoint.replace(/\/\/[^@/]+@/, '//***@'),
+    });
   }
   const tls = config.tls;
   const secure = m[1] === 'https' || tls !== undefined;

@@ -4,10 +4,11 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { parseConfigText } from '../../config/config-file.ts';
 import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { DynamicConfig } from '../../config/dynamic.ts';
-import { formatError } from '../../config/errors.ts';
+import { formatError, WharfError } from '../../config/errors.ts';
 import { validateDynamic } from '../../config/validate-dynamic.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Provider, Snapshot } from '../provider.ts';
+import { FILE_SOURCE_MISSING } from './check-file-options.ts';
 import { mergeFileConfigs } from './merge-files.ts';
 
 const CONFIG_EXTENSIONS = new Set(['.yml', '.yaml', '.toml', '.json']);
@@ -34,7 +35,7 @@ export class FileProvider implements Provider {
 
   constructor(options: FileProviderOptions) {
     if (!options.filename && !options.directory)
-      throw new Error('providers.file needs filename or directory');
+      throw new WharfError('FILE_PROVIDER_SOURCE', { problem: FILE_SOURCE_MISSING });
     this.o = options;
   }
 

@@ -2,7 +2,7 @@ import { formatError } from '../../config/errors.ts';
 import type { StaticConfig } from '../../config/static.ts';
 import type { Logger } from '../../core/log.ts';
 import type { AcmeDemand, RoutingTable } from '../compile/compile.ts';
-import type { LoadedCertificate } from '../tls/certificates.ts';
+import { AcmeProvider } from './acme-provider.ts';
 import { acmeHttpHandler, type ChallengeLookup, TlsAlpnResponder } from './challenges.ts';
 import { ConsulStorage, consulStorageTarget } from './consul-storage.ts';
 import { setupAcmeHttp } from './http-setup.ts';
@@ -11,9 +11,10 @@ import { AcmeResolver, certificateKey, type WantedCertificate } from './resolver
 import type { AcmeStorage, ChallengeType } from './storage.ts';
 
 /**
- * Every certificate resolver of the static configuration, and what the router needs from them: their
- * certificates for the certificate store, the HTTP-01 and TLS-ALPN-01 responders for the entryPoints, and
- * `sync`, which tells each resolver which certificates the serving routing table wants.
+ * Every certificate resolver of the static configuration, and what the router needs from them: one provider
+ * per resolver (`<resolver>.acme`), whose snapshots carry its certificates to the routing table through the
+ * watcher; the HTTP-01 and TLS-ALPN-01 responders for the entryPoints; and `onTable`, the listener the
+ * reloader calls after each swap, which tells each resolver which certificates the new table wants.
  */
 export class Acme {
   readonly resolvers = new Map<string, AcmeResolver>();
@@ -23,7 +24,7 @@ export class Acme {
   readonly #http: ReturnType<typeof acmeHttpHandler>;
   readonly #httpEntryPoints = new Set<string>();
 
-  constructor(c: StaticConfig, logger: Logger, onChange: () => void) {
+  constructor(c: StaticConfig, logger: Logger) {
     this.#logger = logger;
     const entries = Object.entries(c.certificatesResolvers ?? {});
     setupAcmeHttp(
@@ -35,10 +36,14 @@ export class Acme {
       const storage: AcmeStorage =
         target === undefined
           ? new LocalStorage(acme.storage, name)
-          : new ConsulStorage(target as Exclude<typeof target, string>, name);
+          : new ConsulStorage(
+              target as Exclude<typeof target, string>,
+              name,
+              logger.child({ resolver: name }),
+            );
       this.resolvers.set(
         name,
-        new AcmeResolver({ name, config: acme, storage, logger: logger.child({ resolver: name }), onChange }),
+        new AcmeResolver({ name, config: acme, storage, logger: logger.child({ resolver: name }) }),
       );
       if (acme.httpChallenge) this.#httpEntryPoints.add(acme.httpChallenge.entryPoint);
     }
@@ -75,9 +80,9 @@ export class Acme {
     await Promise.all([...this.resolvers.values()].map((r) => r.stop()));
   }
 
-  /** Every resolver's certificates, for the certificate store. */
-  certificates(): readonly LoadedCertificate[] {
-    return [...this.resolvers.values()].flatMap((r) => r.certificates());
+  /** One provider per resolver that started: its certificates, as snapshots for the watcher. */
+  providers(): AcmeProvider[] {
+    return [...this.resolvers.values()].map((r) => new AcmeProvider(r));
   }
 
   /** The HTTP-01 responder for an entryPoint that a resolver names as its challenge entryPoint. */
@@ -99,13 +104,15 @@ export class Acme {
     return undefined;
   }
 
-  /** Tells each resolver which certificates the routers of `table` want (after every reload). */
-  sync(table: RoutingTable): void {
+  /**
+   * The table listener: tells each resolver which certificates the routers of `table` want. The reloader
+   * calls it after each swap, so a resolver learns its domains from the table in service.
+   */
+  onTable(table: RoutingTable): void {
     const byResolver = new Map<string, Map<string, { names: string[]; routers: string[] }>>();
     for (const demand of table.acme ?? []) {
-      const resolver = this.resolvers.get(demand.resolver);
-      if (!resolver) continue;
-      for (const names of this.#names(demand, resolver, table)) {
+      if (!this.resolvers.has(demand.resolver)) continue;
+      for (const names of this.#names(demand, table)) {
         const wanted = byResolver.get(demand.resolver) ?? new Map();
         byResolver.set(demand.resolver, wanted);
         const key = certificateKey(names);
@@ -125,10 +132,10 @@ export class Acme {
    * only) and routers without a name are reported once and skipped; names all served by a configured
    * certificate need nothing, as in Traefik.
    */
-  #names(demand: AcmeDemand, resolver: AcmeResolver, table: RoutingTable): string[][] {
+  #names(demand: AcmeDemand, table: RoutingTable): string[][] {
     const out: string[][] = [];
-    const acmeIds = new Set(resolver.certificates().map((c) => c.id));
     const store = table.tls?.state.store;
+    const acmeIds = table.tls?.state.acmeCertificateIds;
     const report = (problem: string) => {
       const key = `${demand.router}|${problem}`;
       if (this.#reported.has(key)) return;
@@ -155,15 +162,11 @@ export class Acme {
       }
       const covered = names.every((n) => {
         const cert = store?.match(n);
-        return cert !== undefined && !acmeIds.has(cert.id) && !this.#isAcme(cert.id);
+        // A resolver's own certificate (in the table through its provider) never counts: it renews it.
+        return cert !== undefined && !acmeIds?.has(cert.id);
       });
       if (!covered) out.push(names);
     }
     return out;
-  }
-
-  #isAcme(id: string): boolean {
-    for (const r of this.resolvers.values()) if (r.certificates().some((c) => c.id === id)) return true;
-    return false;
   }
 }

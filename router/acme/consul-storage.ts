@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { parseDuration } from '../../config/duration.ts';
+import { formatError } from '../../config/errors.ts';
 import type { ConsulProviderConfig } from '../../config/static.ts';
+import type { Logger } from '../../core/log.ts';
 import { ConsulKvClient } from '../../providers/consul/kv-client.ts';
 import type { AcmeStorage, ChallengeType, Release, StoredAccount, StoredCertificate } from './storage.ts';
 
@@ -74,12 +76,25 @@ export class ConsulStorage implements AcmeStorage {
   readonly #lockTtlMs: number;
   /** Challenges this replica published: answered without a round trip. */
   readonly #own = new Map<string, string>();
+  readonly #resolver: string;
+  readonly #logger: Logger;
 
-  constructor(target: ConsulStorageTarget, resolver: string) {
+  constructor(target: ConsulStorageTarget, resolver: string, logger: Logger) {
     this.#client = new ConsulKvClient(target.client, 'certificatesResolvers.storage');
     this.#prefix = `${target.rootKey.replace(/\/+$/, '')}/${resolver}/`;
     this.#lockTtlMs = target.lockTtlMs;
+    this.#resolver = resolver;
+    this.#logger = logger;
     this.description = `consul ${this.#client.endpoint} ${this.#prefix}`;
+  }
+
+  /** Logs a failed session call of the order lock; the session's TTL bounds the harm, so it is a warning. */
+  #sessionFailed(what: string, name: string, session: string, err: unknown): void {
+    const problem = `${what} the order-lock session of ${name} failed (${(err as Error)?.message ?? String(err)}); Consul ends it after its TTL (${Math.ceil(this.#lockTtlMs / 1000)}s)`;
+    this.#logger.warn(
+      { code: 'ACME_STORAGE_FAILED', resolver: this.#resolver, domain: name, session },
+      formatError('ACME_STORAGE_FAILED', { resolver: this.#resolver, storage: this.description, problem }),
+    );
   }
 
   async #get(key: string): Promise<string | undefined> {
@@ -156,15 +171,23 @@ export class ConsulStorage implements AcmeStorage {
     const res = await this.#client
       .txn([{ KV: { Verb: 'lock', Key: `${this.#prefix}locks/${name}`, Value: value, Session: session } }])
       .catch(async (err: unknown) => {
-        await this.#client.destroySession(session).catch(() => undefined);
+        await this.#client
+          .destroySession(session)
+          .catch((e: unknown) => this.#sessionFailed('destroying', name, session, e));
         throw err;
       });
     if (!res.ok) {
-      await this.#client.destroySession(session).catch(() => undefined);
+      await this.#client
+        .destroySession(session)
+        .catch((e: unknown) => this.#sessionFailed('destroying', name, session, e));
       return undefined;
     }
+    // A renewal that fails is retried at the next tick; if they keep failing, the lock lapses after the TTL
+    // and another replica may order the same domain (one extra order, never a wrong certificate).
     const renew = setInterval(() => {
-      this.#client.renewSession(session).catch(() => undefined);
+      this.#client
+        .renewSession(session)
+        .catch((e: unknown) => this.#sessionFailed('renewing', name, session, e));
     }, this.#lockTtlMs / 2);
     renew.unref();
     return async () => {

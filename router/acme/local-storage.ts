@@ -35,6 +35,8 @@ type FileContent = Record<string, FileSection>;
 const queues = new Map<string, Promise<unknown>>();
 function serialize<T>(path: string, task: () => Promise<T>): Promise<T> {
   const next = (queues.get(path) ?? Promise.resolve()).then(task, task);
+  // The queue only orders writes: the caller gets `next` and handles its failure; the queue's copy must not
+  // reject, or the next write would wait on an unhandled rejection.
   queues.set(
     path,
     next.catch(() => undefined),
@@ -111,6 +113,8 @@ export class LocalStorage implements AcmeStorage {
         await chmod(tmp, 0o600); // whatever the umask
         await rename(tmp, this.#path);
       } catch (err) {
+        // Best effort: the temporary file may not exist (the write failed before creating it); the write's
+        // own error, rethrown below, is what the caller logs.
         await unlink(tmp).catch(() => undefined);
         throw err;
       }

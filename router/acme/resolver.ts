@@ -34,10 +34,13 @@ export const certificateKey = (names: readonly string[]) =>
  *
  * Lifecycle:
  * 1. `start()` loads the account and certificates from storage and starts watching it (Consul).
- * 2. `want()` after each configuration change: missing or due certificates are ordered, one order per
- *    certificate at a time (and, with Consul, one replica at a time: the storage's lock).
+ * 2. `want()` after each routing-table swap (the table listener in acme.ts): missing or due certificates
+ *    are ordered, one order per certificate at a time (and, with Consul, one replica at a time: the
+ *    storage's lock).
  * 3. A timer checks for due renewals every `checkEvery` of the schedule.
- * 4. Every change of the certificate set calls `onChange`, which recompiles the routing table.
+ * 4. Every change of the certificate set calls the `subscribe`d listeners: the resolver's provider
+ *    (acme-provider.ts) then yields a snapshot with the new set, which reaches the routing table through the
+ *    watcher like any provider's.
  * 5. `stop()` cancels timers and the watch; an order in flight finishes or fails on its own.
  */
 export class AcmeResolver {
@@ -46,7 +49,7 @@ export class AcmeResolver {
   readonly storage: AcmeStorage;
   readonly schedule: RenewalSchedule;
   readonly #logger: Logger;
-  readonly #onChange: () => void;
+  readonly #listeners = new Set<() => void>();
   readonly #held = new Map<string, Held>();
   #wanted = new Map<string, WantedCertificate>();
   readonly #inFlight = new Set<string>();
@@ -65,14 +68,22 @@ export class AcmeResolver {
     config: AcmeResolverConfig;
     storage: AcmeStorage;
     logger: Logger;
-    onChange: () => void;
   }) {
     this.name = o.name;
     this.config = o.config;
     this.storage = o.storage;
     this.schedule = renewalSchedule(o.config.certificatesDuration);
     this.#logger = o.logger;
-    this.#onChange = o.onChange;
+  }
+
+  /** Calls `listener` after each change of the certificates this resolver serves; returns the unsubscribe. */
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #changed(): void {
+    for (const listener of this.#listeners) listener();
   }
 
   /** Loads the stored account and certificates; starts the renewal timer and the storage watch. */
@@ -84,7 +95,7 @@ export class AcmeResolver {
     this.#timer.unref();
     this.storage.watch(
       (list) => {
-        if (this.#adopt(list)) this.#onChange();
+        if (this.#adopt(list)) this.#changed();
       },
       this.#abort.signal,
       (err) =>
@@ -111,6 +122,11 @@ export class AcmeResolver {
   /** The certificates this resolver serves, for the certificate store. */
   certificates(): readonly LoadedCertificate[] {
     return this.#certificates;
+  }
+
+  /** The certificates the routers of the table in service want from this resolver. */
+  wanted(): readonly WantedCertificate[] {
+    return [...this.#wanted.values()];
   }
 
   /** Sets the certificates the routers want now, and orders what is missing or due. */
@@ -231,7 +247,7 @@ export class AcmeResolver {
     try {
       const stored = await this.storage.getCertificate(names[0] as string);
       if (stored && certificateKey([stored.domain.main, ...stored.domain.sans]) === key) {
-        if (this.#adopt([stored])) this.#onChange();
+        if (this.#adopt([stored])) this.#changed();
         if (!this.#due(key)) return 'done';
       }
       if (this.#abort.signal.aborted) return 'done';
@@ -254,7 +270,7 @@ export class AcmeResolver {
         names,
       );
       await this.storage.saveCertificate(certificate);
-      if (this.#adopt([certificate])) this.#onChange();
+      if (this.#adopt([certificate])) this.#changed();
       this.#logger.info({ resolver: this.name, domains: names }, 'ACME certificate obtained');
       return 'done';
     } finally {

@@ -9,9 +9,14 @@ import type { TableRef } from './table-ref.ts';
 /** What the reloader needs: compile deps without the previous load balancers, which it tracks itself. */
 export type ReloadDeps = Omit<CompileDeps, 'previousServices'>;
 
+/** Called after each swap with the table now in service (the ACME resolvers learn their domains so). */
+export type TableListener = (table: RoutingTable) => void;
+
 /**
  * Turns providers' snapshots into a new generation: merge, compile, swap, all or nothing. An unexpected
- * throw keeps the serving table. Each diagnostic is logged once, when it first appears.
+ * throw keeps the serving table. Each diagnostic is logged once, when it first appears. After each swap,
+ * the subscribed table listeners see the new table: data flows one way, from providers to the table and
+ * from the table to its listeners, never back into the pipeline but through a provider.
  */
 export class Reloader {
   private readonly tableRef: TableRef;
@@ -19,6 +24,7 @@ export class Reloader {
   private readonly logger: Logger;
   private logged = new Set<string>();
   private diagnosticsNow: Diagnostic[] = [];
+  private readonly listeners = new Set<TableListener>();
   /** Number of successful reloads. */
   reloads = 0;
   /** Time of the last successful reload (ms since epoch), or 0. */
@@ -43,6 +49,12 @@ export class Reloader {
   /** Every diagnostic of the serving generation (providers' and compile's). */
   get diagnostics(): readonly Diagnostic[] {
     return this.diagnosticsNow;
+  }
+
+  /** Calls `listener` after each swap from now on; returns the unsubscribe. */
+  subscribe(listener: TableListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Compiles the snapshots and swaps the result in; returns false (old table kept) on an unexpected error. */
@@ -85,6 +97,14 @@ export class Reloader {
       { generation: gen.id, routes: routers, ms: Math.round((performance.now() - started) * 10) / 10 },
       'configuration applied',
     );
+    for (const listener of this.listeners) {
+      try {
+        listener(table);
+      } catch (err) {
+        // The table is in service either way; a failing listener must not undo the swap or stop the others.
+        this.logger.error({ err }, 'a routing-table listener failed');
+      }
+    }
     return true;
   }
 }

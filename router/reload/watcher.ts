@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { formatError } from '../../config/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { stableStringify } from '../../core/stable-stringify.ts';
 import type { Provider, Snapshot } from '../../providers/provider.ts';
@@ -85,8 +86,11 @@ export class ConfigWatcher {
     } catch (err) {
       if (!signal.aborted) {
         this.logger.error(
-          { err, provider: provider.name },
-          'provider stopped; its last snapshot keeps serving',
+          { code: 'PROVIDER_FAILED', err, provider: provider.name },
+          formatError('PROVIDER_FAILED', {
+            provider: provider.name,
+            problem: `stopped watching (${(err as Error)?.message ?? String(err)})`,
+          }),
         );
       }
     }

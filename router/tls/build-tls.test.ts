@@ -136,4 +136,19 @@ describe('buildTls', () => {
     expect(state.store.defaultCertificate).toBeUndefined();
     expect(diagnostics.map((d) => d.code)).toEqual(['TLS_DEFAULT_CONFLICT', 'TLS_DEFAULT_CONFLICT']);
   });
+
+  it("certificates of resolvers' providers (a.acme) serve after configured ones and are marked as such", () => {
+    // `a.acme` sorts before `file`: without acmeProviders its certificate would win a.test.
+    const { state } = buildTls(
+      [
+        { provider: 'a.acme', config: { certificates: [wild] } },
+        { provider: 'file', config: { certificates: [a] } },
+      ],
+      { acmeProviders: new Set(['a.acme']) },
+    );
+    expect(state.store.certificates.map((c) => c.id)).toEqual([load(a).id, load(wild).id]);
+    expect(state.store.match('a.test')?.id).toBe(load(a).id);
+    expect(state.store.match('x.w.test')?.id).toBe(load(wild).id);
+    expect([...state.acmeCertificateIds]).toEqual([load(wild).id]);
+  });
 });

@@ -16,8 +16,12 @@ export interface TlsDeps {
   readonly readFile?: ReadFile;
   /** The generated certificate served when no `tls.stores.default.defaultCertificate` is set. */
   readonly generatedDefault?: LoadedCertificate;
-  /** Certificates obtained by certificate resolvers (ACME), served after the configured ones. */
-  readonly acmeCertificates?: () => readonly LoadedCertificate[];
+  /**
+   * Providers whose certificates certificate resolvers obtained (ACME, `<resolver>.acme`): served after every
+   * configured certificate, so a configured certificate wins a name, as Traefik asks no resolver for a name
+   * one serves.
+   */
+  readonly acmeProviders?: ReadonlySet<string>;
 }
 
 /** One generation's certificates and TLS options. */
@@ -27,10 +31,13 @@ export interface TlsState {
   readonly options: ReadonlyMap<string, CompiledTlsOptions>;
   /** Options left out for bad values, with the first reason: routers naming them say why. */
   readonly invalidOptions: ReadonlyMap<string, string>;
+  /** Ids of the certificates that came from `acmeProviders`: they never count as configured ones. */
+  readonly acmeCertificateIds: ReadonlySet<string>;
 }
 
 /**
- * Builds the TLS state of a generation from every provider's `tls` section (providers in name order):
+ * Builds the TLS state of a generation from every provider's `tls` section (providers in name order, those
+ * of certificate resolvers last):
  * loads and checks each certificate (a bad one is left out with a diagnostic naming it; the rest serve),
  * compiles the options (qualified `name@provider`, except the global `default`), and picks the default
  * certificate. Reads files, so a changed certificate file is picked up by the next reload.
@@ -62,6 +69,12 @@ export function buildTls(
   const options = new Map<string, CompiledTlsOptions>();
   const invalidOptions = new Map<string, string>();
   const defaultOptionProviders: string[] = [];
+  const acmeCertificateIds = new Set<string>();
+  const isAcme = (provider: string) => deps.acmeProviders?.has(provider) === true;
+  const ordered = [
+    ...sections.filter((s) => !isAcme(s.provider)),
+    ...sections.filter((s) => isAcme(s.provider)),
+  ];
 
   /** Loads a certificate; a problem is reported against the item (`certificates[0]`) and gives undefined. */
   const load = (
@@ -77,7 +90,7 @@ export function buildTls(
     return undefined;
   };
 
-  for (const { provider, config } of sections) {
+  for (const { provider, config } of ordered) {
     (config.certificates ?? []).forEach((c, i) => {
       const item = `certificates[${i}]`;
       const loaded = load(c, provider, item, `tls.${item}`);
@@ -91,6 +104,7 @@ export function buildTls(
         report('warning', `tls.${item}@${provider}`, item, 'CONFIG_UNSUPPORTED', message);
       }
       certificates.push(loaded);
+      if (isAcme(provider)) acmeCertificateIds.add(loaded.id);
     });
     for (const [storeName, store] of Object.entries(config.stores ?? {})) {
       const item = `stores.${storeName}`;
@@ -166,10 +180,13 @@ export function buildTls(
     );
   } else if (defaults[0]?.cert) defaultCertificate = defaults[0].cert;
 
-  // Configured certificates win a name over ACME ones, as Traefik asks no resolver for a name they serve.
-  certificates.push(...(deps.acmeCertificates?.() ?? []));
   return {
-    state: { store: new CertificateStore(certificates, defaultCertificate), options, invalidOptions },
+    state: {
+      store: new CertificateStore(certificates, defaultCertificate),
+      options,
+      invalidOptions,
+      acmeCertificateIds,
+    },
     diagnostics,
   };
 }

@@ -6,6 +6,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { silentLogger } from '../../core/log.ts';
 import { ConsulStorage, consulStorageTarget } from '../../router/acme/consul-storage.ts';
 import { ensurePebble, type Pebble, startPebble } from '../acme/pebble.ts';
 import {
@@ -107,7 +108,7 @@ describe.skipIf(skip)('ACME shared by three replicas through Consul', () => {
       // A challenge published by one writer is answered by every replica, HTTP-01 and TLS-ALPN-01.
       const target = consulStorageTarget(storage('shared'), undefined);
       if (!target || typeof target === 'string') throw new Error(String(target));
-      const writer = new ConsulStorage(target, 'le');
+      const writer = new ConsulStorage(target, 'le', silentLogger());
       await writer.putChallenge('http-01', 'tok-123', 'tok-123.thumbprint');
       await writer.putChallenge(
         'tls-alpn-01',
