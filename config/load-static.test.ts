@@ -122,7 +122,7 @@ describe('loadStaticConfig: sources and precedence', () => {
             web: {
               address: ':80',
               asDefault: true,
-              http: { middlewares: ['auth@file', 'compress@file'] },
+              http: { middlewares: ['auth@file', 'compress@file'], sanitizePath: true },
               forwardedHeaders: { insecure: false, trustedIPs: ['127.0.0.1/32', '10.0.0.0/8'] },
             },
           },
@@ -148,7 +148,7 @@ describe('loadStaticConfig: sources and precedence', () => {
           ...DEFAULTS,
           entryPoints: {
             Admin: { address: ':9000' },
-            web_secure: { address: ':443', http: { tls: { certResolver: 'le' } } },
+            web_secure: { address: ':443', http: { tls: { certResolver: 'le' }, sanitizePath: true } },
           },
           api: { insecure: true, dashboard: true },
         },

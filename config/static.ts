@@ -4,6 +4,13 @@ import { DurationSchema, parseDuration } from './duration.ts';
 // The install ("static") configuration: Traefik v3's key names for what Wharf supports. Loaded once at
 // start from a file (--configFile), environment (WHARF_*) and flags (--a.b.c=v); flags beat env beat file.
 
+/** An `encodedCharacters` option: whether paths may hold this escape (Traefik's default since v3.6.7: true). */
+const encodedCharacter = (what: string) =>
+  z
+    .boolean()
+    .default(true)
+    .describe(`Allow ${what} encoded in request paths (default true; false answers such requests with 400)`);
+
 /** One listener. */
 export const EntryPointSchema = z.strictObject({
   address: z.string().describe('Listen address, e.g. ":80", "127.0.0.1:8000", "[::1]:8080"'),
@@ -47,6 +54,26 @@ export const EntryPointSchema = z.strictObject({
         })
         .optional()
         .describe('Serve every router on this entryPoint over TLS, as if each set `tls` with these values'),
+      sanitizePath: z
+        .boolean()
+        .default(true)
+        .describe(
+          'Remove `.` and `..` segments and duplicate slashes from request paths before routing and forwarding (default true; false is unsafe)',
+        ),
+      encodedCharacters: z
+        .strictObject({
+          allowEncodedSlash: encodedCharacter('%2F (slash)'),
+          allowEncodedBackSlash: encodedCharacter('%5C (back slash)'),
+          allowEncodedNullCharacter: encodedCharacter('%00 (null character)'),
+          allowEncodedSemicolon: encodedCharacter('%3B (semicolon)'),
+          allowEncodedPercent: encodedCharacter('%25 (percent)'),
+          allowEncodedQuestionMark: encodedCharacter('%3F (question mark)'),
+          allowEncodedHash: encodedCharacter('%23 (hash)'),
+        })
+        .optional()
+        .describe(
+          'Which percent-encoded characters a request path may contain; a denied one is answered 400',
+        ),
     })
     .optional(),
   transport: z

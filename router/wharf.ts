@@ -14,6 +14,8 @@ import { createInternalHandler } from './api/api.ts';
 import { compile, type EntryPointSpec } from './compile/compile.ts';
 import { type AccessLog, createAccessLog } from './http/access-log.ts';
 import { EntryPoint, parseAddress } from './http/entrypoint.ts';
+import { FdExhaustion } from './http/fd-exhaustion.ts';
+import { deniedEncodings } from './http/sanitize-target.ts';
 import { compileIpMatcher } from './proxy/ip-matcher.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
 import { Reloader } from './reload/reloader.ts';
@@ -68,6 +70,8 @@ export class Wharf {
   private readonly logger: Logger;
   private readonly config: StaticConfig;
   private readonly accessLog: AccessLog | undefined;
+  /** Logs running out of file descriptors (and recovering) once per change; shared by every entryPoint. */
+  readonly fdExhaustion: FdExhaustion;
   private readonly providers: readonly Provider[];
   /** The certificate resolvers (ACME), when `certificatesResolvers` configures any. */
   readonly acme: Acme | undefined;
@@ -87,6 +91,7 @@ export class Wharf {
     this.config = options.staticConfig;
     const c = options.staticConfig;
     this.accessLog = c.accessLog ? createAccessLog(c.accessLog) : undefined;
+    this.fdExhaustion = new FdExhaustion(this.logger);
     this.ready = new Promise((r) => (this.readyResolve = r));
     const eps = resolveEntryPoints(c);
     const specs = entryPointSpecs(eps);
@@ -150,6 +155,11 @@ export class Wharf {
           readTimeoutMs: ep.transport?.respondingTimeouts?.readTimeout ?? 60_000,
           idleTimeoutMs: ep.transport?.respondingTimeouts?.idleTimeout ?? 180_000,
           writeTimeoutMs: ep.transport?.respondingTimeouts?.writeTimeout ?? 0,
+          target: {
+            sanitizePath: ep.http?.sanitizePath ?? true,
+            deniedEncodings: deniedEncodings(ep.http?.encodedCharacters),
+          },
+          fdExhaustion: this.fdExhaustion,
           ...(this.accessLog ? { accessLog: this.accessLog } : {}),
           ...(acme?.httpHandler(name) ? { acmeHttp: acme.httpHandler(name) } : {}),
           ...(acme?.tlsAlpn ? { acmeTlsAlpn: acme.tlsAlpn } : {}),
@@ -205,6 +215,7 @@ export class Wharf {
         }
         w.logger.info({ entryPoint: ep.name, port: ep.port }, 'entryPoint listening');
       }
+      w.fdExhaustion.start();
     } catch (err) {
       await w.stop();
       throw err;
@@ -263,6 +274,7 @@ export class Wharf {
       ),
     );
     this.abort.abort();
+    this.fdExhaustion.stop();
     this.reloader.heapTrim.stop();
     await this.watcherDone;
     await this.acme?.stop();

@@ -11,6 +11,21 @@ function clfTime(d: Date): string {
   return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }
 
+/**
+ * A value for a quoted field of the `common` format: `"` and `\` are backslash-escaped (Traefik escapes only
+ * `"`, which lets a trailing backslash reopen the field) and control characters become `\xHH`, so a
+ * client-chosen Referer, User-Agent or path can neither end its field early nor forge a line.
+ */
+export function quoteClf(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
+  if (!/["\\\x00-\x1f\x7f]/.test(value)) return `"${value}"`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: as above
+  const escaped = value.replace(/["\\\x00-\x1f\x7f]/g, (c) =>
+    c === '"' || c === '\\' ? `\\${c}` : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+  return `"${escaped}"`;
+}
+
 /** Writes one line per finished request, in Traefik's `common` (extended CLF) or `json` format. */
 export interface AccessLog {
   log(req: IncomingMessage, res: ServerResponse, state: RequestState): void;
@@ -63,10 +78,11 @@ export function createAccessLog(options: { filePath?: string; format: 'common' |
         );
         return;
       }
-      const ref = req.headers.referer ?? '-';
-      const ua = req.headers['user-agent'] ?? '-';
+      const ref = quoteClf(req.headers.referer || '-');
+      const ua = quoteClf(req.headers['user-agent'] || '-');
+      const line = quoteClf(`${req.method} ${path} HTTP/${req.httpVersion}`);
       dest.write(
-        `${state.clientIp} - - [${clfTime(new Date())}] "${req.method} ${path} HTTP/${req.httpVersion}" ${status} ${size} "${ref}" "${ua}" ${count} "${state.router ?? '-'}" "${state.serverUrl ?? '-'}" ${Math.round(durationMs)}ms\n`,
+        `${state.clientIp} - - [${clfTime(new Date())}] ${line} ${status} ${size} ${ref} ${ua} ${count} ${quoteClf(state.router ?? '-')} ${quoteClf(state.serverUrl ?? '-')} ${Math.round(durationMs)}ms\n`,
       );
     },
     close() {

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import {
   constants,
   createServer as createHttp2Server,
@@ -28,6 +28,10 @@ import { asHttp1Request, WharfHttp2Response } from '../tls/http2-compat.ts';
 import { sniffConnection } from '../tls/sniff.ts';
 import { TlsTerminator } from '../tls/tls-terminator.ts';
 import type { AccessLog } from './access-log.ts';
+import type { FdExhaustion } from './fd-exhaustion.ts';
+import { awaitRequestLine, BAD_REQUEST_RESPONSE } from './first-line.ts';
+import { cleanTarget, requestRefusal } from './request-checks.ts';
+import type { TargetPolicy } from './sanitize-target.ts';
 
 /** Concurrent streams per HTTP/2 connection (Go's default, so Traefik's). */
 const MAX_H2_STREAMS = 250;
@@ -55,7 +59,13 @@ export interface EntryPointOptions {
   readonly acmeTlsAlpn?: (raw: Socket, serverName: string | undefined) => boolean;
   /** entryPoints.<name>.http.redirections.entryPoint: a scheme, the target's port (read per request), permanent. */
   readonly redirect?: { scheme: string; port: () => string | undefined; permanent: boolean };
+  /** `http.sanitizePath` and `http.encodedCharacters`; absent: sanitize, deny no encoded character. */
+  readonly target?: TargetPolicy;
+  /** Where accept errors of the listener go (they never crash the process); absent: logged as errors. */
+  readonly fdExhaustion?: FdExhaustion;
 }
+
+const DEFAULT_TARGET_POLICY: TargetPolicy = { sanitizePath: true, deniedEncodings: new Set() };
 
 /** Parses `:80`, `127.0.0.1:8000`, `[::1]:8080` (Traefik's address syntax) into host and port. */
 export function parseAddress(address: string): { host: string | undefined; port: number } | undefined {
@@ -111,6 +121,15 @@ export class EntryPoint {
       (req, res) => this.handle(req, res, undefined),
     );
     attachUpgradeHandling(this.server, (req, res, upgrade) => this.handle(req, res, upgrade));
+    // Node ends CONNECT connections without a word when nobody listens; answer them (501) like any request.
+    this.server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => socket.destroy());
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket as Socket);
+      res.on('finish', () => (socket as Socket).destroySoon());
+      this.handle(req, res, undefined);
+    });
     this.h2 = createHttp2Server(
       // Go's (and so Traefik's) default; Node's is effectively unlimited, which lets one connection hold
       // any number of upstream requests.
@@ -128,6 +147,10 @@ export class EntryPoint {
         }
         this.handle(asHttp1Request(req as Http2ServerRequest), res as unknown as ServerResponse, undefined);
       },
+    );
+    // Node answers an HTTP/2 CONNECT with 405 when nobody listens; Wharf answers 501 as for HTTP/1.
+    this.h2.on('connect', (req: Http2ServerRequest, res: WharfHttp2Response) =>
+      this.handle(asHttp1Request(req), res as unknown as ServerResponse, undefined),
     );
     this.h2.on('session', (session: Http2Session) => {
       this.sessions.add(session);
@@ -148,7 +171,7 @@ export class EntryPoint {
       ...(options.acmeTlsAlpn ? { acmeTlsAlpn: options.acmeTlsAlpn } : {}),
       onSecure: (socket: TLSSocket) => {
         if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
-        else this.server.emit('connection', socket);
+        else this.serveHttp1(socket);
       },
     });
   }
@@ -161,6 +184,11 @@ export class EntryPoint {
         this.listener.off('error', reject);
         resolve();
       });
+    });
+    // From now on an error is a failed accept (EMFILE, ENFILE); without a listener it would end the process.
+    this.listener.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.o.fdExhaustion) this.o.fdExhaustion.acceptError(this.o.name, err);
+      else this.o.logger.error({ entryPoint: this.o.name, err: err.message }, 'cannot accept a connection');
     });
     // The HTTP server never binds (the listener hands it sockets); 'listening' is what starts its
     // connection tracking: header and request timeouts, and closeIdleConnections().
@@ -188,9 +216,20 @@ export class EntryPoint {
         raw.allowHalfOpen = false;
         this.h2.emit('connection', raw);
       } else {
-        this.server.emit('connection', raw);
-        raw.resume();
+        this.serveHttp1(raw);
       }
+    });
+  }
+
+  /** Hands an HTTP/1.x connection to the HTTP server once its first request line is known to be one. */
+  private serveHttp1(socket: Socket): void {
+    awaitRequestLine(socket, this.headersTimeoutMs, (verdict) => {
+      if (verdict === 'bad') {
+        socket.end(BAD_REQUEST_RESPONSE);
+        return;
+      }
+      this.server.emit('connection', socket);
+      socket.resume();
     });
   }
 
@@ -255,9 +294,12 @@ export class EntryPoint {
       o.accessLog?.log(req, res, state);
     };
     res.once('close', finish);
-    if (!normalizeTarget(req)) {
-      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
-      res.end('400 Bad Request\n');
+    const refusal = requestRefusal(req) ?? cleanTarget(req, o.target ?? DEFAULT_TARGET_POLICY);
+    if (refusal) {
+      o.logger.debug({ entryPoint: o.name, problem: refusal.problem }, 'request refused');
+      const text = refusal.status === 400 ? '400 Bad Request\n' : '501 Not Implemented\n';
+      res.writeHead(refusal.status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.end(text);
       return;
     }
     applyForwardedHeaders(req, clientIp, state.scheme, this.localPort, o.forwarded);
@@ -326,23 +368,5 @@ export class EntryPoint {
         res.destroy();
       }
     });
-  }
-}
-
-/**
- * Rewrites an absolute-form target (`GET http://host/p`, sent to proxies) to origin form, taking its
- * host as the Host header as RFC 9112 §3.2.2 requires; false for targets no router can serve (`*`).
- */
-export function normalizeTarget(req: IncomingMessage): boolean {
-  const url = req.url ?? '';
-  if (url.startsWith('/')) return true;
-  if (!/^https?:\/\//i.test(url)) return false;
-  try {
-    const u = new URL(url);
-    req.headers.host = u.host;
-    req.url = `${u.pathname}${u.search}`;
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -83,6 +83,21 @@ describe('applyForwardedHeaders', () => {
     expect(headers['x-forwarded-host']).toBe('a');
   });
 
+  it('never lets a Connection option remove Host or the framing headers', () => {
+    const headers = apply(
+      {
+        host: 'secret.test',
+        connection: 'close, host, content-length, transfer-encoding',
+        'content-length': '5',
+        'transfer-encoding': 'chunked',
+      },
+      untrusted,
+    );
+    expect(headers.host).toBe('secret.test');
+    expect(headers['content-length']).toBe('5');
+    expect(headers['transfer-encoding']).toBe('chunked');
+  });
+
   it('sets X-Forwarded-Server when the policy names one', () => {
     expect(apply({ host: 'a' }, { trusted: () => true, serverName: 'edge-1' })['x-forwarded-server']).toBe(
       'edge-1',

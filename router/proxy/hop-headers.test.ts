@@ -77,4 +77,24 @@ describe('connectionTokens', () => {
     ]);
     expect(connectionTokens(undefined)).toEqual([]);
   });
+
+  it.each([
+    ['close, host', ['close']],
+    ['Host, Content-Length, Transfer-Encoding, x-a', ['x-a']],
+    [':authority, :path', []],
+  ])('never names Host, the framing headers or pseudo-headers: %s', (value, expected) => {
+    expect(connectionTokens(value)).toEqual(expected);
+  });
+});
+
+describe('upstreamRequestHeaders with Connection naming framing headers', () => {
+  it('keeps Content-Length, so the body still goes upstream', () => {
+    expect(
+      upstreamRequestHeaders(
+        { host: 'a.test', connection: 'close, content-length, host', 'content-length': '5' },
+        '127.0.0.1',
+        'a.test',
+      ),
+    ).toEqual(['content-length', '5', 'x-forwarded-for', '127.0.0.1', 'host', 'a.test']);
+  });
 });

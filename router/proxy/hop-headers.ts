@@ -37,6 +37,17 @@ export const FORWARDED_HEADERS: ReadonlySet<string> = new Set(
   ].flatMap((h) => [h, h.replaceAll('-', '_')]),
 );
 
+/**
+ * Headers a `Connection` option never removes: Host (routing and the upstream Host depend on it) and the
+ * framing headers (without them the request body would be lost). Go keeps these out of its header map
+ * (Request.Host, ContentLength, TransferEncoding), so Traefik never removes them either.
+ */
+const NEVER_CONNECTION_OPTIONS: ReadonlySet<string> = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+]);
+
 /** The header names listed in a Connection header value (lower case), minus the Wharf-managed ones. */
 export function connectionTokens(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
@@ -44,7 +55,8 @@ export function connectionTokens(value: string | string[] | undefined): string[]
   for (const part of Array.isArray(value) ? value : [value]) {
     for (const raw of part.split(',')) {
       const token = raw.trim().toLowerCase();
-      if (token !== '' && !FORWARDED_HEADERS.has(token)) tokens.push(token);
+      if (token === '' || FORWARDED_HEADERS.has(token) || NEVER_CONNECTION_OPTIONS.has(token)) continue;
+      if (token.charCodeAt(0) !== 58 /* ':' HTTP/2 pseudo-headers */) tokens.push(token);
     }
   }
   return tokens;
