@@ -248,6 +248,36 @@ describe('compileRuleText: invalid arguments', () => {
   });
 });
 
+describe('compileRuleText: size limits (an error of the rule, never a stack overflow)', () => {
+  const terms = (n: number) => Array.from({ length: n }, (_, i) => `Path(\`/${i}\`)`).join('||');
+  const ors = terms(4000);
+  it.each([
+    {
+      name: '10,000 parentheses',
+      rule: `${'('.repeat(10_000)}Path(\`/\`)${')'.repeat(10_000)}`,
+      column: 101,
+    },
+    { name: '10,000 !', rule: `${'!'.repeat(10_000)}Path(\`/\`)`, column: 101 },
+    { name: 'over 65,536 characters', rule: `Path(\`/${'a'.repeat(70_000)}\`)`, column: 65_537 },
+    { name: '6,000 || terms', rule: terms(6000), column: 65_537 },
+  ])('$name: RULE_TOO_COMPLEX at column $column, quoting only the start of the rule', ({ rule, column }) => {
+    const r = compileRuleText(rule);
+    expect(r.ok ? r : r.code).toBe('RULE_TOO_COMPLEX');
+    if (!r.ok) {
+      expect(r.message).toContain(`at column ${column}; split it into several routers or simplify it`);
+      expect(r.message.length).toBeLessThan(300);
+    }
+  });
+
+  it('4,000 || terms (under the length limit) compile and match any of them', () => {
+    expect(ors.length).toBeLessThan(65_536);
+    expect(matches(ors, req({ path: '/3999' }))).toBe(true);
+    expect(matches(ors, req({ path: '/0' }))).toBe(true);
+    expect(matches(ors, req({ path: '/4000' }))).toBe(false);
+    expect(matches(`!(${ors})`, req({ path: '/4000' }))).toBe(true);
+  });
+});
+
 describe('toMatchRequest', () => {
   const cases: Array<{
     name: string;
