@@ -25,6 +25,9 @@ export const ERRORS = {
   RULE_ARGUMENTS: { template: 'rule "{rule}": {matcher} {problem} at column {column}' },
   RULE_BAD_REGEXP: { template: 'rule "{rule}": invalid regular expression {pattern}: {problem}' },
   RULE_BAD_IP: { template: 'rule "{rule}": ClientIP "{value}" is not an IP address or CIDR range' },
+  RULE_TOO_COMPLEX: {
+    template: 'rule "{rule}": {problem} at column {column}; split it into several routers or simplify it',
+  },
 
   // --- compile: cross references ---
   ROUTER_NO_RULE: { template: 'router "{router}" has no rule' },

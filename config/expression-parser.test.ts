@@ -3,6 +3,8 @@ import {
   type ExpressionDialect,
   type ExpressionNode,
   type ExpressionParseResult,
+  MAX_EXPRESSION_DEPTH,
+  MAX_EXPRESSION_LENGTH,
   mapCalls,
   nameHint,
   parseExpression,
@@ -63,6 +65,19 @@ describe('parseExpression: trees', () => {
       dialect: { trailingComma: true },
     },
     { name: 'other whitespace when allowed', text: '\vF()', ast: call('F', 2) },
+    {
+      name: 'a chain of one operator is a balanced tree, in order',
+      text: 'F()||F()||F()||F()',
+      ast: or(or(call('F', 1), call('F', 6)), or(call('F', 11), call('F', 16))),
+    },
+    {
+      name: `${MAX_EXPRESSION_DEPTH} levels of parentheses and ! are allowed`,
+      text: `${'(!'.repeat(MAX_EXPRESSION_DEPTH / 2)}F()${')'.repeat(MAX_EXPRESSION_DEPTH / 2)}`,
+      ast: Array.from({ length: MAX_EXPRESSION_DEPTH / 2 }).reduce<ExpressionNode>(
+        (e) => not(e),
+        call('F', MAX_EXPRESSION_DEPTH + 1),
+      ),
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -159,6 +174,51 @@ describe('parseExpression: problems carry a kind and a 1-based column', () => {
       expect(parseExpression(c.text, { ...BASE, ...c.dialect })).toEqual({ ok: false, ...c.want });
     });
   }
+});
+
+describe('parseExpression: limits (a problem of the expression, never a stack overflow)', () => {
+  const depthProblem = `parentheses and '!' nest deeper than ${MAX_EXPRESSION_DEPTH} levels`;
+  const cases: Array<{ name: string; text: string; want: Extract<ExpressionParseResult, { ok: false }> }> = [
+    {
+      name: '10,000 parentheses',
+      text: `${'('.repeat(10_000)}F()${')'.repeat(10_000)}`,
+      want: { ok: false, kind: 'limit', problem: depthProblem, column: MAX_EXPRESSION_DEPTH + 1 },
+    },
+    {
+      name: '10,000 !',
+      text: `${'!'.repeat(10_000)}F()`,
+      want: { ok: false, kind: 'limit', problem: depthProblem, column: MAX_EXPRESSION_DEPTH + 1 },
+    },
+    {
+      name: 'one level too deep, mixed, after a valid start',
+      text: `F() || ${'!('.repeat(MAX_EXPRESSION_DEPTH / 2)}!F()${')'.repeat(MAX_EXPRESSION_DEPTH / 2)}`,
+      want: { ok: false, kind: 'limit', problem: depthProblem, column: 8 + MAX_EXPRESSION_DEPTH },
+    },
+    {
+      name: 'longer than the maximum',
+      text: `F()${' '.repeat(MAX_EXPRESSION_LENGTH)}`,
+      want: {
+        ok: false,
+        kind: 'limit',
+        problem: `too long: ${MAX_EXPRESSION_LENGTH + 3} characters, the maximum is ${MAX_EXPRESSION_LENGTH}`,
+        column: MAX_EXPRESSION_LENGTH + 1,
+      },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => expect(parseExpression(c.text, BASE)).toEqual(c.want));
+  }
+
+  it('6,000 || terms (within the length limit) parse into a tree 13 levels deep that mapCalls walks', () => {
+    const parsed = parseExpression(Array.from({ length: 6000 }, (_, i) => `F(\`${i}\`)`).join('||'), BASE);
+    if (!parsed.ok || parsed.ast === undefined) throw new Error('expected a tree');
+    const depth = (n: ExpressionNode): number =>
+      n.type === 'or' || n.type === 'and' ? 1 + Math.max(depth(n.left), depth(n.right)) : 0;
+    expect(depth(parsed.ast)).toBe(13);
+    const leaves: string[] = [];
+    mapCalls(parsed.ast, (c) => leaves.push(c.args[0]?.text ?? ''));
+    expect(leaves).toEqual(Array.from({ length: 6000 }, (_, i) => String(i)));
+  });
 });
 
 describe('nameHint', () => {

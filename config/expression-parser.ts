@@ -25,6 +25,12 @@ export type ExpressionTree<Leaf> =
   | { type: 'not'; expr: ExpressionTree<Leaf> }
   | Leaf;
 
+/** The deepest nesting of parentheses and `!` an expression may have (a deeper one is a `limit` problem). */
+export const MAX_EXPRESSION_DEPTH = 100;
+
+/** The longest expression, in characters (a longer one is a `limit` problem). */
+export const MAX_EXPRESSION_LENGTH = 65_536;
+
 /** A parsed expression: calls combined with &&, || and !. */
 export type ExpressionNode = ExpressionTree<ExpressionCall>;
 
@@ -37,11 +43,12 @@ export interface ExpressionProblem {
 /**
  * The outcome of parsing: the tree (undefined when the input is blank), or the first problem with its
  * 1-based column; `kind` says who found it (`name` and `call`: the dialect's callbacks, which also set
- * `name`, as written for `name` and as resolved for `call`).
+ * `name`, as written for `name` and as resolved for `call`; `limit`: the expression is longer or nests
+ * deeper than MAX_EXPRESSION_LENGTH or MAX_EXPRESSION_DEPTH).
  */
 export type ExpressionParseResult =
   | { ok: true; ast: ExpressionNode | undefined }
-  | { ok: false; kind: 'syntax' | 'name' | 'call'; problem: string; column: number; name?: string };
+  | { ok: false; kind: 'syntax' | 'name' | 'call' | 'limit'; problem: string; column: number; name?: string };
 
 /** What sets one language of the grammar apart from another. */
 export interface ExpressionDialect {
@@ -102,11 +109,34 @@ export function mapCalls<Leaf>(
   }
 }
 
-/** Parses an expression in a dialect of the grammar; never throws for bad input. */
+/**
+ * Joins the operands of a chain of one operator (`a || b || c`) into a balanced tree. && and || are
+ * associative and the in-order sequence is kept, so short-circuit evaluation is unchanged; the tree of n
+ * operands is log2(n) deep instead of n, and whoever walks it recursively (mapCalls, the rule compiler,
+ * the compiled matcher at request time) stays far from the stack's limit however long the chain is.
+ */
+function balanced(
+  type: 'and' | 'or',
+  operands: readonly ExpressionNode[],
+  from = 0,
+  to = operands.length,
+): ExpressionNode {
+  if (to - from === 1) return operands[from]!;
+  const mid = (from + to + 1) >>> 1; // rounded up: three operands stay left-associative, (a op b) op c
+  return { type, left: balanced(type, operands, from, mid), right: balanced(type, operands, mid, to) };
+}
+
+/**
+ * Parses an expression in a dialect of the grammar; never throws for bad input. The recursion goes one
+ * level deeper per parenthesis or `!` only, and MAX_EXPRESSION_DEPTH bounds that, so a hostile label
+ * (10,000 parentheses) is a problem of its item instead of a stack overflow that stops every reload.
+ */
 export function parseExpression(text: string, dialect: ExpressionDialect): ExpressionParseResult {
   const end = dialect.end ?? 'the end';
   const space = dialect.space ?? /\s/;
   let pos = 0;
+  /** Parentheses and `!` open around the current position. */
+  let depth = 0;
 
   const fail = (column: number, problem: string): never => {
     throw new Stop({ ok: false, kind: 'syntax', problem, column });
@@ -131,27 +161,35 @@ export function parseExpression(text: string, dialect: ExpressionDialect): Expre
       fail(pos + 1, `'${c}' is not an operator, use '${c}${c}'`);
   };
 
+  /** Enters one more level of parentheses or `!` at a 1-based column, within MAX_EXPRESSION_DEPTH. */
+  const enter = (column: number) => {
+    if (++depth > MAX_EXPRESSION_DEPTH) {
+      const problem = `parentheses and '!' nest deeper than ${MAX_EXPRESSION_DEPTH} levels`;
+      throw new Stop({ ok: false, kind: 'limit', problem, column });
+    }
+  };
+
   const parseOr = (): ExpressionNode => {
-    let left = parseAnd();
+    const operands = [parseAnd()];
     for (;;) {
       skip();
       loneOperator();
-      if (!text.startsWith('||', pos)) return left;
+      if (!text.startsWith('||', pos)) return balanced('or', operands);
       const column = pos + 1;
       pos += 2;
-      left = { type: 'or', left, right: parseAnd(column, '||') };
+      operands.push(parseAnd(column, '||'));
     }
   };
   /** `column` and `operator` name the operator just read, if any, for the "ends after" problem. */
   const parseAnd = (column?: number, operator?: string): ExpressionNode => {
-    let left = parseUnary(column, operator);
+    const operands = [parseUnary(column, operator)];
     for (;;) {
       skip();
       loneOperator();
-      if (!text.startsWith('&&', pos)) return left;
+      if (!text.startsWith('&&', pos)) return balanced('and', operands);
       const at = pos + 1;
       pos += 2;
-      left = { type: 'and', left, right: parseUnary(at, '&&') };
+      operands.push(parseUnary(at, '&&'));
     }
   };
   const parseUnary = (column?: number, operator?: string): ExpressionNode => {
@@ -159,14 +197,19 @@ export function parseExpression(text: string, dialect: ExpressionDialect): Expre
     if (text[pos] === '!') {
       const at = pos + 1;
       pos++;
-      return { type: 'not', expr: parseUnary(at, '!') };
+      enter(at);
+      const expr = parseUnary(at, '!');
+      depth--;
+      return { type: 'not', expr };
     }
     if (pos >= text.length && column !== undefined && operator !== undefined && dialect.afterOperator)
       fail(column, dialect.afterOperator(operator));
     if (text[pos] === '(') {
       const open = pos + 1;
       pos++;
+      enter(open);
       const inner = parseOr();
+      depth--;
       skip();
       if (text[pos] === ')') {
         pos++;
@@ -244,6 +287,10 @@ export function parseExpression(text: string, dialect: ExpressionDialect): Expre
     return out;
   };
 
+  if (text.length > MAX_EXPRESSION_LENGTH) {
+    const problem = `too long: ${text.length} characters, the maximum is ${MAX_EXPRESSION_LENGTH}`;
+    return { ok: false, kind: 'limit', problem, column: MAX_EXPRESSION_LENGTH + 1 };
+  }
   try {
     skip();
     if (pos >= text.length) return { ok: true, ast: undefined };

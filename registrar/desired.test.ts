@@ -104,9 +104,14 @@ describe('desiredDocuments', () => {
   });
 
   it('refuses a document over the size limit with a diagnostic naming the container', () => {
-    const big = compose('big', 1, '10.1.0.9', {
-      'wharf.http.routers.big.rule': `Host(\`${'a'.repeat(MAX_DOCUMENT_BYTES)}\`)`,
-    });
+    // Rules stay under the 65,536-character limit of a rule; together they exceed the document's.
+    const rules = Object.fromEntries(
+      Array.from({ length: Math.ceil(MAX_DOCUMENT_BYTES / 60_000) + 1 }, (_, i) => [
+        `wharf.http.routers.big${i}.rule`,
+        `Host(\`${'a'.repeat(60_000)}\`)`,
+      ]),
+    );
+    const big = compose('big', 1, '10.1.0.9', rules);
     const desired = desiredDocuments([big], opts, 'wharf', 'h1');
     expect(desired.documents.size).toBe(0);
     expect(desired.diagnostics).toEqual([

@@ -41,11 +41,11 @@ describe('compileRuleText: matching', () => {
     { rule: 'Host(`*`)', request: { host: 'anything.test' }, expected: true },
     { rule: 'Host(`*`)', request: { host: '' }, expected: false },
     { rule: 'Host(`::1`)', request: { host: '::1' }, expected: true },
-    // HostRegexp: unanchored unless written so, case-insensitive
+    // HostRegexp: unanchored unless written so; case-sensitive on the lower-cased host (Traefik v3)
     { rule: 'HostRegexp(`^[a-z]+\\.example\\.com$`)', request: { host: 'api.example.com' }, expected: true },
     { rule: 'HostRegexp(`^[a-z]+\\.example\\.com$`)', request: { host: 'example.com' }, expected: false },
     { rule: 'HostRegexp(`example`)', request: { host: 'www.example.org' }, expected: true },
-    { rule: 'HostRegexp(`^API\\.`)', request: { host: 'api.example.com' }, expected: true },
+    { rule: 'HostRegexp(`^API\\.`)', request: { host: 'api.example.com' }, expected: false },
     { rule: 'HostRegexp(`(?i)^api$`)', request: { host: 'api' }, expected: true },
     // Path: exact, on the routing path (decoded except reserved characters)
     { rule: 'Path(`/a`)', request: { path: '/a' }, expected: true },
@@ -78,6 +78,23 @@ describe('compileRuleText: matching', () => {
     { rule: 'PathRegexp(`^/[]a]$`)', request: { path: '/]' }, expected: true },
     { rule: 'PathRegexp(`^/\\x{41}$`)', request: { path: '/A' }, expected: true },
     { rule: 'PathRegexp(`^/(?i:ab)c$`)', request: { path: '/ABc' }, expected: true },
+    { rule: 'PathRegexp(`^/a(?i)b$`)', request: { path: '/aB' }, expected: true },
+    { rule: 'PathRegexp(`^/\\pL+$`)', request: { path: '/caf%C3%A9' }, expected: true },
+    { rule: 'PathRegexp(`^/(?U)a+`)', request: { path: '/aa' }, expected: true },
+    { rule: 'PathRegexp(`^/\\x{1F600}$`)', request: { path: '/%F0%9F%98%80' }, expected: true },
+    // linear time: inputs that took seconds with backtracking RegExp (a hang fails by the test timeout)
+    { rule: 'PathRegexp(`^/(a+)+$`)', request: { path: `/${'a'.repeat(30)}!` }, expected: false },
+    {
+      rule: 'HostRegexp(`^([a-z0-9]+-?)+\\.example\\.com$`)',
+      request: { host: 'a'.repeat(30) },
+      expected: false,
+    },
+    {
+      rule: 'HeaderRegexp(`X`, `^(a|aa)+$`)',
+      request: { headers: { x: `${'a'.repeat(60)}!` } },
+      expected: false,
+    },
+    { rule: 'QueryRegexp(`q`, `^(a+)+$`)', request: { rawQuery: `q=${'a'.repeat(40)}!` }, expected: false },
     { rule: 'PathRegexp(`^/(?i:ab)c$`)', request: { path: '/ABC' }, expected: false },
     // Method
     { rule: 'Method(`get`)', request: { method: 'GET' }, expected: true },
@@ -179,12 +196,11 @@ describe('compileRuleText: invalid arguments', () => {
     { rule: 'HeaderRegexp(`X`, `a(`)', code: 'RULE_BAD_REGEXP', says: '`a(`' },
     { rule: 'QueryRegexp(`k`, `*`)', code: 'RULE_BAD_REGEXP', says: '`*`' },
     { rule: 'PathRegexp(`^/(?=x)`)', code: 'RULE_BAD_REGEXP', says: 'lookaround' },
-    { rule: 'PathRegexp(`(a)\\1`)', code: 'RULE_BAD_REGEXP', says: '\\1 is not supported' },
-    { rule: 'PathRegexp(`\\pL`)', code: 'RULE_BAD_REGEXP', says: '\\p is not supported' },
-    { rule: 'PathRegexp(`a(?i)b`)', code: 'RULE_BAD_REGEXP', says: 'flags can only be set at the start' },
-    { rule: 'PathRegexp(`(?U)a+`)', code: 'RULE_BAD_REGEXP', says: 'U (ungreedy)' },
+    { rule: 'PathRegexp(`(a)\\1`)', code: 'RULE_BAD_REGEXP', says: 'backreferences are not supported' },
+    { rule: 'PathRegexp(`(?<!a)b`)', code: 'RULE_BAD_REGEXP', says: 'lookaround' },
+    { rule: 'PathRegexp(`a{1001}`)', code: 'RULE_BAD_REGEXP', says: 'at most 1000 repetitions' },
     { rule: 'PathRegexp(`[[:foo:]]`)', code: 'RULE_BAD_REGEXP', says: '[:foo:]' },
-    { rule: 'PathRegexp(`\\x{10FFFF}`)', code: 'RULE_BAD_REGEXP', says: 'x{' },
+    { rule: 'PathRegexp(`\\x{110000}`)', code: 'RULE_BAD_REGEXP', says: 'x{' },
     { rule: 'ClientIP(`300.1.1.1`)', code: 'RULE_BAD_IP', says: 'ClientIP "300.1.1.1" is not an IP address' },
     { rule: 'ClientIP(`10.0.0.0/33`)', code: 'RULE_BAD_IP', says: '10.0.0.0/33' },
     { rule: 'ClientIP(`::1/129`)', code: 'RULE_BAD_IP', says: '::1/129' },
@@ -229,6 +245,36 @@ describe('compileRuleText: invalid arguments', () => {
     expect(bad.ok ? bad : bad.code).toBe('RULE_ARGUMENTS');
     const empty = compileRule({ type: 'matcher', name: 'Method', args: [''], column: 1 }, 'x');
     expect(empty.ok ? empty : empty.message).toBe('rule "x": Method argument 1 is empty at column 1');
+  });
+});
+
+describe('compileRuleText: size limits (an error of the rule, never a stack overflow)', () => {
+  const terms = (n: number) => Array.from({ length: n }, (_, i) => `Path(\`/${i}\`)`).join('||');
+  const ors = terms(4000);
+  it.each([
+    {
+      name: '10,000 parentheses',
+      rule: `${'('.repeat(10_000)}Path(\`/\`)${')'.repeat(10_000)}`,
+      column: 101,
+    },
+    { name: '10,000 !', rule: `${'!'.repeat(10_000)}Path(\`/\`)`, column: 101 },
+    { name: 'over 65,536 characters', rule: `Path(\`/${'a'.repeat(70_000)}\`)`, column: 65_537 },
+    { name: '6,000 || terms', rule: terms(6000), column: 65_537 },
+  ])('$name: RULE_TOO_COMPLEX at column $column, quoting only the start of the rule', ({ rule, column }) => {
+    const r = compileRuleText(rule);
+    expect(r.ok ? r : r.code).toBe('RULE_TOO_COMPLEX');
+    if (!r.ok) {
+      expect(r.message).toContain(`at column ${column}; split it into several routers or simplify it`);
+      expect(r.message.length).toBeLessThan(300);
+    }
+  });
+
+  it('4,000 || terms (under the length limit) compile and match any of them', () => {
+    expect(ors.length).toBeLessThan(65_536);
+    expect(matches(ors, req({ path: '/3999' }))).toBe(true);
+    expect(matches(ors, req({ path: '/0' }))).toBe(true);
+    expect(matches(ors, req({ path: '/4000' }))).toBe(false);
+    expect(matches(`!(${ors})`, req({ path: '/4000' }))).toBe(true);
   });
 });
 

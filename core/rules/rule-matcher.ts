@@ -1,4 +1,5 @@
 import { type ErrorCode, formatError } from '../../config/errors.ts';
+import { compileLinearRegexp, type LinearRegexp } from '../regexp/linear-regexp.ts';
 import { type IpWords, type MatchRequest, parseIp, queryHas, routingPath } from './match-request.ts';
 import { type MatcherName, parseRule, type RuleAst } from './rule-parser.ts';
 
@@ -40,7 +41,8 @@ function leaf(a: readonly string[], ctx: Ctx): Matcher {
       return hostMatcher(first, ctx);
     case 'HostRegexp': {
       if (!isAscii(first)) throw badArgs(ctx, `value "${first}" must be ASCII (write names in punycode)`);
-      const re = goRegexp(first, 'i', ctx);
+      // Traefik: a case-sensitive Go regexp against the lower-cased host (without port).
+      const re = regexp(first, ctx);
       return (r) => re.test(r.host);
     }
     case 'Path':
@@ -48,7 +50,7 @@ function leaf(a: readonly string[], ctx: Ctx): Matcher {
     case 'PathPrefix':
       return pathMatcher(first, ctx, true);
     case 'PathRegexp': {
-      const re = goRegexp(first, '', ctx);
+      const re = regexp(first, ctx);
       return (r) => re.test(routingPath(r.path));
     }
     case 'Method': {
@@ -64,7 +66,7 @@ function leaf(a: readonly string[], ctx: Ctx): Matcher {
     }
     case 'HeaderRegexp': {
       const key = first.toLowerCase();
-      const re = goRegexp(second!, '', ctx);
+      const re = regexp(second!, ctx);
       return (r) => {
         const v = r.headers[key];
         return typeof v === 'string' ? re.test(v) : v?.some((x) => re.test(x)) === true;
@@ -73,7 +75,7 @@ function leaf(a: readonly string[], ctx: Ctx): Matcher {
     case 'Query':
     case 'QueryRegexp': {
       // Traefik: a value-less Query(`k`) matches a key present with an empty value (`?k` or `?k=`).
-      const re = ctx.name === 'QueryRegexp' && second !== undefined ? goRegexp(second, '', ctx) : undefined;
+      const re = ctx.name === 'QueryRegexp' && second !== undefined ? regexp(second, ctx) : undefined;
       const value = second ?? '';
       const test = re ? (v: string) => re.test(v) : (v: string) => v === value;
       return (r) => queryHas(r.rawQuery, first, test);
@@ -218,94 +220,15 @@ function inNet(ip: IpWords, net: Net): boolean {
   return true;
 }
 
-// --- Go RE2 syntax on JavaScript RegExp ---
+// --- regexps: Go's RE2 syntax, matched in linear time (core/regexp) ---
 
-// POSIX classes Go accepts inside brackets, as JavaScript ranges ('name range' pairs separated by '|').
-const POSIX = new Map(
-  [
-    'alnum 0-9A-Za-z|alpha A-Za-z|ascii \\x00-\\x7F|blank \\t |cntrl \\x00-\\x1F\\x7F|digit 0-9|graph !-~',
-    'lower a-z|print  -~|punct !-\\/:-@\\[-`{-~|space \\t\\n\\v\\f\\r |upper A-Z|word \\w|xdigit 0-9A-Fa-f',
-  ]
-    .join('|')
-    .split('|')
-    .map((e) => [e.slice(0, e.indexOf(' ')), e.slice(e.indexOf(' ') + 1)]),
-);
-
-/** Compiles a Go regexp: leading (?flags), \A, \z, \Q..\E, (?P<name>), [[:class:]] and \x{..} are translated. */
-function goRegexp(src: string, extraFlags: string, ctx: Ctx): RegExp {
-  const bad = (problem: string) =>
-    new RuleCompileError('RULE_BAD_REGEXP', { rule: ctx.rule, pattern: `\`${src}\``, problem });
-  let flags = extraFlags;
-  let i = 0;
-  const lead = /^\(\?([ims]+)\)/.exec(src);
-  if (lead) {
-    for (const f of lead[1]!) if (!flags.includes(f)) flags += f;
-    i = lead[0].length;
-  }
-  let out = '';
-  let inClass = false;
-  while (i < src.length) {
-    const c = src[i]!;
-    const n = src[i + 1];
-    if (c === '\\') {
-      if (n === 'A' || n === 'z') out += n === 'A' ? '(?<![\\s\\S])' : '(?![\\s\\S])';
-      else if (n === 'Q') {
-        const end = src.indexOf('\\E', i + 2);
-        out += src.slice(i + 2, end < 0 ? src.length : end).replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
-        i = end < 0 ? src.length : end;
-      } else if (n === 'x' && src[i + 2] === '{') {
-        const m = /^\{([0-9a-fA-F]{1,4})\}/.exec(src.slice(i + 2));
-        if (!m) throw bad('\\x{...} above \\x{FFFF} is not supported');
-        out += `\\u${m[1]!.padStart(4, '0')}`;
-        i += m[0].length;
-      } else if (n !== undefined && /[1-9pPC]/.test(n)) throw bad(`\\${n} is not supported`);
-      else out += c + (n ?? '');
-      i += 2;
-      continue;
-    }
-    if (inClass) {
-      const posix = c === '[' && n === ':' ? /^\[:(\w+):\]/.exec(src.slice(i)) : null;
-      if (posix) {
-        const cls = POSIX.get(posix[1]!);
-        if (!cls) throw bad(`unknown character class [:${posix[1]}:]`);
-        out += cls;
-        i += posix[0].length;
-        continue;
-      }
-      if (c === ']') inClass = false;
-      out += c;
-      i++;
-      continue;
-    }
-    if (c === '[') {
-      inClass = true;
-      out += c;
-      i++;
-      if (src[i] === '^') out += src[i++];
-      if (src[i] === ']') {
-        out += '\\]'; // a leading ']' is literal in Go, an empty class in JS
-        i++;
-      }
-      continue;
-    }
-    if (c === '(' && n === '?') {
-      const rest = src.slice(i, i + 4);
-      if (rest.startsWith('(?P<')) {
-        out += '(?<';
-        i += 4;
-        continue;
-      }
-      if (/^\(\?(=|!|<=|<!)/.test(rest)) throw bad('lookaround assertions are not supported (Go RE2 syntax)');
-      if (/^\(\?[-ims]*\)/.test(src.slice(i))) throw bad('flags can only be set at the start, e.g. (?i)…');
-      if (/^\(\?[-imsU]*U/.test(src.slice(i))) throw bad('the U (ungreedy) flag is not supported');
-    }
-    out += c;
-    i++;
-  }
-  try {
-    return new RegExp(out, flags);
-  } catch (e) {
-    const text = e instanceof Error ? e.message : String(e);
-    throw bad(text.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, ''));
-  }
+/** Compiles a matcher's regexp argument; RE2's refusal becomes the rule's RULE_BAD_REGEXP error. */
+function regexp(source: string, ctx: Ctx): LinearRegexp {
+  const r = compileLinearRegexp(source);
+  if (r.ok) return r.regexp;
+  throw new RuleCompileError('RULE_BAD_REGEXP', {
+    rule: ctx.rule,
+    pattern: `\`${source}\``,
+    problem: r.problem,
+  });
 }

@@ -90,6 +90,11 @@ function toMatcher({ name, args, column }: ExpressionCall): Extract<RuleAst, { t
 /** What parseRule reports for a blank rule, which the shared parser accepts as no expression. */
 const EMPTY = { kind: 'syntax', problem: 'empty rule', column: 1, name: undefined } as const;
 
+/** The start of a rule too large to quote whole in a diagnostic. */
+function abbreviate(rule: string): string {
+  return rule.length <= 80 ? rule : `${rule.slice(0, 80)}… (${rule.length} characters)`;
+}
+
 /** Parses a Traefik v3 rule into a syntax tree, checking matcher names, argument counts and empty values. */
 export function parseRule(rule: string): RuleParseResult {
   const r = parseExpression(rule, DIALECT);
@@ -100,6 +105,8 @@ export function parseRule(rule: string): RuleParseResult {
       ? ['RULE_UNKNOWN_MATCHER', { rule, matcher, column, hint: problem }]
       : kind === 'call'
         ? ['RULE_ARGUMENTS', { rule, matcher, problem, column }]
-        : ['RULE_SYNTAX', { rule, problem, column }];
+        : kind === 'limit'
+          ? ['RULE_TOO_COMPLEX', { rule: abbreviate(rule), problem, column }]
+          : ['RULE_SYNTAX', { rule, problem, column }];
   return { ok: false, code, message: formatError(code, params), column };
 }

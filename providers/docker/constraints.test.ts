@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goRegExp, matchConstraints, parseConstraints } from './constraints.ts';
+import { matchConstraints, parseConstraints } from './constraints.ts';
 
 const labels = { env: 'prod', team: 'Shop', 'com.example.tier': 'front-end', empty: '' };
 
@@ -18,6 +18,9 @@ describe('parseConstraints + matchConstraints', () => {
     ['LabelRegex(`team`, `^shop$`)', false],
     ['LabelRegex(`env`, `ro`)', true],
     ['LabelRegex(`missing`, `^$`)', true],
+    ['LabelRegex(`team`, `(?P<x>S)h`)', true],
+    ['LabelRegex(`team`, `^S(?i)HOP$`)', true],
+    ['LabelRegex(`team`, `^(S+)+$`)', false],
     ['!Label(`env`, `prod`)', false],
     ['!!Label(`env`, `prod`)', true],
     ['Label(`env`, `prod`) && Label(`team`, `Shop`)', true],
@@ -47,9 +50,10 @@ describe('parseConstraints errors', () => {
     ['Label(`a`, `b`', "'(' of Label is never closed", 6],
     ['(Label(`a`, `b`)', "'(' is never closed", 1],
     ['Label(`a`, `b`))', "')' has no matching '('", 16],
+    ['LabelRegex(`a`, `(`)', 'invalid regular expression: missing closing ): `(`', 17],
     [
-      'LabelRegex(`a`, `(`)',
-      'invalid regular expression: Invalid regular expression: /(/: Unterminated group',
+      'LabelRegex(`a`, `(?=b)`)',
+      'invalid regular expression: invalid or unsupported Perl syntax: `(?=`: lookaround assertions are not supported (Wharf uses RE2 syntax, as Traefik does, so matching takes linear time)',
       17,
     ],
     ['Label("a\\q", "b")', 'unknown escape sequence \\q (use backticks)', 9],
@@ -65,12 +69,4 @@ describe('parseConstraints errors', () => {
       });
     });
   }
-});
-
-describe('goRegExp', () => {
-  it('translates Go flags and named groups', () => {
-    expect(goRegExp('(?i)^a$').test('A')).toBe(true);
-    expect(goRegExp('(?P<x>a)b').exec('ab')?.groups).toEqual({ x: 'a' });
-    expect(goRegExp('(?s)a.b').test('a\nb')).toBe(true);
-  });
 });

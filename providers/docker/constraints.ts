@@ -1,13 +1,14 @@
 import { formatError } from '../../config/errors.ts';
 import type { ExpressionCall, ExpressionDialect, ExpressionTree } from '../../config/expression-parser.ts';
 import { mapCalls, nameHint, parseExpression } from '../../config/expression-parser.ts';
+import { compileLinearRegexp, type LinearRegexp } from '../../core/regexp/linear-regexp.ts';
 
 // `providers.docker.constraints`: which containers the provider considers, by their labels. Traefik's
 // language: Label(`k`,`v`), LabelRegex(`k`,`re`), &&, ||, !, parentheses; strings in backticks or quotes.
 
 /** A parsed constraints expression. */
 export type ConstraintExpr = ExpressionTree<
-  { type: 'label'; key: string; value: string } | { type: 'labelRegex'; key: string; pattern: RegExp }
+  { type: 'label'; key: string; value: string } | { type: 'labelRegex'; key: string; pattern: LinearRegexp }
 >;
 
 /** The outcome of parsing: the expression (undefined when empty: every container matches) or an error. */
@@ -29,13 +30,9 @@ const DIALECT: ExpressionDialect = {
     if (args.length !== 2)
       return { problem: `${name} takes 2 arguments (label name, value) but got ${args.length}`, column };
     const value = args[1]!;
-    if (name === 'LabelRegex') {
-      try {
-        goRegExp(value.text);
-      } catch (e) {
-        return { problem: `invalid regular expression: ${(e as Error).message}`, column: value.column };
-      }
-    }
+    const re = name === 'LabelRegex' ? compileLinearRegexp(value.text) : undefined;
+    if (re?.ok === false)
+      return { problem: `invalid regular expression: ${re.problem}`, column: value.column };
     return undefined;
   },
 };
@@ -43,24 +40,19 @@ const DIALECT: ExpressionDialect = {
 /** `; did you mean "x"?` for a near miss, including swapped letters (`Lable`), or the empty string. */
 export { nameHint };
 
-/** Go regexps (RE2) as JavaScript: leading `(?i)`/`(?s)` flags and `(?P<name>` groups are translated. */
-export function goRegExp(source: string): RegExp {
-  let flags = '';
-  let body = source;
-  const lead = /^\(\?([is]+)\)/.exec(body);
-  if (lead) {
-    flags = [...new Set(lead[1])].join('');
-    body = body.slice(lead[0].length);
-  }
-  return new RegExp(body.replaceAll('(?P<', '(?<'), flags);
-}
-
 /** A call of the (checked) constraints language as its leaf of the tree. */
 function toLeaf({ name, args }: ExpressionCall): ConstraintExpr {
   const [key, value] = args.map((a) => a.text) as [string, string];
   return name === 'Label'
     ? { type: 'label', key, value }
-    : { type: 'labelRegex', key, pattern: goRegExp(value) };
+    : { type: 'labelRegex', key, pattern: labelRegex(value) };
+}
+
+/** A LabelRegex pattern, already checked by the dialect: RE2 syntax, matched in linear time. */
+function labelRegex(source: string): LinearRegexp {
+  const r = compileLinearRegexp(source);
+  if (!r.ok) throw new Error(`LabelRegex \`${source}\` passed the check but does not compile: ${r.problem}`);
+  return r.regexp;
 }
 
 /** Parses a constraints expression; the error carries a 1-based column. */

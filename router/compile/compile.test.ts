@@ -79,6 +79,40 @@ describe('compile: router status and errors', () => {
       },
     },
     {
+      name: 'rules too deep or too long, or with a regexp RE2 refuses, disable only their router',
+      configs: {
+        file: {
+          http: {
+            routers: {
+              ok: { rule: 'Host(`ok`)', service: 's' },
+              parens: { rule: `${'('.repeat(10_000)}Host(\`p\`)${')'.repeat(10_000)}`, service: 's' },
+              nots: { rule: `${'!'.repeat(10_000)}Host(\`n\`)`, service: 's' },
+              long: { rule: `Host(\`l\`)${' || Path(`/l`)'.repeat(6000)}`, service: 's' },
+              ors: {
+                rule: Array.from({ length: 6000 }, (_, i) => `Path(\`/${i}\`)`).join('||'),
+                service: 's',
+              },
+              fewors: {
+                rule: Array.from({ length: 4000 }, (_, i) => `Path(\`/${i}\`)`).join('||'),
+                service: 's',
+              },
+              lookahead: { rule: 'PathRegexp(`^/(?!admin)`)', service: 's' },
+            },
+            services: { s: svc },
+          },
+        },
+      },
+      expected: {
+        'ok@file': { status: 'enabled', codes: [], using: ['web'] },
+        'parens@file': { status: 'disabled', codes: ['RULE_TOO_COMPLEX'], using: [] },
+        'nots@file': { status: 'disabled', codes: ['RULE_TOO_COMPLEX'], using: [] },
+        'long@file': { status: 'disabled', codes: ['RULE_TOO_COMPLEX'], using: [] },
+        'ors@file': { status: 'disabled', codes: ['RULE_TOO_COMPLEX'], using: [] },
+        'fewors@file': { status: 'enabled', codes: [], using: ['web'] },
+        'lookahead@file': { status: 'disabled', codes: ['RULE_BAD_REGEXP'], using: [] },
+      },
+    },
+    {
       name: 'unqualified references resolve in the router provider; qualified ones cross providers',
       configs: {
         file: { http: { services: { s: svc }, middlewares: { m: { addPrefix: { prefix: '/p' } } } } },

@@ -96,6 +96,52 @@ describe('wharf check', () => {
     expect(r.out).toMatch(/3 error\(s\)/);
   });
 
+  it('reports rules nested too deep or too long on their routers, with no stack trace', async () => {
+    const deep = `${'('.repeat(10_000)}Host(\`d\`)${')'.repeat(10_000)}`;
+    const nots = `${'!'.repeat(10_000)}Host(\`n\`)`;
+    const ors = Array.from({ length: 6000 }, (_, i) => `Path(\`/${i}\`)`).join('||');
+    const rules = { deep, nots, ors, good: 'Host(`g`)' };
+    await writeFile(
+      join(dir, 'deep-dyn.yml'),
+      [
+        'http:',
+        '  routers:',
+        ...Object.entries(rules).map(
+          ([name, rule]) => `    ${name}: {rule: ${JSON.stringify(rule)}, service: s}`,
+        ),
+        '  services:',
+        '    s: {loadBalancer: {servers: [{url: "http://127.0.0.1:1"}]}}',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      join(dir, 'deep.yml'),
+      `providers: {file: {filename: ${JSON.stringify(join(dir, 'deep-dyn.yml'))}}}\n`,
+    );
+    const r = await wharf(['check', '--configFile', join(dir, 'deep.yml')]);
+    expect(r.err).not.toMatch(/RangeError|call stack|\n\s+at /);
+    expect(r.code).toBe(1);
+    for (const name of ['deep', 'nots'])
+      expect(r.out).toMatch(
+        new RegExp(`error RULE_TOO_COMPLEX: router "${name}@file": .*nest deeper than 100`),
+      );
+    expect(r.out).toMatch(/error RULE_TOO_COMPLEX: router "ors@file": .*too long: \d+ characters/);
+    expect(r.out).toMatch(/3 error\(s\)/);
+
+    await writeFile(
+      join(dir, 'deep.labels'),
+      `${Object.entries(rules)
+        .map(([name, rule]) => `wharf.http.routers.${name}.rule=${rule}`)
+        .join('\n')}\nwharf.http.services.s.loadbalancer.server.port=80\n`,
+    );
+    const labels = await wharf(['check', '--labels', join(dir, 'deep.labels')]);
+    expect(labels.err).not.toMatch(/RangeError|call stack|\n\s+at /);
+    expect(labels.code).toBe(1);
+    expect(labels.out).toMatch(/RULE_TOO_COMPLEX.*deep/);
+    expect(labels.out).toMatch(/RULE_TOO_COMPLEX.*nots/);
+    expect(labels.out).toMatch(/RULE_TOO_COMPLEX.*ors/);
+  });
+
   it('rejects an unknown static key with a suggestion, naming where it came from', async () => {
     const flag = await wharf(['check', '--entryPoints.web.adress=:80']);
     expect(flag.code).toBe(1);
