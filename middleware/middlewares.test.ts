@@ -1,12 +1,12 @@
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { addPrefix } from './add-prefix.ts';
+import { addPrefix } from './add-prefix/add-prefix.ts';
 import type { Middleware } from './middleware.ts';
-import { hostWithoutPort, redirectLocation } from './redirect-scheme.ts';
-import { replacePath } from './replace-path.ts';
+import { hostWithoutPort, redirectLocation } from './redirect-scheme/redirect-scheme.ts';
+import { replacePath } from './replace-path/replace-path.ts';
 import { setRequestState } from './request-state.ts';
-import { stripPrefix } from './strip-prefix.ts';
+import { stripPrefix } from './strip-prefix/strip-prefix.ts';
 
 function request(url: string, headers: Record<string, string> = {}): IncomingMessage {
   const req = new IncomingMessage(new Socket());

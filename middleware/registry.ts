@@ -1,10 +1,10 @@
 import type { MiddlewareConfig, MiddlewareKind } from '../config/dynamic.ts';
-import { addPrefix } from './add-prefix.ts';
-import { headers } from './headers.ts';
+import { addPrefix } from './add-prefix/add-prefix.ts';
+import { headers } from './headers/headers.ts';
 import { compose, type Middleware } from './middleware.ts';
-import { redirectScheme } from './redirect-scheme.ts';
-import { replacePath } from './replace-path.ts';
-import { stripPrefix } from './strip-prefix.ts';
+import { redirectScheme } from './redirect-scheme/redirect-scheme.ts';
+import { replacePath } from './replace-path/replace-path.ts';
+import { stripPrefix } from './strip-prefix/strip-prefix.ts';
 
 /** What a factory may need besides its options: building other middlewares (for chain). */
 export interface MiddlewareBuildContext {
