@@ -33,7 +33,7 @@ export interface MiddlewareInstance {
 }
 
 /** Where an instance lives in a generation's cache: the name, plus the router for per-router instances. */
-export function instanceKey(name: string, router: string | undefined): string {
+function instanceKey(name: string, router: string | undefined): string {
   return router === undefined ? name : `${name}\u0000${router}`;
 }
 

@@ -72,10 +72,12 @@ function setup(definition: MiddlewareDefinition<unknown>) {
     reloader.heapTrim.stop();
     tableRef.closeAll();
   });
-  const apply = (config: DynamicConfigInput) => {
+  /** Reloads with `config`; false when the reload failed and the serving generation stayed. */
+  const tryApply = (config: DynamicConfigInput) => {
     const snap: Snapshot = { provider: 'file', config: DynamicConfigSchema.parse(config), diagnostics: [] };
-    expect(reloader.apply(new Map([['file', snap]]))).toBe(true);
+    return reloader.apply(new Map([['file', snap]]));
   };
+  const apply = (config: DynamicConfigInput) => expect(tryApply(config)).toBe(true);
   /** Sends a request for `host` through the current generation's route; returns what the middleware answered. */
   const hit = async (host: string) => {
     const route = tableRef
@@ -87,7 +89,7 @@ function setup(definition: MiddlewareDefinition<unknown>) {
     await route?.value.handler(req, res);
     return res.getHeader('x-count');
   };
-  return { tableRef, apply, hit };
+  return { tableRef, apply, tryApply, hit };
 }
 
 const svc = { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } };
@@ -154,5 +156,30 @@ describe('middleware instances across generations', () => {
       created: ['m@file for a@file #1', 'm@file for b@file #2'],
       closed: ['m@file for b@file #2'],
     });
+  });
+
+  it('a reload that fails while provisioning closes the instances it built; the serving ones stay', async () => {
+    const log = { created: [] as string[], closed: [] as string[] };
+    const inner = counting(log);
+    // Composing a chain of the changed options throws: an unexpected error in the middle of provisioning.
+    const definition: MiddlewareDefinition<unknown> = {
+      create: (options, ctx) => {
+        const runtime = inner.create(options, ctx);
+        const broken = JSON.stringify(options).includes('"X":"broken"');
+        return broken
+          ? {
+              ...runtime,
+              wrap: () => {
+                throw new Error('cannot compose');
+              },
+            }
+          : runtime;
+      },
+    };
+    const { apply, tryApply, hit } = setup(definition);
+    apply(config({ a: { rule: 'Host(`a`)', middlewares: ['m'] } }));
+    expect(tryApply(config({ a: { rule: 'Host(`a`)', middlewares: ['m'] } }, { X: 'broken' }))).toBe(false);
+    expect(log).toEqual({ created: ['m@file #1', 'm@file #2'], closed: ['m@file #2'] });
+    expect(await hit('a')).toBe('m@file #1: 1');
   });
 });
