@@ -88,16 +88,21 @@ function provisionWith(
       if (entry) addError(entry, message, true);
     }
   };
+  const disable = (router: string, kind: 'service' | 'middleware', name: string, reason: string) => {
+    const message = formatError('ROUTER_DISABLED_DEPENDENCY', { router, kind, name, reason });
+    report('router', router, 'ROUTER_DISABLED_DEPENDENCY', message);
+    const entry = info.routers.get(router);
+    if (entry) addError(entry, message, true);
+  };
   for (const router of plan.routers) {
-    const disable = (kind: 'service' | 'middleware', name: string, reason: string) => {
-      const message = formatError('ROUTER_DISABLED_DEPENDENCY', { router: router.name, kind, name, reason });
-      report('router', router.name, 'ROUTER_DISABLED_DEPENDENCY', message);
-      const entry = info.routers.get(router.name);
-      if (entry) addError(entry, message, true);
-    };
     const service = built.runtimes.get(router.service);
     if (!service) {
-      disable('service', router.service, built.errors.get(router.service)?.[0]?.message ?? 'disabled');
+      disable(
+        router.name,
+        'service',
+        router.service,
+        built.errors.get(router.service)?.[0]?.message ?? 'disabled',
+      );
       continue;
     }
     const handlers: Handler[] = [];
@@ -128,10 +133,11 @@ function provisionWith(
     }
     if (failed !== undefined) {
       reportMiddlewareErrors();
-      disable('middleware', failed, middlewareMessage(failed));
+      disable(router.name, 'middleware', failed, middlewareMessage(failed));
       continue;
     }
-    router.routes.forEach((route, i) => {
+    for (let i = 0; i < router.routes.length; i++) {
+      const route = router.routes[i] as (typeof router.routes)[number];
       (route.secure ? secureRoutes : routes).get(route.entryPoint)?.push({
         name: router.name,
         priority: router.priority,
@@ -139,7 +145,7 @@ function provisionWith(
         matcher: router.matcher,
         value: { router: router.name, handler: handlers[i] as Handler },
       });
-    });
+    }
   }
 
   const index = (m: Map<string, IndexedRoute<CompiledRoute>[]>) =>

@@ -32,6 +32,16 @@ interface Problem {
   readonly critical: boolean;
 }
 
+/** Records a problem (critical unless told otherwise) with its catalog message. */
+function fail(list: Problem[], code: ErrorCode, params: Record<string, string>, critical = true): void {
+  list.push({ code, message: formatError(code, params), critical });
+}
+
+/** Records that a router cannot be served because a service or middleware it names is disabled. */
+function disabledBy(list: Problem[], router: string, kind: string, name: string, reason: string): void {
+  fail(list, 'ROUTER_DISABLED_DEPENDENCY', { router, kind, name, reason });
+}
+
 /**
  * The pure step of compile: works out from the merged configuration which routers can be served, on which
  * entryPoints, through which middleware chains, to which services, with the runtime info and diagnostics
@@ -124,48 +134,31 @@ export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): Routing
 
   for (const [q, { provider, config }] of [...merged.routers].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const problems: Problem[] = [];
-    const fail = (code: ErrorCode, params: Record<string, string>) =>
-      problems.push({ code, message: formatError(code, params), critical: true });
-    const dependency = (
-      kind: 'service' | 'middleware',
-      name: string,
-      missing: () => void,
-      reason?: string,
-    ) => {
-      const why = reason ?? leftOut.get(`${kind}:${name}`);
-      if (why !== undefined) fail('ROUTER_DISABLED_DEPENDENCY', { router: q, kind, name, reason: why });
-      else missing();
-    };
     const rule = config.rule?.trim() ?? '';
     const compiled = rule === '' ? undefined : compileRuleText(rule);
-    if (rule === '') fail('ROUTER_NO_RULE', { router: q });
+    if (rule === '') fail(problems, 'ROUTER_NO_RULE', { router: q });
     else if (compiled && !compiled.ok)
       problems.push({ code: compiled.code, message: `router "${q}": ${compiled.message}`, critical: true });
     const serviceRef = config.service ? qualifyName(config.service, provider) : undefined;
-    if (!serviceRef) fail('ROUTER_NO_SERVICE', { router: q });
-    else if (!merged.services.has(serviceRef))
-      dependency('service', serviceRef, () =>
-        fail('ROUTER_SERVICE_MISSING', { router: q, service: serviceRef }),
-      );
-    else {
+    if (!serviceRef) fail(problems, 'ROUTER_NO_SERVICE', { router: q });
+    else if (!merged.services.has(serviceRef)) {
+      const why = leftOut.get(`service:${serviceRef}`);
+      if (why !== undefined) disabledBy(problems, q, 'service', serviceRef, why);
+      else fail(problems, 'ROUTER_SERVICE_MISSING', { router: q, service: serviceRef });
+    } else {
       const errs = serviceErrors.get(serviceRef);
-      if (errs) dependency('service', serviceRef, () => {}, errs[0]?.message ?? 'disabled');
+      if (errs) disabledBy(problems, q, 'service', serviceRef, errs[0]?.message ?? 'disabled');
       usedBy('service', serviceRef, q);
     }
     const routerMws = (config.middlewares ?? []).map((m) => qualifyName(m, provider));
     const wanted = config.entryPoints && config.entryPoints.length > 0 ? config.entryPoints : defaultEps;
     const using: string[] = [];
-    const epWarnings: Problem[] = [];
+    const warnings: Problem[] = [];
     for (const ep of wanted) {
       if (epByName.has(ep)) using.push(ep);
-      else
-        epWarnings.push({
-          code: 'ROUTER_ENTRYPOINT_UNKNOWN',
-          message: formatError('ROUTER_ENTRYPOINT_UNKNOWN', { router: q, entryPoint: ep }),
-          critical: false,
-        });
+      else fail(warnings, 'ROUTER_ENTRYPOINT_UNKNOWN', { router: q, entryPoint: ep }, false);
     }
-    if (using.length === 0) fail('ROUTER_NO_ENTRYPOINT', { router: q });
+    if (using.length === 0) fail(problems, 'ROUTER_NO_ENTRYPOINT', { router: q });
     // The TLS options each entryPoint serves this router with; absent: plain HTTP there.
     const routerTls = resolveRouterTls(
       q,
@@ -177,25 +170,28 @@ export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): Routing
       deps.certResolvers,
     );
     for (const e of routerTls.errors) problems.push({ ...e, critical: true });
+    for (const w of routerTls.warnings) warnings.push({ ...w, critical: false });
 
-    const chainOf = new Map<string, string>();
+    // The chain key on each entryPoint of `using`, in the same order.
+    const chainKeys: string[] = [];
     for (const ep of using) {
-      const refs = [
-        ...(epByName.get(ep)?.middlewares ?? []).map((m) => qualifyName(m, provider)),
-        ...routerMws,
-      ];
+      const epMws = epByName.get(ep)?.middlewares ?? [];
+      const refs =
+        epMws.length === 0 ? routerMws : [...epMws.map((m) => qualifyName(m, provider)), ...routerMws];
       for (const ref of refs) {
         usedBy('middleware', ref, q);
         if (mws.plans.has(ref)) continue;
-        if (!merged.middlewares.has(ref))
-          dependency('middleware', ref, () =>
-            fail('ROUTER_MIDDLEWARE_MISSING', { router: q, middleware: ref }),
-          );
-        else dependency('middleware', ref, () => {}, mws.errors.get(ref)?.[0] ?? 'disabled');
+        if (merged.middlewares.has(ref))
+          disabledBy(problems, q, 'middleware', ref, mws.errors.get(ref)?.[0] ?? 'disabled');
+        else {
+          const why = leftOut.get(`middleware:${ref}`);
+          if (why !== undefined) disabledBy(problems, q, 'middleware', ref, why);
+          else fail(problems, 'ROUTER_MIDDLEWARE_MISSING', { router: q, middleware: ref });
+        }
       }
       const key = refs.join('\n');
       if (!chains.has(key)) chains.set(key, refs);
-      chainOf.set(ep, key);
+      chainKeys.push(key);
     }
 
     const entry: RouterInfo = {
@@ -212,11 +208,14 @@ export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): Routing
     if (routerTls.shown) entry.tls = routerTls.shown;
     info.routers.set(q, entry);
     // Errors first, then warnings; each in the API once, and reported (unsupported options already were).
-    const errors = problems.filter((p, i) => problems.findIndex((o) => o.message === p.message) === i);
+    const errors =
+      problems.length < 2
+        ? problems
+        : problems.filter((p, i) => problems.findIndex((o) => o.message === p.message) === i);
     for (const e of errors) report('router', q, e.code, e.message);
     for (const e of errors) addError(entry, e.message, true);
     for (const w of warned.get(q) ?? []) addError(entry, w, false);
-    for (const w of [...epWarnings, ...routerTls.warnings]) {
+    for (const w of warnings) {
       report('router', q, w.code, w.message, 'warning');
       addError(entry, w.message, false);
     }
@@ -235,10 +234,11 @@ export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): Routing
       report('router', q, 'ROUTER_TLS_OPTIONS_NO_HOST', message, 'warning');
     }
     const routes: PlannedRoute[] = [];
-    for (const ep of using) {
+    for (let i = 0; i < using.length; i++) {
+      const ep = using[i] as string;
       const optionsName = routerTls.options.get(ep);
       if (optionsName !== undefined) hostOptions.add(ep, ruleHosts(compiled.ast), q, optionsName);
-      routes.push({ entryPoint: ep, secure: optionsName !== undefined, chain: chainOf.get(ep) as string });
+      routes.push({ entryPoint: ep, secure: optionsName !== undefined, chain: chainKeys[i] as string });
     }
     routers.push({
       name: q,
