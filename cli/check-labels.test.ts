@@ -165,6 +165,29 @@ describe('checkLabelsText', () => {
       ),
     });
   });
+  it("reports what compile would (a chain's missing member), not what labels cannot show (other providers' items, entryPoints, resolvers)", () => {
+    const text = [
+      'wharf.http.routers.r.rule=Host(`r`)',
+      'wharf.http.routers.r.entrypoints=websecure',
+      'wharf.http.routers.r.middlewares=c,auth@file',
+      'wharf.http.routers.r.tls.options=modern@file',
+      'wharf.http.routers.r.tls.certresolver=le',
+      'wharf.http.middlewares.c.chain.middlewares=ghost',
+      'wharf.http.services.app.loadbalancer.server.port=80',
+      '',
+    ].join('\n');
+    const out = checkLabelsText(text, 'app.labels', defaults);
+    expect({
+      errors: out.errors,
+      problems: out.output.split('\n').filter((l) => l.startsWith('  error')),
+    }).toEqual({
+      errors: 2,
+      problems: [
+        '  error MIDDLEWARE_INVALID [c@docker]: middleware "c@docker": chain member "ghost@docker" does not exist',
+        '  error ROUTER_DISABLED_DEPENDENCY [r@docker]: router "r@docker": middleware "c@docker" is disabled: middleware "c@docker": chain member "ghost@docker" does not exist',
+      ],
+    });
+  });
 });
 
 describe('wharf check --labels', () => {

@@ -4,14 +4,16 @@ import type { DynamicConfig } from '../config/dynamic.ts';
 import { middlewareKind } from '../config/dynamic.ts';
 import { formatError } from '../config/errors.ts';
 import { loadStaticConfig } from '../config/load-static.ts';
+import { parseQualifiedName, qualifyName } from '../config/names.ts';
 import { DockerProviderSchema } from '../config/static.ts';
-import { compileRuleText } from '../core/rules/rule-matcher.ts';
 import {
   containerName,
   type DockerDecodeOptions,
   decodeContainer,
   decodeContainers,
 } from '../providers/docker/decode.ts';
+import { resolveRouting } from '../router/compile/resolve-routing.ts';
+import { merge } from '../router/reload/merge.ts';
 import { readLabelsInput } from './check-labels-input.ts';
 
 /** What `wharf check --labels` found: the report to print and how many errors it holds. */
@@ -76,53 +78,46 @@ function describeConfig(config: DynamicConfig): string[] {
   return out;
 }
 
-/** What compile would say about the routers' rules and unqualified references, without compiling. */
+/**
+ * What compile would say about the decoded labels: the diagnostics of its pure step (rules, references,
+ * chains, services, TLS options). Labels alone cannot show items of other providers, the static
+ * configuration's entryPoints or its certificate resolvers, so those the labels name are assumed to exist:
+ * stand-ins are planned in their place, and only what the labels themselves get wrong is reported.
+ */
 function references(config: DynamicConfig, found: readonly Diagnostic[]): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  /** Why the decoder left an item out, if it did. */
-  const leftOut = (kind: 'service' | 'middleware', name: string) =>
-    found.find((d) => d.severity === 'error' && d.item?.kind === kind && d.item.name === name)?.message;
-  const { routers = {}, services = {}, middlewares = {} } = config.http ?? {};
-  const local = (ref: string) =>
-    ref.endsWith('@docker') ? ref.slice(0, -7) : ref.includes('@') ? undefined : ref;
-  for (const [name, r] of Object.entries(routers)) {
-    const router = `${name}@docker`;
-    const fail = (code: Diagnostic['code'], message: string): void => {
-      out.push({
-        source: 'compile',
-        subject: router,
-        code,
-        message,
-        severity: 'error',
-        item: { kind: 'router', name },
-      });
-    };
-    const rule = compileRuleText(r.rule ?? '');
-    if (!rule.ok) fail(rule.code, `router "${router}": ${rule.message}`);
-    const service = r.service === undefined ? undefined : local(r.service);
-    const missing = (kind: 'service' | 'middleware', ref: string) => {
-      const name = `${ref}@docker`;
-      const reason = leftOut(kind, ref);
-      if (reason !== undefined)
-        fail(
-          'ROUTER_DISABLED_DEPENDENCY',
-          formatError('ROUTER_DISABLED_DEPENDENCY', { router, kind, name, reason }),
-        );
-      else if (kind === 'service')
-        fail('ROUTER_SERVICE_MISSING', formatError('ROUTER_SERVICE_MISSING', { router, service: name }));
-      else
-        fail(
-          'ROUTER_MIDDLEWARE_MISSING',
-          formatError('ROUTER_MIDDLEWARE_MISSING', { router, middleware: name }),
-        );
-    };
-    if (service !== undefined && services[service] === undefined) missing('service', service);
+  const merged = merge([{ provider: 'docker', config, diagnostics: [...found] }]);
+  const entryPoints = new Set(['http']);
+  const resolvers = new Set<string>();
+  const tlsOptions = new Map<string, Record<string, object>>();
+  const foreign = (ref: string) => {
+    const q = qualifyName(ref, 'docker');
+    const provider = parseQualifiedName(q).provider ?? 'docker';
+    return provider === 'docker' ? undefined : { q, provider, name: parseQualifiedName(q).name };
+  };
+  for (const { config: r } of merged.routers.values()) {
+    for (const ep of r.entryPoints ?? []) entryPoints.add(ep);
+    if (r.tls?.certResolver) resolvers.add(r.tls.certResolver);
+    const service = r.service === undefined ? undefined : foreign(r.service);
+    if (service) merged.services.set(service.q, { loadBalancer: { servers: [] } });
     for (const m of r.middlewares ?? []) {
-      const mw = local(m);
-      if (mw !== undefined && middlewares[mw] === undefined) missing('middleware', mw);
+      const middleware = foreign(m);
+      if (middleware) merged.middlewares.set(middleware.q, { headers: {} });
     }
+    const options = r.tls?.options ? foreign(r.tls.options) : undefined;
+    if (options)
+      tlsOptions.set(options.provider, { ...tlsOptions.get(options.provider), [options.name]: {} });
   }
-  return out;
+  const tls = [
+    ...merged.tls,
+    ...[...tlsOptions].map(([provider, options]) => ({ provider, config: { options } })),
+  ];
+  return resolveRouting(
+    { ...merged, tls },
+    {
+      entryPoints: [...entryPoints].map((name) => ({ name, middlewares: [], isDefault: true })),
+      certResolvers: resolvers,
+    },
+  ).diagnostics;
 }
 
 function diagnosticLines(d: Diagnostic): string[] {

@@ -1,9 +1,7 @@
 import type { Diagnostic } from '../config/diagnostics.ts';
 import type { StaticConfig } from '../config/static.ts';
-import { Agent } from '../core/http-client.ts';
 import { silentLogger } from '../core/log.ts';
-import { compile } from '../router/compile/compile.ts';
-import { UpstreamPools } from '../router/proxy/upstream-pools.ts';
+import { resolveRouting } from '../router/compile/resolve-routing.ts';
 import { merge } from '../router/reload/merge.ts';
 import { checkStatic } from '../router/static-checks.ts';
 import { defaultProviders, entryPointSpecs, resolveEntryPoints } from '../router/wharf.ts';
@@ -39,29 +37,20 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
       break;
     }
   }
-  const pools = new UpstreamPools();
-  const sideTraffic = new Agent();
   const merged = merge(snapshots);
-  const entryPoints = entryPointSpecs(eps);
-  // compile schedules health-check probes with a zero delay; closing the runtimes in the same tick
-  // cancels them before any probe leaves, so check stays offline.
-  const { table, diagnostics } = compile(merged, {
-    entryPoints,
-    pools,
-    sideTraffic,
-    logger,
-    previousServices: new Map(),
+  // Only the pure step of compile: nothing is built, so no health check or pool is started.
+  const plan = resolveRouting(merged, {
+    entryPoints: entryPointSpecs(eps),
+    certResolvers: new Set(Object.keys(config.certificatesResolvers ?? {})),
   });
-  for (const r of table.services.values()) r.close();
-  await Promise.all([pools.close(), sideTraffic.close()]);
-  for (const d of [...merged.diagnostics, ...diagnostics]) {
+  for (const d of [...merged.diagnostics, ...plan.diagnostics]) {
     out.push(line(d));
     if (d.severity === 'error') errors++;
   }
-  const routers = table.info.routers.size;
+  const { info } = plan;
   process.stdout.write(`${out.join('\n')}${out.length ? '\n' : ''}`);
   process.stdout.write(
-    `${configFile ?? '(no config file)'}: ${routers} router(s), ${table.info.services.size} service(s), ${table.info.middlewares.size} middleware(s); ${errors} error(s)\n`,
+    `${configFile ?? '(no config file)'}: ${info.routers.size} router(s), ${info.services.size} service(s), ${info.middlewares.size} middleware(s); ${errors} error(s)\n`,
   );
   return errors > 0 ? 1 : 0;
 }

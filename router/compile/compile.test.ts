@@ -2,6 +2,7 @@ import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DynamicConfigInput, DynamicConfigSchema } from '../../config/dynamic.ts';
 import { silentLogger } from '../../core/log.ts';
+import { type MiddlewareRegistry, middlewareRegistry } from '../../middleware/registry.ts';
 import type { Snapshot } from '../../providers/provider.ts';
 import { UpstreamPools } from '../proxy/upstream-pools.ts';
 import { merge } from '../reload/merge.ts';
@@ -17,23 +18,24 @@ afterEach(() => {
   tables = [];
 });
 
-function run(configs: Record<string, DynamicConfigInput>) {
+function run(configs: Record<string, DynamicConfigInput>, middlewares?: MiddlewareRegistry) {
   const snaps = Object.entries(configs).map(([provider, c]) => ({
     provider,
     config: DynamicConfigSchema.parse(c),
     diagnostics: [],
   }));
-  return compileSnapshots(snaps);
+  return compileSnapshots(snaps, middlewares);
 }
 
 /** Compiles snapshots with fresh deps, remembering the table so its services are closed after the test. */
-function compileSnapshots(snaps: Snapshot[]) {
+function compileSnapshots(snaps: Snapshot[], middlewares?: MiddlewareRegistry) {
   const out = compile(merge(snaps), {
     entryPoints,
     pools: new UpstreamPools(),
     sideTraffic: new Agent(),
     logger: silentLogger(),
     previousServices: new Map(),
+    ...(middlewares ? { middlewares } : {}),
   });
   tables.push(out.table);
   return out;
@@ -373,5 +375,93 @@ describe('compile: items a provider left out', () => {
       'ROUTER_DISABLED_DEPENDENCY',
     ]);
     expect(out.table.info.routers.get('r@docker')?.error?.[0]).toContain('no port for service "app"');
+  });
+});
+
+describe('compile: a middleware whose factory throws', () => {
+  // addPrefix stands for any middleware that rejects its options when built (an unreadable htpasswd file).
+  const failing: MiddlewareRegistry = {
+    ...middlewareRegistry,
+    addPrefix: {
+      create: (o) => {
+        throw new Error(`prefix ${o.prefix} cannot be used`);
+      },
+    },
+  };
+  it('disables that middleware and the routers using it (directly or in a chain); nothing else', () => {
+    const { table, diagnostics } = run(
+      {
+        file: {
+          http: {
+            routers: {
+              direct: { rule: 'Host(`a`)', service: 's', middlewares: ['bad'] },
+              chained: { rule: 'Host(`b`)', service: 's', middlewares: ['ok', 'c'] },
+              other: { rule: 'Host(`c`)', service: 's', middlewares: ['ok'] },
+              plain: { rule: 'Host(`d`)', service: 's' },
+            },
+            services: { s: svc },
+            middlewares: {
+              bad: { addPrefix: { prefix: '/p' } },
+              ok: { stripPrefix: { prefixes: ['/x'] } },
+              c: { chain: { middlewares: ['bad'] } },
+            },
+          },
+        },
+      },
+      failing,
+    );
+    const badMessage = 'middleware "bad@file": prefix /p cannot be used';
+    const chainMessage = 'middleware "c@file": chain member "bad@file" is disabled: prefix /p cannot be used';
+    expect({
+      routers: Object.fromEntries(
+        [...table.info.routers].map(([q, r]) => [q, { status: r.status, using: r.using, error: r.error }]),
+      ),
+      middlewares: Object.fromEntries(
+        [...table.info.middlewares].map(([q, m]) => [q, { status: m.status, error: m.error }]),
+      ),
+      served: ['a', 'b', 'c', 'd'].map(
+        (host) =>
+          table.entryPoints
+            .get('web')
+            ?.match({ host, path: '/', rawQuery: '', method: 'GET', headers: {}, clientIp: '127.0.0.1' })
+            ?.value.router,
+      ),
+      diagnostics: diagnostics.map((d) => ({ code: d.code, subject: d.subject, message: d.message })),
+    }).toEqual({
+      routers: {
+        'chained@file': {
+          status: 'disabled',
+          using: [],
+          error: [`router "chained@file": middleware "c@file" is disabled: ${chainMessage}`],
+        },
+        'direct@file': {
+          status: 'disabled',
+          using: [],
+          error: [`router "direct@file": middleware "bad@file" is disabled: ${badMessage}`],
+        },
+        'other@file': { status: 'enabled', using: ['web'], error: undefined },
+        'plain@file': { status: 'enabled', using: ['web'], error: undefined },
+      },
+      middlewares: {
+        'bad@file': { status: 'disabled', error: [badMessage] },
+        'ok@file': { status: 'enabled', error: undefined },
+        'c@file': { status: 'disabled', error: [chainMessage] },
+      },
+      served: [undefined, undefined, 'other@file', 'plain@file'],
+      diagnostics: [
+        { code: 'MIDDLEWARE_INVALID', subject: 'bad@file', message: badMessage },
+        { code: 'MIDDLEWARE_INVALID', subject: 'c@file', message: chainMessage },
+        {
+          code: 'ROUTER_DISABLED_DEPENDENCY',
+          subject: 'chained@file',
+          message: `router "chained@file": middleware "c@file" is disabled: ${chainMessage}`,
+        },
+        {
+          code: 'ROUTER_DISABLED_DEPENDENCY',
+          subject: 'direct@file',
+          message: `router "direct@file": middleware "bad@file" is disabled: ${badMessage}`,
+        },
+      ],
+    });
   });
 });

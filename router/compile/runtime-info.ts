@@ -41,3 +41,21 @@ export interface RuntimeInfo {
   services: Map<string, ServiceInfo>;
   middlewares: Map<string, MiddlewareInfo>;
 }
+
+/**
+ * Records a problem on a router, service or middleware, the one place its status changes (Traefik's
+ * runtime.RouterInfo.AddError): a critical problem disables it (a disabled router is served nowhere),
+ * another one makes an enabled item `warning`. A message already recorded is not repeated.
+ */
+export function addError(
+  item: RouterInfo | ServiceInfo | MiddlewareInfo,
+  message: string,
+  critical: boolean,
+): void {
+  const list = (item.error ??= []);
+  if (!list.includes(message)) list.push(message);
+  if (critical) {
+    item.status = 'disabled';
+    if ('using' in item) item.using = [];
+  } else if (item.status !== 'disabled') item.status = 'warning';
+}

@@ -1,4 +1,7 @@
+import type { Clock } from '../../middleware/clock.ts';
+import type { MiddlewareInstance } from '../../middleware/instances.ts';
 import type { Handler } from '../../middleware/middleware.ts';
+import type { MiddlewareRegistry } from '../../middleware/registry.ts';
 import type { CachedService } from '../services/build-services.ts';
 import type { ServiceDeps, ServiceRuntime } from '../services/service.ts';
 import type { TlsDeps, TlsState } from '../tls/build-tls.ts';
@@ -7,7 +10,7 @@ import type { AcmeDomain } from '../tls/router-tls.ts';
 import type { RouteIndex } from './route-index.ts';
 import type { RuntimeInfo } from './runtime-info.ts';
 
-// What compile takes and gives: the routing table a generation serves.
+// What compile takes and gives: the routing table a generation serves. The plan in between: routing-plan.ts.
 
 /** An entryPoint as compile sees it. */
 export interface EntryPointSpec {
@@ -24,16 +27,31 @@ export interface EntryPointSpec {
   };
 }
 
-/** What compile needs besides the configuration. */
-export interface CompileDeps extends ServiceDeps {
+/** What the resolve step needs besides the configuration; it starts nothing, so `wharf check` uses it alone. */
+export interface ResolveDeps {
   readonly entryPoints: readonly EntryPointSpec[];
-  /** Load balancers of the serving generation, reused when unchanged. */
-  readonly previousServices: ReadonlyMap<string, CachedService>;
   /** Certificate file reader and the generated default certificate (absent: no default certificate). */
   readonly tls?: TlsDeps;
   /** Names of the configured certificate resolvers (`certificatesResolvers`). */
   readonly certResolvers?: ReadonlySet<string>;
+  /** Middleware definitions by kind (default: middleware/registry.ts); tests pass their own. */
+  readonly middlewares?: MiddlewareRegistry;
 }
+
+/** What provisioning needs: where services and middlewares get their resources, and what to reuse. */
+export interface ProvisionDeps extends ServiceDeps {
+  /** Load balancers of the serving generation, reused when unchanged. */
+  readonly previousServices: ReadonlyMap<string, CachedService>;
+  /** Middleware instances of the serving generation, reused when unchanged. */
+  readonly previousMiddlewares?: ReadonlyMap<string, MiddlewareInstance>;
+  /** Middleware definitions by kind (default: middleware/registry.ts). */
+  readonly middlewares?: MiddlewareRegistry;
+  /** The clock middlewares get (default: the system clock). */
+  readonly clock?: Clock;
+}
+
+/** What compile needs besides the configuration. */
+export interface CompileDeps extends ResolveDeps, ProvisionDeps {}
 
 /** A served router whose certificate a resolver obtains: Traefik's one certificate per router or domain. */
 export interface AcmeDemand {
@@ -66,5 +84,7 @@ export interface RoutingTable {
   readonly acme?: readonly AcmeDemand[];
   readonly services: ReadonlyMap<string, ServiceRuntime>;
   readonly serviceCache: ReadonlyMap<string, CachedService>;
+  /** Every middleware instance this generation serves with (new or reused), by instanceKey. */
+  readonly middlewareCache?: ReadonlyMap<string, MiddlewareInstance>;
   readonly info: RuntimeInfo;
 }

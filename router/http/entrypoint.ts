@@ -17,7 +17,7 @@ import type { TLSSocket } from 'node:tls';
 import { WharfError } from '../../config/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { normalizeIp, toMatchRequest } from '../../core/rules/match-request.ts';
-import { redirectLocation, sendRedirect } from '../../middleware/redirect-scheme.ts';
+import { redirectLocation, sendRedirect } from '../../middleware/redirect-scheme/redirect-scheme.ts';
 import { type RequestState, setRequestState } from '../../middleware/request-state.ts';
 import { applyForwardedHeaders, type ForwardedHeadersPolicy } from '../proxy/forwarded-headers.ts';
 import { renderError } from '../proxy/render-error.ts';

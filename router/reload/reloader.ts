@@ -6,8 +6,8 @@ import { HeapTrim } from './heap-trim.ts';
 import { merge } from './merge.ts';
 import type { TableRef } from './table-ref.ts';
 
-/** What the reloader needs: compile deps without the previous load balancers, which it tracks itself. */
-export type ReloadDeps = Omit<CompileDeps, 'previousServices'>;
+/** What the reloader needs: compile deps without the previous services and middlewares, which it tracks itself. */
+export type ReloadDeps = Omit<CompileDeps, 'previousServices' | 'previousMiddlewares'>;
 
 /** Called after each swap with the table now in service (the ACME resolvers learn their domains so). */
 export type TableListener = (table: RoutingTable) => void;
@@ -67,6 +67,7 @@ export class Reloader {
       const out = compile(merged, {
         ...this.deps,
         previousServices: this.tableRef.current().table.serviceCache,
+        previousMiddlewares: this.tableRef.current().table.middlewareCache ?? new Map(),
       });
       table = out.table;
       diagnostics = [...merged.diagnostics, ...out.diagnostics];

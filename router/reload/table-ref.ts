@@ -1,5 +1,9 @@
 import type { RoutingTable } from '../compile/compile.ts';
-import type { ServiceRuntime } from '../services/service.ts';
+
+/** Something a generation holds that must be released once no live generation uses it. */
+export interface Closable {
+  close(): void;
+}
 
 /**
  * A routing table in service, with the requests still running on it.
@@ -9,8 +13,9 @@ import type { ServiceRuntime } from '../services/service.ts';
  * 2. Each request calls `enter()` when it starts and `leave()` when its response is done or abandoned.
  * 3. The next swap marks it retiring; once its last request leaves (or `maxDrainMs` passes, for
  *    long-lived connections such as WebSockets), it is released.
- * 4. On release, every load balancer that no live generation uses any more is closed: its health-check
- *    timers stop and its references on upstream pools are dropped, so pools no one uses close.
+ * 4. On release, every load balancer and middleware instance that no live generation uses any more is
+ *    closed: health-check timers stop, references on upstream pools are dropped (pools no one uses close),
+ *    and middlewares release their timers and sockets (MiddlewareDefinition in middleware/middleware.ts).
  */
 export class Generation {
   readonly id: number;
@@ -61,9 +66,11 @@ export class Generation {
     if (this.inflight === 0) once();
   }
 
-  /** The service runtimes this generation owns references to. */
-  runtimes(): ServiceRuntime[] {
-    return [...this.table.serviceCache.values()].map((c) => c.runtime);
+  /** The service runtimes and middleware instances this generation owns references to. */
+  runtimes(): Closable[] {
+    const out: Closable[] = [...this.table.serviceCache.values()].map((c) => c.runtime);
+    for (const m of this.table.middlewareCache?.values() ?? []) out.push(m);
+    return out;
   }
 }
 
@@ -74,7 +81,7 @@ export class Generation {
 export class TableRef {
   private gen: Generation;
   private nextId = 1;
-  private readonly refs = new Map<ServiceRuntime, number>();
+  private readonly refs = new Map<Closable, number>();
   private readonly maxDrainMs: number;
 
   constructor(initial: RoutingTable, options: { maxDrainMs?: number } = {}) {

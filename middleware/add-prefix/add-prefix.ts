@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import type { AddPrefixSchema } from '../config/dynamic.ts';
-import type { Middleware } from './middleware.ts';
-import { setPath, splitUrl } from './path.ts';
+import type { AddPrefixSchema } from '../../config/dynamic.ts';
+import type { Middleware } from '../middleware.ts';
+import { setPath, splitUrl } from '../path.ts';
 
 /** Puts a fixed prefix in front of the request path. */
 export function addPrefix(options: z.infer<typeof AddPrefixSchema>): Middleware {

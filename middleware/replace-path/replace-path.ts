@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import type { ReplacePathSchema } from '../config/dynamic.ts';
-import type { Middleware } from './middleware.ts';
-import { setPath, splitUrl } from './path.ts';
+import type { ReplacePathSchema } from '../../config/dynamic.ts';
+import type { Middleware } from '../middleware.ts';
+import { setPath, splitUrl } from '../path.ts';
 
 /** Replaces the whole path, keeping the query; the original path goes to the backend in X-Replaced-Path. */
 export function replacePath(options: z.infer<typeof ReplacePathSchema>): Middleware {

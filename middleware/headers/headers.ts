@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import type { HeadersSchema } from '../config/dynamic.ts';
-import type { Middleware } from './middleware.ts';
-import { requestState } from './request-state.ts';
-import { beforeResponseHead } from './response-head.ts';
+import type { HeadersSchema } from '../../config/dynamic.ts';
+import type { Middleware } from '../middleware.ts';
+import { requestState } from '../request-state.ts';
+import { beforeResponseHead } from '../response-head.ts';
 
 type HeadersOptions = z.infer<typeof HeadersSchema>;
 

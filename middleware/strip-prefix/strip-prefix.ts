@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import type { StripPrefixSchema } from '../config/dynamic.ts';
-import type { Middleware } from './middleware.ts';
-import { setPath, splitUrl } from './path.ts';
+import type { StripPrefixSchema } from '../../config/dynamic.ts';
+import type { Middleware } from '../middleware.ts';
+import { setPath, splitUrl } from '../path.ts';
 
 /**
  * Removes the first matching prefix from the path (a plain string prefix, as Traefik does), keeps the

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import type { RedirectSchemeSchema } from '../config/dynamic.ts';
-import type { Middleware } from './middleware.ts';
-import { requestState } from './request-state.ts';
+import type { RedirectSchemeSchema } from '../../config/dynamic.ts';
+import type { Middleware } from '../middleware.ts';
+import { requestState } from '../request-state.ts';
 
 const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443', ws: '80', wss: '443' };
 

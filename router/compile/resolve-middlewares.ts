@@ -1,0 +1,85 @@
+import { type MiddlewareConfig, middlewareKind } from '../../config/dynamic.ts';
+import { type ErrorCode, formatError } from '../../config/errors.ts';
+import { parseQualifiedName, qualifyName } from '../../config/names.ts';
+import type { MiddlewareSpec } from '../../middleware/instances.ts';
+import type { MiddlewareRegistry } from '../../middleware/registry.ts';
+
+/**
+ * The middlewares that can be built (a spec each: kind, options, qualified members, and whether it is per
+ * router: its definition says so, or a member is), and why the others cannot (messages, first first).
+ */
+export interface ResolvedMiddlewares {
+  readonly plans: Map<string, MiddlewareSpec>;
+  readonly errors: Map<string, string[]>;
+}
+
+/**
+ * Checks every middleware's kind and the references its definition declares, without building anything:
+ * references resolve in the middleware's provider; a missing one, a cycle or a disabled member disables
+ * the middleware (and the chains that hold it). `report` gets each problem as it is found.
+ */
+export function resolveMiddlewares(
+  configs: ReadonlyMap<string, MiddlewareConfig>,
+  registry: MiddlewareRegistry,
+  report: (q: string, code: ErrorCode, message: string) => void,
+): ResolvedMiddlewares {
+  const plans = new Map<string, MiddlewareSpec>();
+  const errors = new Map<string, string[]>();
+  const visiting: string[] = [];
+  const fail = (q: string, code: ErrorCode, params: Record<string, string>): undefined => {
+    const message = formatError(code, params);
+    errors.set(q, [...(errors.get(q) ?? []), message]);
+    report(q, code, message);
+    return undefined;
+  };
+
+  const check = (q: string): MiddlewareSpec | undefined => {
+    const done = plans.get(q);
+    if (done || errors.has(q)) return done;
+    const config = configs.get(q) as MiddlewareConfig;
+    const kind = middlewareKind(config);
+    if (typeof kind !== 'string')
+      return fail(q, 'MIDDLEWARE_INVALID', { middleware: q, problem: kind.problem });
+    const definition = registry[kind] as {
+      perRouter?: boolean;
+      references?: (o: unknown) => readonly string[];
+    };
+    const options = config[kind];
+    const provider = parseQualifiedName(q).provider ?? '';
+    const members: string[] = [];
+    let perRouter = definition.perRouter === true;
+    visiting.push(q);
+    try {
+      for (const reference of definition.references?.(options) ?? []) {
+        const target = qualifyName(reference, provider);
+        if (!configs.has(target))
+          return fail(q, 'MIDDLEWARE_INVALID', {
+            middleware: q,
+            problem: `chain member "${target}" does not exist`,
+          });
+        if (visiting.includes(target)) {
+          const path = [...visiting.slice(visiting.indexOf(target)), target].join(' -> ');
+          return fail(q, 'MIDDLEWARE_RECURSION', { middleware: q, path });
+        }
+        const member = check(target);
+        if (!member) {
+          const why = errors.get(target)?.[0] ?? '';
+          return fail(q, 'MIDDLEWARE_INVALID', {
+            middleware: q,
+            problem: `chain member "${target}" is disabled: ${why}`,
+          });
+        }
+        members.push(target);
+        perRouter ||= member.perRouter;
+      }
+    } finally {
+      visiting.pop();
+    }
+    const plan: MiddlewareSpec = { kind, options, members, perRouter };
+    plans.set(q, plan);
+    return plan;
+  };
+
+  for (const q of configs.keys()) check(q);
+  return { plans, errors };
+}

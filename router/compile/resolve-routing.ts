@@ -1,0 +1,278 @@
+import type { Diagnostic } from '../../config/diagnostics.ts';
+import { middlewareKind } from '../../config/dynamic.ts';
+import { type ErrorCode, formatError } from '../../config/errors.ts';
+import { parseQualifiedName, qualifyName } from '../../config/names.ts';
+import { compileRuleText } from '../../core/rules/rule-matcher.ts';
+import { middlewareRegistry } from '../../middleware/registry.ts';
+import type { MergedConfig } from '../reload/merge.ts';
+import { buildTls } from '../tls/build-tls.ts';
+import { HostOptionsBuilder, ruleHosts } from '../tls/host-options.ts';
+import { conflictWarnings, resolveRouterTls } from '../tls/router-tls.ts';
+import { resolveMiddlewares } from './resolve-middlewares.ts';
+import { resolveServices } from './resolve-services.ts';
+import { defaultPriority } from './route-index.ts';
+import type { PlannedRoute, RouterPlan, RoutingPlan } from './routing-plan.ts';
+import {
+  addError,
+  type MiddlewareInfo,
+  type RouterInfo,
+  type RuntimeInfo,
+  type ServiceInfo,
+} from './runtime-info.ts';
+import type { AcmeDemand, ResolveDeps } from './table-types.ts';
+import { unsupportedOptionWarnings } from './unsupported.ts';
+
+const providerOf = (q: string) => parseQualifiedName(q).provider ?? '';
+const plainName = (q: string) => parseQualifiedName(q).name;
+
+/** A problem found with one router: critical ones disable it, the others are warnings. */
+interface Problem {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly critical: boolean;
+}
+
+/** Records a problem (critical unless told otherwise) with its catalog message. */
+function fail(list: Problem[], code: ErrorCode, params: Record<string, string>, critical = true): void {
+  list.push({ code, message: formatError(code, params), critical });
+}
+
+/** Records that a router cannot be served because a service or middleware it names is disabled. */
+function disabledBy(list: Problem[], router: string, kind: string, name: string, reason: string): void {
+  fail(list, 'ROUTER_DISABLED_DEPENDENCY', { router, kind, name, reason });
+}
+
+/**
+ * The pure step of compile: works out from the merged configuration which routers can be served, on which
+ * entryPoints, through which middleware chains, to which services, with the runtime info and diagnostics
+ * the API and `wharf check` show. Builds nothing and starts nothing (it reads certificate files, through
+ * `deps.tls`), so its output can be compared with a golden file or thrown away. Bad items are isolated: a
+ * router with a bad rule or a missing or disabled service or middleware is disabled and reported; every
+ * other router is planned.
+ */
+export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): RoutingPlan {
+  const diagnostics: Diagnostic[] = [];
+  const report = (
+    kind: 'router' | 'service' | 'middleware',
+    q: string,
+    code: ErrorCode,
+    message: string,
+    severity: Diagnostic['severity'] = 'error',
+  ) =>
+    diagnostics.push({
+      source: 'compile',
+      subject: q,
+      code,
+      message,
+      severity,
+      item: { kind, name: plainName(q) },
+    });
+
+  diagnostics.push(...unsupportedOptionWarnings(merged));
+  const tls = buildTls(merged.tls, deps.tls ?? {});
+  diagnostics.push(...tls.diagnostics);
+  const warned = new Map<string, string[]>();
+  for (const d of diagnostics) warned.set(d.subject, [...(warned.get(d.subject) ?? []), d.message]);
+  const serviceErrors = resolveServices(merged.services);
+  for (const [q, errs] of serviceErrors) for (const e of errs) report('service', q, e.code, e.message);
+  const mws = resolveMiddlewares(
+    merged.middlewares,
+    deps.middlewares ?? middlewareRegistry,
+    (q, code, message) => report('middleware', q, code, message),
+  );
+
+  const info: RuntimeInfo = { routers: new Map(), services: new Map(), middlewares: new Map() };
+  for (const [q, config] of merged.services) {
+    const kind = Object.keys(config).find((k) => config[k as keyof typeof config] !== undefined) ?? 'unknown';
+    const entry: ServiceInfo = {
+      ...config,
+      name: q,
+      provider: providerOf(q),
+      type: kind.toLowerCase(),
+      status: 'enabled',
+      usedBy: [],
+    };
+    for (const e of serviceErrors.get(q) ?? []) addError(entry, e.message, true);
+    for (const w of warned.get(q) ?? []) addError(entry, w, false);
+    info.services.set(q, entry);
+  }
+  for (const [q, config] of merged.middlewares) {
+    const kind = middlewareKind(config);
+    const entry: MiddlewareInfo = {
+      ...config,
+      name: q,
+      provider: providerOf(q),
+      type: typeof kind === 'string' ? kind.toLowerCase() : 'unknown',
+      status: 'enabled',
+      usedBy: [],
+    };
+    for (const e of mws.errors.get(q) ?? []) addError(entry, e, true);
+    info.middlewares.set(q, entry);
+  }
+
+  // Items a provider left out for bad input: a router naming one says why instead of "does not exist".
+  const leftOut = new Map<string, string>();
+  for (const d of merged.diagnostics) {
+    if (d.severity !== 'error' || !d.item || (d.item.kind !== 'service' && d.item.kind !== 'middleware'))
+      continue;
+    const key = `${d.item.kind}:${d.item.name}@${d.source}`;
+    if (!leftOut.has(key)) leftOut.set(key, d.message);
+  }
+  // Who uses each service and middleware: Sets, since one item may serve thousands of routers.
+  const users = { service: new Map<string, Set<string>>(), middleware: new Map<string, Set<string>>() };
+  const usedBy = (kind: 'service' | 'middleware', q: string, router: string) => {
+    const set = users[kind].get(q);
+    if (set) set.add(router);
+    else users[kind].set(q, new Set([router]));
+  };
+  const hostOptions = new HostOptionsBuilder();
+  const epByName = new Map(deps.entryPoints.map((e) => [e.name, e]));
+  const defaultEps = deps.entryPoints.filter((e) => e.isDefault).map((e) => e.name);
+  const acme: AcmeDemand[] = [];
+  const chains = new Map<string, readonly string[]>();
+  const routers: RouterPlan[] = [];
+
+  for (const [q, { provider, config }] of [...merged.routers].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const problems: Problem[] = [];
+    const rule = config.rule?.trim() ?? '';
+    const compiled = rule === '' ? undefined : compileRuleText(rule);
+    if (rule === '') fail(problems, 'ROUTER_NO_RULE', { router: q });
+    else if (compiled && !compiled.ok)
+      problems.push({ code: compiled.code, message: `router "${q}": ${compiled.message}`, critical: true });
+    const serviceRef = config.service ? qualifyName(config.service, provider) : undefined;
+    if (!serviceRef) fail(problems, 'ROUTER_NO_SERVICE', { router: q });
+    else if (!merged.services.has(serviceRef)) {
+      const why = leftOut.get(`service:${serviceRef}`);
+      if (why !== undefined) disabledBy(problems, q, 'service', serviceRef, why);
+      else fail(problems, 'ROUTER_SERVICE_MISSING', { router: q, service: serviceRef });
+    } else {
+      const errs = serviceErrors.get(serviceRef);
+      if (errs) disabledBy(problems, q, 'service', serviceRef, errs[0]?.message ?? 'disabled');
+      usedBy('service', serviceRef, q);
+    }
+    const routerMws = (config.middlewares ?? []).map((m) => qualifyName(m, provider));
+    const wanted = config.entryPoints && config.entryPoints.length > 0 ? config.entryPoints : defaultEps;
+    const using: string[] = [];
+    const warnings: Problem[] = [];
+    for (const ep of wanted) {
+      if (epByName.has(ep)) using.push(ep);
+      else fail(warnings, 'ROUTER_ENTRYPOINT_UNKNOWN', { router: q, entryPoint: ep }, false);
+    }
+    if (using.length === 0) fail(problems, 'ROUTER_NO_ENTRYPOINT', { router: q });
+    // The TLS options each entryPoint serves this router with; absent: plain HTTP there.
+    const routerTls = resolveRouterTls(
+      q,
+      provider,
+      config.tls,
+      using,
+      epByName,
+      tls.state,
+      deps.certResolvers,
+    );
+    for (const e of routerTls.errors) problems.push({ ...e, critical: true });
+    for (const w of routerTls.warnings) warnings.push({ ...w, critical: false });
+
+    // The chain key on each entryPoint of `using`, in the same order.
+    const chainKeys: string[] = [];
+    for (const ep of using) {
+      const epMws = epByName.get(ep)?.middlewares ?? [];
+      const refs =
+        epMws.length === 0 ? routerMws : [...epMws.map((m) => qualifyName(m, provider)), ...routerMws];
+      for (const ref of refs) {
+        usedBy('middleware', ref, q);
+        if (mws.plans.has(ref)) continue;
+        if (merged.middlewares.has(ref))
+          disabledBy(problems, q, 'middleware', ref, mws.errors.get(ref)?.[0] ?? 'disabled');
+        else {
+          const why = leftOut.get(`middleware:${ref}`);
+          if (why !== undefined) disabledBy(problems, q, 'middleware', ref, why);
+          else fail(problems, 'ROUTER_MIDDLEWARE_MISSING', { router: q, middleware: ref });
+        }
+      }
+      const key = refs.join('\n');
+      if (!chains.has(key)) chains.set(key, refs);
+      chainKeys.push(key);
+    }
+
+    const entry: RouterInfo = {
+      name: q,
+      provider,
+      entryPoints: config.entryPoints ?? defaultEps,
+      priority: config.priority || defaultPriority(config.rule ?? ''),
+      status: 'enabled',
+      using,
+    };
+    if (config.rule !== undefined) entry.rule = config.rule;
+    if (serviceRef) entry.service = config.service;
+    if (config.middlewares) entry.middlewares = config.middlewares;
+    if (routerTls.shown) entry.tls = routerTls.shown;
+    info.routers.set(q, entry);
+    // Errors first, then warnings; each in the API once, and reported (unsupported options already were).
+    const errors =
+      problems.length < 2
+        ? problems
+        : problems.filter((p, i) => problems.findIndex((o) => o.message === p.message) === i);
+    for (const e of errors) report('router', q, e.code, e.message);
+    for (const e of errors) addError(entry, e.message, true);
+    for (const w of warned.get(q) ?? []) addError(entry, w, false);
+    for (const w of warnings) {
+      report('router', q, w.code, w.message, 'warning');
+      addError(entry, w.message, false);
+    }
+    if (errors.length > 0 || !compiled?.ok || !compiled.ast || !serviceRef) continue;
+
+    if (routerTls.resolver) {
+      const hosts = ruleHosts(compiled.ast);
+      const domains =
+        routerTls.domains ?? (hosts.length > 0 ? [{ main: hosts[0], sans: hosts.slice(1) }] : []);
+      acme.push({ router: q, resolver: routerTls.resolver, domains });
+    }
+    const named = [...routerTls.options.values()].find((n) => n !== 'default');
+    if (named !== undefined && ruleHosts(compiled.ast).length === 0) {
+      // Traefik only logs this: options are chosen by server name, and this rule names none.
+      const message = formatError('ROUTER_TLS_OPTIONS_NO_HOST', { router: q, options: named });
+      report('router', q, 'ROUTER_TLS_OPTIONS_NO_HOST', message, 'warning');
+    }
+    const routes: PlannedRoute[] = [];
+    for (let i = 0; i < using.length; i++) {
+      const ep = using[i] as string;
+      const optionsName = routerTls.options.get(ep);
+      if (optionsName !== undefined) hostOptions.add(ep, ruleHosts(compiled.ast), q, optionsName);
+      routes.push({ entryPoint: ep, secure: optionsName !== undefined, chain: chainKeys[i] as string });
+    }
+    routers.push({
+      name: q,
+      priority: entry.priority,
+      ast: compiled.ast,
+      matcher: compiled.matcher,
+      service: serviceRef,
+      routes,
+    });
+  }
+
+  for (const [q, set] of users.service) {
+    const item = info.services.get(q);
+    if (item) item.usedBy = [...set];
+  }
+  for (const [q, set] of users.middleware) {
+    const item = info.middlewares.get(q);
+    if (item) item.usedBy = [...set];
+  }
+  const decided = hostOptions.build();
+  for (const { router, message } of conflictWarnings(decided.conflicts)) {
+    report('router', router, 'ROUTER_TLS_OPTIONS_CONFLICT', message, 'warning');
+    const entry = info.routers.get(router);
+    if (entry) addError(entry, message, false);
+  }
+  return {
+    entryPoints: deps.entryPoints.map((e) => e.name),
+    routers,
+    chains,
+    services: new Map([...merged.services].filter(([q]) => !serviceErrors.has(q))),
+    middlewares: mws.plans,
+    tls: { state: tls.state, hostOptions: decided.hostOptions },
+    acme,
+    info,
+    diagnostics,
+  };
+}
