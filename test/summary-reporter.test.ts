@@ -19,7 +19,7 @@ function runFixture(env: Record<string, string>): { status: number | null; out: 
 }
 
 describe(`${REQUIRE_ALL}`, () => {
-  it.each([
+  it.each<{ name: string; env: Record<string, string>; status: number; skipped: number }>([
     { name: 'a skip without the variable passes', env: { FIXTURE_SKIP: '1' }, status: 0, skipped: 1 },
     {
       name: 'a skip with the variable fails',
