@@ -19,6 +19,7 @@ import {
 } from '../acme/wharf-acme.ts';
 import { type ConsulTestServer, startConsulTestServer } from '../consul/server.ts';
 import { type Backend, startEchoServer } from '../helpers/backends.ts';
+import { programEnv } from '../helpers/program-env.ts';
 
 // Three router replicas behind one name share ACME through Consul: one order per domain (a session lock),
 // any replica answers the CA's challenge from the shared store, every replica serves the certificates,
@@ -150,6 +151,7 @@ describe.skipIf(skip)('ACME shared by three replicas through Consul', () => {
     const main = join(import.meta.dirname, '../../cli/wharf-main.ts');
     const x: ChildProcess = spawn(process.execPath, [main, `--configFile=${staticFile}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: programEnv(),
     });
     x.stdout?.on('data', (c: Buffer) => (out += c.toString()));
     x.stderr?.on('data', (c: Buffer) => (out += c.toString()));
