@@ -179,8 +179,14 @@ describe.skipIf(skip)('ACME shared by three replicas through Consul', () => {
       expect(held.find((e) => e.Key.endsWith(`locks/${host}`))?.Session).toBeTruthy();
       // Y starts while X holds the lock: it must not order.
       y = await startAcmeWharf(dynamic([host]), config, dir);
-      await new Promise((r) => setTimeout(r, 300));
-      expect(y.wharf.acme?.resolvers.get('le')?.orders).toBe(0);
+      // Y has tried the lock and found it busy: no attempt in flight, one waiting to try again.
+      const yLe = y.wharf.acme?.resolvers.get('le');
+      await until(
+        () => yLe?.pending.ordering === 0 && yLe.pending.waiting === 1,
+        'Y to find the lock busy',
+        10_000,
+      );
+      expect(yLe?.orders).toBe(0);
       x.kill('SIGKILL');
       pebble.http.hold = false;
       pebble.http.dropAll();
