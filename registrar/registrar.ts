@@ -85,6 +85,11 @@ export class Registrar {
     return this.health;
   }
 
+  /** The keys of the documents this host should hold, as last decoded from Docker (tests, diagnostics). */
+  get desiredKeys(): string[] {
+    return [...(this.desired?.documents.keys() ?? [])].sort();
+  }
+
   /** Runs until the signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
     const watcher = new DockerWatcher({

@@ -129,6 +129,11 @@ export class AcmeResolver {
     return [...this.#wanted.values()];
   }
 
+  /** Certificates being ordered now, and those waiting to try again (a failure or a busy lock); for tests. */
+  get pending(): { ordering: number; waiting: number } {
+    return { ordering: this.#inFlight.size, waiting: this.#retry.size };
+  }
+
   /** Sets the certificates the routers want now, and orders what is missing or due. */
   want(wanted: readonly WantedCertificate[]): void {
     this.#wanted = new Map(wanted.map((w) => [certificateKey(w.names), w]));

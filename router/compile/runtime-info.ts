@@ -52,7 +52,8 @@ export function addError(
   message: string,
   critical: boolean,
 ): void {
-  const list = (item.error ??= []);
+  item.error ??= [];
+  const list = item.error;
   if (!list.includes(message)) list.push(message);
   if (critical) {
     item.status = 'disabled';

@@ -329,7 +329,7 @@ describe('createForwarder', () => {
       () => proxy.close(),
       () => slow.close(),
     );
-    const first = request(`${proxy.url}/?delay=300`, { dispatcher: client });
+    const first = request(`${proxy.url}/?hold`, { dispatcher: client });
     await until(() => slow.received === 1, 'the first request to arrive');
     const abort = new AbortController();
     const queued = request(`${proxy.url}/queued`, { dispatcher: client, signal: abort.signal });
@@ -339,6 +339,7 @@ describe('createForwarder', () => {
     await expect(queued).rejects.toThrow();
     await until(() => proxy.errors.length === 1, 'the queued request to settle');
     expect((proxy.errors[0] as WharfError).code).toBe('CLIENT_CLOSED');
+    slow.release();
     expect(await (await first).body.text()).toBe('slow');
     const third = await request(`${proxy.url}/?delay=0`, { dispatcher: client });
     expect(await third.body.text()).toBe('slow');

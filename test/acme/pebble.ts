@@ -18,11 +18,13 @@ function onPath(name: string): boolean {
 
 /**
  * Makes sure `pebble` and `pebble-challtestsrv` are installed: as root on Debian, `apt-get install pebble`
- * when missing. Returns why ACME tests must skip, or undefined when they can run.
+ * when missing. Returns why ACME tests must skip (WHARF_PEBBLE=off, or no way to install it), or undefined
+ * when they can run.
  */
 export async function ensurePebble(): Promise<string | undefined> {
+  // Checked first: WHARF_PEBBLE=off skips the ACME tests even where Pebble is installed.
+  if (process.env.WHARF_PEBBLE === 'off') return 'disabled by WHARF_PEBBLE=off';
   if (onPath('pebble') && onPath('pebble-challtestsrv')) return undefined;
-  if (process.env.WHARF_PEBBLE === 'off') return 'WHARF_PEBBLE=off';
   const uid = process.getuid?.();
   if (uid !== 0) return `pebble is not installed, and installing it needs root (uid is ${uid})`;
   if (!existsSync('/etc/debian_version') || !onPath('apt-get'))

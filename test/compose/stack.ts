@@ -18,7 +18,12 @@ export type StackFile = 'docker-compose.yml' | 'docker-compose.cluster.yml';
  * networks keep the file's definition). Ports, the socket and its group come from the compose files' own
  * variables (see composeEnv).
  */
-export function overrideFor(file: StackFile, images: LocalImages, labels: Record<string, string>): unknown {
+export function overrideFor(
+  file: StackFile,
+  images: LocalImages,
+  labels: Record<string, string>,
+  bridgeName?: () => string,
+): unknown {
   const app = { image: images.whoami, labels };
   const services: Record<string, unknown> =
     file === 'docker-compose.yml'
@@ -35,10 +40,18 @@ export function overrideFor(file: StackFile, images: LocalImages, labels: Record
           api: app,
         };
   // Compose replaces a network's whole definition from an override: keep the file's (internal: true, ...).
+  // With `bridgeName`, each network's Linux bridge is named after the test run, so that the run's iptables
+  // rules let it forward (test/docker/forwarding.ts) and a later run can delete it after a crash.
   const declared = (parse(readFileSync(join(REPO, 'compose', file), 'utf8')) as { networks?: object })
     .networks;
   const networks = Object.fromEntries(
-    Object.entries(declared ?? {}).map(([name, def]) => [name, { ...(def as object), labels }]),
+    Object.entries(declared ?? {}).map(([name, def]) => {
+      const d = def as { driver_opts?: Record<string, string> } | null;
+      const bridge = bridgeName
+        ? { driver_opts: { ...d?.driver_opts, 'com.docker.network.bridge.name': bridgeName() } }
+        : {};
+      return [name, { ...d, labels, ...bridge }];
+    }),
   );
   return { services, networks };
 }
@@ -81,6 +94,8 @@ export class ComposeStack {
     engineHost: string;
     images: LocalImages;
     labels: Record<string, string>;
+    /** Names each network's Linux bridge (testBridgeName in test/docker/engine.ts). */
+    bridgeName?: () => string;
   }) {
     this.cli = opts.cli;
     this.docker = opts.docker;
@@ -88,7 +103,10 @@ export class ComposeStack {
     this.project = opts.project;
     this.env = composeEnv(opts.engineHost, statSync(opts.engineHost.slice('unix://'.length)).gid);
     // JSON is YAML: the override is written as JSON.
-    writeFileSync(this.override, JSON.stringify(overrideFor(opts.file, opts.images, opts.labels), null, 2));
+    writeFileSync(
+      this.override,
+      JSON.stringify(overrideFor(opts.file, opts.images, opts.labels, opts.bridgeName), null, 2),
+    );
   }
 
   private args(...rest: string[]): string[] {

@@ -11,11 +11,25 @@ export interface QueryRun {
   reply: Reply;
 }
 
+/** Schedules a blocking query's timeout; returns a cancel. Real timers by default, a test's own clock else. */
+export interface WaitTimers {
+  set(fire: () => void, ms: number): () => void;
+}
+
+/** Blocking-query timeouts on real timers. */
+export const realWaitTimers: WaitTimers = {
+  set(fire, ms) {
+    const timer = setTimeout(fire, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
 /** What a blocking query needs from the server. */
 export interface BlockingEnv {
   readonly store: Store;
   readonly defaultWaitMs: number;
   readonly maxWaitMs: number;
+  readonly waitTimers: WaitTimers;
   readonly stats: { blockingRequests: number; waiting: number };
   /** Pending queries, so close() can answer them. */
   readonly pending: Set<() => void>;
@@ -54,12 +68,12 @@ export function runQuery(
   let last = first;
   return new Promise<Reply>((resolve, reject) => {
     let done = false;
-    let timer: NodeJS.Timeout | undefined;
+    let cancelTimeout = (): void => {};
     let unsubscribe = (): void => {};
     const finish = (reply: Reply, error?: unknown): void => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      cancelTimeout();
       unsubscribe();
       env.pending.delete(release);
       env.stats.waiting--;
@@ -78,7 +92,7 @@ export function runQuery(
         finish(last.reply, error);
       }
     });
-    timer = setTimeout(release, queryTimeoutMs(env, opts.waitMs));
+    cancelTimeout = env.waitTimers.set(release, queryTimeoutMs(env, opts.waitMs));
     env.pending.add(release);
     env.stats.waiting++;
     // A client that went away gets nothing; resolving just ends the bookkeeping.

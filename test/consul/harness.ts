@@ -1,10 +1,16 @@
 // Test harness for the conformance suites: one target (the in-process server, or a real Consul when
-// CONSUL_HTTP_ADDR is set), a small undici client, and clock control for session TTLs and lock-delays.
+// CONSUL_HTTP_ADDR is set), a small undici client, and clock control for session TTLs and lock-delays and
+// for blocking-query timeouts (in-process a parked query times out only when a test lets its wait pass).
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { afterAll, beforeAll } from 'vitest';
-import { type ConsulTestServer, type ConsulTestServerOptions, startConsulTestServer } from './server.ts';
+import {
+  type ConsulTestServer,
+  type ConsulTestServerOptions,
+  startConsulTestServer,
+  type WaitTimers,
+} from './server.ts';
 
 /** The real Consul under test, if any (CONSUL_HTTP_ADDR, with or without a scheme). */
 export const REAL_CONSUL = process.env.CONSUL_HTTP_ADDR
@@ -27,6 +33,41 @@ export class TestClock {
   }
 }
 
+/**
+ * Blocking-query time for the in-process server: a timeout fires only when a test lets time pass, so a test
+ * can see the timeout each parked query got and that it has not fired yet, with no real clock involved.
+ */
+export class ManualWaitTimers implements WaitTimers {
+  private current = 0;
+  private readonly timers = new Set<{ due: number; fire: () => void }>();
+
+  /** Time on this clock (ms); it moves only through `passTo`. */
+  get now(): number {
+    return this.current;
+  }
+
+  set(fire: () => void, ms: number): () => void {
+    const timer = { due: this.current + ms, fire };
+    this.timers.add(timer);
+    return () => this.timers.delete(timer);
+  }
+
+  /** The time left (ms) to each timeout scheduled now. */
+  pending(): number[] {
+    return [...this.timers].map((t) => t.due - this.current);
+  }
+
+  /** Moves to `time` (never back) and fires, in order, every timeout due by then. */
+  passTo(time: number): void {
+    this.current = Math.max(this.current, time);
+    const due = [...this.timers].filter((t) => t.due <= this.current).sort((a, b) => a.due - b.due);
+    for (const t of due) {
+      this.timers.delete(t);
+      t.fire();
+    }
+  }
+}
+
 /** What a suite talks to. */
 export interface Target {
   readonly real: boolean;
@@ -39,6 +80,8 @@ export interface Target {
   readonly server: ConsulTestServer | undefined;
   /** Moves session/lock-delay time forward: the fake clock in-process, a real sleep against Consul. */
   advance(ms: number): Promise<void>;
+  /** The in-process server's blocking-query clock; absent against a real Consul. */
+  readonly waits: ManualWaitTimers | undefined;
   /** Sessions to destroy at close (filled by createSession). */
   readonly sessions: string[];
   close(): Promise<void>;
@@ -55,6 +98,7 @@ export async function openTarget(opts: ConsulTestServerOptions = {}): Promise<Ta
       token: process.env.CONSUL_HTTP_TOKEN || undefined,
       prefix,
       server: undefined,
+      waits: undefined,
       sessions,
       advance: async (ms) => {
         await sleep(ms);
@@ -67,13 +111,15 @@ export async function openTarget(opts: ConsulTestServerOptions = {}): Promise<Ta
     return target;
   }
   const clock = new TestClock();
-  const server = await startConsulTestServer({ now: clock.now, ...opts });
+  const waits = new ManualWaitTimers();
+  const server = await startConsulTestServer({ now: clock.now, waitTimers: waits, ...opts });
   return {
     real: false,
     url: server.url,
     token: opts.token,
     prefix,
     server,
+    waits,
     sessions,
     advance: async (ms) => clock.advance(ms),
     close: () => server.close(),
@@ -93,7 +139,44 @@ export async function parked(t: Target, count = 1): Promise<void> {
   }
 }
 
-/** One answer, with the X-Consul-Index parsed and the elapsed time measured. */
+/** A blocking query in flight: its answer, and whether that came yet. */
+export interface Blocked {
+  readonly answer: Promise<Res>;
+  readonly settled: boolean;
+  /** When it was sent: the wait clock's time in-process, real time (ms) against Consul. */
+  readonly sentAt: number;
+}
+
+/** Sends a GET that may block (give `index` and `wait`), tracking whether it was answered. */
+export function block(t: Target, key: string, query: CallOptions['query']): Blocked {
+  const q = { settled: false, sentAt: t.waits ? t.waits.now : Date.now() } as {
+    settled: boolean;
+    sentAt: number;
+  };
+  const answer = get(t, key, query).finally(() => {
+    q.settled = true;
+  });
+  return Object.assign(q, { answer });
+}
+
+/**
+ * Lets a blocking query's wait run to `ms` after it was sent: in-process the wait clock moves there and due
+ * timeouts fire at once; against Consul this sleeps (its clock cannot be moved).
+ */
+export async function letWaitRun(t: Target, q: Blocked, ms: number): Promise<void> {
+  if (t.waits) t.waits.passTo(q.sentAt + ms);
+  else await sleep(Math.max(0, q.sentAt + ms - Date.now()));
+}
+
+/**
+ * Whether a blocking query is still parked: the server's count in-process (the test's target has no other
+ * parked query), not answered yet against Consul.
+ */
+export function stillWaiting(t: Target, q: Blocked): boolean {
+  return t.server ? t.server.stats.waiting > 0 && !q.settled : !q.settled;
+}
+
+/** One answer, with the X-Consul-Index parsed. */
 export interface Res {
   status: number;
   headers: Record<string, string>;
@@ -101,8 +184,6 @@ export interface Res {
   bytes: Buffer;
   /** X-Consul-Index as a number, or NaN when absent. */
   index: number;
-  /** Milliseconds from sending to the full body. */
-  ms: number;
   json<T = unknown>(): T;
 }
 
@@ -122,7 +203,6 @@ export async function call(t: Target, method: string, path: string, opts: CallOp
   const headers: Record<string, string> = { ...opts.headers };
   const token = opts.token === undefined ? t.token : opts.token;
   if (token) headers['x-consul-token'] = token;
-  const started = performance.now();
   const res = await request(`${t.url}${path}${qs ? `?${qs}` : ''}`, {
     method: method as 'GET',
     headers,
@@ -138,7 +218,6 @@ export async function call(t: Target, method: string, path: string, opts: CallOp
     text,
     bytes,
     index: Number(flat['x-consul-index'] ?? Number.NaN),
-    ms: performance.now() - started,
     json: <T>() => JSON.parse(text) as T,
   };
 }

@@ -2,13 +2,14 @@
 // tests. README.md in this folder lists what it implements and every known difference from Consul.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { BlockingEnv } from './blocking.ts';
+import { type BlockingEnv, realWaitTimers, type WaitTimers } from './blocking.ts';
 import { type Authz, HttpError, type Reply, type RequestContext, requestToken } from './http-util.ts';
 import { handleKv, type KvEnv } from './kv-endpoint.ts';
 import { handleSession, type SessionEnv, SessionTimers } from './sessions.ts';
 import { type StateSnapshot, Store } from './store.ts';
 import { handleTxn } from './txn-endpoint.ts';
 
+export type { WaitTimers } from './blocking.ts';
 export type { StateSnapshot } from './store.ts';
 
 /** Options for startConsulTestServer; everything is optional. */
@@ -23,8 +24,10 @@ export interface ConsulTestServerOptions {
   defaultWaitMs?: number;
   /** Upper bound for `wait`; Consul's max_query_time, 10m. */
   maxWaitMs?: number;
-  /** Clock (ms) for session TTLs and lock-delays; blocking-query timeouts always use real timers. */
+  /** Clock (ms) for session TTLs and lock-delays; blocking-query timeouts use `waitTimers`. */
   now?: () => number;
+  /** Schedules blocking-query timeouts (default real timers): a test's own clock lets them fire on demand. */
+  waitTimers?: WaitTimers;
   /** Consul's session_ttl_min, default 10 000 ms; lower it to test expiry quickly with a real clock. */
   sessionTtlMinMs?: number;
   /** Datacenter name, default "dc1". */
@@ -92,6 +95,7 @@ export async function startConsulTestServer(opts: ConsulTestServerOptions = {}):
     store,
     defaultWaitMs: opts.defaultWaitMs ?? 5 * 60_000,
     maxWaitMs: opts.maxWaitMs ?? 10 * 60_000,
+    waitTimers: opts.waitTimers ?? realWaitTimers,
     stats,
     pending: new Set(),
   };

@@ -271,19 +271,25 @@ function ignoreStatus(...codes: number[]) {
 }
 
 /**
- * Creates a labelled bridge network. Its Linux bridge is named after the run (`wt<run><random>`), so the
- * setup can delete the bridges a crashed run of our own dockerd left behind.
+ * Creates a labelled bridge network whose Linux bridge is named after the run (testBridgeName).
  */
 export async function createTestNetwork(docker: Docker, name: string): Promise<Docker.Network> {
   const runId = safeInject('dockerRunId');
-  const bridge = `${bridgePrefix(runId)}${Math.random().toString(16).slice(2, 7)}`;
   return docker.createNetwork({
     Name: name,
     Driver: 'bridge',
     CheckDuplicate: true,
     Labels: testLabels(runId),
-    Options: { 'com.docker.network.bridge.name': bridge },
+    Options: { 'com.docker.network.bridge.name': testBridgeName(runId) },
   });
+}
+
+/**
+ * A Linux bridge name for a network of this run (`wt<run><random>`, 13 characters): the setup deletes those a
+ * crashed run left behind, and its iptables rules let them forward (test/docker/forwarding.ts).
+ */
+export function testBridgeName(runId: string | undefined = safeInject('dockerRunId')): string {
+  return `${bridgePrefix(runId)}${Math.random().toString(16).slice(2, 7).padEnd(5, '0')}`;
 }
 
 /**

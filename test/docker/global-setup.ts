@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { allowForwarding, type Forwarding, removeStaleForwarding } from './forwarding.ts';
 import {
   aptInstall,
   bridgePrefix,
@@ -29,7 +30,9 @@ let lib: Engine;
  *    with --data-root, --exec-root, -H unix://…/docker.sock, --pidfile and an empty --config-file, all in a
  *    fresh temp folder. It keeps the default bridge networking but leaves the host's firewall and sysctls
  *    alone (--iptables=false, --ip-forward=false): containers need no NAT here, host→container traffic is
- *    plain routing, and Docker's FORWARD DROP policy would break other tests' network namespaces.
+ *    plain routing, and Docker's FORWARD DROP policy would break other tests' network namespaces. Where
+ *    another engine already set that policy, iptables rules accept forwarding for this run's own bridges
+ *    only, until teardown (forwarding.ts); without them containers could not reach each other.
  * 3. Otherwise (not root, not Debian, WHARF_DOCKER=off): Docker tests skip, with the reason printed.
  *
  * The test image (image.ts) is built when missing. Workers get the engine by `inject('dockerHost')`
@@ -209,6 +212,14 @@ async function startOwnDaemon(dockerd: string, runId: string): Promise<OwnDaemon
     '--log-level',
     'warn',
   ];
+  // Before the daemon: if the rules cannot be had where they are needed, fail now, saying why.
+  let forwarding: Forwarding;
+  try {
+    forwarding = await allowForwarding(runId, log);
+  } catch (err) {
+    await removeFolder(dir);
+    throw err;
+  }
   const fd = openSync(logFile, 'a');
   const env = { ...process.env };
   delete env.DOCKER_HOST;
@@ -222,6 +233,7 @@ async function startOwnDaemon(dockerd: string, runId: string): Promise<OwnDaemon
   if (pid === undefined) {
     const error = await new Promise<Error>((resolve) => child.once('error', resolve));
     await removeFolder(dir);
+    await forwarding.remove();
     throw new Error(`cannot start ${dockerd}: ${error.message}`);
   }
   record.dockerdPid = pid;
@@ -250,6 +262,7 @@ async function startOwnDaemon(dockerd: string, runId: string): Promise<OwnDaemon
       await stopContainerd(dir);
       await removeFolder(dir);
       await removeDocker0();
+      await forwarding.remove();
       if (performance.now() - t > 10_000) log(`stopping dockerd took ${seconds(t)}`);
     })();
     return stopping;
@@ -365,11 +378,14 @@ function otherDockerdRunning(): boolean {
 /**
  * Cleans up after runs of ours that ended without teardown (vitest killed): their dockerd and containerd
  * (only when /proc shows they are ours: the command line names the run's folder), leftover mounts, the
- * folder, the Linux bridges of their test networks, and docker0 when no dockerd is left to use it.
+ * folder, the Linux bridges of their test networks, their iptables FORWARD rules, and docker0 when no
+ * dockerd is left to use it.
  * Folders of runs whose vitest still runs are kept.
  */
 async function removeStaleOwnDaemons(): Promise<void> {
   const base = tmpdir();
+  const rules = await removeStaleForwarding(alive);
+  if (rules > 0) log(`removed ${rules} iptables FORWARD rule(s) of interrupted runs`);
   let cleaned = 0;
   for (const name of await readdir(base).catch(() => [] as string[])) {
     if (!name.startsWith(DIR_PREFIX)) continue;

@@ -172,20 +172,31 @@ export function startResetServer(): Promise<Backend> {
   return startServer((req) => (req.socket as Socket).resetAndDestroy());
 }
 
-/** Slow server: answers after `?delay=ms` (never when absent); counts requests and those the client dropped. */
-export async function startSlowServer(): Promise<Backend & { received: number; aborted: number }> {
+/**
+ * Slow server: answers after `?delay=ms`, or (`?hold`) when the test calls `release()`, never otherwise;
+ * counts requests and those the client dropped.
+ */
+export async function startSlowServer(): Promise<
+  Backend & { received: number; aborted: number; release(): void }
+> {
   const counts = { received: 0, aborted: 0 };
+  const held: ServerResponse[] = [];
   const backend = await startServer((req, res: ServerResponse) => {
     counts.received++;
     res.on('close', () => {
       if (!res.writableFinished) counts.aborted++;
     });
-    const delay = new URL(req.url ?? '/', 'http://x').searchParams.get('delay');
+    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    const delay = query.get('delay');
     if (delay !== null) setTimeout(() => res.end('slow'), Number(delay)).unref();
+    else if (query.has('hold')) held.push(res);
   });
   return {
     url: backend.url,
     connections: backend.connections,
+    release: () => {
+      for (const res of held.splice(0)) res.end('slow');
+    },
     close: backend.close,
     get received() {
       return counts.received;

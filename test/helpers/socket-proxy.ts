@@ -12,6 +12,8 @@ export interface SocketProxy {
   cut(): void;
   /** Accepts and relays connections again. */
   restore(): void;
+  /** Connections refused while cut: each one a client's attempt to reach the engine during the outage. */
+  readonly refused: number;
   close(): Promise<void>;
 }
 
@@ -23,8 +25,10 @@ export async function startSocketProxy(target: string): Promise<SocketProxy> {
   const path = join(dir, 'docker.sock');
   const open = new Set<Socket>();
   let refusing = false;
+  let refused = 0;
   const server = createServer((client) => {
     if (refusing) {
+      refused++;
       client.destroy();
       return;
     }
@@ -39,6 +43,9 @@ export async function startSocketProxy(target: string): Promise<SocketProxy> {
     },
     restore() {
       refusing = false;
+    },
+    get refused() {
+      return refused;
     },
     async close() {
       for (const s of open) s.destroy();

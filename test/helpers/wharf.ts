@@ -1,10 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { request } from 'undici';
 import { stringify } from 'yaml';
 import { type StaticConfigInput, StaticConfigSchema } from '../../config/static.ts';
 import { silentLogger } from '../../core/log.ts';
+import type { Provider } from '../../providers/provider.ts';
 import { Wharf } from '../../router/wharf.ts';
 import { until } from './backends.ts';
 
@@ -17,6 +19,8 @@ export interface TestWharf {
   readonly web: string;
   /** http://127.0.0.1:<internal port> */
   readonly api: string;
+  /** The JSON log lines Wharf wrote (debug and up), with `logs: true`; empty otherwise. */
+  readonly logs: ReadonlyArray<{ level: number; msg: string; [k: string]: unknown }>;
   /** Writes a new dynamic file and waits until the reload that follows it is in service. */
   reload(dynamic: unknown): Promise<void>;
   /** Writes raw text as the dynamic file (for broken files) and waits for the provider to report. */
@@ -30,7 +34,13 @@ export interface TestWharf {
 export async function startWharf(
   dynamic: unknown,
   extra: Partial<StaticConfigInput> = {},
-  options: { waitReady?: boolean } = {},
+  options: {
+    waitReady?: boolean;
+    /** Keep Wharf's log lines in `logs` (a test that waits for something Wharf logs). */
+    logs?: boolean;
+    /** Providers instead of those the static configuration names (e.g. one with an injected clock). */
+    providers?: Provider[];
+  } = {},
 ): Promise<TestWharf> {
   const dir = await mkdtemp(join(tmpdir(), 'wharf-test-'));
   const dynamicFile = join(dir, 'dynamic.yml');
@@ -42,7 +52,15 @@ export async function startWharf(
     ping: {},
     ...extra,
   });
-  const wharf = await Wharf.start({ staticConfig, logger: silentLogger() });
+  const logs: Array<{ level: number; msg: string }> = [];
+  const logger = options.logs
+    ? pino({ level: 'debug', base: undefined }, { write: (line: string) => logs.push(JSON.parse(line)) })
+    : silentLogger();
+  const wharf = await Wharf.start({
+    staticConfig,
+    logger,
+    ...(options.providers ? { providers: options.providers } : {}),
+  });
   // A provider that cannot reach its source yields nothing; tests of that case do not wait for it.
   if (options.waitReady !== false) await wharf.ready;
   const web = `http://127.0.0.1:${wharf.port('web')}`;
@@ -58,6 +76,7 @@ export async function startWharf(
     dynamicFile,
     web,
     api,
+    logs,
     reload: (d) => waitForReload(() => writeFile(dynamicFile, stringify(d))),
     writeRaw: (text) => waitForReload(() => writeFile(dynamicFile, text)),
     getJson: async <T>(path: string) => {

@@ -20,6 +20,7 @@ import {
 } from '../acme/wharf-acme.ts';
 import { type ConsulTestServer, startConsulTestServer } from '../consul/server.ts';
 import { type Backend, startEchoServer } from '../helpers/backends.ts';
+import { programEnv } from '../helpers/program-env.ts';
 
 // Three router replicas behind one name share ACME through Consul: one order per domain (a session lock),
 // any replica answers the CA's challenge from the shared store, every replica serves the certificates,
@@ -151,6 +152,7 @@ describe.skipIf(skip)('ACME shared by three replicas through Consul', () => {
     const main = join(import.meta.dirname, '../../cli/wharf-main.ts');
     const x: ChildProcess = spawn(process.execPath, [main, `--configFile=${staticFile}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: programEnv(),
     });
     x.stdout?.on('data', (c: Buffer) => (out += c.toString()));
     x.stderr?.on('data', (c: Buffer) => (out += c.toString()));
@@ -178,8 +180,14 @@ describe.skipIf(skip)('ACME shared by three replicas through Consul', () => {
       expect(held.find((e) => e.Key.endsWith(`locks/${host}`))?.Session).toBeTruthy();
       // Y starts while X holds the lock: it must not order.
       y = await startAcmeWharf(dynamic([host]), config, dir);
-      await new Promise((r) => setTimeout(r, 300));
-      expect(y.wharf.acme?.resolvers.get('le')?.orders).toBe(0);
+      // Y has tried the lock and found it busy: no attempt in flight, one waiting to try again.
+      const yLe = y.wharf.acme?.resolvers.get('le');
+      await until(
+        () => yLe?.pending.ordering === 0 && yLe.pending.waiting === 1,
+        'Y to find the lock busy',
+        10_000,
+      );
+      expect(yLe?.orders).toBe(0);
       x.kill('SIGKILL');
       pebble.http.hold = false;
       pebble.http.dropAll();

@@ -116,7 +116,12 @@ describe.skipIf(skip)('ACME with Pebble', () => {
       w = await startAcmeWharf(dynamic(routers), { certificatesResolvers: resolver(pebble, storage) });
       const again = await untilAcmeCertificate(w.port('websecure'), 'app.acme.test', 2_000);
       expect(again.fingerprint256).toBe(cert.fingerprint256);
-      await new Promise((r) => setTimeout(r, 500));
+      // The routers are in service (ready), so the resolver has been told what they want and has decided,
+      // synchronously, whether to order: nothing is being ordered or waiting to be.
+      await w.wharf.ready;
+      const le = w.wharf.acme?.resolvers.get('le');
+      expect(le?.pending).toEqual({ ordering: 0, waiting: 0 });
+      expect(le?.orders).toBe(0);
       expect(pebble.orders()).toBe(ordersAtRestart);
       expect(w.logs.filter((l) => l.msg === 'obtaining an ACME certificate')).toEqual([]);
     } finally {

@@ -26,7 +26,7 @@ import {
   sharedStages,
 } from '../compose/local-images.ts';
 import { ComposeStack, composeEnv, overrideFor, type StackFile } from '../compose/stack.ts';
-import { dockerForTests, testLabels, waitFor } from '../docker/engine.ts';
+import { dockerForTests, testBridgeName, testLabels, waitFor } from '../docker/engine.ts';
 
 // Issue 6: the compose files of compose/ and the images of compose/Dockerfile.
 //
@@ -395,6 +395,7 @@ describe.skipIf(e2eSkip !== undefined)('compose end to end (real Docker Engine)'
         engineHost: host,
         images,
         labels: testLabels(),
+        bridgeName: () => testBridgeName(),
       });
       await withLogs(stack.up());
       web = await stack.published(routerService, 80);

@@ -112,7 +112,11 @@ describe.skipIf(skip !== undefined)('Docker provider against a real engine', () 
       },
     );
     // Starting: not healthy yet, so not routed (Traefik's behaviour; allowEmptyServices would answer 503).
-    await new Promise((r) => setTimeout(r, 600));
+    // A container started after it and routed shows Wharf has processed the earlier start as well (the
+    // provider follows events in order), while Docker still reported the health check as starting.
+    await app('hcnext', 'hcnext.docker.test');
+    await waitFor(async () => (await status('hcnext.docker.test')) === 200, 'the later container', 10_000);
+    expect((await c.container.inspect()).State.Health?.Status).toBe('starting');
     expect(await status('hc.docker.test')).toBe(404);
     const exec = await c.container.exec({ Cmd: ['touch', marker] });
     await exec.start({});
@@ -323,7 +327,8 @@ describe.skipIf(skip !== undefined)('Docker provider against a real engine', () 
       // While Wharf cannot reach the engine, a container starts: Wharf must see it after reconnecting.
       const p2 = await freePort();
       started.push(await runTestContainer(docker, { port: p2, labels: labels('during', p2) }));
-      await new Promise((r) => setTimeout(r, 500));
+      // Wharf has found the engine gone and tried to reconnect (refused): from then on it serves what it had.
+      await waitFor(() => proxy.refused > 0, 'Wharf to try the engine again during the outage', 10_000);
       expect((await get(t.web, '/', 'before.docker.test')).status).toBe(200);
       expect((await get(t.web, '/', 'during.docker.test')).status).toBe(404);
       proxy.restore();

@@ -22,6 +22,7 @@ if (skip) console.warn(`[docker] registrar tests skipped: ${skip}`);
 
 const SUITE_LABEL = 'wharf-suite';
 const ROOT = 'wharf';
+const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 describe.skipIf(skip !== undefined)('registrar → Consul → router', () => {
   const docker = 'docker' in engine ? engine.docker : (undefined as never);
@@ -106,8 +107,33 @@ describe.skipIf(skip !== undefined)('registrar → Consul → router', () => {
   const documents = async (hostId: string) =>
     (await held(hostId)).filter((e) => e.key.startsWith(hostKeys(ROOT, hostId).containers));
 
+  /** The Consul test server's clock for session TTLs: real time, pushed forward by a test. */
+  let clockOffset = 0;
+  /**
+   * Writes a router of our own into KV (its server refuses connections: 502) and waits until the router
+   * serves it: then the router has read everything written to Consul before it.
+   */
+  let syncs = 0;
+  const routerCaughtUp = async () => {
+    const name = `sync${++syncs}`;
+    const set = (key: string, value: string) => ({
+      KV: { Verb: 'set', Key: `${ROOT}/http/${key}`, Value: b64(value) },
+    });
+    const written = await kv.txn([
+      set(`routers/${name}/rule`, `Host(\`${name}.reg.test\`)`),
+      set(`routers/${name}/service`, name),
+      set(`services/${name}/loadbalancer/servers/0/url`, 'http://127.0.0.1:9'),
+    ]);
+    expect(written.ok).toBe(true);
+    await waitFor(
+      async () => (await fetch(`${name}.reg.test`)).status === 502,
+      `the router to serve ${name} from KV`,
+      15_000,
+    );
+  };
+
   beforeAll(async () => {
-    consul = await startConsulTestServer({ sessionTtlMinMs: 1_000 });
+    consul = await startConsulTestServer({ sessionTtlMinMs: 1_000, now: () => Date.now() + clockOffset });
     kv = new ConsulKvClient({ endpoints: [consul.url] });
     // The router: only the Consul provider, no Docker access at all.
     w = await startWharf(
@@ -184,16 +210,21 @@ describe.skipIf(skip !== undefined)('registrar → Consul → router', () => {
     startRegistrar('host-idle');
     await app('idle', 'idle.reg.test');
     await routed('idle.reg.test');
-    const before = await kv.list(`${ROOT}/`);
+    const prefix = hostKeys(ROOT, 'host-idle').prefix;
+    const before = await kv.list(prefix);
     const other = await runTestContainer(docker, {
       labels: { [SUITE_LABEL]: suite, 'wharf.enable': 'false' },
     });
     started.push(other);
     await other.stop();
-    // Give the registrar time to see both events and re-plan.
-    await new Promise((r) => setTimeout(r, 1_500));
-    const after = await kv.list(`${ROOT}/`);
-    expect(after.index).toBe(before.index);
+    // A routed container started after those events: once its document is in Consul, the registrar has
+    // seen the earlier events too (it follows them in order). That document is the only write since.
+    const next = await app('idlenext', 'idlenext.reg.test');
+    await routed('idlenext.reg.test', next.name);
+    const after = await kv.list(prefix);
+    const nextKey = `${hostKeys(ROOT, 'host-idle').containers}${next.id}`;
+    expect(after.entries.filter((e) => e.key !== nextKey)).toEqual(before.entries);
+    expect(after.index).toBe(after.entries.find((e) => e.key === nextKey)?.modifyIndex);
   });
 
   it('bad labels: a diagnostic in the document, the bad router left out, the rest published', async () => {
@@ -286,15 +317,23 @@ describe.skipIf(skip !== undefined)('registrar → Consul → router', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
+    /** Waits until the poller has sent `n` more requests. */
+    const moreProbes = async (n: number) => {
+      const target = probes + n;
+      await waitFor(() => probes >= target, `${n} more requests`, 15_000);
+    };
     await first.stop();
-    await new Promise((r) => setTimeout(r, 500));
-    startRegistrar('host-restart');
+    await moreProbes(10); // requests while no registrar runs
+    const second = startRegistrar('host-restart');
     await waitFor(
-      async () => (await documents('host-restart'))[0]?.session === session,
-      'the takeover',
+      () => second.registrar.state.consul === 'up' && second.registrar.state.inSync,
+      'the new registrar to take over and find Consul in sync',
       10_000,
     );
-    await new Promise((r) => setTimeout(r, 500));
+    expect((await documents('host-restart'))[0]?.session).toBe(session);
+    // Whatever the takeover wrote, the router has read it once it serves a router written after it.
+    await routerCaughtUp();
+    await moreProbes(10);
     polling = false;
     await poller;
     expect(probes).toBeGreaterThan(10);
@@ -307,24 +346,32 @@ describe.skipIf(skip !== undefined)('registrar → Consul → router', () => {
     const c = await app('dead', 'dead.reg.test');
     await routed('dead.reg.test', c.name);
     await r.stop();
-    const stopped = Date.now();
-    // Consul may take up to twice the TTL to reap a session.
+    // Stopping leaves the session: the documents stay until Consul expires it.
+    expect((await documents('host-dead')).length).toBe(1);
+    // Consul expires a session 2 x TTL after its last renewal: on the server's clock, that is now passed.
+    clockOffset += 2 * 2_000;
+    consul.expireSessions();
     await gone('dead.reg.test');
-    const took = Date.now() - stopped;
-    expect(took).toBeLessThan(2 * 2_000 + 3_000);
     expect(await held('host-dead')).toEqual([]);
   });
 
   it('Consul outage: keeps the latest desired state and publishes it on recovery', async () => {
-    startRegistrar('host-outage');
+    const reg = startRegistrar('host-outage');
     const a = await app('out1', 'out1.reg.test');
     await routed('out1.reg.test', a.name);
     consul.pause();
     try {
       const b = await app('out2', 'out2.reg.test');
       await a.stop();
-      void b;
-      await new Promise((r) => setTimeout(r, 1_000));
+      // During the outage the registrar has seen both changes (its desired documents) and found Consul down.
+      const want = [`${hostKeys(ROOT, 'host-outage').containers}${b.id}`];
+      await waitFor(
+        () =>
+          JSON.stringify(reg.registrar.desiredKeys) === JSON.stringify(want) &&
+          reg.registrar.state.consul === 'down',
+        'the registrar to hold the new desired state with Consul down',
+        15_000,
+      );
     } finally {
       await consul.resume();
     }
@@ -336,7 +383,7 @@ describe.skipIf(skip !== undefined)('registrar → Consul → router', () => {
   it('Docker unreachable: nothing published or deleted; resync on reconnect removes what stopped meanwhile', async () => {
     const proxy = await startSocketProxy(dockerHost);
     try {
-      startRegistrar('host-docker', {
+      const reg = startRegistrar('host-docker', {
         docker: DockerProviderSchema.parse({
           endpoint: proxy.url,
           constraints: `Label(\`${SUITE_LABEL}\`,\`${suite}\`)`,
@@ -348,8 +395,13 @@ describe.skipIf(skip !== undefined)('registrar → Consul → router', () => {
       await routed('dk2.reg.test', b.name);
       proxy.cut();
       await a.stop();
-      await new Promise((r) => setTimeout(r, 1_000));
-      // The registrar cannot see Docker: it deleted nothing.
+      // The registrar has found Docker gone and tried it again (refused): it deleted nothing.
+      await waitFor(
+        () => reg.registrar.state.docker === 'down' && proxy.refused > 0,
+        'the registrar to find Docker unreachable and retry',
+        15_000,
+      );
+      expect(reg.registrar.desiredKeys).toHaveLength(2);
       expect((await documents('host-docker')).length).toBe(2);
       expect((await fetch('dk1.reg.test')).status).not.toBe(404);
       proxy.restore();

@@ -3,6 +3,7 @@ import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../helpers/backends.ts';
 import { type CertFactory, certFactory, type TestCert } from '../helpers/certs.ts';
 import { startWharf, type TestWharf } from '../helpers/wharf.ts';
 
@@ -129,8 +130,7 @@ describe('HTTP/2 hardening', () => {
     await new Promise((r) => st.once('data', r));
     cut.length = 0;
     st.close(8); // CANCEL
-    const deadline = Date.now() + 3_000;
-    while (cut.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await until(() => cut.length > 0, 'the upstream request to be aborted', 3_000);
     expect(cut).toEqual(['stream']);
   });
 });
