@@ -63,6 +63,38 @@ export const StickyCookieSchema = z.strictObject({
   domain: z.string().optional(),
 });
 
+/**
+ * `forwardingTimeouts` of a servers transport (Traefik's keys and defaults). A value of 0 (or less) means
+ * no limit. Shared by the static `serversTransport` and the dynamic `http.serversTransports.<name>`.
+ */
+export const ForwardingTimeoutsSchema = z.strictObject({
+  // Defaults are applied where the transport is used (router/services/servers-transport.ts), so the API
+  // shows the configuration as written; docDefault shows them in the reference.
+  dialTimeout: DurationSchema.optional().meta({
+    description:
+      'Longest time to open a connection to a server (TCP, and TLS for https); expiry answers 504 (0: none)',
+    docDefault: '30s',
+  }),
+  responseHeaderTimeout: DurationSchema.optional().meta({
+    description:
+      "Longest wait for a server's response headers once the request is sent; expiry answers 504 (0: none)",
+    docDefault: '0s',
+  }),
+  idleConnTimeout: DurationSchema.optional().meta({
+    description:
+      'How long an idle keep-alive connection to a server stays open (0: until the server closes it)',
+    docDefault: '1m30s',
+  }),
+});
+
+/**
+ * How Wharf talks to the servers of the services that use it (`loadBalancer.serversTransport`). Only
+ * forwardingTimeouts is implemented; Traefik's other keys are accepted with a warning (config/canonicalize.ts).
+ */
+export const ServersTransportSchema = z.strictObject({
+  forwardingTimeouts: ForwardingTimeoutsSchema.optional().describe('Timeouts of requests to the servers'),
+});
+
 /** A load-balanced set of servers. */
 export const LoadBalancerSchema = z.strictObject({
   servers: z.array(ServerSchema).optional().describe('Backend servers'),
@@ -80,7 +112,12 @@ export const LoadBalancerSchema = z.strictObject({
     .enum(['wrr', 'p2c', 'hrw', 'leasttime'])
     .optional()
     .describe('Balancing strategy; Wharf implements wrr'),
-  serversTransport: z.string().optional().describe('Named servers transport (not supported yet)'),
+  serversTransport: z
+    .string()
+    .optional()
+    .describe(
+      'Servers transport (http.serversTransports.<name>): name or name@provider; default@internal is the static serversTransport (the default)',
+    ),
 });
 
 /** A service that balances over other services (canary releases). */
@@ -301,6 +338,10 @@ export const DynamicConfigSchema = z.strictObject({
       routers: z.record(z.string(), RouterSchema).optional(),
       services: z.record(z.string(), ServiceSchema).optional(),
       middlewares: z.record(z.string(), MiddlewareSchema).optional(),
+      serversTransports: z
+        .record(z.string(), ServersTransportSchema)
+        .optional()
+        .describe('Named servers transports, chosen by services through loadBalancer.serversTransport'),
     })
     .optional(),
   tls: TlsConfigSchema.optional(),
@@ -310,6 +351,8 @@ export type Server = z.infer<typeof ServerSchema>;
 export type HealthCheck = z.infer<typeof HealthCheckSchema>;
 export type StickyCookie = z.infer<typeof StickyCookieSchema>;
 export type LoadBalancer = z.infer<typeof LoadBalancerSchema>;
+export type ForwardingTimeouts = z.infer<typeof ForwardingTimeoutsSchema>;
+export type ServersTransportConfig = z.infer<typeof ServersTransportSchema>;
 export type Weighted = z.infer<typeof WeightedSchema>;
 export type Failover = z.infer<typeof FailoverSchema>;
 export type Mirroring = z.infer<typeof MirroringSchema>;

@@ -15,6 +15,8 @@ export const Pool = require('undici/lib/dispatcher/pool.js') as typeof undici.Po
 export type Pool = undici.Pool;
 export type PoolOptions = undici.Pool.Options;
 export type Dispatcher = undici.Dispatcher;
+/** undici's socket connector (TCP, TLS, connect timeout), for pools that wrap the sockets they use. */
+export const buildConnector = require('undici/lib/core/connect.js') as typeof undici.buildConnector;
 /** Follows redirections on a composed dispatcher (undici's `interceptors.redirect`). */
 export const redirectInterceptor =
   require('undici/lib/interceptor/redirect.js') as typeof undici.interceptors.redirect;

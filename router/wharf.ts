@@ -17,6 +17,7 @@ import { UpstreamPools } from './proxy/upstream-pools.ts';
 import { Reloader } from './reload/reloader.ts';
 import { TableRef } from './reload/table-ref.ts';
 import { ConfigWatcher } from './reload/watcher.ts';
+import { transportSettings } from './services/servers-transport.ts';
 import { checkStatic, staticWarnings } from './static-checks.ts';
 import type { LoadedCertificate } from './tls/certificates.ts';
 import { generateDefaultCertificate } from './tls/default-certificate.ts';
@@ -97,6 +98,7 @@ export class Wharf {
       pools: this.pools,
       sideTraffic: this.sideTraffic,
       logger: this.logger,
+      defaultTransport: transportSettings(c.serversTransport?.forwardingTimeouts),
       tls: {
         generatedDefault: defaultCertificate,
         ...(acme ? { acmeCertificates: () => acme.certificates() } : {}),

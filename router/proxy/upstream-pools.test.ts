@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { originOf, UpstreamPools } from './upstream-pools.ts';
+import { DEFAULT_POOL_SETTINGS, originOf, UpstreamPools } from './upstream-pools.ts';
 
 describe('UpstreamPools', () => {
   it('shares one pool per origin and closes it with the last reference', async () => {
@@ -22,6 +22,23 @@ describe('UpstreamPools', () => {
     await pools.close();
     expect(pools.size).toBe(0);
     expect(c.closed).toBe(true);
+  });
+
+  it('keeps one pool per origin and transport settings', async () => {
+    const pools = new UpstreamPools();
+    const fast = { connectTimeoutMs: 1000, idleTimeoutMs: 5000 };
+    const a = pools.acquire('http://127.0.0.1:8080');
+    const b = pools.acquire('http://127.0.0.1:8080', DEFAULT_POOL_SETTINGS);
+    const c = pools.acquire('http://127.0.0.1:8080', fast);
+    const d = pools.acquire('http://127.0.0.1:8080', { ...fast });
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+    expect(d).toBe(c);
+    pools.release('http://127.0.0.1:8080', fast);
+    pools.release('http://127.0.0.1:8080', fast);
+    expect(c.closed).toBe(true);
+    expect(a.closed).toBe(false);
+    await pools.close();
   });
 
   it('normalizes origins', () => {
