@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import { type ErrorCode, WharfError } from '../../config/errors.ts';
+import { redactUrls } from '../../core/redact.ts';
 import type { Handler } from '../../middleware/middleware.ts';
 import { type RequestState, requestState } from '../../middleware/request-state.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.ts';
@@ -241,11 +242,14 @@ export function createForwarder(
   const bodyTimeout = options.bodyTimeoutMs ?? 0;
   const settings = options.pool ?? DEFAULT_POOL_SETTINGS;
   const pool: Pool = pools.acquire(origin, settings);
+  // The server as logs and error messages show it (access log ServiceURL, "upstream ... unreachable"):
+  // a password in the URL never leaves the configuration.
+  const shown = redactUrls(server.url);
   let closed = false;
 
   const forward: Handler = (req, res) => {
     const state = requestState(req);
-    state.serverUrl = server.url;
+    state.serverUrl = shown;
     const upgrade = state.upgrade;
     const headers = upstreamRequestHeaders(
       req.headers,
@@ -254,7 +258,7 @@ export function createForwarder(
     );
     const upgradeProtocol = upgrade ? (req.headers.upgrade ?? 'websocket') : null;
     return new Promise<void>((resolve, reject) => {
-      const exchange = new Exchange(req, res, server.url, upgrade, resolve, reject);
+      const exchange = new Exchange(req, res, shown, upgrade, resolve, reject);
       pool.dispatch(
         {
           path: joinPath(prefix, req.url ?? '/'),
