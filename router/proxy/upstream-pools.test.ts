@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { startServer, until } from '../../test/helpers/backends.ts';
 import { DEFAULT_POOL_SETTINGS, originOf, UpstreamPools } from './upstream-pools.ts';
 
 describe('UpstreamPools', () => {
@@ -39,6 +40,27 @@ describe('UpstreamPools', () => {
     expect(c.closed).toBe(true);
     expect(a.closed).toBe(false);
     await pools.close();
+  });
+
+  it('drops clients whose connection closed, so a burst leaves at most a spare client behind', async () => {
+    const backend = await startServer((_req, res) => {
+      res.setHeader('connection', 'close');
+      setTimeout(() => res.end('ok'), 20);
+    });
+    const pools = new UpstreamPools();
+    const pool = pools.acquire(backend.url);
+    const clients = () => {
+      const key = Object.getOwnPropertySymbols(pool).find((s) => s.description === 'clients') as symbol;
+      return ((pool as unknown as Record<symbol, unknown[]>)[key] ?? []).length;
+    };
+    const get = async () => (await pool.request({ path: '/', method: 'GET' })).body.text();
+    expect(await Promise.all(Array.from({ length: 50 }, get))).toEqual(Array(50).fill('ok'));
+    expect(backend.connections.total).toBe(50);
+    // undici keeps one spare client ready (not connected) once all others were busy.
+    await until(() => clients() <= 1, 'the closed clients to be dropped');
+    expect(await get()).toBe('ok');
+    await pools.close();
+    await backend.close();
   });
 
   it('normalizes origins', () => {

@@ -1,4 +1,4 @@
-import { buildConnector, Pool, type PoolOptions } from '../../core/http-client.ts';
+import { buildConnector, Pool, type PoolOptions, undiciInternals } from '../../core/http-client.ts';
 import { filterInterimResponses } from './interim-filter.ts';
 
 /** The connection settings of a servers transport (`forwardingTimeouts`), in ms; 0 means none. */
@@ -28,6 +28,21 @@ interface Entry {
 
 // Longest timer Node keeps (a longer one fires at once); "no idle timeout" is this long.
 const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * An undici pool keeps every client it ever created, connected or not: without a connection cap, a burst
+ * of N concurrent requests would leave N clients (about 2.5 KiB each) for the pool's lifetime. This takes
+ * a client out when its connection closes (idle timeout, server close) with nothing queued on it, so a
+ * pool holds about as many clients as it has connections, as Go's transport drops closed connections.
+ */
+function dropClosedClients(pool: Pool): void {
+  const { kSize, kRemoveClient } = undiciInternals;
+  pool.on('disconnect', (_origin, targets) => {
+    const client = targets[targets.length - 1] as unknown as Record<symbol, unknown>;
+    if ((client as unknown) === pool || client[kSize] !== 0 || pool.closed || pool.destroyed) return;
+    (pool as unknown as Record<symbol, (c: unknown) => void>)[kRemoveClient]?.(client);
+  });
+}
 
 /** The normalized origin key (`scheme://host[:port]`, default port dropped) of a server URL or origin. */
 export function originOf(url: string): string {
@@ -86,7 +101,9 @@ export class UpstreamPools {
     const key = this.#key(origin, settings);
     let entry = this.#pools.get(key);
     if (!entry) {
-      entry = { pool: new Pool(originOf(origin), this.#options(settings)), refs: 0 };
+      const pool = new Pool(originOf(origin), this.#options(settings));
+      dropClosedClients(pool);
+      entry = { pool, refs: 0 };
       this.#pools.set(key, entry);
     }
     entry.refs++;
