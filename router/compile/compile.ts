@@ -1,13 +1,13 @@
 import type { Diagnostic } from '../../config/diagnostics.ts';
 import { type MiddlewareConfig, middlewareKind } from '../../config/dynamic.ts';
 import { type ErrorCode, formatError } from '../../config/errors.ts';
-import { joinName, parseQualifiedName, qualifyName } from '../../config/names.ts';
+import { parseQualifiedName, qualifyName } from '../../config/names.ts';
 import { compileRuleText } from '../../core/rules/rule-matcher.ts';
 import { compose, type Handler, type Middleware } from '../../middleware/middleware.ts';
 import { middlewareRegistry } from '../../middleware/registry.ts';
 import type { MergedConfig } from '../reload/merge.ts';
 import { type BuiltServices, buildServices } from '../services/build-services.ts';
-import type { Transports } from '../services/servers-transport.ts';
+import { namedTransports } from '../services/servers-transport.ts';
 import type { ServiceRuntime } from '../services/service.ts';
 import { buildTls } from '../tls/build-tls.ts';
 import { HostOptionsBuilder, ruleHosts } from '../tls/host-options.ts';
@@ -40,7 +40,8 @@ export function compile(
   merged: MergedConfig,
   deps: CompileDeps,
 ): { table: RoutingTable; diagnostics: Diagnostic[] } {
-  const built = buildServices(merged.services, deps, deps.previousServices, transportsOf(merged));
+  const transports = namedTransports(merged.serversTransports, merged.diagnostics);
+  const built = buildServices(merged.services, deps, deps.previousServices, transports);
   try {
     return compileWith(merged, deps, built);
   } catch (err) {
@@ -48,17 +49,6 @@ export function compile(
       if (deps.previousServices.get(name)?.runtime !== c.runtime) c.runtime.close();
     throw err;
   }
-}
-
-/** The named servers transports of a merged configuration, and those its providers left out (why). */
-function transportsOf(merged: MergedConfig): Omit<Transports, 'defaults'> {
-  const leftOut = new Map<string, string>();
-  for (const d of merged.diagnostics) {
-    if (d.severity !== 'error' || d.item?.kind !== 'serversTransport') continue;
-    const q = joinName(d.item.name, d.source);
-    if (!leftOut.has(q)) leftOut.set(q, d.message);
-  }
-  return { named: merged.serversTransports ?? new Map(), leftOut };
 }
 
 function compileWith(

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { resolveTransport, type Transports, transportSettings } from './servers-transport.ts';
+import type { Diagnostic } from '../../config/diagnostics.ts';
+import {
+  namedTransports,
+  resolveTransport,
+  type Transports,
+  transportSettings,
+} from './servers-transport.ts';
 
 describe('transportSettings', () => {
   it.each([
@@ -44,5 +50,32 @@ describe('resolveTransport', () => {
     { ref: 'bad', out: { ok: false, target: 'bad@file', reason: 'dialTimeout "soon" is not a duration' } },
   ])('$ref from a file service', ({ ref, out }) => {
     expect(resolveTransport(ref, 'file', transports)).toEqual(out);
+  });
+});
+
+describe('namedTransports', () => {
+  it('collects the transports providers left out, with their first error', () => {
+    const named = new Map([['ok@file', {}]]);
+    const diag = (
+      kind: 'serversTransport' | 'service',
+      name: string,
+      message: string,
+      severity: 'error' | 'warning' = 'error',
+    ): Diagnostic => ({
+      source: 'file',
+      subject: 'd.yml',
+      code: 'CONFIG_INVALID_VALUE',
+      message,
+      severity,
+      item: { kind, name },
+    });
+    const out = namedTransports(named, [
+      diag('serversTransport', 'bad', 'first'),
+      diag('serversTransport', 'bad', 'second'),
+      diag('serversTransport', 'warned', 'only a warning', 'warning'),
+      diag('service', 'svc', 'not a transport'),
+    ]);
+    expect(out).toEqual({ named, leftOut: new Map([['bad@file', 'first']]) });
+    expect(namedTransports(undefined, []).named.size).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
+import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { ForwardingTimeouts, ServersTransportConfig } from '../../config/dynamic.ts';
-import { qualifyName } from '../../config/names.ts';
+import { joinName, qualifyName } from '../../config/names.ts';
 import type { PoolSettings } from '../proxy/upstream-pools.ts';
 
 /** The name of the static `serversTransport`, which services use when they name none (Traefik's name). */
@@ -52,4 +53,21 @@ export function resolveTransport(
   if (config) return { ok: true, settings: transportSettings(config.forwardingTimeouts) };
   const reason = transports.leftOut?.get(target);
   return reason === undefined ? { ok: false, target } : { ok: false, target, reason };
+}
+
+/**
+ * The named transports of a generation: `http.serversTransports` of every provider, and those the
+ * providers left out for bad input (qualified name → their first error, from the diagnostics).
+ */
+export function namedTransports(
+  named: ReadonlyMap<string, ServersTransportConfig> | undefined,
+  diagnostics: readonly Diagnostic[],
+): Omit<Transports, 'defaults'> {
+  const leftOut = new Map<string, string>();
+  for (const d of diagnostics) {
+    if (d.severity !== 'error' || d.item?.kind !== 'serversTransport') continue;
+    const q = joinName(d.item.name, d.source);
+    if (!leftOut.has(q)) leftOut.set(q, d.message);
+  }
+  return { named: named ?? new Map(), leftOut };
 }
