@@ -70,16 +70,35 @@ describe('canonicalize', () => {
     },
     {
       name: 'warns about known Traefik sections Wharf ignores',
-      input: { tcp: { routers: {} }, UDP: {}, http: { serversTransports: { t: {} }, routers: {} } },
-      value: { http: { routers: {} } },
+      input: {
+        tcp: { routers: {} },
+        UDP: {},
+        http: {
+          serversTransports: {
+            t: { insecureSkipVerify: true, forwardingTimeouts: { dialTimeout: '1s', pingTimeout: '1s' } },
+          },
+          routers: {},
+        },
+      },
+      value: {
+        http: { serversTransports: { t: { forwardingTimeouts: { dialTimeout: '1s' } } }, routers: {} },
+      },
       issues: [
         { code: 'CONFIG_UNSUPPORTED', severity: 'warning', path: ['tcp'], params: { what: 'TCP routing' } },
         { code: 'CONFIG_UNSUPPORTED', severity: 'warning', path: ['UDP'], params: { what: 'UDP routing' } },
         {
           code: 'CONFIG_UNSUPPORTED',
           severity: 'warning',
-          path: ['http', 'serversTransports'],
-          params: { what: 'a servers transport section' },
+          path: ['http', 'serversTransports', 't', 'insecureSkipVerify'],
+          params: { what: 'skipping the verification of server certificates (insecureSkipVerify)' },
+        },
+        {
+          code: 'CONFIG_UNSUPPORTED',
+          severity: 'warning',
+          path: ['http', 'serversTransports', 't', 'forwardingTimeouts', 'pingTimeout'],
+          params: {
+            what: 'HTTP/2 ping health checks (pingTimeout; Wharf talks HTTP/1.1 to servers)',
+          },
         },
       ],
     },

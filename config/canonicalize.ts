@@ -1,9 +1,11 @@
 import {
   DynamicConfigSchema,
   FailoverSchema,
+  ForwardingTimeoutsSchema,
   LoadBalancerSchema,
   MIDDLEWARE_KINDS,
   MiddlewareSchema,
+  ServersTransportSchema,
   ServiceSchema,
   UNSUPPORTED_MIDDLEWARE_TYPES,
 } from './dynamic.ts';
@@ -46,13 +48,36 @@ export type UnsupportedKeys = ReadonlyMap<AnySchema, Readonly<Record<string, str
 
 /** Options of canonicalize. */
 export interface CanonicalizeOptions {
-  /** Extra known-but-unsupported keys (the dynamic ones, tcp, udp and http.serversTransports, are built in). */
+  /** Extra known-but-unsupported keys (the dynamic ones, e.g. tcp, udp and TLS keys of serversTransports, are built in). */
   readonly unsupported?: UnsupportedKeys;
 }
 
 const DYNAMIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, string>>([
   [DynamicConfigSchema, { tcp: 'TCP routing', udp: 'UDP routing' }],
-  [DynamicConfigSchema.shape.http, { serversTransports: 'a servers transport section' }],
+  [
+    ServersTransportSchema,
+    {
+      serverName: 'a TLS server name for servers (serverName)',
+      insecureSkipVerify: 'skipping the verification of server certificates (insecureSkipVerify)',
+      rootCAs: 'extra CAs for server certificates (rootCAs; the system CAs are used)',
+      certificates: 'client certificates for servers (mTLS)',
+      cipherSuites: 'TLS cipher suites for servers (Node defaults are used)',
+      minVersion: 'a TLS minimum version for servers (TLS 1.2 is the minimum)',
+      maxVersion: 'a TLS maximum version for servers',
+      maxIdleConnsPerHost: 'a limit of idle connections per server (maxIdleConnsPerHost)',
+      disableHTTP2: 'disableHTTP2 (Wharf talks HTTP/1.1 to servers)',
+      peerCertURI: 'peerCertURI verification',
+      peerCertSANs: 'peerCertSANs verification',
+      spiffe: 'SPIFFE verification of servers',
+    },
+  ],
+  [
+    ForwardingTimeoutsSchema,
+    {
+      readIdleTimeout: 'HTTP/2 ping health checks (readIdleTimeout; Wharf talks HTTP/1.1 to servers)',
+      pingTimeout: 'HTTP/2 ping health checks (pingTimeout; Wharf talks HTTP/1.1 to servers)',
+    },
+  ],
   [ServiceSchema, { highestRandomWeight: 'a highestRandomWeight service' }],
   [LoadBalancerSchema, { passiveHealthCheck: 'passive health checking' }],
   [FailoverSchema, { errors: 'status-based failover (errors)' }],

@@ -2,7 +2,7 @@ import type { ErrorCode } from './errors.ts';
 
 /** What a diagnostic is about, when it is about one item of the configuration. */
 export interface DiagnosticItem {
-  readonly kind: 'router' | 'service' | 'middleware' | 'entryPoint' | 'provider' | 'tls';
+  readonly kind: 'router' | 'service' | 'middleware' | 'serversTransport' | 'entryPoint' | 'provider' | 'tls';
   /** The item's name as its provider wrote it (unqualified). */
   readonly name: string;
 }

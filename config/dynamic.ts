@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DurationSchema } from './duration.ts';
+import { HeaderNameSchema, HeaderValueSchema } from './header-syntax.ts';
 
 // The routing ("dynamic") configuration: Traefik v3's tree, key for key. A Traefik dynamic file that uses
 // only these features loads unchanged. Descriptions are user documentation (docs/configuration.md).
@@ -63,6 +64,38 @@ export const StickyCookieSchema = z.strictObject({
   domain: z.string().optional(),
 });
 
+/**
+ * `forwardingTimeouts` of a servers transport (Traefik's keys and defaults). A value of 0 (or less) means
+ * no limit. Shared by the static `serversTransport` and the dynamic `http.serversTransports.<name>`.
+ */
+export const ForwardingTimeoutsSchema = z.strictObject({
+  // Defaults are applied where the transport is used (router/services/servers-transport.ts), so the API
+  // shows the configuration as written; docDefault shows them in the reference.
+  dialTimeout: DurationSchema.optional().meta({
+    description:
+      'Longest time to open a connection to a server (TCP, and TLS for https); expiry answers 504 (0: none)',
+    docDefault: '30s',
+  }),
+  responseHeaderTimeout: DurationSchema.optional().meta({
+    description:
+      "Longest wait for a server's response headers once the request is sent; expiry answers 504 (0: none)",
+    docDefault: '0s',
+  }),
+  idleConnTimeout: DurationSchema.optional().meta({
+    description:
+      'How long an idle keep-alive connection to a server stays open (0: until the server closes it)',
+    docDefault: '1m30s',
+  }),
+});
+
+/**
+ * How Wharf talks to the servers of the services that use it (`loadBalancer.serversTransport`). Only
+ * forwardingTimeouts is implemented; Traefik's other keys are accepted with a warning (config/canonicalize.ts).
+ */
+export const ServersTransportSchema = z.strictObject({
+  forwardingTimeouts: ForwardingTimeoutsSchema.optional().describe('Timeouts of requests to the servers'),
+});
+
 /** A load-balanced set of servers. */
 export const LoadBalancerSchema = z.strictObject({
   servers: z.array(ServerSchema).optional().describe('Backend servers'),
@@ -80,7 +113,12 @@ export const LoadBalancerSchema = z.strictObject({
     .enum(['wrr', 'p2c', 'hrw', 'leasttime'])
     .optional()
     .describe('Balancing strategy; Wharf implements wrr'),
-  serversTransport: z.string().optional().describe('Named servers transport (not supported yet)'),
+  serversTransport: z
+    .string()
+    .optional()
+    .describe(
+      'Servers transport (http.serversTransports.<name>): name or name@provider; default@internal is the static serversTransport (the default)',
+    ),
 });
 
 /** A service that balances over other services (canary releases). */
@@ -141,13 +179,15 @@ export const StripPrefixSchema = z.strictObject({
 export const ReplacePathSchema = z.strictObject({
   path: z.string().startsWith('/').describe('New path; the original goes in X-Replaced-Path'),
 });
+// Header names must be tokens and values free of control characters (config/header-syntax.ts); values are
+// sent as Go sends them (UTF-8 bytes; CR and LF as spaces).
 export const HeadersSchema = z.strictObject({
   customRequestHeaders: z
-    .record(z.string(), z.string())
+    .record(HeaderNameSchema, HeaderValueSchema)
     .optional()
     .describe('Headers set on the request; an empty value removes the header'),
   customResponseHeaders: z
-    .record(z.string(), z.string())
+    .record(HeaderNameSchema, HeaderValueSchema)
     .optional()
     .describe('Headers set on the response; an empty value removes the header'),
   stsSeconds: z.number().int().min(0).optional(),
@@ -155,12 +195,12 @@ export const HeadersSchema = z.strictObject({
   stsPreload: z.boolean().optional(),
   forceSTSHeader: z.boolean().optional(),
   frameDeny: z.boolean().optional(),
-  customFrameOptionsValue: z.string().optional(),
+  customFrameOptionsValue: HeaderValueSchema.optional(),
   contentTypeNosniff: z.boolean().optional(),
   browserXssFilter: z.boolean().optional(),
-  contentSecurityPolicy: z.string().optional(),
-  referrerPolicy: z.string().optional(),
-  permissionsPolicy: z.string().optional(),
+  contentSecurityPolicy: HeaderValueSchema.optional(),
+  referrerPolicy: HeaderValueSchema.optional(),
+  permissionsPolicy: HeaderValueSchema.optional(),
 });
 export const RedirectSchemeSchema = z.strictObject({
   scheme: z.string().min(1).describe('Target scheme, e.g. https'),
@@ -301,6 +341,10 @@ export const DynamicConfigSchema = z.strictObject({
       routers: z.record(z.string(), RouterSchema).optional(),
       services: z.record(z.string(), ServiceSchema).optional(),
       middlewares: z.record(z.string(), MiddlewareSchema).optional(),
+      serversTransports: z
+        .record(z.string(), ServersTransportSchema)
+        .optional()
+        .describe('Named servers transports, chosen by services through loadBalancer.serversTransport'),
     })
     .optional(),
   tls: TlsConfigSchema.optional(),
@@ -310,6 +354,8 @@ export type Server = z.infer<typeof ServerSchema>;
 export type HealthCheck = z.infer<typeof HealthCheckSchema>;
 export type StickyCookie = z.infer<typeof StickyCookieSchema>;
 export type LoadBalancer = z.infer<typeof LoadBalancerSchema>;
+export type ForwardingTimeouts = z.infer<typeof ForwardingTimeoutsSchema>;
+export type ServersTransportConfig = z.infer<typeof ServersTransportSchema>;
 export type Weighted = z.infer<typeof WeightedSchema>;
 export type Failover = z.infer<typeof FailoverSchema>;
 export type Mirroring = z.infer<typeof MirroringSchema>;

@@ -54,6 +54,10 @@ export const ERRORS = {
     template:
       'middleware "{middleware}" is defined differently in {sources}; it is disabled until they agree',
   },
+  SERVERS_TRANSPORT_CONFLICT: {
+    template:
+      'serversTransport "{serversTransport}" is defined differently in {sources}; it is disabled until they agree',
+  },
   NAME_HAS_AT: {
     template: '{kind} name "{name}" contains "@", which is reserved for provider qualification',
   },

@@ -183,6 +183,26 @@ describe('loadStaticConfig: sources and precedence', () => {
         ],
       },
     },
+    {
+      name: 'serversTransport: forwardingTimeouts are read, the other Traefik keys are warnings',
+      args: [
+        '--serversTransport.forwardingTimeouts.dialTimeout=5s',
+        '--serversTransport.insecureSkipVerify=true',
+      ],
+      env: { WHARF_SERVERSTRANSPORT_FORWARDINGTIMEOUTS_RESPONSEHEADERTIMEOUT: '2s' },
+      result: {
+        ok: true,
+        config: {
+          ...DEFAULTS,
+          serversTransport: { forwardingTimeouts: { dialTimeout: 5000, responseHeaderTimeout: 2000 } },
+        },
+        warnings: [
+          expect.stringMatching(
+            /^\[CONFIG_UNSUPPORTED\] --serversTransport\.insecureSkipVerify: skipping the verification .*\(flag\)$/,
+          ),
+        ],
+      },
+    },
   ];
   it.each(cases)('$name', ({ args, env, result }) => {
     expect(load(args, env)).toEqual(result);
@@ -206,6 +226,15 @@ describe('loadStaticConfig: problems', () => {
         ),
         expect.stringMatching(
           /^\[CONFIG_INVALID_VALUE\] log\.level: "verbose" is invalid.*\(typos\.yml, line 5\)$/,
+        ),
+      ],
+    },
+    {
+      name: 'the HTTP/2 timeouts of dynamic transports are not static keys (as in Traefik)',
+      args: ['--serversTransport.forwardingTimeouts.pingTimeout=1s'],
+      errors: [
+        expect.stringMatching(
+          /^\[CONFIG_UNKNOWN_KEY\] unknown key "--serversTransport\.forwardingTimeouts\.pingTimeout"/,
         ),
       ],
     },

@@ -12,7 +12,12 @@ import { parseConfigText } from './config-file.ts';
 import { formatError } from './errors.ts';
 import { buildFlatTree, type FlatTreeOptions } from './flat-tree.ts';
 import { type AnySchema, unwrapSchema } from './schema-keys.ts';
-import { EntryPointSchema, type StaticConfig, StaticConfigSchema } from './static.ts';
+import {
+  EntryPointSchema,
+  type StaticConfig,
+  StaticConfigSchema,
+  StaticServersTransportSchema,
+} from './static.ts';
 import { ENV_PREFIX, parseEnv, parseFlags, REGISTRAR_ENV_PREFIX, type StaticSource } from './static-args.ts';
 import { dottedKey } from './validate-dynamic.ts';
 import { valueAt, withoutRestatedMissing, zodToConfigIssues } from './zod-issues.ts';
@@ -57,7 +62,7 @@ const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, st
   [
     unwrapSchema(StaticConfigSchema),
     Object.fromEntries(
-      ['global', 'serversTransport', 'tcpServersTransport', 'metrics', 'tracing']
+      ['global', 'tcpServersTransport', 'metrics', 'tracing']
         .concat(['experimental', 'hostResolver', 'spiffe', 'core', 'ocsp'])
         .map((k) => [k, `the "${k}" section`]),
     ),
@@ -69,6 +74,15 @@ const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, st
         .concat(['kubernetesCRD', 'kubernetesIngress', 'kubernetesGateway', 'plugin'])
         .map((k) => [k, `the ${k} provider`]),
     ),
+  ],
+  [
+    unwrapSchema(StaticServersTransportSchema),
+    {
+      insecureSkipVerify: 'skipping the verification of server certificates (insecureSkipVerify)',
+      rootCAs: 'extra CAs for server certificates (rootCAs; the system CAs are used)',
+      maxIdleConnsPerHost: 'a limit of idle connections per server (maxIdleConnsPerHost)',
+      spiffe: 'SPIFFE verification of servers',
+    },
   ],
   [
     unwrapSchema(EntryPointSchema),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DurationSchema, parseDuration } from './duration.ts';
+import { ForwardingTimeoutsSchema } from './dynamic.ts';
 
 // The install ("static") configuration: Traefik v3's key names for what Wharf supports. Loaded once at
 // start from a file (--configFile), environment (WHARF_*) and flags (--a.b.c=v); flags beat env beat file.
@@ -243,6 +244,19 @@ export const AcmeResolverSchema = z.strictObject({
     .describe('Prove control with TLS-ALPN-01 on the TLS entryPoints (must be reachable on :443)'),
 });
 
+/**
+ * `serversTransport`: how Wharf talks to servers, for every service that names no other transport (Traefik
+ * turns it into `default@internal`). Only forwardingTimeouts is implemented; the other Traefik keys are
+ * accepted with a warning (config/load-static.ts).
+ */
+export const StaticServersTransportSchema = z.strictObject({
+  // A copy of the dynamic schema (same keys): Traefik's dynamic transports have HTTP/2 keys the static
+  // one lacks, and the accepted-but-unsupported tables are looked up by schema object.
+  forwardingTimeouts: ForwardingTimeoutsSchema.extend({})
+    .optional()
+    .describe('Timeouts of requests to the servers'),
+});
+
 /** The whole static configuration. */
 export const StaticConfigSchema = z.strictObject({
   entryPoints: z.record(z.string(), EntryPointSchema).optional().describe('Listeners by name'),
@@ -308,6 +322,9 @@ export const StaticConfigSchema = z.strictObject({
     .record(z.string(), z.strictObject({ acme: AcmeResolverSchema.describe('An ACME certificate resolver') }))
     .optional()
     .describe('Certificate resolvers by name, for routers with tls.certResolver'),
+  serversTransport: StaticServersTransportSchema.optional().describe(
+    'Default servers transport of every service (default@internal)',
+  ),
   accessLog: z
     .strictObject({
       filePath: z.string().optional().describe('Access log file (default stdout)'),
@@ -321,6 +338,7 @@ export type DockerProviderConfig = z.infer<typeof DockerProviderSchema>;
 export type ConsulProviderConfig = z.infer<typeof ConsulProviderSchema>;
 export type AcmeResolverConfig = z.infer<typeof AcmeResolverSchema>;
 export type StaticConfig = z.infer<typeof StaticConfigSchema>;
+export type StaticServersTransport = z.infer<typeof StaticServersTransportSchema>;
 export type StaticConfigInput = z.input<typeof StaticConfigSchema>;
 
 /** The internal entryPoint for api, ping and metrics (Traefik's `traefik`). */

@@ -365,13 +365,41 @@ describe('validateDynamic', () => {
       input: {
         tcp: { routers: {} },
         htp: {},
-        http: { serversTransports: {}, routers: { r: { rule: 'x' } } },
+        http: { serversTransports: { t: { spiffe: {} } }, routers: { r: { rule: 'x' } } },
       },
-      config: { http: { routers: { r: { rule: 'x' } } } },
+      config: { http: { routers: { r: { rule: 'x' } }, serversTransports: { t: {} } } },
       diagnostics: [
         diag({ code: 'CONFIG_UNSUPPORTED', severity: 'warning', key: 'tcp' }),
         diag({ code: 'CONFIG_UNKNOWN_KEY', severity: 'error', key: 'htp', suggestion: 'http' }),
-        diag({ code: 'CONFIG_UNSUPPORTED', severity: 'warning', key: 'http.serversTransports' }),
+        diag({
+          code: 'CONFIG_UNSUPPORTED',
+          severity: 'warning',
+          key: 'http.serversTransports.t.spiffe',
+          item: { kind: 'serversTransport', name: 't' },
+        }),
+      ],
+    },
+    {
+      name: 'leaves out a servers transport with a bad timeout, keeping the others',
+      input: {
+        http: {
+          serversTransports: {
+            bad: { forwardingTimeouts: { dialTimeout: 'soon' } },
+            good: { forwardingTimeouts: { responseHeaderTimeout: '2s' } },
+          },
+        },
+      },
+      config: {
+        http: { serversTransports: { good: { forwardingTimeouts: { responseHeaderTimeout: 2000 } } } },
+      },
+      diagnostics: [
+        diag({
+          code: 'CONFIG_INVALID_VALUE',
+          severity: 'error',
+          key: 'http.serversTransports.bad.forwardingTimeouts.dialTimeout',
+          value: 'soon',
+          item: { kind: 'serversTransport', name: 'bad' },
+        }),
       ],
     },
     {
@@ -465,6 +493,6 @@ describe('helpers', () => {
     });
     expect(itemOf(['tls', 'certificates', 2, 'keyFile'])).toEqual({ kind: 'tls', name: 'certificates[2]' });
     expect(itemOf(['http', 'routers'])).toBeUndefined();
-    expect(itemOf(['http', 'serversTransports', 'x'])).toBeUndefined();
+    expect(itemOf(['http', 'serversTransports', 'x'])).toEqual({ kind: 'serversTransport', name: 'x' });
   });
 });

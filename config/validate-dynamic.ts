@@ -15,6 +15,7 @@ import {
   MiddlewareSchema,
   middlewareKind,
   RouterSchema,
+  ServersTransportSchema,
   ServiceSchema,
   serviceKind,
   TlsConfigSchema,
@@ -52,6 +53,12 @@ const SECTIONS = [
     schema: MiddlewareSchema,
     check: middlewareKind,
     code: 'MIDDLEWARE_TYPE_COUNT',
+  },
+  {
+    section: 'serversTransports',
+    kind: 'serversTransport',
+    schema: ServersTransportSchema,
+    check: undefined,
   },
 ] as const;
 

@@ -49,6 +49,8 @@ function problemText(issue: core.$ZodIssue, value: unknown): string {
     }
   }
   if (issue.code === 'custom') return issue.message;
+  // A map key (e.g. a header name) refused by its own schema: say why, not "Invalid key in record".
+  if (issue.code === 'invalid_key') return issue.issues.map((i) => i.message).join('; ');
   const note = 'note' in issue && typeof issue.note === 'string' ? ` (${issue.note.toLowerCase()})` : '';
   const shown = scalarText(value) === undefined ? '' : `${describeValue(value)} is invalid: `;
   return `${shown}${issue.message}${note}`;
@@ -70,7 +72,8 @@ export function zodToConfigIssues(
       continue;
     }
     const value = valueAt(input, rel);
-    const text = scalarText(value);
+    // For a refused map key, the value under it is not what is wrong: leave it out.
+    const text = issue.code === 'invalid_key' ? undefined : scalarText(value);
     out.push({
       code: 'CONFIG_INVALID_VALUE',
       severity: 'error',

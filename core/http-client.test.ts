@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, Pool, redirectInterceptor, request } from './http-client.ts';
+import { Agent, buildConnector, Pool, redirectInterceptor, request, undiciInternals } from './http-client.ts';
 
 // http-client.ts requires undici's files by path; these tests fail when an undici update moves them.
 describe('http-client: undici by deep paths', () => {
@@ -62,5 +62,12 @@ describe('http-client: undici by deep paths', () => {
     expect(Agent).toBe(undici.Agent);
     expect(Pool).toBe(undici.Pool);
     expect(redirectInterceptor).toBe(undici.interceptors.redirect);
+    expect(buildConnector).toBe(undici.buildConnector);
+    const pool = new Pool('http://127.0.0.1:1');
+    expect(typeof (pool as unknown as Record<symbol, unknown>)[undiciInternals.kRemoveClient]).toBe(
+      'function',
+    );
+    await pool.close();
+    expect(undiciInternals.kSize.description).toBe('size');
   });
 });

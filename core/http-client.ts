@@ -15,6 +15,17 @@ export const Pool = require('undici/lib/dispatcher/pool.js') as typeof undici.Po
 export type Pool = undici.Pool;
 export type PoolOptions = undici.Pool.Options;
 export type Dispatcher = undici.Dispatcher;
+/**
+ * Two undici internals for pools that drop clients whose connection closed: a client's count of queued
+ * requests, and the pool method that takes a client out and closes it. `core/http-client.test.ts` checks
+ * they still exist, so an undici update that renames them fails the suite.
+ */
+export const undiciInternals = {
+  kSize: (require('undici/lib/core/symbols.js') as { kSize: symbol }).kSize,
+  kRemoveClient: (require('undici/lib/dispatcher/pool-base.js') as { kRemoveClient: symbol }).kRemoveClient,
+};
+/** undici's socket connector (TCP, TLS, connect timeout), for pools that wrap the sockets they use. */
+export const buildConnector = require('undici/lib/core/connect.js') as typeof undici.buildConnector;
 /** Follows redirections on a composed dispatcher (undici's `interceptors.redirect`). */
 export const redirectInterceptor =
   require('undici/lib/interceptor/redirect.js') as typeof undici.interceptors.redirect;

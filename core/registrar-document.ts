@@ -62,7 +62,7 @@ const DocumentDiagnosticSchema = z.object({
   value: z.string().optional(),
   item: z
     .object({
-      kind: z.enum(['router', 'service', 'middleware', 'entryPoint', 'provider', 'tls']),
+      kind: z.enum(['router', 'service', 'middleware', 'serversTransport', 'entryPoint', 'provider', 'tls']),
       name: z.string(),
     })
     .optional(),

@@ -24,12 +24,19 @@ export interface MergeFragmentsOptions {
   readonly unionServers?: boolean;
 }
 
-type Section = 'routers' | 'services' | 'middlewares';
-const KIND = { routers: 'router', services: 'service', middlewares: 'middleware' } as const;
+type Section = 'routers' | 'services' | 'middlewares' | 'serversTransports';
+const SECTIONS = ['routers', 'services', 'middlewares', 'serversTransports'] as const;
+const KIND = {
+  routers: 'router',
+  services: 'service',
+  middlewares: 'middleware',
+  serversTransports: 'serversTransport',
+} as const;
 const CODE = {
   routers: 'ROUTER_CONFLICT',
   services: 'SERVICE_CONFLICT',
   middlewares: 'MIDDLEWARE_CONFLICT',
+  serversTransports: 'SERVERS_TRANSPORT_CONFLICT',
 } as const;
 
 /**
@@ -41,9 +48,14 @@ export function mergeFragments(
   opts: MergeFragmentsOptions,
 ): { config: DynamicConfig; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  const http: Record<Section, Record<string, unknown>> = { routers: {}, services: {}, middlewares: {} };
+  const http: Record<Section, Record<string, unknown>> = {
+    routers: {},
+    services: {},
+    middlewares: {},
+    serversTransports: {},
+  };
   const tls: NonNullable<DynamicConfig['tls']> = {};
-  for (const section of ['routers', 'services', 'middlewares'] as const) {
+  for (const section of SECTIONS) {
     const seen = new Map<string, { sources: string[]; values: unknown[] }>();
     for (const { source, config } of parts) {
       for (const [name, value] of Object.entries(config.http?.[section] ?? {})) {
@@ -78,7 +90,11 @@ export function mergeFragments(
     if (config.tls?.options) tls.options = { ...tls.options, ...config.tls.options };
     if (config.tls?.stores) tls.stores = { ...tls.stores, ...config.tls.stores };
   }
-  const config: DynamicConfig = { http: http as DynamicConfig['http'] };
+  // serversTransports only when some fragment has one, so configurations without stay as they were.
+  const { serversTransports, ...rest } = http;
+  const config: DynamicConfig = {
+    http: (Object.keys(serversTransports).length > 0 ? http : rest) as DynamicConfig['http'],
+  };
   if (Object.keys(tls).length > 0) config.tls = tls;
   return { config, diagnostics };
 }

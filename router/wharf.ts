@@ -21,6 +21,7 @@ import { UpstreamPools } from './proxy/upstream-pools.ts';
 import { Reloader } from './reload/reloader.ts';
 import { TableRef } from './reload/table-ref.ts';
 import { ConfigWatcher } from './reload/watcher.ts';
+import { transportSettings } from './services/servers-transport.ts';
 import { checkStatic } from './static-checks.ts';
 import type { LoadedCertificate } from './tls/certificates.ts';
 import { generateDefaultCertificate } from './tls/default-certificate.ts';
@@ -102,6 +103,7 @@ export class Wharf {
       pools: this.pools,
       sideTraffic: this.sideTraffic,
       logger: this.logger,
+      defaultTransport: transportSettings(c.serversTransport?.forwardingTimeouts),
       tls: {
         generatedDefault: defaultCertificate,
         acmeProviders: new Set(Object.keys(c.certificatesResolvers ?? {}).map(acmeProviderName)),

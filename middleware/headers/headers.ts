@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { HeadersSchema } from '../../config/dynamic.ts';
+import { headerWireValue } from '../../config/header-syntax.ts';
 import type { Middleware } from '../middleware.ts';
 import { requestState } from '../request-state.ts';
 import { beforeResponseHead } from '../response-head.ts';
@@ -33,13 +34,14 @@ export function headers(options: HeadersOptions): Middleware {
   const reqDel: string[] = [];
   for (const [k, v] of Object.entries(options.customRequestHeaders ?? {})) {
     if (v === '') reqDel.push(k.toLowerCase());
-    else reqSet.push([k.toLowerCase(), v]);
+    else reqSet.push([k.toLowerCase(), headerWireValue(v)]);
   }
-  const resSet: Array<[string, string]> = [...securityHeaders(options)];
+  // Names and values were checked at load; values go out as Go sends them (UTF-8 bytes, CR/LF as spaces).
+  const resSet = securityHeaders(options).map(([k, v]): [string, string] => [k, headerWireValue(v)]);
   const resDel: string[] = [];
   for (const [k, v] of Object.entries(options.customResponseHeaders ?? {})) {
     if (v === '') resDel.push(k.toLowerCase());
-    else resSet.push([k.toLowerCase(), v]);
+    else resSet.push([k.toLowerCase(), headerWireValue(v)]);
   }
   const sts = stsValue(options);
   const forceSts = options.forceSTSHeader === true;

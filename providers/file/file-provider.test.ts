@@ -34,10 +34,19 @@ describe('FileProvider.read', () => {
       }),
     );
     await writeFile(join(dir, 'notes.txt'), 'ignored');
+    await writeFile(
+      join(dir, 't1.yml'),
+      'http:\n  serversTransports:\n    t: {forwardingTimeouts: {dialTimeout: 1s}}\n    u: {forwardingTimeouts: {dialTimeout: 1s}}\n',
+    );
+    await writeFile(
+      join(dir, 't2.yml'),
+      'http:\n  serversTransports:\n    t: {forwardingTimeouts: {dialTimeout: 1s}}\n    u: {forwardingTimeouts: {dialTimeout: 2s}}\n',
+    );
     const snap = await new FileProvider({ directory: dir, watch: false, logger: silentLogger() }).read();
     expect(Object.keys(snap.config.http?.routers ?? {}).sort()).toEqual(['r1', 'r2', 'same']);
     expect(Object.keys(snap.config.http?.services ?? {})).toEqual(['s']);
-    expect(codes(snap)).toEqual(['ROUTER_CONFLICT']);
+    expect(snap.config.http?.serversTransports).toEqual({ t: { forwardingTimeouts: { dialTimeout: 1000 } } });
+    expect(codes(snap)).toEqual(['ROUTER_CONFLICT', 'SERVERS_TRANSPORT_CONFLICT']);
     expect(snap.diagnostics[0]?.message).toContain('a.yml');
     expect(snap.diagnostics[0]?.message).toContain('b.toml');
   });

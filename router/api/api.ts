@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Diagnostic } from '../../config/diagnostics.ts';
 import { joinName } from '../../config/names.ts';
 import type { StaticConfig } from '../../config/static.ts';
+import { isSecretName, REDACTED, redactSecrets, redactUrls } from '../../core/redact.ts';
 import { VERSION } from '../../core/version.ts';
 import type { ItemStatus } from '../compile/runtime-info.ts';
 import type { InternalHandler } from '../http/entrypoint.ts';
@@ -57,12 +58,34 @@ function items(src: ApiSources, kind: Kind): Map<string, Item> {
     out.set(name, entry);
   }
   for (const [name, entry] of out) {
+    let shown = entry;
     if (kind === 'services' && entry.type === 'loadbalancer') {
       const runtime = src.tableRef.current().table.services.get(name);
-      if (runtime) out.set(name, { ...entry, serverStatus: runtime.serverStatus() });
+      if (runtime) shown = { ...entry, serverStatus: runtime.serverStatus() };
     }
+    // Passwords in server URLs and credential headers (Authorization, X-Api-Key, ...) are not shown.
+    shown = redactSecrets(shown);
+    out.set(name, shown);
   }
   return out;
+}
+
+/** Diagnostics as the API shows them: URL passwords and values of credential keys redacted. */
+function shownDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
+  return list.map((d) => {
+    const last = d.key?.split(/[.=/]/).pop() ?? '';
+    const value =
+      d.value === undefined
+        ? undefined
+        : isSecretName(last) && d.value !== ''
+          ? REDACTED
+          : redactUrls(d.value);
+    return {
+      ...d,
+      message: redactUrls(d.message),
+      ...(value !== undefined && { value }),
+    };
+  });
 }
 
 function section(list: Map<string, Item>) {
@@ -145,7 +168,7 @@ export function createInternalHandler(src: ApiSources): InternalHandler {
         send(res, ep ? 200 : 404, ep ?? { message: `entryPoint "${parts[2]}" does not exist` });
       }
     } else if (parts[1] === 'diagnostics' && parts.length === 2) {
-      send(res, 200, src.diagnostics());
+      send(res, 200, shownDiagnostics(src.diagnostics()));
     } else if (
       parts[1] === 'http' &&
       (parts[2] === 'routers' || parts[2] === 'services' || parts[2] === 'middlewares') &&

@@ -23,7 +23,7 @@ export function provision(
   plan: RoutingPlan,
   deps: ProvisionDeps,
 ): { table: RoutingTable; diagnostics: Diagnostic[] } {
-  const built = buildServices(plan.services, deps, deps.previousServices);
+  const built = buildServices(plan.services, deps, deps.previousServices, plan.transports);
   const instances = new MiddlewareInstances(plan.middlewares, deps.previousMiddlewares ?? new Map(), {
     definitions: deps.middlewares ?? middlewareRegistry,
     logger: deps.logger,

@@ -5,6 +5,7 @@ import { parseQualifiedName, qualifyName } from '../../config/names.ts';
 import { compileRuleText } from '../../core/rules/rule-matcher.ts';
 import { middlewareRegistry } from '../../middleware/registry.ts';
 import type { MergedConfig } from '../reload/merge.ts';
+import { namedTransports } from '../services/servers-transport.ts';
 import { buildTls } from '../tls/build-tls.ts';
 import { HostOptionsBuilder, ruleHosts } from '../tls/host-options.ts';
 import { conflictWarnings, resolveRouterTls } from '../tls/router-tls.ts';
@@ -269,6 +270,7 @@ export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): Routing
     routers,
     chains,
     services: new Map([...merged.services].filter(([q]) => !serviceErrors.has(q))),
+    transports: namedTransports(merged.serversTransports, merged.diagnostics),
     middlewares: mws.plans,
     tls: { state: tls.state, hostOptions: decided.hostOptions },
     acme,

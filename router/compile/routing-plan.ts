@@ -3,6 +3,7 @@ import type { ServiceConfig } from '../../config/dynamic.ts';
 import type { Matcher } from '../../core/rules/rule-matcher.ts';
 import type { RuleAst } from '../../core/rules/rule-parser.ts';
 import type { MiddlewareSpec } from '../../middleware/instances.ts';
+import type { Transports } from '../services/servers-transport.ts';
 import type { RuntimeInfo } from './runtime-info.ts';
 import type { AcmeDemand, TlsRuntime } from './table-types.ts';
 
@@ -40,6 +41,8 @@ export interface RoutingPlan {
   readonly chains: ReadonlyMap<string, readonly string[]>;
   /** Services to build (those without a reference problem), by qualified name. */
   readonly services: ReadonlyMap<string, ServiceConfig>;
+  /** The named servers transports services may choose, and those a provider left out (and why). */
+  readonly transports: Omit<Transports, 'defaults'>;
   /** Middlewares that can be built, by qualified name. */
   readonly middlewares: ReadonlyMap<string, MiddlewareSpec>;
   readonly tls: TlsRuntime;

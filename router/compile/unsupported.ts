@@ -33,8 +33,6 @@ export function unsupportedOptionWarnings(merged: MergedConfig): Diagnostic[] {
         `strategy "${lb.strategy}" (Wharf balances with wrr)`,
       );
     }
-    if (lb?.serversTransport)
-      warn(q, item, `service "${q}" loadBalancer.serversTransport`, 'a named servers transport');
     for (const key of ['interval', 'unhealthyInterval', 'timeout'] as const) {
       const ms = lb?.healthCheck?.[key];
       if (ms !== undefined && ms <= 0) {

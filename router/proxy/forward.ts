@@ -3,11 +3,12 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import { type ErrorCode, WharfError } from '../../config/errors.ts';
+import { redactUrls } from '../../core/redact.ts';
 import type { Handler } from '../../middleware/middleware.ts';
 import { type RequestState, requestState } from '../../middleware/request-state.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.ts';
 import { switchingProtocolsHead, tunnel, type UpgradeSocket } from './upgrade.ts';
-import type { UpstreamPools } from './upstream-pools.ts';
+import { DEFAULT_POOL_SETTINGS, type PoolSettings, type UpstreamPools } from './upstream-pools.ts';
 
 /** How a forwarder talks to its server (the load balancer's per-service options). */
 export interface ForwardOptions {
@@ -21,6 +22,8 @@ export interface ForwardOptions {
   flushIntervalMs: number;
   /** Time to wait for the upstream's response headers before answering 504; 0 or absent: no limit. */
   headersTimeoutMs?: number;
+  /** The transport's connection settings (connect and idle timeouts); absent: Traefik's defaults. */
+  pool?: PoolSettings;
   /**
    * Longest silence between upstream body chunks; 0 or absent: none. It runs once the upstream headers are
    * in, which Wharf has already relayed, so expiry cuts the client response (a 504 only if nothing went out).
@@ -134,7 +137,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   ): void {
     if (this.#settled) return;
     if (statusCode < 200) {
-      // 100 never reaches here (undici sends no Expect); relay 103 Early Hints, drop other interim answers.
+      // 100 never reaches here (interim-filter.ts removes it); relay 103 Early Hints, drop other interim answers.
       const link = headers.link;
       if (statusCode === 103 && link !== undefined) this.#res.writeEarlyHints({ link });
       return;
@@ -237,12 +240,16 @@ export function createForwarder(
   const serverHost = target.host;
   const headersTimeout = options.headersTimeoutMs ?? 0;
   const bodyTimeout = options.bodyTimeoutMs ?? 0;
-  const pool: Pool = pools.acquire(origin);
+  const settings = options.pool ?? DEFAULT_POOL_SETTINGS;
+  const pool: Pool = pools.acquire(origin, settings);
+  // The server as logs and error messages show it (access log ServiceURL, "upstream ... unreachable"):
+  // a password in the URL never leaves the configuration.
+  const shown = redactUrls(server.url);
   let closed = false;
 
   const forward: Handler = (req, res) => {
     const state = requestState(req);
-    state.serverUrl = server.url;
+    state.serverUrl = shown;
     const upgrade = state.upgrade;
     const headers = upstreamRequestHeaders(
       req.headers,
@@ -251,7 +258,7 @@ export function createForwarder(
     );
     const upgradeProtocol = upgrade ? (req.headers.upgrade ?? 'websocket') : null;
     return new Promise<void>((resolve, reject) => {
-      const exchange = new Exchange(req, res, server.url, upgrade, resolve, reject);
+      const exchange = new Exchange(req, res, shown, upgrade, resolve, reject);
       pool.dispatch(
         {
           path: joinPath(prefix, req.url ?? '/'),
@@ -271,7 +278,7 @@ export function createForwarder(
     close(): void {
       if (closed) return;
       closed = true;
-      pools.release(origin);
+      pools.release(origin, settings);
     },
   });
 }

@@ -1,5 +1,11 @@
 import type { Diagnostic } from '../../config/diagnostics.ts';
-import type { MiddlewareConfig, RouterConfig, ServiceConfig, TlsConfig } from '../../config/dynamic.ts';
+import type {
+  MiddlewareConfig,
+  RouterConfig,
+  ServersTransportConfig,
+  ServiceConfig,
+  TlsConfig,
+} from '../../config/dynamic.ts';
 import { joinName } from '../../config/names.ts';
 import type { Snapshot } from '../../providers/provider.ts';
 
@@ -14,6 +20,8 @@ export interface MergedConfig {
   readonly routers: Map<string, MergedRouter>;
   readonly services: Map<string, ServiceConfig>;
   readonly middlewares: Map<string, MiddlewareConfig>;
+  /** `http.serversTransports` of every provider (absent: none). */
+  readonly serversTransports?: Map<string, ServersTransportConfig>;
   readonly tls: ReadonlyArray<{ provider: string; config: TlsConfig }>;
   /** Every snapshot's diagnostics, in provider order. */
   readonly diagnostics: readonly Diagnostic[];
@@ -27,6 +35,7 @@ export function merge(snapshots: Iterable<Snapshot>): MergedConfig {
   const routers = new Map<string, MergedRouter>();
   const services = new Map<string, ServiceConfig>();
   const middlewares = new Map<string, MiddlewareConfig>();
+  const serversTransports = new Map<string, ServersTransportConfig>();
   const tls: Array<{ provider: string; config: TlsConfig }> = [];
   const diagnostics: Diagnostic[] = [];
   const ordered = [...snapshots].sort((a, b) =>
@@ -40,8 +49,10 @@ export function merge(snapshots: Iterable<Snapshot>): MergedConfig {
     for (const [name, config] of Object.entries(http.services ?? {})) services.set(joinName(name, p), config);
     for (const [name, config] of Object.entries(http.middlewares ?? {}))
       middlewares.set(joinName(name, p), config);
+    for (const [name, config] of Object.entries(http.serversTransports ?? {}))
+      serversTransports.set(joinName(name, p), config);
     if (snap.config.tls) tls.push({ provider: p, config: snap.config.tls });
     diagnostics.push(...snap.diagnostics);
   }
-  return { routers, services, middlewares, tls, diagnostics };
+  return { routers, services, middlewares, serversTransports, tls, diagnostics };
 }

@@ -4,6 +4,7 @@ import { parseQualifiedName, qualifyName } from '../../config/names.ts';
 import { stableStringify } from '../../core/stable-stringify.ts';
 import { buildFailover, buildMirroring, buildWeighted } from './composite.ts';
 import { buildLoadBalancer } from './load-balancer.ts';
+import { resolveTransport, type Transports, transportSettings } from './servers-transport.ts';
 import type { ServiceDeps, ServiceRuntime } from './service.ts';
 
 /** A built service, the config it was built from and the children it uses: reused while all are unchanged. */
@@ -28,13 +29,19 @@ export interface BuiltServices {
  * the same runtimes, is taken from `previous`: load balancers keep their health state and pools, weighted
  * services their rotation, mirrors their counters. References resolve in the referring service's provider;
  * a missing reference, a cycle or a service that fails to build disables that service (and those that
- * depend on it), with an error; the others build.
+ * depend on it), with an error; the others build. A load balancer's `serversTransport` resolves the same
+ * way (absent: the static one); a missing transport disables the service, as in Traefik.
  */
 export function buildServices(
   services: ReadonlyMap<string, ServiceConfig>,
   deps: ServiceDeps,
   previous: ReadonlyMap<string, CachedService>,
+  transportsIn: Omit<Transports, 'defaults'> = { named: new Map() },
 ): BuiltServices {
+  const transports: Transports = {
+    ...transportsIn,
+    defaults: deps.defaultTransport ?? transportSettings(undefined),
+  };
   const runtimes = new Map<string, ServiceRuntime>();
   const errors = new Map<string, Array<{ code: ErrorCode; message: string }>>();
   const cache = new Map<string, CachedService>();
@@ -93,8 +100,20 @@ export function buildServices(
     try {
       let runtime: ServiceRuntime | undefined;
       if (kind === 'loadBalancer') {
-        runtime = reuse(name, config.loadBalancer, [], () =>
-          buildLoadBalancer(name, config.loadBalancer!, deps),
+        const lb = config.loadBalancer!;
+        const transport = resolveTransport(lb.serversTransport, provider, transports);
+        if (!transport.ok) {
+          const field = 'loadBalancer.serversTransport';
+          return transport.reason === undefined
+            ? fail(name, 'SERVICE_REFERENCE_MISSING', { service: name, field, target: transport.target })
+            : fail(name, 'SERVICE_INVALID', {
+                service: name,
+                problem: `${field} "${transport.target}" is disabled: ${transport.reason}`,
+              });
+        }
+        // The transport's settings are part of the key: a changed transport rebuilds its services.
+        runtime = reuse(name, { lb, transport: transport.settings }, [], () =>
+          buildLoadBalancer(name, lb, deps, transport.settings),
         );
       } else if (kind === 'weighted') {
         const children = new Map<string, ServiceRuntime>();

@@ -1,6 +1,7 @@
 import type { HealthCheck } from '../../config/dynamic.ts';
 import { type Dispatcher, redirectInterceptor, request } from '../../core/http-client.ts';
 import type { Logger } from '../../core/log.ts';
+import { redactUrls } from '../../core/redact.ts';
 import type { ServerHealth } from './service.ts';
 
 const DEFAULT_INTERVAL = 30_000;
@@ -84,7 +85,10 @@ export class HealthChecker {
       this.probe(server).then(
         () => {},
         (err: unknown) =>
-          this.logger.error({ err, service: this.service, server }, 'health check failed unexpectedly'),
+          this.logger.error(
+            { err, service: this.service, server: redactUrls(server) },
+            'health check failed unexpectedly',
+          ),
       );
     }, delay);
     t.unref();
@@ -121,8 +125,14 @@ export class HealthChecker {
     const next: ServerHealth = healthy ? 'UP' : 'DOWN';
     if (this.state.get(server) !== next) {
       this.state.set(server, next);
-      if (next === 'DOWN') this.logger.warn({ service: this.service, server, reason }, 'server is DOWN');
-      else this.logger.info({ service: this.service, server }, 'server is UP');
+      // Logs never show a password of the server URL.
+      const shown = redactUrls(server);
+      if (next === 'DOWN')
+        this.logger.warn(
+          { service: this.service, server: shown, reason: redactUrls(reason) },
+          'server is DOWN',
+        );
+      else this.logger.info({ service: this.service, server: shown }, 'server is UP');
     }
     const interval = positiveOr(hc.interval, DEFAULT_INTERVAL);
     this.schedule(server, next === 'UP' ? interval : positiveOr(hc.unhealthyInterval, interval));

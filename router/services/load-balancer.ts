@@ -4,6 +4,7 @@ import { requestState } from '../../middleware/request-state.ts';
 import { beforeResponseHead } from '../../middleware/response-head.ts';
 import { createForwarder } from '../proxy/forward.ts';
 import { HealthChecker } from './health-check.ts';
+import { type TransportSettings, transportSettings } from './servers-transport.ts';
 import type { ServiceDeps, ServiceRuntime } from './service.ts';
 import { SmoothWrr } from './smooth-wrr.ts';
 import { readCookie, stickyPolicy, stickyValue } from './sticky.ts';
@@ -21,12 +22,20 @@ interface ServerEntry {
 /**
  * A loadBalancer service: smooth weighted round robin over its servers, skipping servers the active
  * health check holds DOWN, with an optional sticky cookie. An empty or all-down service answers 503.
+ * `transport` (its serversTransport's forwardingTimeouts) sets the connect, response-header and idle timeouts.
  */
-export function buildLoadBalancer(name: string, config: LoadBalancer, deps: ServiceDeps): ServiceRuntime {
+export function buildLoadBalancer(
+  name: string,
+  config: LoadBalancer,
+  deps: ServiceDeps,
+  transport: TransportSettings = transportSettings(undefined),
+): ServiceRuntime {
   const servers = config.servers ?? [];
   const forwardOptions = {
     passHostHeader: config.passHostHeader ?? true,
     flushIntervalMs: config.responseForwarding?.flushInterval ?? DEFAULT_FLUSH_INTERVAL,
+    headersTimeoutMs: transport.responseHeaderTimeoutMs,
+    pool: { connectTimeoutMs: transport.connectTimeoutMs, idleTimeoutMs: transport.idleTimeoutMs },
   };
   const sticky = config.sticky?.cookie ? stickyPolicy(name, config.sticky.cookie) : undefined;
   const entries: ServerEntry[] = servers.map((s) => ({

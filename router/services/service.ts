@@ -2,6 +2,7 @@ import type { Dispatcher } from '../../core/http-client.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Handler } from '../../middleware/middleware.ts';
 import type { UpstreamPools } from '../proxy/upstream-pools.ts';
+import type { TransportSettings } from './servers-transport.ts';
 
 /** Health of one server as the API reports it (Traefik's serverStatus values). */
 export type ServerHealth = 'UP' | 'DOWN';
@@ -27,4 +28,6 @@ export interface ServiceDeps {
   /** Dispatcher for Wharf's own requests to servers (health probes, mirror copies), closed on stop. */
   readonly sideTraffic: Dispatcher;
   readonly logger: Logger;
+  /** The static serversTransport's settings (default@internal); absent: Traefik's defaults. */
+  readonly defaultTransport?: TransportSettings;
 }

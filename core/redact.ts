@@ -1,0 +1,44 @@
+// Secrets that configuration may hold (a password in a server URL, an Authorization header a middleware
+// adds) must not be shown by the API or written to logs. Redacted text keeps its shape, so an operator can
+// still tell which URL or header it was; the secret becomes REDACTED, as Go's url.URL.Redacted() writes it.
+
+/** What a secret is replaced with. */
+export const REDACTED = 'xxxxx';
+
+// scheme://user:password@ : the password is everything between the first ":" and the "@" of the userinfo.
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*):[^\s/?#@]*@/gi;
+
+/** `text` with the password of every URL in it replaced (`http://user:xxxxx@host`); other text unchanged. */
+export function redactUrls(text: string): string {
+  // Most texts hold no "@": skip the regular expression for them (this runs per proxied request).
+  return text.includes('@') ? text.replace(URL_PASSWORD, `$1:${REDACTED}@`) : text;
+}
+
+// Header and option names whose values are credentials: Authorization, Proxy-Authorization, Cookie,
+// X-Api-Key, X-Auth-Token, password, secret, ... (a name containing one of these words).
+const SECRET_NAME = /auth|token|secret|passw|api[-_]?key|cookie|session|credential|signature|private/i;
+
+/** True when a header or option of this name carries a credential, so its value must not be shown. */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+/**
+ * A copy of a JSON-like value with its secrets redacted: the string value of every key with a secret name
+ * (header maps such as customRequestHeaders, healthCheck.headers, options such as `password`) and the
+ * password of every URL, in values and in keys (serverStatus is keyed by server URL).
+ */
+export function redactSecrets<T>(value: T): T {
+  return walk(value) as T;
+}
+
+function walk(value: unknown): unknown {
+  if (typeof value === 'string') return redactUrls(value);
+  if (Array.isArray(value)) return value.map(walk);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[redactUrls(k)] = typeof v === 'string' && v !== '' && isSecretName(k) ? REDACTED : walk(v);
+  }
+  return out;
+}
