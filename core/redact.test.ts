@@ -13,6 +13,15 @@ describe('redactUrls', () => {
     },
     { text: 'web@file', out: 'web@file' },
     { text: 'http://h/path?u=a:b@c', out: 'http://h/path?u=a:b@c' },
+    // The userinfo ends at the last "@" of the authority (WHATWG URL and Go's url.Parse both read it so):
+    // a raw "@" in the password or the user name must not leave the password, or part of it, shown.
+    { text: 'http://user:p@ss@h:8080/x', out: `http://user:${REDACTED}@h:8080/x` },
+    { text: 'http://us@er:pw@h/', out: `http://us@er:${REDACTED}@h/` },
+    {
+      text: 'http://a:b@h1/p@q and http://c:d@h2',
+      out: `http://a:${REDACTED}@h1/p@q and http://c:${REDACTED}@h2`,
+    },
+    { text: 'http://h:8080/x@y', out: 'http://h:8080/x@y' },
   ])('$text', ({ text, out }) => {
     expect(redactUrls(text)).toBe(out);
   });

@@ -5,8 +5,9 @@
 /** What a secret is replaced with. */
 export const REDACTED = 'xxxxx';
 
-// scheme://user:password@ : the password is everything between the first ":" and the "@" of the userinfo.
-const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*):[^\s/?#@]*@/gi;
+// scheme://user:password@ : the password is everything between the first ":" and the last "@" before the
+// path, which is where WHATWG URL and Go's url.Parse end the userinfo, so a raw "@" in it is covered too.
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#:]*):[^\s/?#]*@/gi;
 
 /** `text` with the password of every URL in it replaced (`http://user:xxxxx@host`); other text unchanged. */
 export function redactUrls(text: string): string {
