@@ -37,10 +37,9 @@ export function headerValueProblem(value: string): string | undefined {
 /**
  * A valid header value as it is sent, the way Go writes it: CR and LF become spaces, surrounding spaces
  * and tabs are trimmed, and non-ASCII text goes out as its UTF-8 bytes (as a latin1 string, which is how
- * Node and undici write header bytes). ASCII values are returned as they are.
+ * Node and undici write header bytes).
  */
 export function headerWireValue(value: string): string {
-  if (/^[\x20-\x7e\t]*$/.test(value)) return value;
   const flat = value.replace(/[\r\n]/g, ' ').replace(/^[ \t]+|[ \t]+$/g, '');
   return /^[\x20-\x7e\t]*$/.test(flat) ? flat : Buffer.from(flat, 'utf8').toString('latin1');
 }

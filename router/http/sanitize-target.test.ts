@@ -115,6 +115,9 @@ describe('sanitizeTarget', () => {
     ['/./admin/x', off, '/./admin/x'],
     ['/%2e/admin/x', off, '/./admin/x'],
     ['/a%2fb', strict, undefined],
+    // Checked before cleaning, as Traefik does: the escape would vanish with the `..` segment.
+    ['/a/%2F/../b', strict, undefined],
+    ['/a/%2F/../b', on, '/a/b'],
     ['/a%3bb', strict, undefined],
     ['/a%20b', strict, '/a%20b'],
     ['/a?b=%2F', strict, '/a?b=%2F'],

@@ -109,8 +109,8 @@ export function deniedEncoding(path: string, denied: ReadonlySet<string>): strin
 /**
  * Cleans an origin-form request target (`/path?query`) before routing, so the routers and the server see
  * the same path: a `#` in the path is refused (Traefik's fragment check), escapes are normalized
- * (normalizeEscapes; a malformed one is refused), the path is cleaned when `sanitizePath` is on, and a
- * denied encoded character is refused. The query is kept byte for byte.
+ * (normalizeEscapes; a malformed one is refused), a denied encoded character is refused, and the path
+ * is cleaned when `sanitizePath` is on. The query is kept byte for byte.
  */
 export function sanitizeTarget(url: string, policy: TargetPolicy): SanitizedTarget {
   let end = url.length;
@@ -133,8 +133,9 @@ export function sanitizeTarget(url: string, policy: TargetPolicy): SanitizedTarg
   if (raw.includes('#')) return { ok: false, problem: 'a fragment (#) in the path' };
   const normalized = normalizeEscapes(raw);
   if (normalized === undefined) return { ok: false, problem: 'a malformed percent-encoding in the path' };
-  const path = policy.sanitizePath ? cleanPath(normalized) : normalized;
-  const denied = deniedEncoding(path, policy.deniedEncodings);
+  // Traefik filters encoded characters before it cleans the path: `/a/%2F/../b` is refused, not served as /a/b.
+  const denied = deniedEncoding(normalized, policy.deniedEncodings);
   if (denied !== undefined) return { ok: false, problem: `the encoded character ${denied} in the path` };
+  const path = policy.sanitizePath ? cleanPath(normalized) : normalized;
   return { ok: true, url: path === raw ? url : path + url.slice(end) };
 }
