@@ -214,6 +214,43 @@ describe('compile: router status and errors', () => {
       },
     },
     {
+      name: 'a servers transport resolves in the service provider; a missing one disables the service and its routers',
+      configs: {
+        file: {
+          http: {
+            routers: {
+              fast: { rule: 'Host(`f`)', service: 'fast' },
+              lost: { rule: 'Host(`l`)', service: 'lost' },
+              chained: { rule: 'Host(`c`)', service: 'both' },
+            },
+            services: {
+              fast: { loadBalancer: { ...svc.loadBalancer, serversTransport: 'quick' } },
+              lost: { loadBalancer: { ...svc.loadBalancer, serversTransport: 'nowhere' } },
+              both: { weighted: { services: [{ name: 'fast' }, { name: 'lost' }] } },
+            },
+            serversTransports: { quick: { forwardingTimeouts: { dialTimeout: '1s' } } },
+          },
+        },
+        docker: {
+          http: {
+            routers: { other: { rule: 'Host(`o`)', service: 'o' } },
+            services: { o: { loadBalancer: { ...svc.loadBalancer, serversTransport: 'quick@file' } } },
+          },
+        },
+      },
+      expected: {
+        'fast@file': { status: 'enabled', codes: [], using: ['web'] },
+        // The service has the router's name: its own error shares the subject.
+        'lost@file': {
+          status: 'disabled',
+          codes: ['SERVICE_REFERENCE_MISSING', 'ROUTER_DISABLED_DEPENDENCY'],
+          using: [],
+        },
+        'chained@file': { status: 'disabled', codes: ['ROUTER_DISABLED_DEPENDENCY'], using: [] },
+        'other@docker': { status: 'enabled', codes: [], using: ['web'] },
+      },
+    },
+    {
       name: 'routers on one host naming different tls options get a warning (the host gets the default options)',
       configs: {
         file: {

@@ -74,7 +74,8 @@ export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): Routing
   diagnostics.push(...tls.diagnostics);
   const warned = new Map<string, string[]>();
   for (const d of diagnostics) warned.set(d.subject, [...(warned.get(d.subject) ?? []), d.message]);
-  const serviceErrors = resolveServices(merged.services);
+  const transports = namedTransports(merged.serversTransports, merged.diagnostics);
+  const serviceErrors = resolveServices(merged.services, transports);
   for (const [q, errs] of serviceErrors) for (const e of errs) report('service', q, e.code, e.message);
   const mws = resolveMiddlewares(
     merged.middlewares,
@@ -270,7 +271,7 @@ export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): Routing
     routers,
     chains,
     services: new Map([...merged.services].filter(([q]) => !serviceErrors.has(q))),
-    transports: namedTransports(merged.serversTransports, merged.diagnostics),
+    transports,
     middlewares: mws.plans,
     tls: { state: tls.state, hostOptions: decided.hostOptions },
     acme,

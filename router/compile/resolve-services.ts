@@ -1,17 +1,23 @@
 import { type ServiceConfig, serviceKind } from '../../config/dynamic.ts';
 import { type ErrorCode, formatError } from '../../config/errors.ts';
 import { parseQualifiedName, qualifyName } from '../../config/names.ts';
+import { resolveTransport, type Transports, transportSettings } from '../services/servers-transport.ts';
 
 /** Why each service is disabled before anything is built, by qualified name (code and message). */
 export type ServiceErrors = Map<string, Array<{ code: ErrorCode; message: string }>>;
 
 /**
- * Checks every service's kind and references without building anything: a reference resolves in the
- * referring service's provider; a missing reference, a cycle or a disabled child disables the service
- * (and those that depend on it). Returns the errors; the services without one are the ones to build.
- * The messages are those buildServices gives for the same problems.
+ * Checks every service's kind and references without building anything: a reference (to a service, or a
+ * load balancer's `serversTransport`) resolves in the referring service's provider; a missing reference,
+ * a cycle or a disabled child disables the service (and those that depend on it), as in Traefik. Returns
+ * the errors; the services without one are the ones provisioning builds (buildServices).
  */
-export function resolveServices(services: ReadonlyMap<string, ServiceConfig>): ServiceErrors {
+export function resolveServices(
+  services: ReadonlyMap<string, ServiceConfig>,
+  named: Omit<Transports, 'defaults'> = { named: new Map() },
+): ServiceErrors {
+  // Only whether a transport resolves matters here; its settings are provisioning's.
+  const transports: Transports = { ...named, defaults: transportSettings(undefined) };
   const errors: ServiceErrors = new Map();
   const ok = new Set<string>();
   const visiting: string[] = [];
@@ -45,7 +51,18 @@ export function resolveServices(services: ReadonlyMap<string, ServiceConfig>): S
     visiting.push(name);
     try {
       let good = true;
-      if (kind === 'weighted')
+      if (kind === 'loadBalancer') {
+        const transport = resolveTransport(config.loadBalancer!.serversTransport, provider, transports);
+        const field = 'loadBalancer.serversTransport';
+        if (!transport.ok)
+          good =
+            transport.reason === undefined
+              ? fail(name, 'SERVICE_REFERENCE_MISSING', { service: name, field, target: transport.target })
+              : fail(name, 'SERVICE_INVALID', {
+                  service: name,
+                  problem: `${field} "${transport.target}" is disabled: ${transport.reason}`,
+                });
+      } else if (kind === 'weighted')
         good = config.weighted!.services.every((s) => ref('weighted.services', s.name));
       else if (kind === 'failover')
         good =

@@ -25,12 +25,13 @@ export interface BuiltServices {
 }
 
 /**
- * Builds every service (qualified names). A service whose config did not change, and whose children are
- * the same runtimes, is taken from `previous`: load balancers keep their health state and pools, weighted
- * services their rotation, mirrors their counters. References resolve in the referring service's provider;
- * a missing reference, a cycle or a service that fails to build disables that service (and those that
- * depend on it), with an error; the others build. A load balancer's `serversTransport` resolves the same
- * way (absent: the static one); a missing transport disables the service, as in Traefik.
+ * Builds every service (qualified names) of a plan. A service whose config did not change, and whose
+ * children are the same runtimes, is taken from `previous`: load balancers keep their health state and
+ * pools, weighted services their rotation, mirrors their counters. The services were checked before
+ * (router/compile/resolve-services.ts: kinds, references, cycles and servers transports all resolve), so
+ * here a service is disabled only when it, or a child, fails to build (an error naming why); the others
+ * build. A reference that does not resolve here would be a bug in that check; it disables the service
+ * with a message saying so rather than building half of it.
  */
 export function buildServices(
   services: ReadonlyMap<string, ServiceConfig>,
@@ -71,20 +72,16 @@ export function buildServices(
     const done = runtimes.get(name);
     if (done) return done;
     if (errors.has(name)) return undefined;
-    const config = services.get(name) as ServiceConfig;
-    const kind = serviceKind(config);
-    if (typeof kind !== 'string')
-      return fail(name, 'SERVICE_INVALID', { service: name, problem: kind.problem });
+    const config = services.get(name);
+    const kind = config && serviceKind(config);
+    if (!config || typeof kind !== 'string')
+      throw new Error(`service "${name}" was not resolved before building`);
     const provider = parseQualifiedName(name).provider ?? '';
 
     const ref = (field: string, target: string): ServiceRuntime | undefined => {
       const q = qualifyName(target, provider);
-      if (!services.has(q))
-        return fail(name, 'SERVICE_REFERENCE_MISSING', { service: name, field, target: q });
-      if (visiting.includes(q)) {
-        const path = [...visiting.slice(visiting.indexOf(q)), q].join(' -> ');
-        return fail(name, 'SERVICE_RECURSION', { service: name, path });
-      }
+      if (!services.has(q) || visiting.includes(q))
+        throw new Error(`service "${name}": ${field} "${q}" was not resolved before building`);
       const child = build(q);
       if (!child) {
         const why = errors.get(q)?.[0]?.message ?? 'disabled';
@@ -102,15 +99,10 @@ export function buildServices(
       if (kind === 'loadBalancer') {
         const lb = config.loadBalancer!;
         const transport = resolveTransport(lb.serversTransport, provider, transports);
-        if (!transport.ok) {
-          const field = 'loadBalancer.serversTransport';
-          return transport.reason === undefined
-            ? fail(name, 'SERVICE_REFERENCE_MISSING', { service: name, field, target: transport.target })
-            : fail(name, 'SERVICE_INVALID', {
-                service: name,
-                problem: `${field} "${transport.target}" is disabled: ${transport.reason}`,
-              });
-        }
+        if (!transport.ok)
+          throw new Error(
+            `service "${name}": serversTransport "${transport.target}" was not resolved before building`,
+          );
         // The transport's settings are part of the key: a changed transport rebuilds its services.
         runtime = reuse(name, { lb, transport: transport.settings }, [], () =>
           buildLoadBalancer(name, lb, deps, transport.settings),
