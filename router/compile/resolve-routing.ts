@@ -19,6 +19,7 @@ import {
   type RuntimeInfo,
   type ServiceInfo,
 } from './runtime-info.ts';
+import { ITEMS_PER_PAUSE, runSync, type Steps, sortSteps } from './slices.ts';
 import type { AcmeDemand, ResolveDeps } from './table-types.ts';
 import { unsupportedOptionWarnings } from './unsupported.ts';
 
@@ -51,6 +52,11 @@ function disabledBy(list: Problem[], router: string, kind: string, name: string,
  * other router is planned.
  */
 export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): RoutingPlan {
+  return runSync(resolveRoutingSteps(merged, deps));
+}
+
+/** resolveRouting, pausing every few routers (router/compile/slices.ts). */
+export function* resolveRoutingSteps(merged: MergedConfig, deps: ResolveDeps): Steps<RoutingPlan> {
   const diagnostics: Diagnostic[] = [];
   const report = (
     kind: 'router' | 'service' | 'middleware',
@@ -112,7 +118,9 @@ export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): Routing
 
   // Items a provider left out for bad input: a router naming one says why instead of "does not exist".
   const leftOut = new Map<string, string>();
+  let n = 0;
   for (const d of merged.diagnostics) {
+    if (++n % ITEMS_PER_PAUSE === 0) yield;
     if (d.severity !== 'error' || !d.item || (d.item.kind !== 'service' && d.item.kind !== 'middleware'))
       continue;
     const key = `${d.item.kind}:${d.item.name}@${d.source}`;
@@ -132,7 +140,9 @@ export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): Routing
   const chains = new Map<string, readonly string[]>();
   const routers: RouterPlan[] = [];
 
-  for (const [q, { provider, config }] of [...merged.routers].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  const byName = yield* sortSteps([...merged.routers], ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [q, { provider, config }] of byName) {
+    if (++n % ITEMS_PER_PAUSE === 0) yield;
     const problems: Problem[] = [];
     const rule = config.rule?.trim() ?? '';
     const compiled = rule === '' ? undefined : compileRuleText(rule);

@@ -2,6 +2,7 @@ import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { MiddlewareConfig, RouterConfig, ServiceConfig, TlsConfig } from '../../config/dynamic.ts';
 import { joinName } from '../../config/names.ts';
 import type { Snapshot } from '../../providers/provider.ts';
+import { ITEMS_PER_PAUSE, runSync, type Steps } from '../compile/slices.ts';
 
 /** A router with the provider it came from, which resolves its unqualified references. */
 export interface MergedRouter {
@@ -24,6 +25,11 @@ export interface MergedConfig {
  * collide across providers (Traefik's model). Providers are visited in name order: deterministic output.
  */
 export function merge(snapshots: Iterable<Snapshot>): MergedConfig {
+  return runSync(mergeSteps(snapshots));
+}
+
+/** merge, pausing every few items (router/compile/slices.ts): a provider may hold 100,000s of routers. */
+export function* mergeSteps(snapshots: Iterable<Snapshot>): Steps<MergedConfig> {
   const routers = new Map<string, MergedRouter>();
   const services = new Map<string, ServiceConfig>();
   const middlewares = new Map<string, MiddlewareConfig>();
@@ -35,13 +41,24 @@ export function merge(snapshots: Iterable<Snapshot>): MergedConfig {
   for (const snap of ordered) {
     const p = snap.provider;
     const http = snap.config.http ?? {};
-    for (const [name, config] of Object.entries(http.routers ?? {}))
+    let n = 0;
+    for (const [name, config] of Object.entries(http.routers ?? {})) {
       routers.set(joinName(name, p), { provider: p, config });
-    for (const [name, config] of Object.entries(http.services ?? {})) services.set(joinName(name, p), config);
-    for (const [name, config] of Object.entries(http.middlewares ?? {}))
+      if (++n % ITEMS_PER_PAUSE === 0) yield;
+    }
+    for (const [name, config] of Object.entries(http.services ?? {})) {
+      services.set(joinName(name, p), config);
+      if (++n % ITEMS_PER_PAUSE === 0) yield;
+    }
+    for (const [name, config] of Object.entries(http.middlewares ?? {})) {
       middlewares.set(joinName(name, p), config);
+      if (++n % ITEMS_PER_PAUSE === 0) yield;
+    }
     if (snap.config.tls) tls.push({ provider: p, config: snap.config.tls });
-    diagnostics.push(...snap.diagnostics);
+    for (const d of snap.diagnostics) {
+      diagnostics.push(d);
+      if (++n % ITEMS_PER_PAUSE === 0) yield;
+    }
   }
   return { routers, services, middlewares, tls, diagnostics };
 }

@@ -135,7 +135,7 @@ describe('reloads under load', () => {
     const before = reloader.reloads;
     for (let i = 0; i < 1000; i++) {
       const snap: Snapshot = { provider: 'file', config: configs[i % 2]!, diagnostics: [] };
-      expect(reloader.apply(new Map([['file', snap]]))).toBe(true);
+      expect(await reloader.apply(new Map([['file', snap]]))).toBe(true);
       await new Promise((r) => setImmediate(r));
     }
     reloading = false;
