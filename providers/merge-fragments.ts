@@ -44,6 +44,11 @@ export function mergeFragments(
   const http: Record<Section, Record<string, unknown>> = { routers: {}, services: {}, middlewares: {} };
   const tls: NonNullable<DynamicConfig['tls']> = {};
   for (const section of ['routers', 'services', 'middlewares'] as const) {
+    if (parts.length === 1) {
+      // One fragment: its items as they are (a 500,000-router file needs no copy).
+      http[section] = parts[0]?.config.http?.[section] ?? {};
+      continue;
+    }
     const seen = new Map<string, { sources: string[]; values: unknown[] }>();
     for (const { source, config } of parts) {
       for (const [name, value] of Object.entries(config.http?.[section] ?? {})) {
