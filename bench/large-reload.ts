@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { MALLOC_ENV, NODE_FLAGS } from '../core/node-flags.ts';
+import type { Steps } from '../router/compile/slices.ts';
 import { freePort, httpGet, pollUntil, rssKiB, runMain, start, stop, waitExit } from './procs.ts';
 import { wharfDynamicYaml } from './proxies/wharf.ts';
 import type { Scenario } from './scenarios.ts';
@@ -52,9 +54,12 @@ async function phasesChild(file: string): Promise<Record<string, number>> {
   const { validateDynamic } = await import('../config/validate-dynamic.ts');
   const { mergeFileConfigs } = await import('../providers/file/merge-files.ts');
   const { stableStringify } = await import('../core/stable-stringify.ts');
-  const { merge } = await import('../router/reload/merge.ts');
-  const { resolveRouting } = await import('../router/compile/resolve-routing.ts');
-  const { provision } = await import('../router/compile/provision.ts');
+  const { merge, mergeSteps } = await import('../router/reload/merge.ts');
+  const { resolveRouting, resolveRoutingSteps } = await import('../router/compile/resolve-routing.ts');
+  const { provision, provisionSteps } = await import('../router/compile/provision.ts');
+  // Absent before the reload ran in slices (to measure an older tree with this script): then not measured.
+  const slices = await import('../router/compile/slices.ts').catch(() => undefined);
+  const { DEFAULT_SLICE_MS } = await import('../router/reload/reloader.ts');
   const { silentLogger } = await import('../core/log.ts');
   const { UpstreamPools } = await import('../router/proxy/upstream-pools.ts');
   const { Agent } = await import('undici');
@@ -94,10 +99,37 @@ async function phasesChild(file: string): Promise<Record<string, number>> {
   const plan = time('resolveRouting', () => resolveRouting(merged, deps));
   const { table } = time('provision', () => provision(plan, deps));
   out.routers = table.info.routers.size;
+  for (const r of table.services.values()) r.close();
   const gc = (globalThis as { gc?: (o: object) => void }).gc;
+  if (!slices) {
+    if (gc) time('fullGc', () => gc({ type: 'major', execution: 'sync' }));
+    out.heapMiB = round(process.memoryUsage().heapUsed / 1048576);
+    await Promise.all([pools.close(), sideTraffic.close()]);
+    return out;
+  }
+  // The same steps again as the reloader runs them, in slices: the longest slice of each, and the longest
+  // garbage-collection pause while they ran (a pause inside a slice lengthens it).
+  let gcMax = 0;
+  const gcs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMax = Math.max(gcMax, e.duration);
+  });
+  gcs.observe({ entryTypes: ['gc'] });
+  const sliced = async <T>(name: string, steps: Steps<T>): Promise<T> => {
+    const stats = { slices: 0, longestMs: 0 };
+    const t0 = performance.now();
+    const r = await slices.runSliced(steps, { sliceMs: DEFAULT_SLICE_MS ?? 10, stats });
+    out[`${name}Sliced`] = round(performance.now() - t0);
+    out[`${name}LongestSlice`] = round(stats.longestMs);
+    return r;
+  };
+  const merged2 = await sliced('merge', mergeSteps([snapshot]));
+  const plan2 = await sliced('resolveRouting', resolveRoutingSteps(merged2, deps));
+  const { table: table2 } = await sliced('provision', provisionSteps(plan2, deps));
+  gcs.disconnect();
+  out.gcPauseMax = round(gcMax);
   if (gc) time('fullGc', () => gc({ type: 'major', execution: 'sync' }));
   out.heapMiB = round(process.memoryUsage().heapUsed / 1048576);
-  for (const r of table.services.values()) r.close();
+  for (const r of table2.services.values()) r.close();
   await Promise.all([pools.close(), sideTraffic.close()]);
   return out;
 }

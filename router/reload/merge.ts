@@ -42,8 +42,10 @@ export function* mergeSteps(snapshots: Iterable<Snapshot>): Steps<MergedConfig> 
     const p = snap.provider;
     const http = snap.config.http ?? {};
     let n = 0;
-    for (const [name, config] of Object.entries(http.routers ?? {})) {
-      routers.set(joinName(name, p), { provider: p, config });
+    // Object.keys, not entries: for 500,000 routers the pairs alone took over a second in one go.
+    const own = http.routers ?? {};
+    for (const name of Object.keys(own)) {
+      routers.set(joinName(name, p), { provider: p, config: own[name] as RouterConfig });
       if (++n % ITEMS_PER_PAUSE === 0) yield;
     }
     for (const [name, config] of Object.entries(http.services ?? {})) {
