@@ -8,6 +8,11 @@ export interface Snapshot {
   readonly config: DynamicConfig;
   /** Items left out or kept with warnings, each with where and why. */
   readonly diagnostics: readonly Diagnostic[];
+  /**
+   * snapshotFingerprint(config, diagnostics) (core/fingerprint.ts), when the provider computed it off the
+   * main thread; the watcher computes it otherwise.
+   */
+  readonly fingerprint?: string;
 }
 
 /**

@@ -32,6 +32,8 @@ export interface WharfOptions {
   readonly logger: Logger;
   /** Providers to use instead of those the static configuration names (tests, embedding). */
   readonly providers?: readonly Provider[];
+  /** How long a reload computes before letting requests run, ms (router/reload/reloader.ts; tests). */
+  readonly reloadSliceMs?: number;
 }
 
 /** Entry points after defaults: the user's, or `http` on :80, plus the internal one when the API or ping needs it. */
@@ -118,7 +120,13 @@ export class Wharf {
       diagnostics: [],
     };
     this.tableRef = new TableRef(compile(empty, { ...deps, previousServices: new Map() }).table);
-    this.reloader = new Reloader(this.tableRef, deps, this.logger);
+    this.reloader = new Reloader(
+      this.tableRef,
+      deps,
+      this.logger,
+      undefined,
+      options.reloadSliceMs !== undefined ? { sliceMs: options.reloadSliceMs } : {},
+    );
     // ACME learns the domains it must serve from each table in service; its certificates come back as
     // the snapshots of its providers (startProviders), through the watcher like any provider's.
     if (acme) this.reloader.subscribe((table) => acme.onTable(table));
@@ -237,9 +245,16 @@ export class Wharf {
       throttleMs: this.config.providers.providersThrottleDuration,
       logger: this.logger,
       apply: (snapshots: ReadonlyMap<string, Snapshot>) => {
-        this.reloader.apply(snapshots);
-        for (const p of snapshots.keys()) this.firstSnapshots.add(p);
-        if (providers.every((p) => this.firstSnapshots.has(p.name))) this.readyResolve?.();
+        const names = [...snapshots.keys()];
+        // Ready once the reload holding every provider's first snapshot has finished (a large one runs
+        // in slices, between which requests are served).
+        this.reloader
+          .apply(snapshots)
+          .then(() => {
+            for (const p of names) this.firstSnapshots.add(p);
+            if (providers.every((p) => this.firstSnapshots.has(p.name))) this.readyResolve?.();
+          })
+          .catch((err: unknown) => this.logger.error({ err }, 'reload failed unexpectedly'));
       },
     });
     this.watcherDone = watcher.run(providers, this.abort.signal);

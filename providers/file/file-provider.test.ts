@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { snapshotFingerprint } from '../../core/fingerprint.ts';
 import { silentLogger } from '../../core/log.ts';
 import type { Snapshot } from '../provider.ts';
 import { FileProvider } from './file-provider.ts';
@@ -104,5 +105,52 @@ describe('FileProvider.watch', () => {
     expect(await routers()).toEqual(['three']);
     controller.abort();
     expect((await it.next()).done).toBe(true);
+  });
+});
+
+describe('FileProvider.read in a worker thread (large files)', () => {
+  const write = async () => {
+    await mkdir(join(dir, 'sub'));
+    const routers = Array.from(
+      { length: 5000 },
+      (_, i) => `    r${i}: {rule: "Host(\`h${i}.test\`)", service: s}`,
+    ).join('\n');
+    await writeFile(
+      join(dir, 'a.yml'),
+      `http:\n  routers:\n${routers}\n    bad: {rule: "Host(\`b\`)", service: s, priority: nope}\n  services:\n    s: {loadBalancer: {servers: [{url: "http://127.0.0.1:1"}]}}\n`,
+    );
+    await writeFile(join(dir, 'sub', 'b.toml'), '[http.middlewares.m.stripPrefix]\nprefixes = ["/x"]\n');
+    await writeFile(join(dir, 'sub', 'empty.yml'), '');
+  };
+
+  it('gives the same snapshot as reading on the main thread, with the watcher digest', async () => {
+    await write();
+    const inWorker = new FileProvider({
+      directory: dir,
+      watch: false,
+      logger: silentLogger(),
+      offThreadBytes: 0,
+    });
+    const here = new FileProvider({ directory: dir, watch: false, logger: silentLogger() });
+    const [a, b] = [await inWorker.read(), await here.read()];
+    expect([inWorker.offThreadReads, here.offThreadReads]).toEqual([1, 0]);
+    expect(a.config).toEqual(b.config);
+    expect(Object.keys(a.config.http?.routers ?? {})).toHaveLength(5000);
+    expect(a.diagnostics).toEqual(b.diagnostics);
+    expect(codes(a)).toContain('CONFIG_INVALID_VALUE');
+    expect(a.fingerprint).toBe(snapshotFingerprint(b.config, b.diagnostics));
+    expect(b.fingerprint).toBeUndefined();
+  });
+
+  it('keeps the last good version of a file that became invalid, and then brings no digest', async () => {
+    await write();
+    const p = new FileProvider({ directory: dir, watch: false, logger: silentLogger(), offThreadBytes: 0 });
+    const first = await p.read();
+    await writeFile(join(dir, 'sub', 'b.toml'), '[http.middlewares.m\n');
+    const second = await p.read();
+    expect(p.offThreadReads).toBe(2);
+    expect(second.config).toEqual(first.config);
+    expect(codes(second)).toContain('FILE_INVALID');
+    expect(second.fingerprint).toBeUndefined();
   });
 });

@@ -1,15 +1,15 @@
 import { type FSWatcher, watch as fsWatch } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
-import { parseConfigText } from '../../config/config-file.ts';
 import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { DynamicConfig } from '../../config/dynamic.ts';
 import { formatError, WharfError } from '../../config/errors.ts';
-import { validateDynamic } from '../../config/validate-dynamic.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Provider, Snapshot } from '../provider.ts';
 import { FILE_SOURCE_MISSING } from './check-file-options.ts';
+import { type FileOutcome, loadFile } from './load-file.ts';
 import { mergeFileConfigs } from './merge-files.ts';
+import { readOffThread } from './read-off-thread.ts';
 
 const CONFIG_EXTENSIONS = new Set(['.yml', '.yaml', '.toml', '.json']);
 const DEBOUNCE_MS = 30;
@@ -20,6 +20,22 @@ export interface FileProviderOptions {
   readonly directory?: string;
   readonly watch: boolean;
   readonly logger: Logger;
+  /** Files of this many bytes or more in all are read in a worker thread (default OFF_THREAD_BYTES). */
+  readonly offThreadBytes?: number;
+}
+
+/** 1 MiB: about 9,000 routers of one line each; smaller files are read on the main thread in a few ms. */
+export const OFF_THREAD_BYTES = 1 << 20;
+
+/** The files' sizes added up (a file that cannot be read counts 0; reading it reports why). */
+async function totalBytes(files: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const f of files)
+    total += await stat(f).then(
+      (st) => st.size,
+      () => 0,
+    );
+  return total;
 }
 
 /**
@@ -32,6 +48,8 @@ export class FileProvider implements Provider {
   readonly name = 'file';
   private readonly o: FileProviderOptions;
   private readonly lastGood = new Map<string, DynamicConfig>();
+  /** Reads done in a worker thread (tests). */
+  offThreadReads = 0;
 
   constructor(options: FileProviderOptions) {
     if (!options.filename && !options.directory)
@@ -41,7 +59,7 @@ export class FileProvider implements Provider {
 
   async *watch(signal: AbortSignal): AsyncIterable<Snapshot> {
     if (!this.o.watch) {
-      yield await this.read();
+      yield await this.read(signal);
       return;
     }
     // Watch before the first read, so a change made while that snapshot is being consumed is not lost.
@@ -59,13 +77,13 @@ export class FileProvider implements Provider {
     const onAbort = () => wake?.();
     signal.addEventListener('abort', onAbort);
     try {
-      yield await this.read();
+      yield await this.read(signal);
       while (!signal.aborted) {
         if (!dirty) await new Promise<void>((r) => (wake = r));
         wake = undefined;
         if (signal.aborted) break;
         dirty = false;
-        yield await this.read();
+        yield await this.read(signal);
       }
     } finally {
       clearTimeout(timer);
@@ -93,18 +111,44 @@ export class FileProvider implements Provider {
     }
   }
 
-  /** Reads every file and builds the provider's snapshot. */
-  async read(): Promise<Snapshot> {
+  /**
+   * Reads every file and builds the provider's snapshot. Files of `offThreadBytes` or more in all are read,
+   * parsed and validated in a worker thread (read-off-thread.ts), which also digests the snapshot; if the
+   * worker cannot be used, they are read here.
+   */
+  async read(signal?: AbortSignal): Promise<Snapshot> {
     const diagnostics: Diagnostic[] = [];
     const files = await this.listFiles(diagnostics);
+    let outcomes: FileOutcome[] | undefined;
+    let fingerprint: string | undefined;
+    if ((await totalBytes(files)) >= (this.o.offThreadBytes ?? OFF_THREAD_BYTES)) {
+      try {
+        ({ outcomes, fingerprint } = await readOffThread(
+          { files, source: this.name, listing: diagnostics },
+          signal,
+        ));
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        this.o.logger.warn({ err }, 'file provider: reading in a worker failed; reading on the main thread');
+      }
+    }
+    this.offThreadReads += outcomes ? 1 : 0;
     const parts: Array<{ file: string; config: DynamicConfig }> = [];
-    for (const file of files) {
-      const config = await this.readOne(file, diagnostics);
+    for (const [i, file] of files.entries()) {
+      const outcome = outcomes?.[i] ?? (await loadFile(file, this.name));
+      const config = this.take(file, outcome, diagnostics);
       if (config) parts.push({ file, config });
     }
     const merged = mergeFileConfigs(parts);
     diagnostics.push(...merged.diagnostics);
-    return { provider: this.name, config: merged.config, diagnostics };
+    // The worker's digest holds when no file fell back to its last good version (it then saw the same).
+    const good = outcomes?.every((o) => o.kind === 'ok' || o.kind === 'empty');
+    return {
+      provider: this.name,
+      config: merged.config,
+      diagnostics,
+      ...(good && fingerprint !== undefined ? { fingerprint } : {}),
+    };
   }
 
   private async listFiles(diagnostics: Diagnostic[]): Promise<string[]> {
@@ -132,48 +176,30 @@ export class FileProvider implements Provider {
     return files;
   }
 
-  private async readOne(file: string, diagnostics: Diagnostic[]): Promise<DynamicConfig | undefined> {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      diagnostics.push(
-        this.fileError(
-          file,
-          (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file does not exist' : (err as Error).message,
-          'CONFIG_READ_ERROR',
-        ),
-      );
-      return this.lastGood.get(file);
+  /** A file's configuration from what reading it gave, or its last good one; records its problems. */
+  private take(file: string, outcome: FileOutcome, diagnostics: Diagnostic[]): DynamicConfig | undefined {
+    switch (outcome.kind) {
+      case 'unreadable':
+        diagnostics.push(this.fileError(file, outcome.problem, 'CONFIG_READ_ERROR'));
+        return this.lastGood.get(file);
+      case 'empty':
+        this.lastGood.set(file, {});
+        return {};
+      case 'invalid':
+        diagnostics.push(
+          this.fileError(
+            file,
+            `${outcome.message}${this.lastGood.has(file) ? '; the last good version keeps serving' : ''}`,
+            'FILE_INVALID',
+            outcome.where,
+          ),
+        );
+        return this.lastGood.get(file);
+      case 'ok':
+        diagnostics.push(...outcome.diagnostics);
+        this.lastGood.set(file, outcome.config);
+        return outcome.config;
     }
-    if (text.trim() === '') {
-      this.lastGood.set(file, {});
-      return {};
-    }
-    const parsed = parseConfigText(text, file);
-    if (!parsed.ok) {
-      const where =
-        parsed.line !== undefined
-          ? ` (line ${parsed.line}${parsed.column !== undefined ? `, column ${parsed.column}` : ''})`
-          : '';
-      diagnostics.push(
-        this.fileError(
-          file,
-          `${parsed.message}${this.lastGood.has(file) ? '; the last good version keeps serving' : ''}`,
-          'FILE_INVALID',
-          where,
-        ),
-      );
-      return this.lastGood.get(file);
-    }
-    const { config, diagnostics: itemDiags } = validateDynamic(parsed.value, {
-      source: this.name,
-      subject: file,
-      locate: parsed.locate,
-    });
-    diagnostics.push(...itemDiags);
-    this.lastGood.set(file, config);
-    return config;
   }
 
   private fileError(

@@ -1,7 +1,8 @@
 import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { MergedConfig } from '../reload/merge.ts';
-import { provision } from './provision.ts';
-import { resolveRouting } from './resolve-routing.ts';
+import { provisionSteps } from './provision.ts';
+import { resolveRoutingSteps } from './resolve-routing.ts';
+import { runSync, type Steps } from './slices.ts';
 import type { CompileDeps, RoutingTable } from './table-types.ts';
 
 export type {
@@ -28,5 +29,17 @@ export function compile(
   merged: MergedConfig,
   deps: CompileDeps,
 ): { table: RoutingTable; diagnostics: Diagnostic[] } {
-  return provision(resolveRouting(merged, deps), deps);
+  return runSync(compileSteps(merged, deps));
+}
+
+/**
+ * compile, pausing every few routers: the reloader runs it in slices (router/compile/slices.ts) so that
+ * requests are served while a large configuration compiles.
+ */
+export function* compileSteps(
+  merged: MergedConfig,
+  deps: CompileDeps,
+): Steps<{ table: RoutingTable; diagnostics: Diagnostic[] }> {
+  const plan = yield* resolveRoutingSteps(merged, deps);
+  return yield* provisionSteps(plan, deps);
 }

@@ -9,6 +9,7 @@ import { buildServices } from '../services/build-services.ts';
 import { type IndexedRoute, RouteIndex } from './route-index.ts';
 import type { RoutingPlan } from './routing-plan.ts';
 import { addError } from './runtime-info.ts';
+import { ITEMS_PER_PAUSE, runSync, type Steps } from './slices.ts';
 import type { CompiledRoute, ProvisionDeps, RoutingTable } from './table-types.ts';
 
 /**
@@ -23,6 +24,17 @@ export function provision(
   plan: RoutingPlan,
   deps: ProvisionDeps,
 ): { table: RoutingTable; diagnostics: Diagnostic[] } {
+  return runSync(provisionSteps(plan, deps));
+}
+
+/**
+ * provision, pausing every few routers (router/compile/slices.ts). Abandoned at a pause (Superseded thrown
+ * in), it closes what it built anew like on any other throw.
+ */
+export function* provisionSteps(
+  plan: RoutingPlan,
+  deps: ProvisionDeps,
+): Steps<{ table: RoutingTable; diagnostics: Diagnostic[] }> {
   const built = buildServices(plan.services, deps, deps.previousServices, plan.transports);
   const instances = new MiddlewareInstances(plan.middlewares, deps.previousMiddlewares ?? new Map(), {
     definitions: deps.middlewares ?? middlewareRegistry,
@@ -30,7 +42,7 @@ export function provision(
     clock: deps.clock ?? systemClock,
   });
   try {
-    return provisionWith(plan, built, instances);
+    return yield* provisionWith(plan, built, instances);
   } catch (err) {
     for (const [name, c] of built.cache)
       if (deps.previousServices.get(name)?.runtime !== c.runtime) c.runtime.close();
@@ -39,11 +51,11 @@ export function provision(
   }
 }
 
-function provisionWith(
+function* provisionWith(
   plan: RoutingPlan,
   built: ReturnType<typeof buildServices>,
   instances: MiddlewareInstances,
-): { table: RoutingTable; diagnostics: Diagnostic[] } {
+): Steps<{ table: RoutingTable; diagnostics: Diagnostic[] }> {
   const { info, diagnostics } = plan;
   const report = (kind: 'router' | 'service' | 'middleware', q: string, code: ErrorCode, message: string) =>
     diagnostics.push({
@@ -94,7 +106,9 @@ function provisionWith(
     const entry = info.routers.get(router);
     if (entry) addError(entry, message, true);
   };
+  let n = 0;
   for (const router of plan.routers) {
+    if (++n % ITEMS_PER_PAUSE === 0) yield;
     const service = built.runtimes.get(router.service);
     if (!service) {
       disable(
@@ -148,12 +162,19 @@ function provisionWith(
     }
   }
 
-  const index = (m: Map<string, IndexedRoute<CompiledRoute>[]>) =>
-    new Map([...m].map(([ep, list]) => [ep, new RouteIndex(list)]));
+  function* index(
+    m: Map<string, IndexedRoute<CompiledRoute>[]>,
+  ): Steps<Map<string, RouteIndex<CompiledRoute>>> {
+    const out = new Map<string, RouteIndex<CompiledRoute>>();
+    for (const [ep, list] of m) out.set(ep, yield* RouteIndex.steps(list));
+    return out;
+  }
+  const entryPoints = yield* index(routes);
+  const secureEntryPoints = yield* index(secureRoutes);
   return {
     table: {
-      entryPoints: index(routes),
-      secureEntryPoints: index(secureRoutes),
+      entryPoints,
+      secureEntryPoints,
       tls: plan.tls,
       acme: plan.acme,
       services: built.runtimes,

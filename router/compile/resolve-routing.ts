@@ -4,7 +4,7 @@ import { type ErrorCode, formatError } from '../../config/errors.ts';
 import { parseQualifiedName, qualifyName } from '../../config/names.ts';
 import { compileRuleText } from '../../core/rules/rule-matcher.ts';
 import { middlewareRegistry } from '../../middleware/registry.ts';
-import type { MergedConfig } from '../reload/merge.ts';
+import type { MergedConfig, MergedRouter } from '../reload/merge.ts';
 import { namedTransports } from '../services/servers-transport.ts';
 import { buildTls } from '../tls/build-tls.ts';
 import { HostOptionsBuilder, ruleHosts } from '../tls/host-options.ts';
@@ -20,6 +20,7 @@ import {
   type RuntimeInfo,
   type ServiceInfo,
 } from './runtime-info.ts';
+import { ITEMS_PER_PAUSE, runSync, type Steps, sortSteps } from './slices.ts';
 import type { AcmeDemand, ResolveDeps } from './table-types.ts';
 import { unsupportedOptionWarnings } from './unsupported.ts';
 
@@ -52,6 +53,11 @@ function disabledBy(list: Problem[], router: string, kind: string, name: string,
  * other router is planned.
  */
 export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): RoutingPlan {
+  return runSync(resolveRoutingSteps(merged, deps));
+}
+
+/** resolveRouting, pausing every few routers (router/compile/slices.ts). */
+export function* resolveRoutingSteps(merged: MergedConfig, deps: ResolveDeps): Steps<RoutingPlan> {
   const diagnostics: Diagnostic[] = [];
   const report = (
     kind: 'router' | 'service' | 'middleware',
@@ -114,18 +120,22 @@ export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): Routing
 
   // Items a provider left out for bad input: a router naming one says why instead of "does not exist".
   const leftOut = new Map<string, string>();
+  let n = 0;
   for (const d of merged.diagnostics) {
+    if (++n % ITEMS_PER_PAUSE === 0) yield;
     if (d.severity !== 'error' || !d.item || (d.item.kind !== 'service' && d.item.kind !== 'middleware'))
       continue;
     const key = `${d.item.kind}:${d.item.name}@${d.source}`;
     if (!leftOut.has(key)) leftOut.set(key, d.message);
   }
-  // Who uses each service and middleware: Sets, since one item may serve thousands of routers.
-  const users = { service: new Map<string, Set<string>>(), middleware: new Map<string, Set<string>>() };
+  // Who uses each service and middleware. Routers are visited one at a time, so a router naming an item
+  // twice (on two entryPoints) adds itself twice in a row: comparing with the last entry dedupes. Arrays,
+  // not Sets: an item may serve 500,000 routers, and a Set that size rehashed for a quarter of a second.
+  const users = { service: new Map<string, string[]>(), middleware: new Map<string, string[]>() };
   const usedBy = (kind: 'service' | 'middleware', q: string, router: string) => {
-    const set = users[kind].get(q);
-    if (set) set.add(router);
-    else users[kind].set(q, new Set([router]));
+    const list = users[kind].get(q);
+    if (!list) users[kind].set(q, [router]);
+    else if (list[list.length - 1] !== router) list.push(router);
   };
   const hostOptions = new HostOptionsBuilder();
   const epByName = new Map(deps.entryPoints.map((e) => [e.name, e]));
@@ -134,7 +144,11 @@ export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): Routing
   const chains = new Map<string, readonly string[]>();
   const routers: RouterPlan[] = [];
 
-  for (const [q, { provider, config }] of [...merged.routers].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  // Names, not [name, router] pairs: 500,000 pairs took most of a second in one go.
+  const byName = yield* sortSteps([...merged.routers.keys()], (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const q of byName) {
+    if (++n % ITEMS_PER_PAUSE === 0) yield;
+    const { provider, config } = merged.routers.get(q) as MergedRouter;
     const problems: Problem[] = [];
     const rule = config.rule?.trim() ?? '';
     const compiled = rule === '' ? undefined : compileRuleText(rule);
@@ -252,13 +266,13 @@ export function resolveRouting(merged: MergedConfig, deps: ResolveDeps): Routing
     });
   }
 
-  for (const [q, set] of users.service) {
+  for (const [q, list] of users.service) {
     const item = info.services.get(q);
-    if (item) item.usedBy = [...set];
+    if (item) item.usedBy = list;
   }
-  for (const [q, set] of users.middleware) {
+  for (const [q, list] of users.middleware) {
     const item = info.middlewares.get(q);
-    if (item) item.usedBy = [...set];
+    if (item) item.usedBy = list;
   }
   const decided = hostOptions.build();
   for (const { router, message } of conflictWarnings(decided.conflicts)) {

@@ -1,6 +1,7 @@
 import type { MatchRequest } from '../../core/rules/match-request.ts';
 import type { Matcher } from '../../core/rules/rule-matcher.ts';
 import type { RuleAst } from '../../core/rules/rule-parser.ts';
+import { ITEMS_PER_PAUSE, runSync, type Steps, sortSteps } from './slices.ts';
 
 /** A router as the index sees it: its rule's syntax tree and compiled matcher, and what to serve. */
 export interface IndexedRoute<T> {
@@ -29,10 +30,8 @@ const DOT = 46;
  * tests the routes of its host plus those without a Host requirement, however many hosts there are.
  */
 export class RouteIndex<T> {
-  /** Number of routes in the index. */
-  readonly size: number;
   /** All routes in priority order; a route's rank is its position here. */
-  readonly #ordered: RouteEntry<T>[];
+  #ordered: RouteEntry<T>[] = [];
   /** Ranks (ascending) of routes requiring Host(`h`), by h without a trailing dot. */
   readonly #exact = new Map<string, number[]>();
   /** Ranks of routes requiring Host(`*.s`), by s. */
@@ -42,9 +41,26 @@ export class RouteIndex<T> {
 
   /** Sorts the routes and buckets them by the Host their rule requires. */
   constructor(routes: readonly IndexedRoute<T>[]) {
-    const sorted = [...routes].sort((a, b) => compare(b.priority, a.priority) || compare(a.name, b.name));
-    this.size = sorted.length;
-    this.#ordered = sorted.map((route, rank) => {
+    runSync(this.#fill([...routes].sort(byRank)));
+  }
+
+  /** The constructor's work, pausing every few routes (router/compile/slices.ts). */
+  static *steps<T>(routes: readonly IndexedRoute<T>[]): Steps<RouteIndex<T>> {
+    const index = new RouteIndex<T>([]);
+    yield* index.#fill(yield* sortSteps([...routes], byRank));
+    return index;
+  }
+
+  /** Number of routes in the index. */
+  get size(): number {
+    return this.#ordered.length;
+  }
+
+  *#fill(sorted: readonly IndexedRoute<T>[]): Steps<void> {
+    const ordered = new Array<RouteEntry<T>>(sorted.length);
+    for (let rank = 0; rank < sorted.length; rank++) {
+      if (rank % ITEMS_PER_PAUSE === ITEMS_PER_PAUSE - 1) yield;
+      const route = sorted[rank] as IndexedRoute<T>;
       const host = requiredHost(route.ast);
       let matcher = route.matcher;
       if (host === undefined) this.#generic.push(rank);
@@ -53,8 +69,9 @@ export class RouteIndex<T> {
         push(this.#exact, host, rank);
         if (isOnlyHost(route.ast)) matcher = IN_BUCKET;
       }
-      return { name: route.name, matcher, value: route.value };
-    });
+      ordered[rank] = { name: route.name, matcher, value: route.value };
+    }
+    this.#ordered = ordered;
   }
 
   /** The highest-priority route whose matcher accepts the request, or undefined. */
@@ -96,6 +113,9 @@ export class RouteIndex<T> {
 }
 
 const compare = <V extends number | string>(a: V, b: V) => (a < b ? -1 : a > b ? 1 : 0);
+/** Higher priority first, ties by name ascending. */
+const byRank = <T>(a: IndexedRoute<T>, b: IndexedRoute<T>) =>
+  compare(b.priority, a.priority) || compare(a.name, b.name);
 
 function push(map: Map<string, number[]>, key: string, rank: number): void {
   const list = map.get(key);

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type GcFunction, HeapTrim } from './heap-trim.ts';
 
 // Fake timers move Date.now() with them.
-const OPTS = { quietMs: 1000, minIntervalMs: 60_000, now: () => Date.now() };
+const MiB = 1048576;
+const OPTS = { quietMs: 1000, minIntervalMs: 60_000, now: () => Date.now(), heapUsed: () => 50 * MiB };
 
 describe('HeapTrim', () => {
   let calls: Array<Parameters<GcFunction>[0]>;
@@ -69,6 +70,19 @@ describe('HeapTrim', () => {
     expect(seen).toEqual([
       { beforeMiB: expect.any(Number), afterMiB: expect.any(Number), ms: expect.any(Number) },
     ]);
+  });
+
+  it('forces no collection on a heap above maxHeapMiB (its pause would stop traffic for seconds)', () => {
+    let heap = 300 * MiB;
+    const trim = new HeapTrim(gc, { ...OPTS, maxHeapMiB: 256, heapUsed: () => heap });
+    trim.afterSwap();
+    vi.advanceTimersByTime(0);
+    expect(calls).toEqual([]);
+    expect([trim.collections, trim.skipped]).toEqual([0, 1]);
+    heap = 200 * MiB;
+    trim.afterSwap();
+    vi.advanceTimersByTime(60_000);
+    expect([trim.collections, trim.skipped]).toEqual([1, 1]);
   });
 
   it('stop() cancels a pending collection', () => {

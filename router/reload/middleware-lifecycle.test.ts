@@ -77,7 +77,7 @@ function setup(definition: MiddlewareDefinition<unknown>) {
     const snap: Snapshot = { provider: 'file', config: DynamicConfigSchema.parse(config), diagnostics: [] };
     return reloader.apply(new Map([['file', snap]]));
   };
-  const apply = (config: DynamicConfigInput) => expect(tryApply(config)).toBe(true);
+  const apply = async (config: DynamicConfigInput) => expect(await tryApply(config)).toBe(true);
   /** Sends a request for `host` through the current generation's route; returns what the middleware answered. */
   const hit = async (host: string) => {
     const route = tableRef
@@ -108,22 +108,24 @@ describe('middleware instances across generations', () => {
   it('keep their state through an unrelated reload and are closed once, after the old generation drained', async () => {
     const log = { created: [] as string[], closed: [] as string[] };
     const { tableRef, apply, hit } = setup(counting(log));
-    apply(config({ a: { rule: 'Host(`a`)', middlewares: ['m'] }, b: { rule: 'Host(`b`)' } }));
+    await apply(config({ a: { rule: 'Host(`a`)', middlewares: ['m'] }, b: { rule: 'Host(`b`)' } }));
     expect(await hit('a')).toBe('m@file #1: 1');
 
     // Another router changes (a container came or went): the instance and its count stay.
-    apply(config({ a: { rule: 'Host(`a`)', middlewares: ['m'] }, b: { rule: 'Host(`b`) || Host(`b2`)' } }));
+    await apply(
+      config({ a: { rule: 'Host(`a`)', middlewares: ['m'] }, b: { rule: 'Host(`b`) || Host(`b2`)' } }),
+    );
     expect(await hit('a')).toBe('m@file #1: 2');
     expect(log).toEqual({ created: ['m@file #1'], closed: [] });
 
     // The middleware goes away while a request still runs on the generation that uses it.
     const draining = tableRef.current();
     draining.enter();
-    apply(config({ b: { rule: 'Host(`b`)' } }));
+    await apply(config({ b: { rule: 'Host(`b`)' } }));
     expect(log.closed).toEqual([]);
     draining.leave();
     expect(log).toEqual({ created: ['m@file #1'], closed: ['m@file #1'] });
-    apply(config({ b: { rule: 'Host(`b`)' } }));
+    await apply(config({ b: { rule: 'Host(`b`)' } }));
     tableRef.closeAll();
     expect(log).toEqual({ created: ['m@file #1'], closed: ['m@file #1'] });
   });
@@ -131,9 +133,9 @@ describe('middleware instances across generations', () => {
   it('changed options build a new instance; the old one is closed once its generation drained', async () => {
     const log = { created: [] as string[], closed: [] as string[] };
     const { apply, hit } = setup(counting(log));
-    apply(config({ a: { rule: 'Host(`a`)', middlewares: ['c'] } }));
+    await apply(config({ a: { rule: 'Host(`a`)', middlewares: ['c'] } }));
     expect(await hit('a')).toBe('m@file #1: 1');
-    apply(config({ a: { rule: 'Host(`a`)', middlewares: ['c'] } }, { X: '2' }));
+    await apply(config({ a: { rule: 'Host(`a`)', middlewares: ['c'] } }, { X: '2' }));
     expect(await hit('a')).toBe('m@file #2: 1');
     // The chain holding it is rebuilt too (its member changed); the stateless chain has nothing to close.
     expect(log).toEqual({ created: ['m@file #1', 'm@file #2'], closed: ['m@file #1'] });
@@ -142,7 +144,7 @@ describe('middleware instances across generations', () => {
   it('a per-router definition gets one instance per router, also inside a shared chain', async () => {
     const log = { created: [] as string[], closed: [] as string[] };
     const { apply, hit } = setup(counting(log, true));
-    apply(
+    await apply(
       config({ a: { rule: 'Host(`a`)', middlewares: ['c'] }, b: { rule: 'Host(`b`)', middlewares: ['c'] } }),
     );
     expect([await hit('a'), await hit('a'), await hit('b')]).toEqual([
@@ -150,7 +152,7 @@ describe('middleware instances across generations', () => {
       'm@file for a@file #1: 2',
       'm@file for b@file #2: 1',
     ]);
-    apply(config({ a: { rule: 'Host(`a`)', middlewares: ['c'] } }));
+    await apply(config({ a: { rule: 'Host(`a`)', middlewares: ['c'] } }));
     expect(await hit('a')).toBe('m@file for a@file #1: 3');
     expect(log).toEqual({
       created: ['m@file for a@file #1', 'm@file for b@file #2'],
@@ -177,8 +179,10 @@ describe('middleware instances across generations', () => {
       },
     };
     const { apply, tryApply, hit } = setup(definition);
-    apply(config({ a: { rule: 'Host(`a`)', middlewares: ['m'] } }));
-    expect(tryApply(config({ a: { rule: 'Host(`a`)', middlewares: ['m'] } }, { X: 'broken' }))).toBe(false);
+    await apply(config({ a: { rule: 'Host(`a`)', middlewares: ['m'] } }));
+    expect(await tryApply(config({ a: { rule: 'Host(`a`)', middlewares: ['m'] } }, { X: 'broken' }))).toBe(
+      false,
+    );
     expect(log).toEqual({ created: ['m@file #1', 'm@file #2'], closed: ['m@file #2'] });
     expect(await hit('a')).toBe('m@file #1: 1');
   });

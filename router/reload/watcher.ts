@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { formatError } from '../../config/errors.ts';
+import { snapshotFingerprint } from '../../core/fingerprint.ts';
 import type { Logger } from '../../core/log.ts';
-import { stableStringify } from '../../core/stable-stringify.ts';
 import type { Provider, Snapshot } from '../../providers/provider.ts';
 
 /**
@@ -42,10 +41,8 @@ export class ConfigWatcher {
   /** Offers one snapshot (providers call this through run; tests may call it directly). */
   offer(snapshot: Snapshot): void {
     const p = snapshot.provider;
-    // A digest, not the text: a 10,000-router snapshot's text is over 1 MiB that would stay on the heap.
-    const fp = createHash('sha256')
-      .update(stableStringify({ c: snapshot.config, d: snapshot.diagnostics }))
-      .digest('base64');
+    // A provider that read a large source off the main thread brings the digest along (the file provider).
+    const fp = snapshot.fingerprint ?? snapshotFingerprint(snapshot.config, snapshot.diagnostics);
     if (this.fingerprints.get(p) === fp) return;
     this.fingerprints.set(p, fp);
     this.pending.set(p, snapshot);

@@ -40,6 +40,8 @@ export async function startWharf(
     logs?: boolean;
     /** Providers instead of those the static configuration names (e.g. one with an injected clock). */
     providers?: Provider[];
+    /** WharfOptions.reloadSliceMs: 0 hands the event loop back at every pause point of a reload. */
+    reloadSliceMs?: number;
   } = {},
 ): Promise<TestWharf> {
   const dir = await mkdtemp(join(tmpdir(), 'wharf-test-'));
@@ -60,6 +62,7 @@ export async function startWharf(
     staticConfig,
     logger,
     ...(options.providers ? { providers: options.providers } : {}),
+    ...(options.reloadSliceMs !== undefined ? { reloadSliceMs: options.reloadSliceMs } : {}),
   });
   // A provider that cannot reach its source yields nothing; tests of that case do not wait for it.
   if (options.waitReady !== false) await wharf.ready;

@@ -192,7 +192,7 @@ describe('state carried across reloads', () => {
     const seen: string[] = [];
     for (let i = 0; i < 6; i++) {
       const snap: Snapshot = { provider: 'file', config: config(i), diagnostics: [] };
-      w.wharf.reloader.apply(new Map([['file', snap]]));
+      await w.wharf.reloader.apply(new Map([['file', snap]]));
       seen.push((await get(w.web, '/', 'w.test')).text);
     }
     expect(seen).toEqual(['x', 'y', 'x', 'y', 'x', 'y']);

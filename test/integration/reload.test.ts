@@ -135,7 +135,7 @@ describe('reloads under load', () => {
     const before = reloader.reloads;
     for (let i = 0; i < 1000; i++) {
       const snap: Snapshot = { provider: 'file', config: configs[i % 2]!, diagnostics: [] };
-      expect(reloader.apply(new Map([['file', snap]]))).toBe(true);
+      expect(await reloader.apply(new Map([['file', snap]]))).toBe(true);
       await new Promise((r) => setImmediate(r));
     }
     reloading = false;
@@ -147,4 +147,88 @@ describe('reloads under load', () => {
     // Old generations drained and released their load balancers: only the two origins in use keep pools.
     await until(() => w!.wharf.pools.size === 2, 'pools of retired generations to close');
   }, 120_000);
+});
+
+describe('large reloads run in slices', () => {
+  /** A file snapshot with `n` Host routers on service `s` at `origin`, plus `extra` routers to a.test's backend. */
+  const big = (n: number, prefix: string, origin: string): Snapshot => {
+    const routers: Record<string, unknown> = { keep: route('keep.test', 'k') };
+    for (let i = 0; i < n; i++) routers[`${prefix}${i}`] = route(`${prefix}${i}.test`, 's');
+    return {
+      provider: 'file',
+      config: DynamicConfigSchema.parse({ http: { routers, services: { s: lb(origin), k: lb(a.url) } } }),
+      diagnostics: [],
+    };
+  };
+  /** One event-loop turn: the reload, handing back with setImmediate, runs one slice in between. */
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+
+  it('serves requests on the current table while a 20,000-router reload compiles', async () => {
+    w = await startWharf(
+      { http: { routers: { keep: route('keep.test', 'k') }, services: { k: lb(a.url) } } },
+      {},
+      { reloadSliceMs: 0 },
+    );
+    const reloader = w.wharf.reloader;
+    const before = reloader.reloads;
+    const applied = reloader.apply(new Map([['file', big(20_000, 'r', b.url)]]));
+    // Answered while the reload is still in progress: the generation in service has not changed yet.
+    const answer = await get(w.web, '/', 'keep.test');
+    expect(answer.text).toBe('a');
+    expect(reloader.reloads).toBe(before);
+    expect(await applied).toBe(true);
+    expect(reloader.reloads).toBe(before + 1);
+    expect((await get(w.web, '/', 'r19999.test')).text).toBe('b');
+  }, 60_000);
+
+  it('a newer snapshot abandons the reload in progress, which closes what it built', async () => {
+    w = await startWharf(
+      { http: { routers: { keep: route('keep.test', 'k') }, services: { k: lb(a.url) } } },
+      {},
+      { reloadSliceMs: 0 },
+    );
+    const { reloader, pools } = w.wharf;
+    const poolsBefore = pools.size;
+    const before = reloader.reloads;
+    // The abandoned configuration's service is the only one with this origin (never contacted).
+    const first = reloader.apply(new Map([['file', big(20_000, 'old', 'http://127.0.0.1:9')]]));
+    // Wait, turn by turn, until it is provisioning: its load balancer holds a pool for its origin.
+    for (let i = 0; pools.size === poolsBefore; i++) {
+      expect(i).toBeLessThan(1_000_000);
+      await turn();
+    }
+    const second = reloader.apply(new Map([['file', big(10, 'new', b.url)]]));
+    // Both callers learn that the newer configuration is in service.
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    expect(reloader.abandoned).toBe(1);
+    expect(reloader.reloads).toBe(before + 1);
+    const routers = w.wharf.tableRef.current().table.info.routers;
+    expect([routers.has('new9@file'), routers.has('old0@file'), routers.size]).toEqual([true, false, 11]);
+    expect((await get(w.web, '/', 'new9.test')).text).toBe('b');
+    expect((await get(w.web, '/', 'old0.test')).status).toBe(404);
+    // Nothing of the abandoned one is left: its pool closed; only a's (keep) and b's (the new service).
+    expect(pools.size).toBe(2);
+  }, 60_000);
+
+  it('a reload that replaced an abandoned one is not abandoned in turn, so a steady stream still lands', async () => {
+    w = await startWharf(
+      { http: { routers: { keep: route('keep.test', 'k') }, services: { k: lb(a.url) } } },
+      {},
+      { reloadSliceMs: 0 },
+    );
+    const reloader = w.wharf.reloader;
+    const before = reloader.reloads;
+    const results: Array<Promise<boolean>> = [];
+    // Five large snapshots, each given while the previous reload still runs.
+    for (let i = 0; i < 5; i++) {
+      results.push(reloader.apply(new Map([['file', big(5000, `g${i}-`, b.url)]])));
+      for (let t = 0; t < 50; t++) await turn();
+    }
+    expect(await Promise.all(results)).toEqual([true, true, true, true, true]);
+    // At most every other one was abandoned (without that rule: four abandoned, one applied); the last
+    // one given is in service.
+    expect(reloader.abandoned).toBeGreaterThan(0);
+    expect(reloader.abandoned).toBeLessThanOrEqual(reloader.reloads - before);
+    expect(w.wharf.tableRef.current().table.info.routers.has('g4-0@file')).toBe(true);
+  }, 60_000);
 });
