@@ -57,18 +57,12 @@ const DYNAMIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, s
   [
     ServersTransportSchema,
     {
-      serverName: 'a TLS server name for servers (serverName)',
+      // Ignoring these is stricter than Traefik or only makes requests fail, never weaker.
       insecureSkipVerify: 'skipping the verification of server certificates (insecureSkipVerify)',
-      rootCAs: 'extra CAs for server certificates (rootCAs; the system CAs are used)',
       certificates: 'client certificates for servers (mTLS)',
-      cipherSuites: 'TLS cipher suites for servers (Node defaults are used)',
-      minVersion: 'a TLS minimum version for servers (TLS 1.2 is the minimum)',
       maxVersion: 'a TLS maximum version for servers',
       maxIdleConnsPerHost: 'a limit of idle connections per server (maxIdleConnsPerHost)',
       disableHTTP2: 'disableHTTP2 (Wharf talks HTTP/1.1 to servers)',
-      peerCertURI: 'peerCertURI verification',
-      peerCertSANs: 'peerCertSANs verification',
-      spiffe: 'SPIFFE verification of servers',
     },
   ],
   [
@@ -81,6 +75,26 @@ const DYNAMIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, s
   [ServiceSchema, { highestRandomWeight: 'a highestRandomWeight service' }],
   [LoadBalancerSchema, { passiveHealthCheck: 'passive health checking' }],
   [FailoverSchema, { errors: 'status-based failover (errors)' }],
+]);
+
+/**
+ * Known Traefik keys whose absence would weaken security or change which server is reached if they were
+ * ignored (DESIGN §1): the item holding one is left out as not supported, so services naming it are
+ * disabled rather than served with weaker checks.
+ */
+const DYNAMIC_UNSUPPORTED_UNSAFE: UnsupportedKeys = new Map<AnySchema, Record<string, string>>([
+  [
+    ServersTransportSchema,
+    {
+      serverName: 'a TLS server name for servers (serverName)',
+      rootCAs: 'a private CA set for server certificates (rootCAs)',
+      cipherSuites: 'TLS cipher suites for servers (cipherSuites)',
+      minVersion: 'a TLS minimum version for servers (minVersion)',
+      peerCertURI: 'peerCertURI verification',
+      peerCertSANs: 'peerCertSANs verification',
+      spiffe: 'SPIFFE verification of servers',
+    },
+  ],
 ]);
 
 /** Renders an issue's message for a key as the user sees it (dotted path, label, KV key, flag, ...). */
@@ -206,6 +220,10 @@ function unknownKey(
       return { code: 'MIDDLEWARE_TYPE_UNSUPPORTED', severity: 'error', path: at, params };
     }
   }
+  const unsafe = DYNAMIC_UNSUPPORTED_UNSAFE.get(s) ?? DYNAMIC_UNSUPPORTED_UNSAFE.get(schema);
+  const refused = unsafe && Object.entries(unsafe).find(([k]) => k.toLowerCase() === lower);
+  if (refused)
+    return { code: 'CONFIG_UNSUPPORTED_UNSAFE', severity: 'error', path: at, params: { what: refused[1] } };
   for (const table of [opts.unsupported, DYNAMIC_UNSUPPORTED]) {
     const entries = table?.get(s) ?? table?.get(schema);
     const found = entries && Object.entries(entries).find(([k]) => k.toLowerCase() === lower);

@@ -365,8 +365,12 @@ describe('validateDynamic', () => {
       input: {
         tcp: { routers: {} },
         htp: {},
-        http: { serversTransports: { t: { spiffe: {} } }, routers: { r: { rule: 'x' } } },
+        http: {
+          serversTransports: { t: { disableHTTP2: true }, strict: { spiffe: {} } },
+          routers: { r: { rule: 'x' } },
+        },
       },
+      // Ignoring spiffe would weaken the checks of server certificates: that transport is left out.
       config: { http: { routers: { r: { rule: 'x' } }, serversTransports: { t: {} } } },
       diagnostics: [
         diag({ code: 'CONFIG_UNSUPPORTED', severity: 'warning', key: 'tcp' }),
@@ -374,8 +378,14 @@ describe('validateDynamic', () => {
         diag({
           code: 'CONFIG_UNSUPPORTED',
           severity: 'warning',
-          key: 'http.serversTransports.t.spiffe',
+          key: 'http.serversTransports.t.disableHTTP2',
           item: { kind: 'serversTransport', name: 't' },
+        }),
+        diag({
+          code: 'CONFIG_UNSUPPORTED_UNSAFE',
+          severity: 'error',
+          key: 'http.serversTransports.strict.spiffe',
+          item: { kind: 'serversTransport', name: 'strict' },
         }),
       ],
     },
