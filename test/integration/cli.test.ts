@@ -243,9 +243,14 @@ describe('serving, healthcheck and graceful shutdown', () => {
         return 0;
       }
     };
+    // /ping answers once the listeners are up (as Traefik's does), which can be before the file's first
+    // configuration is in service: wait for the route itself.
     await expect.poll(ping, { timeout: 10_000 }).toBe(200);
-    const fast = await request(`http://127.0.0.1:${web}/fast`);
-    expect(await fast.body.text()).toBe('done /fast');
+    const fast = async () => {
+      const r = await request(`http://127.0.0.1:${web}/fast`);
+      return r.body.text();
+    };
+    await expect.poll(fast, { timeout: 10_000 }).toBe('done /fast');
     expect((await wharf(['healthcheck', '--configFile', staticFile])).code).toBe(0);
 
     const inflight = request(`http://127.0.0.1:${web}/slow`).then(async (r) => ({
