@@ -149,6 +149,8 @@ describe.skipIf(skip !== undefined)('registrar crash safety (kill -9 during publ
     let driving = true;
     const killer = (async () => {
       while (driving) {
+        // Pacing of the fault injector (kill at seeded random moments), not a wait before an assertion: what
+        // is asserted is every state the reader observes, and convergence, both polled.
         await new Promise((r) => setTimeout(r, 800 + random.next() * 1_700));
         if (!driving) break;
         await kill(registrar);
