@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Backend, type Echo, startEchoServer } from '../helpers/backends.ts';
 import { get, startWharf, type TestWharf } from '../helpers/wharf.ts';
@@ -141,6 +141,29 @@ describe('ipAllowList through a running router', () => {
     expect((await get(v6, '/', 'v6only.test')).status).toBe(200);
     const refused = await get(v6, '/', 'local.test');
     expect({ status: refused.status, text: refused.text }).toEqual({ status: 403, text: 'Forbidden' });
+  });
+
+  it('reads repeated X-Forwarded-For lines as one list, so depth counts from the last line', async () => {
+    // A proxy that adds its own line (HAProxy's option forwardfor) after a client-written one. The socket
+    // stays open for writing: Wharf takes a half-closed client as gone while the request is proxied.
+    const status = async (lines: string[]) => {
+      const head = await new Promise<string>((resolve, reject) => {
+        const socket = connect(w.wharf.port('web'), '127.0.0.1', () => {
+          const xff = lines.map((l) => `X-Forwarded-For: ${l}\r\n`).join('');
+          socket.write(`GET / HTTP/1.1\r\nHost: depth.test\r\n${xff}Connection: close\r\n\r\n`);
+        });
+        let text = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      return head.slice(9, 12);
+    };
+    expect(await status(['192.0.2.7', '10.0.0.1'])).toBe('403');
+    expect(await status(['10.0.0.1', '192.0.2.7'])).toBe('200');
   });
 
   it('the upstream still gets X-Forwarded-For with the peer appended', async () => {
