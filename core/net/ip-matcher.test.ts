@@ -52,6 +52,21 @@ describe('compileIpMatcher', () => {
     expect(compileIpMatcher(entries)(ip)).toBe(expected);
   });
 
+  it('answers each address of a sequence on its own (the last answer is kept only for the same text)', () => {
+    const m = compileIpMatcher(['10.0.0.0/8']);
+    const seq = [
+      '10.0.0.1',
+      '10.0.0.1',
+      '11.0.0.1',
+      '11.0.0.1',
+      '10.0.0.1',
+      '::ffff:10.0.0.1',
+      'x',
+      '10.0.0.1',
+    ];
+    expect(seq.map(m)).toEqual([true, true, false, false, true, true, false, true]);
+  });
+
   it.each([
     ['10.0.0.0/33', '"10.0.0.0/33" has an invalid prefix length "/33" (0 to 32 for IPv4)'],
     ['::/129', '"::/129" has an invalid prefix length "/129" (0 to 128 for IPv6)'],
