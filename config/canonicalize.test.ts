@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type ConfigIssue, canonicalize, issueMessage } from './canonicalize.ts';
-import { DynamicConfigSchema } from './dynamic.ts';
+import { DynamicConfigSchema, MIDDLEWARE_KINDS } from './dynamic.ts';
 import type { AnySchema } from './schema-keys.ts';
 
 describe('canonicalize', () => {
@@ -57,7 +57,7 @@ describe('canonicalize', () => {
           params: {
             name: 'limit',
             type: 'rateLimit',
-            supported: 'addPrefix, stripPrefix, replacePath, headers, redirectScheme, chain',
+            supported: MIDDLEWARE_KINDS.join(', '),
           },
         },
         {
@@ -99,6 +99,19 @@ describe('canonicalize', () => {
           params: {
             what: 'HTTP/2 ping health checks (pingTimeout; Wharf talks HTTP/1.1 to servers)',
           },
+        },
+      ],
+    },
+    {
+      name: 'accepts a deprecated Traefik key with a warning naming its replacement',
+      input: { http: { middlewares: { old: { IPWhiteList: { sourceRange: ['10.0.0.0/8'] } } } } },
+      value: { http: { middlewares: { old: { ipWhiteList: { sourceRange: ['10.0.0.0/8'] } } } } },
+      issues: [
+        {
+          code: 'CONFIG_DEPRECATED',
+          severity: 'warning',
+          path: ['http', 'middlewares', 'old', 'ipWhiteList'],
+          params: { replacement: 'ipAllowList' },
         },
       ],
     },

@@ -97,6 +97,14 @@ const DYNAMIC_UNSUPPORTED_UNSAFE: UnsupportedKeys = new Map<AnySchema, Record<st
   ],
 ]);
 
+/**
+ * Keys Traefik v3 still accepts but has deprecated, per object schema: canonical key → its replacement.
+ * They work as Traefik has them, with a warning naming the replacement.
+ */
+const DYNAMIC_DEPRECATED: UnsupportedKeys = new Map<AnySchema, Record<string, string>>([
+  [unwrapSchema(MiddlewareSchema), { ipWhiteList: 'ipAllowList' }],
+]);
+
 /** Renders an issue's message for a key as the user sees it (dotted path, label, KV key, flag, ...). */
 export function issueMessage(issue: ConfigIssue, keyText: string, suggestionText = issue.suggestion): string {
   const hint = suggestionText === undefined ? '' : `; did you mean "${suggestionText}"?`;
@@ -171,6 +179,11 @@ function walk(
         continue;
       }
       seen.set(canonical, key);
+      const replacement = DYNAMIC_DEPRECATED.get(unwrapSchema(schema))?.[canonical];
+      if (replacement !== undefined) {
+        const params = { replacement };
+        issues.push({ code: 'CONFIG_DEPRECATED', severity: 'warning', path: [...path, canonical], params });
+      }
       const child = walk(
         value,
         childSchema(schema, canonical) as AnySchema,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DurationSchema } from './duration.ts';
 import { HeaderNameSchema, HeaderValueSchema } from './header-syntax.ts';
+import { IpAllowListSchema, IpWhiteListSchema } from './middlewares/ip-allow-list.ts';
 
 // The routing ("dynamic") configuration: Traefik v3's tree, key for key. A Traefik dynamic file that uses
 // only these features loads unchanged. Descriptions are user documentation (docs/configuration.md).
@@ -222,14 +223,14 @@ export const MiddlewareSchema = z.strictObject({
   headers: HeadersSchema.optional(),
   redirectScheme: RedirectSchemeSchema.optional(),
   chain: ChainSchema.optional(),
+  ipAllowList: IpAllowListSchema.optional(),
+  ipWhiteList: IpWhiteListSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
 export const UNSUPPORTED_MIDDLEWARE_TYPES = [
   'stripPrefixRegex',
   'replacePathRegex',
-  'ipAllowList',
-  'ipWhiteList',
   'encodedCharacters',
   'errors',
   'rateLimit',

@@ -17,6 +17,7 @@ export const ERRORS = {
     template:
       '{key}: {what} is not supported by Wharf yet, and ignoring it would weaken security, so this item is left out; remove the key to use the item without it',
   },
+  CONFIG_DEPRECATED: { template: '{key}: deprecated in Traefik v3; use {replacement} instead' },
   MIDDLEWARE_TYPE_UNSUPPORTED: {
     template: 'middleware "{name}": type "{type}" is not supported by Wharf yet (supported: {supported})',
   },

@@ -2,6 +2,7 @@ import type { MiddlewareConfig, MiddlewareKind } from '../config/dynamic.ts';
 import { addPrefix } from './add-prefix/add-prefix.ts';
 import { chain } from './chain/chain.ts';
 import { headers } from './headers/headers.ts';
+import { ipAllowList, ipWhiteList } from './ip-allow-list/ip-allow-list.ts';
 import type { MiddlewareDefinition } from './middleware.ts';
 import { stateless } from './middleware.ts';
 import { redirectScheme } from './redirect-scheme/redirect-scheme.ts';
@@ -21,4 +22,6 @@ export const middlewareRegistry: MiddlewareRegistry = {
   headers: stateless(headers),
   redirectScheme: stateless(redirectScheme),
   chain,
+  ipAllowList,
+  ipWhiteList,
 };

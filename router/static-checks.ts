@@ -1,12 +1,12 @@
 import type { Diagnostic } from '../config/diagnostics.ts';
 import { type ErrorCode, formatError } from '../config/errors.ts';
 import type { EntryPointConfig, StaticConfig } from '../config/static.ts';
+import { compileIpMatcher } from '../core/net/ip-matcher.ts';
 import { checkConsulOptions } from '../providers/consul/check-consul-options.ts';
 import { checkDockerOptions } from '../providers/docker/check-docker-options.ts';
 import { checkFileOptions } from '../providers/file/check-file-options.ts';
 import { checkAcmeOptions } from './acme/check-acme-options.ts';
 import { parseAddress } from './http/entrypoint.ts';
-import { compileIpMatcher } from './proxy/ip-matcher.ts';
 
 /**
  * Every check of the static configuration, as diagnostics with catalog codes: each provider and the

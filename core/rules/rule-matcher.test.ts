@@ -161,6 +161,8 @@ describe('compileRuleText: matching', () => {
     { rule: 'ClientIP(`fe80::/10`)', request: { clientIp: 'fe80::1%eth0' }, expected: true },
     { rule: 'ClientIP(`::ffff:192.0.2.0/120`)', request: { clientIp: '192.0.2.5' }, expected: true },
     { rule: 'ClientIP(`10.0.0.0/8`)', request: { clientIp: 'not-an-ip' }, expected: false },
+    { rule: 'ClientIP(`::/0`)', request: { clientIp: '127.0.0.1' }, expected: true },
+    { rule: 'ClientIP(`10.0.0.0/8`)', request: { clientIp: '10.0.0.1%eth0' }, expected: false },
     // Operators
     {
       rule: 'Host(`a.com`) && !PathPrefix(`/admin`)',
@@ -211,6 +213,7 @@ describe('compileRuleText: invalid arguments', () => {
     { rule: 'ClientIP(`010.0.0.1`)', code: 'RULE_BAD_IP', says: '010.0.0.1' },
     { rule: 'ClientIP(`10.0.0`)', code: 'RULE_BAD_IP', says: '10.0.0' },
     { rule: 'ClientIP(`fe80::1%eth0`)', code: 'RULE_BAD_IP', says: 'fe80::1%eth0' },
+    { rule: 'ClientIP(` 10.0.0.1`)', code: 'RULE_BAD_IP', says: '" 10.0.0.1"' },
     { rule: 'Path(`a`)', code: 'RULE_ARGUMENTS', says: 'Path value "a" must start with "/" at column 1' },
     {
       rule: 'Host(`a`) && PathPrefix(`x`)',

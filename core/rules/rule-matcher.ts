@@ -1,6 +1,7 @@
 import { type ErrorCode, formatError } from '../../config/errors.ts';
+import { compileIpMatcher, type IpMatcher } from '../net/ip-matcher.ts';
 import { compileLinearRegexp, type LinearRegexp } from '../regexp/linear-regexp.ts';
-import { type IpWords, type MatchRequest, parseIp, queryHas, routingPath } from './match-request.ts';
+import { type MatchRequest, queryHas, routingPath } from './match-request.ts';
 import { type MatcherName, parseRule, type RuleAst } from './rule-parser.ts';
 
 /** A compiled rule: a predicate over a request, built once and called per request. */
@@ -81,12 +82,8 @@ function leaf(a: readonly string[], ctx: Ctx): Matcher {
       return (r) => queryHas(r.rawQuery, first, test);
     }
     case 'ClientIP': {
-      const net = parseCidr(first);
-      if (!net) throw new RuleCompileError('RULE_BAD_IP', { rule: ctx.rule, value: first });
-      return (r) => {
-        const ip = requestIp(r.clientIp);
-        return ip !== undefined && inNet(ip, net);
-      };
+      const contains = ipMatcher(first, ctx);
+      return (r) => contains(r.clientIp);
     }
   }
 }
@@ -176,48 +173,19 @@ function pathMatcher(p: string, ctx: Ctx, prefix: boolean): Matcher {
   return prefix ? (r) => routingPath(r.path).startsWith(p) : (r) => routingPath(r.path) === p;
 }
 
-// --- ClientIP: addresses as four 32-bit words, IPv4 as IPv4-mapped IPv6 ---
+// --- ClientIP: the code base's one IP matcher (core/net/ip-matcher.ts), as Traefik uses its ip.Checker ---
 
-interface Net {
-  readonly ip: IpWords;
-  readonly mask: IpWords;
-}
-
-function parseCidr(s: string): Net | undefined {
-  const slash = s.indexOf('/');
-  const ip = parseIp(slash < 0 ? s : s.slice(0, slash));
-  if (!ip) return undefined;
-  const v4 = !s.slice(0, slash < 0 ? s.length : slash).includes(':');
-  let bits = v4 ? 32 : 128;
-  if (slash >= 0) {
-    const p = s.slice(slash + 1);
-    if (!/^[0-9]{1,3}$/.test(p) || Number(p) > bits) return undefined;
-    bits = Number(p);
+/** Compiles a ClientIP argument (one IP or CIDR; no spaces, no zone); a bad one is RULE_BAD_IP. */
+function ipMatcher(value: string, ctx: Ctx): IpMatcher {
+  // Traefik passes the argument to its checker as written: spaces around it make it invalid.
+  if (value.trim() === value) {
+    try {
+      return compileIpMatcher([value]);
+    } catch {
+      // reported below with the rule
+    }
   }
-  const prefix = v4 ? bits + 96 : bits;
-  const mask = [0, 1, 2, 3].map((i) => {
-    const n = Math.max(0, Math.min(32, prefix - 32 * i));
-    return n === 0 ? 0 : (0xffffffff << (32 - n)) >>> 0;
-  }) as IpWords;
-  return { ip: ip.map((w, i) => (w & mask[i]!) >>> 0) as IpWords, mask };
-}
-
-let lastIpText = '';
-let lastIp: IpWords | undefined;
-
-/** The request's client address, parsed once per distinct address in a row (zone ids dropped). */
-function requestIp(text: string): IpWords | undefined {
-  if (text !== lastIpText) {
-    const zone = text.indexOf('%');
-    lastIp = parseIp(zone < 0 ? text : text.slice(0, zone));
-    lastIpText = text;
-  }
-  return lastIp;
-}
-
-function inNet(ip: IpWords, net: Net): boolean {
-  for (let i = 0; i < 4; i++) if ((ip[i]! & net.mask[i]!) >>> 0 !== net.ip[i]) return false;
-  return true;
+  throw new RuleCompileError('RULE_BAD_IP', { rule: ctx.rule, value });
 }
 
 // --- regexps: Go's RE2 syntax, matched in linear time (core/regexp) ---

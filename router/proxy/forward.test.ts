@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WharfError } from '../../config/errors.ts';
+import { compileIpMatcher } from '../../core/net/ip-matcher.ts';
 import {
   type Backend,
   type Echo,
@@ -19,7 +20,6 @@ import {
 } from '../../test/helpers/backends.ts';
 import { createForwarder, type ForwardOptions, upstreamError } from './forward.ts';
 import type { ForwardedHeadersPolicy } from './forwarded-headers.ts';
-import { compileIpMatcher } from './ip-matcher.ts';
 import { statusOf } from './render-error.ts';
 import { UpstreamPools } from './upstream-pools.ts';
 

@@ -9,6 +9,8 @@ export interface FakeRequestOptions {
   readonly headers?: Record<string, string>;
   /** The scheme the client reached the entryPoint with (default http). */
   readonly scheme?: RequestState['scheme'];
+  /** The connection peer's address (default 127.0.0.1). */
+  readonly clientIp?: string;
 }
 
 /** A request as an entryPoint hands it to a router: url, headers and Wharf's request state, no peer. */
@@ -20,7 +22,7 @@ export function fakeRequest(url: string, options: FakeRequestOptions = {}): Inco
   setRequestState(req, {
     entryPoint: 'web',
     scheme: options.scheme ?? 'http',
-    clientIp: '127.0.0.1',
+    clientIp: options.clientIp ?? '127.0.0.1',
     start: 0n,
     originalUrl: url,
   });
