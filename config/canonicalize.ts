@@ -1,3 +1,4 @@
+import { globalRegistry } from 'zod';
 import {
   DynamicConfigSchema,
   FailoverSchema,
@@ -171,6 +172,14 @@ function walk(
         continue;
       }
       seen.set(canonical, key);
+      const replacement = deprecation(childSchema(schema, canonical) as AnySchema);
+      if (replacement !== undefined)
+        issues.push({
+          code: 'CONFIG_DEPRECATED',
+          severity: 'warning',
+          path: [...path, canonical],
+          params: { replacement },
+        });
       const child = walk(
         value,
         childSchema(schema, canonical) as AnySchema,
@@ -197,6 +206,22 @@ function walk(
     return input.map((v, i) => (v === null ? v : walk(v, node.element, [...path, i], false, issues, opts)));
   }
   return coerceScalar(schema, input);
+}
+
+/**
+ * What to use instead of a key Traefik still accepts but deprecates, from its schema's metadata
+ * (`.meta({deprecated: true, replacement})`, on the key or a wrapper of it); undefined for other keys.
+ */
+function deprecation(schema: AnySchema): string | undefined {
+  let s: AnySchema | undefined = schema;
+  while (s) {
+    const meta = globalRegistry.get(s);
+    if (meta?.deprecated === true)
+      return typeof meta.replacement === 'string' ? meta.replacement : 'remove it';
+    const def = s._zod.def as unknown as { innerType?: AnySchema };
+    s = def.innerType;
+  }
+  return undefined;
 }
 
 function unknownKey(
