@@ -29,6 +29,7 @@ describe('headers middleware', () => {
             strip: { rule: 'Host(`strip.test`)', service: 'app', middlewares: ['strip'] },
             plain: { rule: 'Host(`plain.test`)', service: 'app' },
             old: { rule: 'Host(`old.test`)', service: 'app', middlewares: ['old'] },
+            lookahead: { rule: 'Host(`lookahead.test`)', service: 'app', middlewares: ['lookahead'] },
           },
           services: { app: service },
           middlewares: {
@@ -62,6 +63,9 @@ describe('headers middleware', () => {
               },
             },
             old: { headers: { sslRedirect: true, featurePolicy: "camera 'none'", contentTypeNosniff: true } },
+            lookahead: {
+              headers: { accessControlAllowOriginListRegex: ['^https://(?!evil)[a-z]+\\.test$'] },
+            },
           },
         },
       },
@@ -159,6 +163,15 @@ describe('headers middleware', () => {
       'x-forwarded-proto': 'http',
       'x-real-ip': '127.0.0.1',
     });
+  });
+
+  it('disables a middleware whose origin pattern RE2 cannot take, naming the pattern', async () => {
+    expect((await get(w.web, '/', 'lookahead.test')).status).toBe(404);
+    const mw = await w.getJson<{ status: string; error: string[] }>('/api/http/middlewares/lookahead@file');
+    expect(mw.body.status).toBe('disabled');
+    expect(mw.body.error.join()).toMatch(
+      /accessControlAllowOriginListRegex\[0\] "\^https:\/\/\(\?!evil\)\[a-z\]\+\\\.test\$": .*lookaround/,
+    );
   });
 
   it('serves a middleware with deprecated options, ignoring them as Traefik v3 does, with a warning', async () => {
