@@ -111,7 +111,36 @@ describe('canonicalize', () => {
           code: 'CONFIG_DEPRECATED',
           severity: 'warning',
           path: ['http', 'middlewares', 'old', 'ipWhiteList'],
-          params: { replacement: 'ipAllowList' },
+          params: { replacement: 'use ipAllowList instead' },
+        },
+      ],
+    },
+    {
+      name: 'warns about deprecated keys Traefik still accepts, naming what to use instead, and keeps them',
+      input: {
+        http: { middlewares: { h: { headers: { SSLRedirect: true, featurePolicy: 'x', frameDeny: true } } } },
+      },
+      value: {
+        http: { middlewares: { h: { headers: { sslRedirect: true, featurePolicy: 'x', frameDeny: true } } } },
+      },
+      issues: [
+        {
+          code: 'CONFIG_DEPRECATED',
+          severity: 'warning',
+          path: ['http', 'middlewares', 'h', 'headers', 'sslRedirect'],
+          params: {
+            replacement:
+              "Traefik v3 ignores it, and so does Wharf: no redirection happens. Redirect with a redirectScheme middleware or the entryPoint's http.redirections instead",
+          },
+        },
+        {
+          code: 'CONFIG_DEPRECATED',
+          severity: 'warning',
+          path: ['http', 'middlewares', 'h', 'headers', 'featurePolicy'],
+          params: {
+            replacement:
+              'Traefik v3 ignores it, and so does Wharf: no Feature-Policy header is sent. Use permissionsPolicy instead',
+          },
         },
       ],
     },
@@ -193,6 +222,15 @@ describe('issueMessage', () => {
       path: ['a'],
       params: { kind: 'router', name: 'a@b' },
     };
+    const deprecated: ConfigIssue = {
+      code: 'CONFIG_DEPRECATED',
+      severity: 'warning',
+      path: ['a'],
+      params: { replacement: 'use permissionsPolicy instead' },
+    };
+    expect(issueMessage(deprecated, 'wharf.http.middlewares.h.headers.featurepolicy')).toBe(
+      'wharf.http.middlewares.h.headers.featurepolicy is deprecated: use permissionsPolicy instead',
+    );
     expect(issueMessage(at, 'http.routers.a@b')).toMatch(
       /^http\.routers\.a@b: router name "a@b" contains "@"/,
     );

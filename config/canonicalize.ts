@@ -1,3 +1,4 @@
+import { globalRegistry } from 'zod';
 import {
   DynamicConfigSchema,
   FailoverSchema,
@@ -97,14 +98,6 @@ const DYNAMIC_UNSUPPORTED_UNSAFE: UnsupportedKeys = new Map<AnySchema, Record<st
   ],
 ]);
 
-/**
- * Keys Traefik v3 still accepts but has deprecated, per object schema: canonical key → its replacement.
- * They work as Traefik has them, with a warning naming the replacement.
- */
-const DYNAMIC_DEPRECATED: UnsupportedKeys = new Map<AnySchema, Record<string, string>>([
-  [unwrapSchema(MiddlewareSchema), { ipWhiteList: 'ipAllowList' }],
-]);
-
 /** Renders an issue's message for a key as the user sees it (dotted path, label, KV key, flag, ...). */
 export function issueMessage(issue: ConfigIssue, keyText: string, suggestionText = issue.suggestion): string {
   const hint = suggestionText === undefined ? '' : `; did you mean "${suggestionText}"?`;
@@ -179,11 +172,14 @@ function walk(
         continue;
       }
       seen.set(canonical, key);
-      const replacement = DYNAMIC_DEPRECATED.get(unwrapSchema(schema))?.[canonical];
-      if (replacement !== undefined) {
-        const params = { replacement };
-        issues.push({ code: 'CONFIG_DEPRECATED', severity: 'warning', path: [...path, canonical], params });
-      }
+      const replacement = deprecation(childSchema(schema, canonical) as AnySchema);
+      if (replacement !== undefined)
+        issues.push({
+          code: 'CONFIG_DEPRECATED',
+          severity: 'warning',
+          path: [...path, canonical],
+          params: { replacement },
+        });
       const child = walk(
         value,
         childSchema(schema, canonical) as AnySchema,
@@ -210,6 +206,22 @@ function walk(
     return input.map((v, i) => (v === null ? v : walk(v, node.element, [...path, i], false, issues, opts)));
   }
   return coerceScalar(schema, input);
+}
+
+/**
+ * What to use instead of a key Traefik still accepts but deprecates, from its schema's metadata
+ * (`.meta({deprecated: true, replacement})`, on the key or a wrapper of it); undefined for other keys.
+ */
+function deprecation(schema: AnySchema): string | undefined {
+  let s: AnySchema | undefined = schema;
+  while (s) {
+    const meta = globalRegistry.get(s);
+    if (meta?.deprecated === true)
+      return typeof meta.replacement === 'string' ? meta.replacement : 'remove it';
+    const def = s._zod.def as unknown as { innerType?: AnySchema };
+    s = def.innerType;
+  }
+  return undefined;
 }
 
 function unknownKey(

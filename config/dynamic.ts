@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DurationSchema } from './duration.ts';
-import { HeaderNameSchema, HeaderValueSchema } from './header-syntax.ts';
+import { HeadersSchema } from './middlewares/headers.ts';
 import { IpAllowListSchema, IpWhiteListSchema } from './middlewares/ip-allow-list.ts';
 
 // The routing ("dynamic") configuration: Traefik v3's tree, key for key. A Traefik dynamic file that uses
@@ -180,29 +180,6 @@ export const StripPrefixSchema = z.strictObject({
 export const ReplacePathSchema = z.strictObject({
   path: z.string().startsWith('/').describe('New path; the original goes in X-Replaced-Path'),
 });
-// Header names must be tokens and values free of control characters (config/header-syntax.ts); values are
-// sent as Go sends them (UTF-8 bytes; CR and LF as spaces).
-export const HeadersSchema = z.strictObject({
-  customRequestHeaders: z
-    .record(HeaderNameSchema, HeaderValueSchema)
-    .optional()
-    .describe('Headers set on the request; an empty value removes the header'),
-  customResponseHeaders: z
-    .record(HeaderNameSchema, HeaderValueSchema)
-    .optional()
-    .describe('Headers set on the response; an empty value removes the header'),
-  stsSeconds: z.number().int().min(0).optional(),
-  stsIncludeSubdomains: z.boolean().optional(),
-  stsPreload: z.boolean().optional(),
-  forceSTSHeader: z.boolean().optional(),
-  frameDeny: z.boolean().optional(),
-  customFrameOptionsValue: HeaderValueSchema.optional(),
-  contentTypeNosniff: z.boolean().optional(),
-  browserXssFilter: z.boolean().optional(),
-  contentSecurityPolicy: HeaderValueSchema.optional(),
-  referrerPolicy: HeaderValueSchema.optional(),
-  permissionsPolicy: HeaderValueSchema.optional(),
-});
 export const RedirectSchemeSchema = z.strictObject({
   scheme: z.string().min(1).describe('Target scheme, e.g. https'),
   port: z
@@ -224,7 +201,10 @@ export const MiddlewareSchema = z.strictObject({
   redirectScheme: RedirectSchemeSchema.optional(),
   chain: ChainSchema.optional(),
   ipAllowList: IpAllowListSchema.optional(),
-  ipWhiteList: IpWhiteListSchema.optional(),
+  ipWhiteList: IpWhiteListSchema.optional().meta({
+    deprecated: true,
+    replacement: 'use ipAllowList instead',
+  }),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */

@@ -13,11 +13,11 @@ export const ERRORS = {
   CONFIG_KEY_CONFLICT: { template: '{key}: set both as a value and as a section ({other})' },
   CONFIG_BAD_INDEX: { template: '{key}: list index "{index}" is not a number' },
   CONFIG_UNSUPPORTED: { template: '{key}: {what} is not supported by Wharf yet; it is ignored' },
+  CONFIG_DEPRECATED: { template: '{key} is deprecated: {replacement}' },
   CONFIG_UNSUPPORTED_UNSAFE: {
     template:
       '{key}: {what} is not supported by Wharf yet, and ignoring it would weaken security, so this item is left out; remove the key to use the item without it',
   },
-  CONFIG_DEPRECATED: { template: '{key}: deprecated in Traefik v3; use {replacement} instead' },
   MIDDLEWARE_TYPE_UNSUPPORTED: {
     template: 'middleware "{name}": type "{type}" is not supported by Wharf yet (supported: {supported})',
   },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HeadersSchema } from './dynamic.ts';
 import { headerNameProblem, headerValueProblem, headerWireValue } from './header-syntax.ts';
+import { HeadersSchema } from './middlewares/headers.ts';
 import { validateDynamic } from './validate-dynamic.ts';
 
 describe('headerNameProblem', () => {

@@ -1,60 +1,90 @@
-import type { z } from 'zod';
-import type { HeadersSchema } from '../../config/dynamic.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { headerWireValue } from '../../config/header-syntax.ts';
+import type { HeadersOptions } from '../../config/middlewares/headers.ts';
 import type { Middleware } from '../middleware.ts';
-import { requestState } from '../request-state.ts';
 import { beforeResponseHead } from '../response-head.ts';
+import { cors, hasCorsOptions } from './cors.ts';
+import { hasSecureOptions, secure } from './secure.ts';
 
-type HeadersOptions = z.infer<typeof HeadersSchema>;
+// Traefik's headers middleware (pkg/middlewares/headers) in its order: a CORS preflight is answered first
+// (nothing else applies to it); then customRequestHeaders; then the allowedHosts check (its 500 "Bad Host"
+// still gets customResponseHeaders and CORS headers, not the security ones); then the service. On the way
+// back the security headers are set first, then customResponseHeaders over them, then the CORS headers
+// over both, all over what the backend sent.
 
-/** The fixed response headers the security options ask for (HSTS is added per request: HTTPS only). */
-function securityHeaders(o: HeadersOptions): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  if (o.customFrameOptionsValue) out.push(['x-frame-options', o.customFrameOptionsValue]);
-  else if (o.frameDeny) out.push(['x-frame-options', 'DENY']);
-  if (o.contentTypeNosniff) out.push(['x-content-type-options', 'nosniff']);
-  if (o.browserXssFilter) out.push(['x-xss-protection', '1; mode=block']);
-  if (o.contentSecurityPolicy) out.push(['content-security-policy', o.contentSecurityPolicy]);
-  if (o.referrerPolicy) out.push(['referrer-policy', o.referrerPolicy]);
-  if (o.permissionsPolicy) out.push(['permissions-policy', o.permissionsPolicy]);
-  return out;
+/** True when the options set anything; Traefik refuses a headers middleware that sets nothing. */
+export function hasHeadersOptions(o: HeadersOptions): boolean {
+  return (
+    Object.keys(o.customRequestHeaders ?? {}).length > 0 ||
+    Object.keys(o.customResponseHeaders ?? {}).length > 0 ||
+    hasCorsOptions(o) ||
+    hasSecureOptions(o)
+  );
 }
 
-function stsValue(o: HeadersOptions): string | undefined {
-  if (!o.stsSeconds) return undefined;
-  return `max-age=${o.stsSeconds}${o.stsIncludeSubdomains ? '; includeSubDomains' : ''}${o.stsPreload ? '; preload' : ''}`;
+const BAD_HOST = 'Bad Host\n';
+
+/** unrolled/secure's answer to a host outside allowedHosts, as Go's http.Error writes it. */
+function refuseHost(res: ServerResponse): void {
+  res.writeHead(500, {
+    'content-type': 'text/plain; charset=utf-8',
+    'x-content-type-options': 'nosniff',
+    'content-length': String(BAD_HOST.length),
+  });
+  res.end(BAD_HOST);
 }
 
 /**
- * Sets custom request headers before the service and custom/security response headers on the way back
- * (an empty value removes the header), overriding what the backend sent, as Traefik does.
+ * Sets custom request headers before the service, answers CORS preflights, refuses hosts outside
+ * allowedHosts, and sets security, custom and CORS response headers on the way back, over what the backend
+ * sent, as Traefik does. Throws when no option is set or an origin pattern cannot be compiled.
  */
 export function headers(options: HeadersOptions): Middleware {
+  if (!hasHeadersOptions(options))
+    throw new Error('headers configuration not valid: no option is set (Traefik refuses it too)');
   const reqSet: Array<[string, string]> = [];
   const reqDel: string[] = [];
   for (const [k, v] of Object.entries(options.customRequestHeaders ?? {})) {
     if (v === '') reqDel.push(k.toLowerCase());
     else reqSet.push([k.toLowerCase(), headerWireValue(v)]);
   }
-  // Names and values were checked at load; values go out as Go sends them (UTF-8 bytes, CR/LF as spaces).
-  const resSet = securityHeaders(options).map(([k, v]): [string, string] => [k, headerWireValue(v)]);
+  const resSet: Array<[string, string]> = [];
   const resDel: string[] = [];
   for (const [k, v] of Object.entries(options.customResponseHeaders ?? {})) {
     if (v === '') resDel.push(k.toLowerCase());
     else resSet.push([k.toLowerCase(), headerWireValue(v)]);
   }
-  const sts = stsValue(options);
-  const forceSts = options.forceSTSHeader === true;
+  const corsPart = hasCorsOptions(options) ? cors(options) : undefined;
+  const securePart = hasSecureOptions(options) ? secure(options) : undefined;
+  const customResponse = resSet.length > 0 || resDel.length > 0;
+
+  /** customResponseHeaders, then the CORS headers over them (Traefik's response modifier). */
+  const decorate = (req: IncomingMessage, res: ServerResponse): void => {
+    for (const k of resDel) res.removeHeader(k);
+    for (const [k, v] of resSet) res.setHeader(k, v);
+    corsPart?.decorate(req, res);
+  };
+  const decorates = customResponse || corsPart !== undefined;
 
   return (next) => (req, res) => {
-    for (const k of reqDel) delete req.headers[k];
+    if (corsPart?.preflight(req, res)) return Promise.resolve();
+    for (const k of reqDel) {
+      // A present key without a value is Go's nil header entry: the proxy then sends no X-Forwarded-For
+      // at all instead of adding the client's address (router/proxy/hop-headers.ts).
+      if (k === 'x-forwarded-for') req.headers[k] = undefined;
+      else delete req.headers[k];
+    }
     for (const [k, v] of reqSet) req.headers[k] = v;
-    if (resSet.length > 0 || resDel.length > 0 || sts !== undefined) {
-      const addSts = sts !== undefined && (forceSts || requestState(req).scheme === 'https');
+    if (securePart !== undefined && !securePart.hostAllowed(req)) {
+      if (decorates) beforeResponseHead(res, (r) => decorate(req, r));
+      refuseHost(res);
+      return Promise.resolve();
+    }
+    const security = securePart?.responseHeaders(req);
+    if (decorates || (security !== undefined && security.length > 0)) {
       beforeResponseHead(res, (r) => {
-        for (const k of resDel) r.removeHeader(k);
-        for (const [k, v] of resSet) r.setHeader(k, v);
-        if (addSts) r.setHeader('strict-transport-security', sts as string);
+        if (security !== undefined) for (const [k, v] of security) r.setHeader(k, v);
+        decorate(req, r);
       });
     }
     return next(req, res);

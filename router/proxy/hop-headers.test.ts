@@ -53,6 +53,26 @@ describe('upstreamRequestHeaders', () => {
   });
 });
 
+describe('upstreamRequestHeaders: X-Forwarded-For', () => {
+  // Go's ReverseProxy: a nil X-Forwarded-For entry (set by the headers middleware for an empty value)
+  // means "send none"; a deleted or absent one gets the client's address; a set one gets it appended.
+  it.each([
+    ['absent: the client address', { accept: '*/*' }, ['accept', '*/*', 'x-forwarded-for', '10.0.0.1']],
+    [
+      'set: the client address appended',
+      { 'x-forwarded-for': '1.2.3.4' },
+      ['x-forwarded-for', '1.2.3.4, 10.0.0.1'],
+    ],
+    [
+      'a key without a value: none at all',
+      { 'x-forwarded-for': undefined, accept: '*/*' },
+      ['accept', '*/*'],
+    ],
+  ] as Array<[string, Record<string, string | undefined>, string[]]>)('%s', (_name, headers, expected) => {
+    expect(upstreamRequestHeaders(headers, '10.0.0.1', undefined)).toEqual(expected);
+  });
+});
+
 describe('downstreamResponseHeaders', () => {
   it('drops hop-by-hop headers and those named in Connection, keeps arrays', () => {
     expect(

@@ -65,7 +65,10 @@ export function connectionTokens(value: string | string[] | undefined): string[]
 /**
  * Builds the upstream request headers as undici's flat `[name, value, ...]` list: drops hop-by-hop headers,
  * `Expect`, `Host` and every header named in `Connection` (Wharf-managed X-Forwarded-* excepted), sends
- * `host` as the Host header, and appends `clientIp` to X-Forwarded-For. The Upgrade token of an upgrade
+ * `host` as the Host header, and appends `clientIp` to X-Forwarded-For, unless `x-forwarded-for` is a key
+ * without a value: the headers middleware removed it, and as in Go's ReverseProxy (a nil entry) it then
+ * stays out. The other X-Forwarded-* headers are set by the entryPoint, before the middlewares, so one a
+ * middleware removed stays removed without help. The Upgrade token of an upgrade
  * request is not part of the list: undici writes `Connection: upgrade` and `Upgrade` itself from its
  * `upgrade` dispatch option.
  */
@@ -77,6 +80,7 @@ export function upstreamRequestHeaders(
   const out: string[] = [];
   const named = headers.connection === undefined ? undefined : connectionTokens(headers.connection);
   let forwardedFor: string | undefined;
+  const omitForwardedFor = 'x-forwarded-for' in headers && headers['x-forwarded-for'] === undefined;
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
@@ -94,7 +98,8 @@ export function upstreamRequestHeaders(
       out.push(name, value);
     }
   }
-  out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp);
+  if (!omitForwardedFor)
+    out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp);
   if (host !== undefined) out.push('host', host);
   return out;
 }
