@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { DurationSchema } from './duration.ts';
 import { HeaderNameSchema, HeaderValueSchema } from './header-syntax.ts';
+import { ContentTypeSchema } from './middlewares/content-type.ts';
+import { EncodedCharactersSchema } from './middlewares/encoded-characters.ts';
+import { RedirectRegexSchema } from './middlewares/redirect-regex.ts';
+import { ReplacePathRegexSchema } from './middlewares/replace-path-regex.ts';
+import { StripPrefixRegexSchema } from './middlewares/strip-prefix-regex.ts';
 
 // The routing ("dynamic") configuration: Traefik v3's tree, key for key. A Traefik dynamic file that uses
 // only these features loads unchanged. Descriptions are user documentation (docs/configuration.md).
@@ -222,18 +227,19 @@ export const MiddlewareSchema = z.strictObject({
   headers: HeadersSchema.optional(),
   redirectScheme: RedirectSchemeSchema.optional(),
   chain: ChainSchema.optional(),
+  redirectRegex: RedirectRegexSchema.optional(),
+  replacePathRegex: ReplacePathRegexSchema.optional(),
+  stripPrefixRegex: StripPrefixRegexSchema.optional(),
+  contentType: ContentTypeSchema.optional(),
+  encodedCharacters: EncodedCharactersSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
 export const UNSUPPORTED_MIDDLEWARE_TYPES = [
-  'stripPrefixRegex',
-  'replacePathRegex',
   'ipAllowList',
   'ipWhiteList',
-  'encodedCharacters',
   'errors',
   'rateLimit',
-  'redirectRegex',
   'basicAuth',
   'digestAuth',
   'forwardAuth',
@@ -243,7 +249,6 @@ export const UNSUPPORTED_MIDDLEWARE_TYPES = [
   'compress',
   'passTLSClientCert',
   'retry',
-  'contentType',
   'grpcWeb',
   'plugin',
 ] as const;
