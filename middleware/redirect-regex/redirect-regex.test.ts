@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${1} in these cases is Go's replacement syntax
 import { describe, expect, it } from 'vitest';
 import type { RedirectRegexSchema } from '../../config/middlewares/redirect-regex.ts';
 import {
