@@ -57,6 +57,7 @@ describe('canonicalize', () => {
           params: {
             name: 'limit',
             type: 'rateLimit',
+            // Derived, so a new middleware kind does not change this case.
             supported: MIDDLEWARE_KINDS.join(', '),
           },
         },

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { DurationSchema } from './duration.ts';
+import { ContentTypeSchema } from './middlewares/content-type.ts';
+import { EncodedCharactersSchema } from './middlewares/encoded-characters.ts';
 import { HeadersSchema } from './middlewares/headers.ts';
 import { IpAllowListSchema, IpWhiteListSchema } from './middlewares/ip-allow-list.ts';
+import { RedirectRegexSchema } from './middlewares/redirect-regex.ts';
+import { ReplacePathRegexSchema } from './middlewares/replace-path-regex.ts';
+import { StripPrefixRegexSchema } from './middlewares/strip-prefix-regex.ts';
 
 // The routing ("dynamic") configuration: Traefik v3's tree, key for key. A Traefik dynamic file that uses
 // only these features loads unchanged. Descriptions are user documentation (docs/configuration.md).
@@ -205,16 +210,17 @@ export const MiddlewareSchema = z.strictObject({
     deprecated: true,
     replacement: 'use ipAllowList instead',
   }),
+  redirectRegex: RedirectRegexSchema.optional(),
+  replacePathRegex: ReplacePathRegexSchema.optional(),
+  stripPrefixRegex: StripPrefixRegexSchema.optional(),
+  contentType: ContentTypeSchema.optional(),
+  encodedCharacters: EncodedCharactersSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
 export const UNSUPPORTED_MIDDLEWARE_TYPES = [
-  'stripPrefixRegex',
-  'replacePathRegex',
-  'encodedCharacters',
   'errors',
   'rateLimit',
-  'redirectRegex',
   'basicAuth',
   'digestAuth',
   'forwardAuth',
@@ -224,7 +230,6 @@ export const UNSUPPORTED_MIDDLEWARE_TYPES = [
   'compress',
   'passTLSClientCert',
   'retry',
-  'contentType',
   'grpcWeb',
   'plugin',
 ] as const;

@@ -1,13 +1,18 @@
 import type { MiddlewareConfig, MiddlewareKind } from '../config/dynamic.ts';
 import { addPrefix } from './add-prefix/add-prefix.ts';
 import { chain } from './chain/chain.ts';
+import { contentType } from './content-type/content-type.ts';
+import { encodedCharacters } from './encoded-characters/encoded-characters.ts';
 import { headers } from './headers/headers.ts';
 import { ipAllowList, ipWhiteList } from './ip-allow-list/ip-allow-list.ts';
 import type { MiddlewareDefinition } from './middleware.ts';
 import { stateless } from './middleware.ts';
+import { redirectRegex } from './redirect-regex/redirect-regex.ts';
 import { redirectScheme } from './redirect-scheme/redirect-scheme.ts';
 import { replacePath } from './replace-path/replace-path.ts';
+import { replacePathRegex } from './replace-path-regex/replace-path-regex.ts';
 import { stripPrefix } from './strip-prefix/strip-prefix.ts';
+import { stripPrefixRegex } from './strip-prefix-regex/strip-prefix-regex.ts';
 
 /** Definitions by middleware kind; tests and embedders may pass their own (CompileDeps.middlewares). */
 export type MiddlewareRegistry = {
@@ -24,4 +29,9 @@ export const middlewareRegistry: MiddlewareRegistry = {
   chain,
   ipAllowList,
   ipWhiteList,
+  redirectRegex: stateless(redirectRegex),
+  replacePathRegex: stateless(replacePathRegex),
+  stripPrefixRegex: stateless(stripPrefixRegex),
+  contentType,
+  encodedCharacters: stateless(encodedCharacters),
 };

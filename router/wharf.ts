@@ -5,6 +5,7 @@ import { INTERNAL_ENTRYPOINT, INTERNAL_ENTRYPOINT_ADDRESS } from '../config/stat
 import { Agent } from '../core/http-client.ts';
 import type { Logger } from '../core/log.ts';
 import { compileIpMatcher } from '../core/net/ip-matcher.ts';
+import { deniedEncodings } from '../middleware/encoded-characters/denied-encodings.ts';
 import { ConsulProvider } from '../providers/consul/consul-provider.ts';
 import { DockerProvider } from '../providers/docker/docker-provider.ts';
 import { FileProvider } from '../providers/file/file-provider.ts';
@@ -16,7 +17,6 @@ import { compile, type EntryPointSpec } from './compile/compile.ts';
 import { type AccessLog, createAccessLog } from './http/access-log.ts';
 import { EntryPoint, parseAddress } from './http/entrypoint.ts';
 import { FdExhaustion } from './http/fd-exhaustion.ts';
-import { deniedEncodings } from './http/sanitize-target.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
 import { Reloader } from './reload/reloader.ts';
 import { TableRef } from './reload/table-ref.ts';

@@ -6,11 +6,11 @@ import {
   type MiddlewareRun,
   runMiddleware,
 } from '../../test/helpers/middleware.ts';
-import { hostWithoutPort, redirectLocation, redirectScheme } from './redirect-scheme.ts';
+import { redirectLocation, redirectScheme } from './redirect-scheme.ts';
 
 type Options = import('zod').infer<typeof RedirectSchemeSchema>;
 const redirect = (status: number, location: string): MiddlewareRun => ({
-  response: { status, headers: { location, 'content-type': 'text/plain; charset=utf-8' } },
+  response: { status, headers: { location } },
 });
 const passed = (url: string, headers: Record<string, unknown>): MiddlewareRun => ({
   next: { url, headers },
@@ -68,6 +68,41 @@ describe('redirectScheme', () => {
       expected: redirect(302, 'https://a.test/'),
     },
     {
+      name: 'HEAD is not GET: 307, as Traefik answers every method but GET',
+      options: { scheme: 'https' },
+      url: '/h',
+      request: { method: 'HEAD', headers: { host: 'a.test' } },
+      expected: redirect(307, 'https://a.test/h'),
+    },
+    {
+      name: 'on the scheme but another port: redirected to the configured (default) port, as Traefik does',
+      options: { scheme: 'https' },
+      url: '/',
+      request: { scheme: 'https', headers: { host: 'a.test:8443' } },
+      expected: redirect(302, 'https://a.test/'),
+    },
+    {
+      name: 'on the scheme and the configured port: goes on',
+      options: { scheme: 'https', port: '8443' },
+      url: '/',
+      request: { scheme: 'https', headers: { host: 'a.test:8443' } },
+      expected: passed('/', { host: 'a.test:8443' }),
+    },
+    {
+      name: 'X-Forwarded-Proto wss counts as https',
+      options: { scheme: 'https' },
+      url: '/',
+      request: { headers: { host: 'a.test', 'x-forwarded-proto': 'wss' } },
+      expected: passed('/', { host: 'a.test', 'x-forwarded-proto': 'wss' }),
+    },
+    {
+      name: 'an X-Forwarded-Proto that is no scheme is ignored: the connection decides',
+      options: { scheme: 'https' },
+      url: '/',
+      request: { headers: { host: 'a.test', 'x-forwarded-proto': 'gopher' } },
+      expected: redirect(302, 'https://a.test/'),
+    },
+    {
       name: 'a request already on the scheme goes on',
       options: { scheme: 'https' },
       url: '/',
@@ -97,12 +132,14 @@ describe('redirect helpers', () => {
     url: string;
     scheme: string;
     port: string | undefined;
-    expected: string;
+    expected: string | undefined;
   }> = [
     { host: 'a.test', url: '/p?q=1', scheme: 'https', port: undefined, expected: 'https://a.test/p?q=1' },
     { host: 'a.test:8000', url: '/', scheme: 'https', port: '8443', expected: 'https://a.test:8443/' },
     { host: 'a.test:8000', url: '/', scheme: 'https', port: '443', expected: 'https://a.test/' },
     { host: '[::1]:8000', url: '/x', scheme: 'https', port: undefined, expected: 'https://[::1]/x' },
+    { host: 'a.test:80', url: '/', scheme: 'http', port: undefined, expected: undefined },
+    { host: 'a.test:8080', url: '/', scheme: 'http', port: '8080', expected: undefined },
   ];
   for (const c of cases) {
     it(`${c.host}${c.url} → ${c.expected}`, () => {
@@ -111,7 +148,4 @@ describe('redirect helpers', () => {
       );
     });
   }
-  it('hostWithoutPort', () => {
-    expect(['a:1', 'a', '[::1]:8', '[::1]'].map(hostWithoutPort)).toEqual(['a', 'a', '[::1]', '[::1]']);
-  });
 });

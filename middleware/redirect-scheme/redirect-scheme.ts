@@ -1,59 +1,36 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import type { RedirectSchemeSchema } from '../../config/dynamic.ts';
 import type { Middleware } from '../middleware.ts';
-import { requestState } from '../request-state.ts';
+import { sendRedirect } from '../redirect-response.ts';
+import { formatRequestUrl, requestUrl } from '../request-url.ts';
 
 const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443', ws: '80', wss: '443' };
 
-/** Host without its port; IPv6 literals keep their brackets. */
-export function hostWithoutPort(host: string): string {
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']');
-    return end === -1 ? host : host.slice(0, end + 1);
-  }
-  const colon = host.indexOf(':');
-  return colon === -1 ? host : host.slice(0, colon);
-}
-
-/** The scheme the client used: X-Forwarded-Proto (already cleaned by the entryPoint) or the entryPoint's. */
-export function requestScheme(req: IncomingMessage): string {
-  const fwd = req.headers['x-forwarded-proto'];
-  if (typeof fwd === 'string' && fwd !== '') return fwd.split(',')[0]!.trim().toLowerCase();
-  return requestState(req).scheme;
-}
-
-/** Answers with a redirect; GET/HEAD get 301/302, other methods 307/308 so the body is re-sent. */
-export function sendRedirect(
+/**
+ * The redirect target for a scheme and optional port, or undefined when the request is already there.
+ * As in Traefik, the request's URL (scheme from X-Forwarded-Proto, default port left out) is compared with
+ * the target: `https://a:8443/` is redirected to `https://a/` when no port is configured.
+ */
+export function redirectLocation(
   req: IncomingMessage,
-  res: ServerResponse,
-  location: string,
-  permanent: boolean,
-): void {
-  const keepMethod = req.method !== 'GET' && req.method !== 'HEAD';
-  const status = permanent ? (keepMethod ? 308 : 301) : keepMethod ? 307 : 302;
-  res.writeHead(status, { location, 'content-type': 'text/plain; charset=utf-8' });
-  res.end(
-    req.method === 'HEAD'
-      ? undefined
-      : `${status === 301 || status === 308 ? 'Moved Permanently' : 'Found'}\n`,
-  );
-}
-
-/** Builds the redirect target for a scheme and optional port. */
-export function redirectLocation(req: IncomingMessage, scheme: string, port: string | undefined): string {
-  const host = hostWithoutPort(req.headers.host ?? '');
+  scheme: string,
+  port: string | undefined,
+): string | undefined {
+  const current = requestUrl(req, { forwardedProto: true, splitPort: true });
   const portPart = port && port !== DEFAULT_PORTS[scheme] ? `:${port}` : '';
-  return `${scheme}://${host}${portPart}${req.url ?? '/'}`;
+  const target = formatRequestUrl({ scheme, host: current.host, port: portPart, uri: current.uri });
+  return target === formatRequestUrl(current) ? undefined : target;
 }
 
-/** Redirects requests that did not arrive on the configured scheme (HTTP → HTTPS). */
+/** Redirects requests that did not arrive on the configured scheme and port (HTTP → HTTPS). */
 export function redirectScheme(options: z.infer<typeof RedirectSchemeSchema>): Middleware {
   const scheme = options.scheme.toLowerCase();
   const port = options.port === undefined ? undefined : String(options.port);
   const permanent = options.permanent === true;
   return (next) => async (req, res) => {
-    if (requestScheme(req) === scheme) return next(req, res);
-    sendRedirect(req, res, redirectLocation(req, scheme, port), permanent);
+    const location = redirectLocation(req, scheme, port);
+    if (location === undefined) return next(req, res);
+    sendRedirect(req, res, location, permanent);
   };
 }

@@ -17,7 +17,8 @@ import type { TLSSocket } from 'node:tls';
 import { WharfError } from '../../config/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { normalizeIp, toMatchRequest } from '../../core/rules/match-request.ts';
-import { redirectLocation, sendRedirect } from '../../middleware/redirect-scheme/redirect-scheme.ts';
+import { sendRedirect } from '../../middleware/redirect-response.ts';
+import { redirectLocation } from '../../middleware/redirect-scheme/redirect-scheme.ts';
 import { type RequestState, setRequestState } from '../../middleware/request-state.ts';
 import { applyForwardedHeaders, type ForwardedHeadersPolicy } from '../proxy/forwarded-headers.ts';
 import { renderError } from '../proxy/render-error.ts';
@@ -310,9 +311,11 @@ export class EntryPoint {
       return;
     }
     // The redirection is Traefik's router for plain HTTP on this entryPoint; TLS requests go to TLS routers.
-    if (o.redirect && !secure) {
-      const location = redirectLocation(req, o.redirect.scheme, o.redirect.port());
-      sendRedirect(req, res, location, o.redirect.permanent);
+    // A request already on the target (a trusted peer's X-Forwarded-Proto says https) goes to the routers.
+    const location =
+      o.redirect && !secure ? redirectLocation(req, o.redirect.scheme, o.redirect.port()) : undefined;
+    if (location !== undefined) {
+      sendRedirect(req, res, location, o.redirect?.permanent === true);
       return;
     }
     try {

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  cleanPath,
-  deniedEncoding,
   deniedEncodings,
   type EncodedCharactersOptions,
-  normalizeEscapes,
-  sanitizeTarget,
-} from './sanitize-target.ts';
+} from '../../middleware/encoded-characters/denied-encodings.ts';
+import { normalizeEscapes, sanitizeTarget } from './sanitize-target.ts';
 
 const ALL_ALLOWED: EncodedCharactersOptions = {
   allowEncodedSlash: true,
@@ -20,32 +17,6 @@ const ALL_ALLOWED: EncodedCharactersOptions = {
 const NONE_ALLOWED: EncodedCharactersOptions = Object.fromEntries(
   Object.keys(ALL_ALLOWED).map((k) => [k, false]),
 ) as unknown as EncodedCharactersOptions;
-
-describe('cleanPath', () => {
-  it.each([
-    ['/', '/'],
-    ['/a/b', '/a/b'],
-    ['/./admin/x', '/admin/x'],
-    ['//admin/x', '/admin/x'],
-    ['/foo/../admin/x', '/admin/x'],
-    ['/api/x/../admin/x', '/api/admin/x'],
-    ['/api/../admin/x', '/admin/x'],
-    ['/../admin', '/admin'],
-    ['/../../..', '/'],
-    ['/a/..', '/'],
-    ['/a/.', '/a'],
-    ['/.', '/'],
-    ['//', '/'],
-    ['/foo/bar//', '/foo/bar/'],
-    ['/./foo/../bar//', '/bar/'],
-    ['/a/b/', '/a/b/'],
-    ['/a//b///c', '/a/b/c'],
-    ['/.hidden/..x/x..', '/.hidden/..x/x..'],
-    ['/a%2F..%2Fb', '/a%2F..%2Fb'],
-  ])('%s → %s', (path, expected) => {
-    expect(cleanPath(path)).toBe(expected);
-  });
-});
 
 describe('normalizeEscapes', () => {
   it.each([
@@ -64,34 +35,6 @@ describe('normalizeEscapes', () => {
     ['/%g0/x', undefined],
   ])('%s → %s', (path, expected) => {
     expect(normalizeEscapes(path)).toBe(expected);
-  });
-});
-
-describe('deniedEncodings and deniedEncoding', () => {
-  it('denies nothing without the section or with every option left at its default (true)', () => {
-    expect([...deniedEncodings(undefined)]).toEqual([]);
-    expect([...deniedEncodings(ALL_ALLOWED)]).toEqual([]);
-  });
-
-  it('denies each character whose option is false', () => {
-    expect([...deniedEncodings(NONE_ALLOWED)].sort()).toEqual(
-      ['%00', '%23', '%25', '%2F', '%3B', '%3F', '%5C'].sort(),
-    );
-    expect([...deniedEncodings({ ...ALL_ALLOWED, allowEncodedSlash: false })]).toEqual(['%2F']);
-  });
-
-  it.each([
-    ['/a%2Fb', '%2F'],
-    ['/a%5Cb', '%5C'],
-    ['/a%00', '%00'],
-    ['/a%3B', '%3B'],
-    ['/a%25', '%25'],
-    ['/a%3F', '%3F'],
-    ['/a%23', '%23'],
-    ['/a%20b%C3%A9', undefined],
-    ['/a%252F', '%25'],
-  ])('%s → %s', (path, expected) => {
-    expect(deniedEncoding(path, deniedEncodings(NONE_ALLOWED))).toBe(expected);
   });
 });
 

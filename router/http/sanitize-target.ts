@@ -1,13 +1,5 @@
-/** `entryPoints.<name>.http.encodedCharacters`: which percent-encoded characters a request path may hold. */
-export interface EncodedCharactersOptions {
-  readonly allowEncodedSlash: boolean;
-  readonly allowEncodedBackSlash: boolean;
-  readonly allowEncodedNullCharacter: boolean;
-  readonly allowEncodedSemicolon: boolean;
-  readonly allowEncodedPercent: boolean;
-  readonly allowEncodedQuestionMark: boolean;
-  readonly allowEncodedHash: boolean;
-}
+import { deniedEncoding } from '../../middleware/encoded-characters/denied-encodings.ts';
+import { cleanPath } from '../../middleware/path.ts';
 
 /** How an entryPoint cleans request targets before routing (its `http.sanitizePath` and `http.encodedCharacters`). */
 export interface TargetPolicy {
@@ -21,23 +13,6 @@ export interface TargetPolicy {
 export type SanitizedTarget =
   | { readonly ok: true; readonly url: string }
   | { readonly ok: false; readonly problem: string };
-
-/**
- * The escapes `encodedCharacters` refuses, upper case: Traefik's list (`/ \ NUL ; % ? #`) minus the allowed
- * ones. Every option defaults to true in Traefik since v3.6.7, so an absent section denies nothing.
- */
-export function deniedEncodings(options: EncodedCharactersOptions | undefined): ReadonlySet<string> {
-  const denied = new Set<string>();
-  if (!options) return denied;
-  if (!options.allowEncodedSlash) denied.add('%2F');
-  if (!options.allowEncodedBackSlash) denied.add('%5C');
-  if (!options.allowEncodedNullCharacter) denied.add('%00');
-  if (!options.allowEncodedSemicolon) denied.add('%3B');
-  if (!options.allowEncodedPercent) denied.add('%25');
-  if (!options.allowEncodedQuestionMark) denied.add('%3F');
-  if (!options.allowEncodedHash) denied.add('%23');
-  return denied;
-}
 
 const PERCENT = 37;
 const SLASH = 47;
@@ -78,32 +53,6 @@ export function normalizeEscapes(path: string): string | undefined {
     from = i;
   }
   return from === 0 ? path : out + path.slice(from);
-}
-
-/**
- * Removes `.` and `..` segments and duplicate slashes from a path starting with '/' (RFC 3986 §6.2.2.3, Go's
- * path.Clean as Traefik's `sanitizePath` applies it): `..` never climbs above the root, and a trailing
- * slash is kept. Escaped slashes (`%2F`) are not separators, so they are left alone.
- */
-export function cleanPath(path: string): string {
-  const out: string[] = [];
-  for (const segment of path.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') out.pop();
-    else out.push(segment);
-  }
-  const cleaned = `/${out.join('/')}`;
-  return cleaned !== '/' && path.charCodeAt(path.length - 1) === SLASH ? `${cleaned}/` : cleaned;
-}
-
-/** The first escape of `path` in `denied` (upper-case escapes expected), or undefined. */
-export function deniedEncoding(path: string, denied: ReadonlySet<string>): string | undefined {
-  if (denied.size === 0) return undefined;
-  for (let i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 3)) {
-    const encoded = path.slice(i, i + 3);
-    if (denied.has(encoded)) return encoded;
-  }
-  return undefined;
 }
 
 /**
