@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DurationSchema } from './duration.ts';
 import { HeaderNameSchema, HeaderValueSchema } from './header-syntax.ts';
+import { PassTlsClientCertSchema } from './middlewares/pass-tls-client-cert.ts';
+import { ClientAuthSchema } from './tls-client-auth.ts';
 
 // The routing ("dynamic") configuration: Traefik v3's tree, key for key. A Traefik dynamic file that uses
 // only these features loads unchanged. Descriptions are user documentation (docs/configuration.md).
@@ -222,6 +224,7 @@ export const MiddlewareSchema = z.strictObject({
   headers: HeadersSchema.optional(),
   redirectScheme: RedirectSchemeSchema.optional(),
   chain: ChainSchema.optional(),
+  passTLSClientCert: PassTlsClientCertSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
@@ -241,7 +244,6 @@ export const UNSUPPORTED_MIDDLEWARE_TYPES = [
   'buffering',
   'circuitBreaker',
   'compress',
-  'passTLSClientCert',
   'retry',
   'contentType',
   'grpcWeb',
@@ -316,6 +318,7 @@ export const TlsOptionsSchema = z.strictObject({
   alpnProtocols: StringList.optional().describe(
     'ALPN protocols in order of preference (default h2, http/1.1, acme-tls/1)',
   ),
+  clientAuth: ClientAuthSchema.optional(),
 });
 
 /** A certificate store; only `default` exists. */

@@ -4,6 +4,7 @@ import { chain } from './chain/chain.ts';
 import { headers } from './headers/headers.ts';
 import type { MiddlewareDefinition } from './middleware.ts';
 import { stateless } from './middleware.ts';
+import { passTlsClientCertDefinition } from './pass-tls-client-cert/pass-tls-client-cert.ts';
 import { redirectScheme } from './redirect-scheme/redirect-scheme.ts';
 import { replacePath } from './replace-path/replace-path.ts';
 import { stripPrefix } from './strip-prefix/strip-prefix.ts';
@@ -21,4 +22,5 @@ export const middlewareRegistry: MiddlewareRegistry = {
   headers: stateless(headers),
   redirectScheme: stateless(redirectScheme),
   chain,
+  passTLSClientCert: passTlsClientCertDefinition,
 };
