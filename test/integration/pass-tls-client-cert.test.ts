@@ -204,6 +204,27 @@ describe('clientAuthType through a running router', () => {
     }
   });
 
+  it('refuses TLS 1.2 renegotiation, so the checked certificate cannot be swapped', async () => {
+    const socket = connect({
+      host: '127.0.0.1',
+      port: w.wharf.port('web'),
+      servername: host('RequestClientCert'),
+      ca: readFileSync(pki.ca),
+      maxVersion: 'TLSv1.2',
+      cert: readFileSync(pki.client.cert),
+      key: readFileSync(pki.client.key),
+    });
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    const outcome = await new Promise<string>((resolve) => {
+      socket.once('close', () => resolve('closed'));
+      socket.renegotiate({}, (err) => {
+        if (!err) resolve('renegotiated');
+      });
+    });
+    expect(outcome).toBe('closed');
+  });
+
   it('a missing required certificate fails the handshake with the certificate_required alert', async () => {
     expect(await request(host('RequireAndVerifyClientCert'), host('RequireAndVerifyClientCert'))).toEqual({
       refused: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
