@@ -4,9 +4,11 @@ import { ContentTypeSchema } from './middlewares/content-type.ts';
 import { EncodedCharactersSchema } from './middlewares/encoded-characters.ts';
 import { HeadersSchema } from './middlewares/headers.ts';
 import { IpAllowListSchema, IpWhiteListSchema } from './middlewares/ip-allow-list.ts';
+import { PassTlsClientCertSchema } from './middlewares/pass-tls-client-cert.ts';
 import { RedirectRegexSchema } from './middlewares/redirect-regex.ts';
 import { ReplacePathRegexSchema } from './middlewares/replace-path-regex.ts';
 import { StripPrefixRegexSchema } from './middlewares/strip-prefix-regex.ts';
+import { ClientAuthSchema } from './tls-client-auth.ts';
 
 // The routing ("dynamic") configuration: Traefik v3's tree, key for key. A Traefik dynamic file that uses
 // only these features loads unchanged. Descriptions are user documentation (docs/configuration.md).
@@ -215,6 +217,7 @@ export const MiddlewareSchema = z.strictObject({
   stripPrefixRegex: StripPrefixRegexSchema.optional(),
   contentType: ContentTypeSchema.optional(),
   encodedCharacters: EncodedCharactersSchema.optional(),
+  passTLSClientCert: PassTlsClientCertSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
@@ -228,7 +231,6 @@ export const UNSUPPORTED_MIDDLEWARE_TYPES = [
   'buffering',
   'circuitBreaker',
   'compress',
-  'passTLSClientCert',
   'retry',
   'grpcWeb',
   'plugin',
@@ -302,6 +304,7 @@ export const TlsOptionsSchema = z.strictObject({
   alpnProtocols: StringList.optional().describe(
     'ALPN protocols in order of preference (default h2, http/1.1, acme-tls/1)',
   ),
+  clientAuth: ClientAuthSchema.optional(),
 });
 
 /** A certificate store; only `default` exists. */

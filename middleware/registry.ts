@@ -7,6 +7,7 @@ import { headers } from './headers/headers.ts';
 import { ipAllowList, ipWhiteList } from './ip-allow-list/ip-allow-list.ts';
 import type { MiddlewareDefinition } from './middleware.ts';
 import { stateless } from './middleware.ts';
+import { passTlsClientCertDefinition } from './pass-tls-client-cert/pass-tls-client-cert.ts';
 import { redirectRegex } from './redirect-regex/redirect-regex.ts';
 import { redirectScheme } from './redirect-scheme/redirect-scheme.ts';
 import { replacePath } from './replace-path/replace-path.ts';
@@ -34,4 +35,5 @@ export const middlewareRegistry: MiddlewareRegistry = {
   stripPrefixRegex: stateless(stripPrefixRegex),
   contentType,
   encodedCharacters: stateless(encodedCharacters),
+  passTLSClientCert: passTlsClientCertDefinition,
 };

@@ -125,10 +125,11 @@ export function buildTls(
     for (const [name, o] of Object.entries(config.options ?? {})) {
       const qualified = name === DEFAULT_OPTIONS ? DEFAULT_OPTIONS : joinName(name, provider);
       if (name === DEFAULT_OPTIONS) defaultOptionProviders.push(provider);
-      const compiled = compileTlsOptions(qualified, {
-        ...(name === DEFAULT_OPTIONS ? DEFAULT_TLS_OPTIONS : {}),
-        ...o,
-      });
+      const compiled = compileTlsOptions(
+        qualified,
+        { ...(name === DEFAULT_OPTIONS ? DEFAULT_TLS_OPTIONS : {}), ...o },
+        readFile,
+      );
       if (compiled.ok) options.set(qualified, compiled.options);
       else {
         const problem = compiled.problems.join('; ');

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureVersion } from 'node:tls';
 import type { TlsOptions } from '../../config/dynamic.ts';
+import type { ReadFile } from './certificates.ts';
+import { type CompiledClientAuth, compileClientAuth } from './client-auth.ts';
 
 /** TLS options ready for node:tls: one `tls.options.<name>` entry, or the built-in default. */
 export interface CompiledTlsOptions {
@@ -18,6 +21,8 @@ export interface CompiledTlsOptions {
   readonly alpn: readonly string[];
   /** Refuse connections whose server name no certificate serves. */
   readonly sniStrict: boolean;
+  /** Client certificate authentication (`clientAuth`). */
+  readonly clientAuth: CompiledClientAuth;
 }
 
 const VERSIONS: Record<string, SecureVersion> = {
@@ -77,11 +82,13 @@ export const DEFAULT_TLS_OPTIONS: TlsOptions = {
 /**
  * Compiles one `tls.options` entry (Traefik's names: `VersionTLS12`, `TLS_ECDHE_..._GCM_SHA256`, `CurveP256`)
  * to node:tls settings, checking them by building a secure context once. Returns the options, or the problems
- * (each a sentence naming the key), so the option is left out with every reason at once.
+ * (each a sentence naming the key), so the option is left out with every reason at once. Reads the
+ * `clientAuth.caFiles` with `readFile`.
  */
 export function compileTlsOptions(
   name: string,
   options: TlsOptions,
+  readFile: ReadFile = readFileSync,
 ): { ok: true; options: CompiledTlsOptions } | { ok: false; problems: string[] } {
   const problems: string[] = [];
   const version = (key: 'minVersion' | 'maxVersion', fallback: SecureVersion): SecureVersion => {
@@ -125,6 +132,9 @@ export function compileTlsOptions(
     if (!KNOWN_ALPN.has(p))
       problems.push(`alpnProtocols: "${p}" is not a protocol Wharf serves (h2, http/1.1, acme-tls/1)`);
   const alpn = requested.filter((p) => SERVED_ALPN.has(p));
+  const auth = compileClientAuth(options.clientAuth, readFile);
+  if (!auth.ok) problems.push(...auth.problems);
+  const clientAuth = auth.ok ? auth.clientAuth : undefined;
 
   const secure = {
     minVersion,
@@ -134,15 +144,13 @@ export function compileTlsOptions(
   };
   if (problems.length === 0) {
     try {
-      createSecureContext(secure);
+      createSecureContext({ ...secure, ...(clientAuth?.ca ? { ca: clientAuth.ca } : {}) });
     } catch (err) {
       problems.push((err as Error).message);
     }
   }
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0 || !clientAuth) return { ok: false, problems };
   const sniStrict = options.sniStrict === true;
-  return {
-    ok: true,
-    options: { name, key: JSON.stringify([secure, alpn, sniStrict]), secure, alpn, sniStrict },
-  };
+  const key = JSON.stringify([secure, alpn, sniStrict, clientAuth.type, clientAuth.caId ?? '']);
+  return { ok: true, options: { name, key, secure, alpn, sniStrict, clientAuth } };
 }

@@ -5,6 +5,7 @@ import { normalizeIp } from '../../core/rules/match-request.ts';
 import type { TlsRuntime } from '../compile/compile.ts';
 import { DEFAULT_OPTIONS, type TlsState } from './build-tls.ts';
 import type { LoadedCertificate } from './certificates.ts';
+import { clientAuthServerOptions, clientCertRefusal } from './client-auth.ts';
 import { normalizeServerName, optionsForServerName } from './host-options.ts';
 import { type CompiledTlsOptions, compileTlsOptions, DEFAULT_TLS_OPTIONS } from './options.ts';
 
@@ -30,6 +31,8 @@ const ACME_TLS_ALPN = 'acme-tls/1';
 
 /** A fatal `unrecognized_name` alert (TLS record: alert, TLS 1.2, length 2, fatal, 112). */
 const UNRECOGNIZED_NAME_ALERT = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70]);
+
+const caOf = (options: CompiledTlsOptions) => (options.clientAuth.ca ? { ca: options.clientAuth.ca } : {});
 
 const builtIn = compileTlsOptions(DEFAULT_OPTIONS, DEFAULT_TLS_OPTIONS);
 if (!builtIn.ok) throw new Error(`built-in TLS options are invalid: ${builtIn.problems.join('; ')}`);
@@ -110,7 +113,9 @@ export class TlsTerminator {
     const key = `${options.key}|${cert.id}`;
     let ctx = this.#contexts.get(key);
     if (!ctx) {
-      ctx = createSecureContext({ ...options.secure, cert: cert.cert, key: cert.key });
+      // The CAs go into every context: OpenSSL verifies the client with the store of the context the SNI
+      // callback picked, not the server's.
+      ctx = createSecureContext({ ...options.secure, ...caOf(options), cert: cert.cert, key: cert.key });
       this.#contexts.set(key, ctx);
     }
     return ctx;
@@ -122,6 +127,8 @@ export class TlsTerminator {
     if (existing) return existing;
     const server = createServer({
       ...options.secure,
+      ...caOf(options),
+      ...clientAuthServerOptions(options.clientAuth.type),
       cert: fallback.cert,
       key: fallback.key,
       ALPNProtocols: [...options.alpn],
@@ -154,7 +161,22 @@ export class TlsTerminator {
         }
       },
     });
-    server.on('secureConnection', this.#o.onSecure);
+    server.on('secureConnection', (socket: TLSSocket) => {
+      // Go's servers never renegotiate; in Node a TLS 1.2 client could renegotiate and present another
+      // certificate after this check.
+      socket.disableRenegotiation();
+      const refusal = clientCertRefusal(options.clientAuth.type, socket);
+      if (refusal === undefined) {
+        this.#o.onSecure(socket);
+        return;
+      }
+      // Node cannot fail the handshake for these types; the connection ends before any request is read.
+      this.#o.logger.debug(
+        { entryPoint: this.#o.entryPoint, options: options.name, client: socket.remoteAddress, refusal },
+        'TLS connection refused: client certificate',
+      );
+      socket.destroy();
+    });
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       this.#o.logger.debug(
         { entryPoint: this.#o.entryPoint, err: err.message, client: socket.remoteAddress },
