@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DurationSchema } from './duration.ts';
 import { HeaderNameSchema, HeaderValueSchema } from './header-syntax.ts';
+import { ForwardAuthSchema } from './middlewares/forward-auth.ts';
 
 // The routing ("dynamic") configuration: Traefik v3's tree, key for key. A Traefik dynamic file that uses
 // only these features loads unchanged. Descriptions are user documentation (docs/configuration.md).
@@ -222,6 +223,7 @@ export const MiddlewareSchema = z.strictObject({
   headers: HeadersSchema.optional(),
   redirectScheme: RedirectSchemeSchema.optional(),
   chain: ChainSchema.optional(),
+  forwardAuth: ForwardAuthSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
@@ -236,7 +238,6 @@ export const UNSUPPORTED_MIDDLEWARE_TYPES = [
   'redirectRegex',
   'basicAuth',
   'digestAuth',
-  'forwardAuth',
   'inFlightReq',
   'buffering',
   'circuitBreaker',

@@ -1,6 +1,7 @@
 import type { MiddlewareConfig, MiddlewareKind } from '../config/dynamic.ts';
 import { addPrefix } from './add-prefix/add-prefix.ts';
 import { chain } from './chain/chain.ts';
+import { forwardAuth } from './forward-auth/forward-auth.ts';
 import { headers } from './headers/headers.ts';
 import type { MiddlewareDefinition } from './middleware.ts';
 import { stateless } from './middleware.ts';
@@ -21,4 +22,5 @@ export const middlewareRegistry: MiddlewareRegistry = {
   headers: stateless(headers),
   redirectScheme: stateless(redirectScheme),
   chain,
+  forwardAuth,
 };
