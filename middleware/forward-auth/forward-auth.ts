@@ -94,6 +94,9 @@ function warnings(options: ForwardAuthOptions): string[] {
   if (options.forwardBody === true && options.maxBodySize === undefined) {
     out.push('forwardBody is set without maxBodySize: request bodies of any size are read into memory');
   }
+  if (options.tls?.caOptional !== undefined) {
+    out.push('tls.caOptional is deprecated and ignored: client authentication is a server-side option');
+  }
   if (options.maxResponseBodySize === undefined) {
     out.push('maxResponseBodySize is not set: auth server answers of any size are read into memory');
   }
