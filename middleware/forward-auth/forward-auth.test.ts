@@ -279,6 +279,17 @@ describe('forwardAuth against a loopback auth server', () => {
     );
   });
 
+  it('the 30s limit starts once a forwarded body is read: a slow upload is not an auth server timeout', async () => {
+    const clock = manualClock();
+    const req = fakeRequest('/', { method: 'POST', headers: { host: 'app.test', 'content-length': '4' } });
+    const done = runMiddleware(build({ address: `${auth.url}/ok`, forwardBody: true }, clock).wrap, req);
+    await new Promise((r) => setImmediate(r));
+    expect(clock.pending()).toBe(0);
+    req.push(Buffer.from('late'));
+    req.push(null);
+    expect((await done).response.status).toBe(200);
+  });
+
   it('an answered check leaves no timer behind', async () => {
     const clock = manualClock();
     await runMiddleware(build({ address: `${auth.url}/ok` }, clock).wrap, fakeRequest('/'));

@@ -4,6 +4,7 @@ import type { ForwardAuthOptions } from '../../config/middlewares/forward-auth.t
 import { type Dispatcher, Pool } from '../../core/http-client.ts';
 import { redactUrls } from '../../core/redact.ts';
 import { compileLinearRegexp } from '../../core/regexp/linear-regexp.ts';
+import type { ClockTimer } from '../clock.ts';
 import type { MiddlewareContext, MiddlewareDefinition, MiddlewareRuntime } from '../middleware.ts';
 import { requestState } from '../request-state.ts';
 import { beforeResponseHead } from '../response-head.ts';
@@ -156,7 +157,8 @@ export function createForwardAuth(options: ForwardAuthOptions, ctx: MiddlewareCo
       if (!res.writableFinished) stop('client');
     };
     res.once('close', onClose);
-    const timer = ctx.clock.setTimeout(() => stop('timeout'), FORWARD_AUTH_TIMEOUT_MS);
+    // Started once the client's body is read: Traefik's timeout covers the auth exchange only.
+    let timer: ClockTimer | undefined;
     try {
       let body: Buffer | undefined;
       if (options.forwardBody === true) {
@@ -171,6 +173,7 @@ export function createForwardAuth(options: ForwardAuthOptions, ctx: MiddlewareCo
           state.replayBody = body;
         }
       }
+      timer = ctx.clock.setTimeout(() => stop('timeout'), FORWARD_AUTH_TIMEOUT_MS);
       const headers = authRequestHeaders(
         {
           headers: req.headers,
@@ -245,7 +248,7 @@ export function createForwardAuth(options: ForwardAuthOptions, ctx: MiddlewareCo
     } catch (err) {
       throw failure(err, abort.signal, p);
     } finally {
-      timer.cancel();
+      timer?.cancel();
       res.off('close', onClose);
     }
   };
