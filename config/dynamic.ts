@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DurationSchema } from './duration.ts';
 import { ContentTypeSchema } from './middlewares/content-type.ts';
 import { EncodedCharactersSchema } from './middlewares/encoded-characters.ts';
+import { ForwardAuthSchema } from './middlewares/forward-auth.ts';
 import { HeadersSchema } from './middlewares/headers.ts';
 import { IpAllowListSchema, IpWhiteListSchema } from './middlewares/ip-allow-list.ts';
 import { PassTlsClientCertSchema } from './middlewares/pass-tls-client-cert.ts';
@@ -218,6 +219,7 @@ export const MiddlewareSchema = z.strictObject({
   contentType: ContentTypeSchema.optional(),
   encodedCharacters: EncodedCharactersSchema.optional(),
   passTLSClientCert: PassTlsClientCertSchema.optional(),
+  forwardAuth: ForwardAuthSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
@@ -226,7 +228,6 @@ export const UNSUPPORTED_MIDDLEWARE_TYPES = [
   'rateLimit',
   'basicAuth',
   'digestAuth',
-  'forwardAuth',
   'inFlightReq',
   'buffering',
   'circuitBreaker',

@@ -137,6 +137,16 @@ export const ERRORS = {
   UPSTREAM_TIMEOUT: { template: 'upstream {server} timed out: {problem}', status: 504 },
   CLIENT_CLOSED: { template: 'client closed the request before the response', status: 499 },
   INTERNAL: { template: 'internal error: {problem}', status: 500 },
+  // forwardAuth: Traefik answers 500 when the auth server cannot be asked, 401 when a body is over its limit.
+  FORWARD_AUTH_FAILED: { template: 'forwardAuth: cannot ask {address}: {problem}', status: 500 },
+  FORWARD_AUTH_BODY_TOO_LARGE: {
+    template: 'forwardAuth: the request body is larger than maxBodySize ({limit} bytes)',
+    status: 401,
+  },
+  FORWARD_AUTH_RESPONSE_TOO_LARGE: {
+    template: 'forwardAuth: the answer of {address} is larger than maxResponseBodySize ({limit} bytes)',
+    status: 401,
+  },
 
   // --- docker provider ---
   DOCKER_NO_PORT: {

@@ -70,4 +70,12 @@ describe('redactSecrets', () => {
     });
     expect(input).toEqual(copy);
   });
+
+  it('redacts a private key given inline, whatever the name of its key', () => {
+    const key = '-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n';
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    expect(redactSecrets({ forwardAuth: { tls: { key, cert, ca: '/certs/ca.pem' } } })).toEqual({
+      forwardAuth: { tls: { key: REDACTED, cert, ca: '/certs/ca.pem' } },
+    });
+  });
 });

@@ -33,8 +33,11 @@ export function redactSecrets<T>(value: T): T {
   return walk(value) as T;
 }
 
+// A private key given inline (forwardAuth's tls.key, certificates' keyFile) is a secret whatever its key's name.
+const INLINE_PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+
 function walk(value: unknown): unknown {
-  if (typeof value === 'string') return redactUrls(value);
+  if (typeof value === 'string') return INLINE_PRIVATE_KEY.test(value) ? REDACTED : redactUrls(value);
   if (Array.isArray(value)) return value.map(walk);
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};

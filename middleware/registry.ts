@@ -3,6 +3,7 @@ import { addPrefix } from './add-prefix/add-prefix.ts';
 import { chain } from './chain/chain.ts';
 import { contentType } from './content-type/content-type.ts';
 import { encodedCharacters } from './encoded-characters/encoded-characters.ts';
+import { forwardAuth } from './forward-auth/forward-auth.ts';
 import { headers } from './headers/headers.ts';
 import { ipAllowList, ipWhiteList } from './ip-allow-list/ip-allow-list.ts';
 import type { MiddlewareDefinition } from './middleware.ts';
@@ -36,4 +37,5 @@ export const middlewareRegistry: MiddlewareRegistry = {
   contentType,
   encodedCharacters: stateless(encodedCharacters),
   passTLSClientCert: passTlsClientCertDefinition,
+  forwardAuth,
 };

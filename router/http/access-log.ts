@@ -65,6 +65,7 @@ export function createAccessLog(options: { filePath?: string; format: 'common' |
             ServiceURL: state.serverUrl ?? '',
             ClientAddr: `${state.clientIp}:${req.socket.remotePort ?? 0}`,
             ClientHost: state.clientIp,
+            ClientUsername: state.clientUsername ?? '-',
             RequestHost: req.headers.host ?? '',
             RequestMethod: req.method,
             RequestPath: path,
@@ -82,7 +83,7 @@ export function createAccessLog(options: { filePath?: string; format: 'common' |
       const ua = quoteClf(req.headers['user-agent'] || '-');
       const line = quoteClf(`${req.method} ${path} HTTP/${req.httpVersion}`);
       dest.write(
-        `${state.clientIp} - - [${clfTime(new Date())}] ${line} ${status} ${size} ${ref} ${ua} ${count} ${quoteClf(state.router ?? '-')} ${quoteClf(state.serverUrl ?? '-')} ${Math.round(durationMs)}ms\n`,
+        `${state.clientIp} - ${state.clientUsername === undefined ? '-' : quoteClf(state.clientUsername).slice(1, -1)} [${clfTime(new Date())}] ${line} ${status} ${size} ${ref} ${ua} ${count} ${quoteClf(state.router ?? '-')} ${quoteClf(state.serverUrl ?? '-')} ${Math.round(durationMs)}ms\n`,
       );
     },
     close() {
