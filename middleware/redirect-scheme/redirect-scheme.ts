@@ -50,7 +50,7 @@ export function redirectLocation(req: IncomingMessage, scheme: string, port: str
 /** Redirects requests that did not arrive on the configured scheme (HTTP → HTTPS). */
 export function redirectScheme(options: z.infer<typeof RedirectSchemeSchema>): Middleware {
   const scheme = options.scheme.toLowerCase();
-  const port = options.port === undefined ? undefined : String(options.port);
+  const port = options.port;
   const permanent = options.permanent === true;
   return (next) => async (req, res) => {
     if (requestScheme(req) === scheme) return next(req, res);
