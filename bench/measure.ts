@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { Options, ProxyName } from './args.ts';
+import { checkRouting, routedOk } from './checks.ts';
 import { foreignShare, sampleCpu, treeCpuSeconds, waitQuiet } from './cpu.ts';
-import { httpGet, pollUntil, rssKiB, stop, treePssKiB } from './procs.ts';
+import { pollUntil, rssKiB, stop, treePssKiB } from './procs.ts';
 import type { ProxyContext, ProxyDef } from './proxies/proxy.ts';
 import type { Measurement, RunResult } from './report.ts';
-import { type Scenario, UNKNOWN_HOST } from './scenarios.ts';
+import type { Scenario } from './scenarios.ts';
 import { median, runWrk, type WrkResult } from './wrk.ts';
 
 // One proxy in one scenario, from start to stop.
@@ -28,26 +29,6 @@ const pct = (x: number): string => `${Math.round(x * 100)}%`;
 export interface Cpus {
   readonly proxy: string | undefined;
   readonly load: string | undefined;
-}
-
-function routedOk(s: Scenario, port: number): () => Promise<boolean> {
-  return async () => {
-    const a = await httpGet(port, s.host, s.path, 2000);
-    return a.status === 200 && a.body === s.expectBody;
-  };
-}
-
-/** Checks that the route really reaches the backend with the scenario's rewrites, and nothing else does. */
-async function checkRouting(s: Scenario, port: number): Promise<string | undefined> {
-  const a = await httpGet(port, s.host, s.path, 5000);
-  if (a.status !== 200 || a.body !== s.expectBody) {
-    return `routing check failed: ${s.host}${s.path} gave ${a.status} ${JSON.stringify(a.body.slice(0, 80))}${a.error ? ` (${a.error})` : ''}, want 200 ${JSON.stringify(s.expectBody)}`;
-  }
-  const miss = await httpGet(port, UNKNOWN_HOST, s.path, 5000);
-  if (miss.status === 200 && miss.body.startsWith('xb=')) {
-    return `routing check failed: unknown host ${UNKNOWN_HOST} reached the backend`;
-  }
-  return undefined;
 }
 
 function failed(proxy: ProxyName, s: Scenario, status: 'failed' | 'skipped', note: string): Measurement {
@@ -99,6 +80,7 @@ export async function measure(
         connections: opts.connections,
         cpu: cpu.load,
         logFile: join(ctx.dir, `wrk-${i}.log`),
+        ...(s.requestHeaders !== undefined && { headers: s.requestHeaders }),
       });
     const pids = [proc.pid, tools.backendPid];
     if (opts.warmupS > 0) await load(opts.warmupS, 0);

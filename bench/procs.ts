@@ -168,26 +168,48 @@ export function freePort(): Promise<number> {
 export interface Answer {
   readonly status: number;
   readonly body: string;
+  /** Response headers, lower-case names (absent or empty when no answer came). */
+  readonly headers?: http.IncomingHttpHeaders;
   readonly error?: string;
 }
 
-/** One GET to 127.0.0.1:port with the given Host header, bounded by timeoutMs. */
-export function httpGet(port: number, host: string, path: string, timeoutMs = 2000): Promise<Answer> {
+/** More of a request than host and path: its method and other headers. */
+export interface RequestExtra {
+  readonly method?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** One request (GET by default) to 127.0.0.1:port with the given Host header, bounded by timeoutMs. */
+export function httpGet(
+  port: number,
+  host: string,
+  path: string,
+  timeoutMs = 2000,
+  extra: RequestExtra = {},
+): Promise<Answer> {
   return new Promise((resolve) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path, method: 'GET', headers: { host }, agent: false, timeout: timeoutMs },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: extra.method ?? 'GET',
+        headers: { ...extra.headers, host },
+        agent: false,
+        timeout: timeoutMs,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           if (body.length < 4096) body += chunk;
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', (err) => resolve({ status: 0, body, error: err.message }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+        res.on('error', (err) => resolve({ status: 0, body, headers: res.headers, error: err.message }));
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => resolve({ status: 0, body: '', error: err.message }));
+    req.on('error', (err) => resolve({ status: 0, body: '', headers: {}, error: err.message }));
     req.end();
   });
 }

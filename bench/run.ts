@@ -14,7 +14,7 @@ import { nginxProxy } from './proxies/nginx.ts';
 import type { ProxyContext, ProxyDef } from './proxies/proxy.ts';
 import { wharfProxy } from './proxies/wharf.ts';
 import { formatReport, type Measurement, machineInfo, type Report, writeReport } from './report.ts';
-import { SCENARIOS } from './scenarios.ts';
+import { SCENARIOS, scenarioProxies } from './scenarios.ts';
 
 // `npm run bench`: Wharf against nginx, HAProxy and Caddy, each with one worker, behind the same nginx
 // upstream, loaded by wrk. See bench/README.md.
@@ -67,8 +67,10 @@ async function main(argv: readonly string[]): Promise<number> {
     say(`backend: ${backend.kind} on 127.0.0.1:${backend.port}; proxies: ${proxies.join(', ')}`);
     for (const id of opts.scenarios) {
       const scenario = SCENARIOS[id];
+      const left = proxies.filter((p) => p !== 'caddy-merged' && !scenarioProxies(scenario).includes(p));
+      if (left.length > 0) say(`scenario ${id} (${scenario.title}): not configured for ${left.join(', ')}`);
       for (const name of proxies) {
-        if (name === 'caddy-merged' && id === 'A') continue; // one route: the same as caddy
+        if (!scenarioProxies(scenario).includes(name)) continue;
         const ctx: ProxyContext = {
           dir: join(TMP, `${name}-${id}`),
           scenario,

@@ -1,4 +1,4 @@
-import type { ScenarioId } from './args.ts';
+import { PROXIES, type ProxyName, type ScenarioId } from './args.ts';
 
 /**
  * One benchmark scenario: how many Host routes the proxy holds, which one the load targets, and what
@@ -21,6 +21,49 @@ export interface Scenario {
   readonly stripPrefix: string;
   /** Body the backend returns for a correctly routed request. */
   readonly expectBody: string;
+  /** Headers every load and check request carries (credentials, Origin); none by default. */
+  readonly requestHeaders?: Readonly<Record<string, string>>;
+  /** Response headers (lower-case names) the routed answer must carry, and a text each value must contain. */
+  readonly expectHeaders?: Readonly<Record<string, string>>;
+  /** More requests the routing check makes, each with the answer it must get. */
+  readonly checks?: readonly ExtraCheck[];
+  /** Scenario C's access-control chain. */
+  readonly guard?: Guard;
+  /** The proxies configured for this scenario (default: all; caddy-merged only with more than one route). */
+  readonly proxies?: readonly ProxyName[];
+}
+
+/** A request the routing check makes besides the routed one, and the answer it must get. */
+export interface ExtraCheck {
+  readonly what: string;
+  readonly host: string;
+  readonly method?: 'GET' | 'OPTIONS';
+  readonly headers: Readonly<Record<string, string>>;
+  readonly status: number;
+  /** Response headers (lower-case names) and a text each value must contain. */
+  readonly expectHeaders?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Scenario C's middlewares, in the order they run: CORS headers (a preflight is answered here, before
+ * authentication, as browsers send it without credentials), the IP allow list, then basic auth.
+ */
+export interface Guard {
+  readonly user: string;
+  readonly password: string;
+  /** The htpasswd line, `user:$2y$10$...` (bcrypt, cost 10). */
+  readonly htpasswd: string;
+  readonly realm: string;
+  /** The allow list of the measured route. */
+  readonly sourceRange: string;
+  /** A second route, same chain, whose allow list leaves out 127.0.0.1: it must answer 403. */
+  readonly deniedHost: string;
+  readonly deniedRange: string;
+  /** The one allowed Origin, and what a preflight may ask for. */
+  readonly origin: string;
+  readonly allowMethods: readonly string[];
+  readonly allowHeaders: readonly string[];
+  readonly maxAgeS: number;
 }
 
 /** Scenario A: one router, no middleware. */
@@ -49,8 +92,87 @@ export const SCENARIO_B: Scenario = {
   expectBody: 'xb=1 uri=/x\n',
 };
 
+// Made with `htpasswd -nbB -C 10 bench bench-secret` (htpasswd -B alone uses cost 5). A benchmark
+// credential, not a secret.
+const GUARD: Guard = {
+  user: 'bench',
+  password: 'bench-secret',
+  htpasswd: 'bench:$2y$10$nFjtvlN.7.ZBC9cw1JUuf.1EEWnuWetj8x61GHna7YwqnbWSve36W',
+  realm: 'bench',
+  sourceRange: '127.0.0.0/8',
+  deniedHost: 'denied.bench.localhost',
+  deniedRange: '192.0.2.0/24',
+  origin: 'http://app.bench.localhost',
+  allowMethods: ['GET', 'POST', 'OPTIONS'],
+  allowHeaders: ['Authorization'],
+  maxAgeS: 600,
+};
+
+/** `Basic <base64(user:password)>`. */
+export const basicCredentials = (g: Guard, password = g.password): string =>
+  `Basic ${Buffer.from(`${g.user}:${password}`).toString('base64')}`;
+
+/**
+ * Scenario C: one router behind CORS headers, an IP allow list and basic auth (bcrypt). Every request
+ * carries valid credentials and an Origin, so after the first one a proxy's cache of verified credentials
+ * answers (Wharf's and Caddy's both keep one). Compared with Caddy only.
+ */
+export const SCENARIO_C: Scenario = {
+  id: 'C',
+  title: 'auth+allow+CORS',
+  routes: 1,
+  hostOf: () => 'bench.localhost',
+  host: 'bench.localhost',
+  path: '/',
+  middlewares: false,
+  stripPrefix: '',
+  expectBody: 'xb= uri=/\n',
+  requestHeaders: { Authorization: basicCredentials(GUARD), Origin: GUARD.origin },
+  expectHeaders: { 'access-control-allow-origin': GUARD.origin, vary: 'Origin' },
+  guard: GUARD,
+  proxies: ['caddy', 'wharf'],
+  checks: [
+    {
+      what: 'no credentials',
+      host: 'bench.localhost',
+      headers: { Origin: GUARD.origin },
+      status: 401,
+      expectHeaders: { 'www-authenticate': `Basic realm="${GUARD.realm}"` },
+    },
+    {
+      what: 'a wrong password',
+      host: 'bench.localhost',
+      headers: { Authorization: basicCredentials(GUARD, 'wrong'), Origin: GUARD.origin },
+      status: 401,
+    },
+    {
+      what: 'a client outside the allow list',
+      host: GUARD.deniedHost,
+      headers: { Authorization: basicCredentials(GUARD), Origin: GUARD.origin },
+      status: 403,
+    },
+    {
+      what: 'a CORS preflight',
+      host: 'bench.localhost',
+      method: 'OPTIONS',
+      headers: { Origin: GUARD.origin, 'Access-Control-Request-Method': 'GET' },
+      status: 200,
+      expectHeaders: {
+        'access-control-allow-origin': GUARD.origin,
+        'access-control-allow-methods': 'GET',
+        'access-control-max-age': String(GUARD.maxAgeS),
+      },
+    },
+  ],
+};
+
 /** Scenarios by id. */
-export const SCENARIOS: Record<ScenarioId, Scenario> = { A: SCENARIO_A, B: SCENARIO_B };
+export const SCENARIOS: Record<ScenarioId, Scenario> = { A: SCENARIO_A, B: SCENARIO_B, C: SCENARIO_C };
+
+/** The proxies a scenario is configured for (caddy-merged differs from caddy only with many routes). */
+export function scenarioProxies(s: Scenario): readonly ProxyName[] {
+  return s.proxies ?? PROXIES.filter((p) => p !== 'caddy-merged' || s.routes > 1);
+}
 
 /** A host that no route matches; the proxy must not send it to the backend. */
 export const UNKNOWN_HOST = 'nowhere.bench.invalid';

@@ -48,9 +48,11 @@ export interface WrkRun {
   readonly connections: number;
   readonly cpu: string | undefined;
   readonly logFile: string;
+  /** More request headers (besides Host), e.g. credentials. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Runs `wrk -t1 -c<N> -d<S>s --latency` with the scenario's Host header and parses its report. */
+/** Runs `wrk -t1 -c<N> -d<S>s --latency` with the scenario's Host (and other) headers and parses its report. */
 export async function runWrk(r: WrkRun): Promise<WrkResult> {
   const args = [
     '-t1',
@@ -61,6 +63,7 @@ export async function runWrk(r: WrkRun): Promise<WrkResult> {
     '5s',
     '-H',
     `Host: ${r.host}`,
+    ...Object.entries(r.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
     `http://127.0.0.1:${r.port}${r.path}`,
   ];
   const proc = start('wrk', r.wrk, args, { logFile: r.logFile, cpu: r.cpu });

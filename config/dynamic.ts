@@ -190,8 +190,10 @@ export const ReplacePathSchema = z.strictObject({
 });
 export const RedirectSchemeSchema = z.strictObject({
   scheme: z.string().min(1).describe('Target scheme, e.g. https'),
+  // Text whatever the source, as in Traefik (a string field): a file's 443 and a label's "443" are one value.
   port: z
     .union([z.string(), z.number().int()])
+    .transform(String)
     .optional()
     .describe('Target port (default: the scheme default)'),
   permanent: z.boolean().optional().describe('301/308 instead of 302/307'),

@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { MALLOC_ENV, NODE_FLAGS } from '../../core/node-flags.ts';
-import { freePort, httpGet, pollUntil, start } from '../procs.ts';
-import type { Scenario } from '../scenarios.ts';
+import { freePort, httpGet, pollUntil, type Started, start, stop } from '../procs.ts';
+import type { Guard, Scenario } from '../scenarios.ts';
 import type { ProxyContext, ProxyDef } from './proxy.ts';
 
 // Wharf under test: a static file (entryPoints web + wharf, file provider, api.insecure, log ERROR, no
@@ -13,6 +14,7 @@ const PING_DEADLINE_MS = 120_000;
 
 /** The dynamic configuration of a scenario as a plain object (Traefik's dynamic-file shape). */
 export function wharfDynamic(s: Scenario, backendPort: number): Record<string, unknown> {
+  if (s.guard !== undefined) return guardedDynamic(s, s.guard, backendPort);
   const routers: Record<string, unknown> = {};
   for (let i = 0; i < s.routes; i++) {
     routers[`r${i}`] = {
@@ -38,8 +40,43 @@ export function wharfDynamic(s: Scenario, backendPort: number): Record<string, u
   };
 }
 
+/**
+ * Scenario C in Traefik's option names: the router's middlewares run CORS headers (a preflight is answered
+ * there, before authentication), the IP allow list, then basic auth with the bcrypt htpasswd line. A second
+ * router, same chain, has an allow list that leaves 127.0.0.1 out.
+ */
+function guardedDynamic(s: Scenario, g: Guard, backendPort: number): Record<string, unknown> {
+  const router = (host: string, allow: string) => ({
+    rule: `Host(\`${host}\`)`,
+    entryPoints: ['web'],
+    service: 'backend',
+    middlewares: ['cors', allow, 'auth'],
+  });
+  return {
+    http: {
+      routers: { r0: router(s.host, 'allow'), denied: router(g.deniedHost, 'deny') },
+      middlewares: {
+        cors: {
+          headers: {
+            accessControlAllowOriginList: [g.origin],
+            accessControlAllowMethods: [...g.allowMethods],
+            accessControlAllowHeaders: [...g.allowHeaders],
+            accessControlMaxAge: g.maxAgeS,
+            addVaryHeader: true,
+          },
+        },
+        allow: { ipAllowList: { sourceRange: [g.sourceRange] } },
+        deny: { ipAllowList: { sourceRange: [g.deniedRange] } },
+        auth: { basicAuth: { users: [g.htpasswd], realm: g.realm } },
+      },
+      services: { backend: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${backendPort}` }] } } },
+    },
+  };
+}
+
 /** The dynamic file as YAML, one flow-style line per router (quick to write and to read). */
 export function wharfDynamicYaml(s: Scenario, backendPort: number): string {
+  if (s.guard !== undefined) return stringify(wharfDynamic(s, backendPort));
   const mw = s.middlewares ? ', middlewares: [strip, hdr]' : '';
   const lines = ['http:', '  routers:'];
   for (let i = 0; i < s.routes; i++) {
@@ -101,6 +138,35 @@ export const wharfProxy: ProxyDef = {
       PING_DEADLINE_MS,
       proc,
     );
+    if (ctx.scenario.guard !== undefined) {
+      // Scenario C needs middlewares a build may lack (an older one via --wharf-bin): say so at once,
+      // with Wharf's own errors, rather than after the 180 s wait for the route.
+      const problem = await disabledRouters(apiPort, proc);
+      if (problem !== undefined) {
+        await stop(proc);
+        throw new Error(problem);
+      }
+    }
     return proc;
   },
 };
+
+/** Once the configuration is in service (routers in /api/overview), the disabled routers' errors, if any. */
+async function disabledRouters(apiPort: number, proc: Started): Promise<string | undefined> {
+  const host = `127.0.0.1:${apiPort}`;
+  let routers = { total: 0, errors: 0 };
+  await pollUntil(
+    'wharf: routers in /api/overview',
+    async () => {
+      const a = await httpGet(apiPort, host, '/api/overview', 1000);
+      if (a.status !== 200) return false;
+      routers = (JSON.parse(a.body) as { http: { routers: typeof routers } }).http.routers;
+      return routers.total > 0;
+    },
+    PING_DEADLINE_MS,
+    proc,
+  );
+  if (routers.errors === 0) return undefined;
+  const list = await httpGet(apiPort, host, '/api/http/routers?status=disabled', 2000);
+  return `wharf: ${routers.errors} router(s) disabled (this build lacks what the scenario needs?): ${list.body}`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RedirectSchemeSchema } from '../../config/dynamic.ts';
+import { RedirectSchemeSchema } from '../../config/dynamic.ts';
 import {
   type FakeRequestOptions,
   fakeRequest,
@@ -61,8 +61,8 @@ describe('redirectScheme', () => {
       expected: redirect(302, 'https://a.test:8443/'),
     },
     {
-      name: 'a numeric port equal to the default is left out',
-      options: { scheme: 'https', port: 443 },
+      name: 'a numeric port (read as text, as Traefik does) equal to the default is left out',
+      options: RedirectSchemeSchema.parse({ scheme: 'https', port: 443 }),
       url: '/',
       request: { headers: { host: 'a.test:80' } },
       expected: redirect(302, 'https://a.test/'),

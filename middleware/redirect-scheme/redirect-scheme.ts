@@ -26,7 +26,7 @@ export function redirectLocation(
 /** Redirects requests that did not arrive on the configured scheme and port (HTTP → HTTPS). */
 export function redirectScheme(options: z.infer<typeof RedirectSchemeSchema>): Middleware {
   const scheme = options.scheme.toLowerCase();
-  const port = options.port === undefined ? undefined : String(options.port);
+  const port = options.port;
   const permanent = options.permanent === true;
   return (next) => async (req, res) => {
     const location = redirectLocation(req, scheme, port);
