@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { DynamicConfigSchema, HeadersSchema, MIDDLEWARE_KINDS } from '../config/dynamic.ts';
+import { DynamicConfigSchema, MIDDLEWARE_KINDS } from '../config/dynamic.ts';
+import { HeadersSchema } from '../config/middlewares/headers.ts';
 import { StaticConfigSchema } from '../config/static.ts';
 import { parseArgs } from './args.ts';
 import { headerProblems } from './checks.ts';
