@@ -57,7 +57,8 @@ describe('canonicalize', () => {
           params: {
             name: 'limit',
             type: 'rateLimit',
-            supported: 'addPrefix, stripPrefix, replacePath, headers, redirectScheme, chain',
+            supported:
+              'addPrefix, stripPrefix, replacePath, headers, redirectScheme, chain, basicAuth, digestAuth',
           },
         },
         {

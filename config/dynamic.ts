@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DurationSchema } from './duration.ts';
 import { HeaderNameSchema, HeaderValueSchema } from './header-syntax.ts';
+import { BasicAuthSchema } from './middlewares/basic-auth.ts';
+import { DigestAuthSchema } from './middlewares/digest-auth.ts';
 
 // The routing ("dynamic") configuration: Traefik v3's tree, key for key. A Traefik dynamic file that uses
 // only these features loads unchanged. Descriptions are user documentation (docs/configuration.md).
@@ -222,6 +224,8 @@ export const MiddlewareSchema = z.strictObject({
   headers: HeadersSchema.optional(),
   redirectScheme: RedirectSchemeSchema.optional(),
   chain: ChainSchema.optional(),
+  basicAuth: BasicAuthSchema.optional(),
+  digestAuth: DigestAuthSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
@@ -234,8 +238,6 @@ export const UNSUPPORTED_MIDDLEWARE_TYPES = [
   'errors',
   'rateLimit',
   'redirectRegex',
-  'basicAuth',
-  'digestAuth',
   'forwardAuth',
   'inFlightReq',
   'buffering',

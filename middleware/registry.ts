@@ -1,6 +1,8 @@
 import type { MiddlewareConfig, MiddlewareKind } from '../config/dynamic.ts';
 import { addPrefix } from './add-prefix/add-prefix.ts';
+import { basicAuth } from './basic-auth/basic-auth.ts';
 import { chain } from './chain/chain.ts';
+import { digestAuth } from './digest-auth/digest-auth.ts';
 import { headers } from './headers/headers.ts';
 import type { MiddlewareDefinition } from './middleware.ts';
 import { stateless } from './middleware.ts';
@@ -21,4 +23,6 @@ export const middlewareRegistry: MiddlewareRegistry = {
   headers: stateless(headers),
   redirectScheme: stateless(redirectScheme),
   chain,
+  basicAuth,
+  digestAuth,
 };
