@@ -103,6 +103,29 @@ describe('basicAuth through the router', () => {
     expect(lines.find((l) => l.includes('/anonymous'))).toMatch(/^127\.0\.0\.1 - - \[/);
   });
 
+  it('reports a missing usersFile at start, naming it, and disables only the routers using it', async () => {
+    const missing = join(w.dir, 'no-such-htpasswd');
+    const current = {
+      http: {
+        routers: {
+          app: { rule: 'Host(`app.test`)', service: 'echo', middlewares: ['auth'] },
+          broken: { rule: 'Host(`broken.test`)', service: 'echo', middlewares: ['broken'] },
+        },
+        middlewares: {
+          auth: { basicAuth: { usersFile, headerField: 'X-WebAuth-User', removeHeader: true } },
+          broken: { basicAuth: { usersFile: missing } },
+        },
+        services: { echo: { loadBalancer: { servers: [{ url: echo.url }] } } },
+      },
+    };
+    await w.reload(current);
+    const diagnostics = await w.getJson<Array<{ code: string; message: string }>>('/api/diagnostics');
+    const invalid = diagnostics.body.find((d) => d.code === 'MIDDLEWARE_INVALID');
+    expect(invalid?.message).toContain(`cannot read usersFile ${missing}`);
+    expect((await get(w.web, '/', 'broken.test')).status).toBe(404);
+    expect((await get(w.web, '/', 'app.test', basic('alice', 'secret'))).status).toBe(200);
+  });
+
   it('takes a changed usersFile into account without a reload', async () => {
     const reloads = w.wharf.reloader.reloads;
     const tmp = `${usersFile}.new`;

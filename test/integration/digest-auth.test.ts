@@ -87,6 +87,22 @@ describe('digestAuth through the router', () => {
     expect((await client.again()).status).toBe(401);
   });
 
+  it('keeps its nonces across a reload that does not change it (the instance is reused)', async () => {
+    const client = await login('alice', 'secret');
+    expect((await client.next()).status).toBe(200);
+    await w.reload({
+      http: {
+        routers: {
+          app: { rule: 'Host(`digest.test`)', service: 'echo', middlewares: ['auth'] },
+          other: { rule: 'Host(`other.test`)', service: 'echo' },
+        },
+        middlewares: { auth: { digestAuth: { usersFile, headerField: 'X-WebAuth-User' } } },
+        services: { echo: { loadBalancer: { servers: [{ url: echo.url }] } } },
+      },
+    });
+    expect((await client.next()).status).toBe(200);
+  });
+
   it('refuses a wrong password', async () => {
     expect((await (await login('alice', 'nope')).next()).status).toBe(401);
   });
