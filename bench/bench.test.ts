@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { DynamicConfigSchema, MIDDLEWARE_KINDS } from '../config/dynamic.ts';
-import { HeadersSchema } from '../config/middlewares/headers.ts';
+import { DynamicConfigSchema } from '../config/dynamic.ts';
 import { StaticConfigSchema } from '../config/static.ts';
 import { parseArgs } from './args.ts';
 import { headerProblems } from './checks.ts';
@@ -218,13 +217,7 @@ describe('scenario C: basic auth + IP allow list + CORS headers', () => {
     expect(parseYaml(wharfDynamicYaml(SCENARIO_C, 9000))).toEqual(dyn);
   });
 
-  // Until basicAuth, ipAllowList and the CORS options of headers are merged (issue 14), the schema
-  // rejects them; this case then checks the configuration against the real schema.
-  const supported =
-    MIDDLEWARE_KINDS.includes('basicAuth' as never) &&
-    MIDDLEWARE_KINDS.includes('ipAllowList' as never) &&
-    'accessControlAllowOriginList' in HeadersSchema.shape;
-  it.skipIf(!supported)('wharf: the configuration passes the schema', () => {
+  it('wharf: the configuration passes the schema', () => {
     const parsed = DynamicConfigSchema.safeParse(parseYaml(wharfDynamicYaml(SCENARIO_C, 9000)));
     expect(parsed.error).toBeUndefined();
   });

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DurationSchema } from './duration.ts';
+import { BasicAuthSchema } from './middlewares/basic-auth.ts';
 import { ContentTypeSchema } from './middlewares/content-type.ts';
+import { DigestAuthSchema } from './middlewares/digest-auth.ts';
 import { EncodedCharactersSchema } from './middlewares/encoded-characters.ts';
 import { ForwardAuthSchema } from './middlewares/forward-auth.ts';
 import { HeadersSchema } from './middlewares/headers.ts';
@@ -222,6 +224,8 @@ export const MiddlewareSchema = z.strictObject({
   encodedCharacters: EncodedCharactersSchema.optional(),
   passTLSClientCert: PassTlsClientCertSchema.optional(),
   forwardAuth: ForwardAuthSchema.optional(),
+  basicAuth: BasicAuthSchema.optional(),
+  digestAuth: DigestAuthSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
@@ -230,6 +234,8 @@ export const UNSUPPORTED_MIDDLEWARE_TYPES = [
   'rateLimit',
   'basicAuth',
   'digestAuth',
+  'redirectRegex',
+  'forwardAuth',
   'inFlightReq',
   'buffering',
   'circuitBreaker',

@@ -50,6 +50,18 @@ describe('isSecretName', () => {
 });
 
 describe('redactSecrets', () => {
+  it('keeps the names of basicAuth and digestAuth users and redacts their hashes', () => {
+    expect(
+      redactSecrets({
+        basicAuth: { users: ['alice:$apr1$txDfCdrF$EoIhBAxbwthYp82/5rC130', 'nocolon'], realm: 'r' },
+        digestAuth: { users: ['bob:traefik:e66182e4199fd90e2499700ddd5c3e17'] },
+      }),
+    ).toEqual({
+      basicAuth: { users: [`alice:${REDACTED}`, REDACTED], realm: 'r' },
+      digestAuth: { users: [`bob:traefik:${REDACTED}`] },
+    });
+  });
+
   it('redacts credential values and URL passwords, in values and keys, without touching the input', () => {
     const input = {
       loadBalancer: { servers: [{ url: 'http://u:p@10.0.0.5' }], passHostHeader: true },

@@ -36,13 +36,22 @@ export function redactSecrets<T>(value: T): T {
 // A private key given inline (forwardAuth's tls.key, certificates' keyFile) is a secret whatever its key's name.
 const INLINE_PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
+/** An auth middleware's `users` entry (name:hash, name:realm:HA1) with its hash redacted, its name kept. */
+function redactUserEntry(entry: unknown): unknown {
+  if (typeof entry !== 'string') return walk(entry);
+  const colon = entry.lastIndexOf(':');
+  return colon === -1 ? REDACTED : `${entry.slice(0, colon)}:${REDACTED}`;
+}
+
 function walk(value: unknown): unknown {
   if (typeof value === 'string') return INLINE_PRIVATE_KEY.test(value) ? REDACTED : redactUrls(value);
   if (Array.isArray(value)) return value.map(walk);
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[redactUrls(k)] = typeof v === 'string' && v !== '' && isSecretName(k) ? REDACTED : walk(v);
+    // basicAuth/digestAuth `users` hold password hashes, which can be attacked offline.
+    if (k === 'users' && Array.isArray(v)) out[k] = v.map(redactUserEntry);
+    else out[redactUrls(k)] = typeof v === 'string' && v !== '' && isSecretName(k) ? REDACTED : walk(v);
   }
   return out;
 }

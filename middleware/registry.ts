@@ -1,7 +1,9 @@
 import type { MiddlewareConfig, MiddlewareKind } from '../config/dynamic.ts';
 import { addPrefix } from './add-prefix/add-prefix.ts';
+import { basicAuth } from './basic-auth/basic-auth.ts';
 import { chain } from './chain/chain.ts';
 import { contentType } from './content-type/content-type.ts';
+import { digestAuth } from './digest-auth/digest-auth.ts';
 import { encodedCharacters } from './encoded-characters/encoded-characters.ts';
 import { forwardAuth } from './forward-auth/forward-auth.ts';
 import { headers } from './headers/headers.ts';
@@ -38,4 +40,6 @@ export const middlewareRegistry: MiddlewareRegistry = {
   encodedCharacters: stateless(encodedCharacters),
   passTLSClientCert: passTlsClientCertDefinition,
   forwardAuth,
+  basicAuth,
+  digestAuth,
 };

@@ -27,8 +27,8 @@ export interface RequestState {
   replayBody?: Buffer | Readable;
   /** Response body bytes relayed from the server (for the access log). */
   responseBytes?: number;
-  /** The authenticated user, for the access log's ClientUsername (forwardAuth's headerField). */
-  clientUsername?: string;
+  /** The user an auth middleware read from the credentials (the access log's ClientUsername). */
+  username?: string;
   /** Set for requests answered by Wharf itself (API, ping), which the access log leaves out. */
   internal?: boolean;
 }

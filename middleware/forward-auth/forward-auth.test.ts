@@ -248,7 +248,7 @@ describe('forwardAuth against a loopback auth server', () => {
   it('headerField names the user for the access log', async () => {
     const req = fakeRequest('/');
     await run({ address: `${auth.url}/ok`, headerField: 'Remote-User' }, req);
-    expect(requestState(req).clientUsername).toBe('alice');
+    expect(requestState(req).username).toBe('alice');
   });
 
   it('an unreachable auth server: 500 (Traefik) with a message naming the address, password redacted', async () => {

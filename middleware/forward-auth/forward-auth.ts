@@ -205,7 +205,7 @@ export function createForwardAuth(options: ForwardAuthOptions, ctx: MiddlewareCo
       const auth = answer.headers as ResponseHeaders;
       if (options.headerField !== undefined) {
         const user = first(auth[options.headerField.toLowerCase()]);
-        if (user !== undefined) state.clientUsername = user;
+        if (user !== undefined) state.username = user;
       }
       if (options.authSigninURL !== undefined && answer.statusCode === 401) {
         redirect(req, res, options.authSigninURL);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RequestState } from '../../middleware/request-state.ts';
 import { until } from '../../test/helpers/backends.ts';
-import { createAccessLog, quoteClf } from './access-log.ts';
+import { clfUser, createAccessLog, quoteClf } from './access-log.ts';
 
 describe('quoteClf', () => {
   it.each([
@@ -19,6 +19,21 @@ describe('quoteClf', () => {
     ['héllo', '"héllo"'],
   ])('%j → %s', (value, expected) => {
     expect(quoteClf(value)).toBe(expected);
+  });
+});
+
+describe('clfUser (the ClientUsername field of the common format)', () => {
+  it.each([
+    [undefined, '-'],
+    ['', '-'],
+    ['alice', 'alice'],
+    ['jöhn', 'jöhn'],
+    ['a b', 'a\\x20b'],
+    ['x" 200 0 "-', 'x\\x22\\x20200\\x200\\x20\\x22-'],
+    ['a\\b', 'a\\x5cb'],
+    ['nl\nforged', 'nl\\x0aforged'],
+  ])('%j → %s', (user, expected) => {
+    expect(clfUser(user)).toBe(expected);
   });
 });
 

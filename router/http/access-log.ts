@@ -26,6 +26,17 @@ export function quoteClf(value: string): string {
   return `"${escaped}"`;
 }
 
+/**
+ * The user for the unquoted user field of the `common` format: "-" when there is none (as Traefik), and
+ * otherwise with spaces, quotes, backslashes and control characters as `\xHH`, so a client-chosen name
+ * stays one field (Traefik writes it raw).
+ */
+export function clfUser(user: string | undefined): string {
+  if (!user) return '-';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
+  return user.replace(/[\s"\\\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Writes one line per finished request, in Traefik's `common` (extended CLF) or `json` format. */
 export interface AccessLog {
   log(req: IncomingMessage, res: ServerResponse, state: RequestState): void;
@@ -65,7 +76,7 @@ export function createAccessLog(options: { filePath?: string; format: 'common' |
             ServiceURL: state.serverUrl ?? '',
             ClientAddr: `${state.clientIp}:${req.socket.remotePort ?? 0}`,
             ClientHost: state.clientIp,
-            ClientUsername: state.clientUsername ?? '-',
+            ClientUsername: state.username || '-',
             RequestHost: req.headers.host ?? '',
             RequestMethod: req.method,
             RequestPath: path,
@@ -83,7 +94,7 @@ export function createAccessLog(options: { filePath?: string; format: 'common' |
       const ua = quoteClf(req.headers['user-agent'] || '-');
       const line = quoteClf(`${req.method} ${path} HTTP/${req.httpVersion}`);
       dest.write(
-        `${state.clientIp} - ${state.clientUsername === undefined ? '-' : quoteClf(state.clientUsername).slice(1, -1)} [${clfTime(new Date())}] ${line} ${status} ${size} ${ref} ${ua} ${count} ${quoteClf(state.router ?? '-')} ${quoteClf(state.serverUrl ?? '-')} ${Math.round(durationMs)}ms\n`,
+        `${state.clientIp} - ${clfUser(state.username)} [${clfTime(new Date())}] ${line} ${status} ${size} ${ref} ${ua} ${count} ${quoteClf(state.router ?? '-')} ${quoteClf(state.serverUrl ?? '-')} ${Math.round(durationMs)}ms\n`,
       );
     },
     close() {
