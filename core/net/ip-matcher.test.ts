@@ -32,7 +32,17 @@ describe('compileIpMatcher', () => {
     [['::ffff:10.0.0.1'], '10.0.0.1', true],
     [['::ffff:192.0.2.0/120'], '192.0.2.5', true],
     [['0.0.0.0/0'], '::1', false],
-    [['::/0'], '127.0.0.1', true],
+    [['::ffff:0:0/96'], '127.0.0.1', true],
+    [['::ffff:10.0.0.0/104'], '10.1.2.3', true],
+    [['::ffff:10.0.0.0/104'], '11.1.2.3', false],
+    // an IPv6 range outside ::ffff:0:0/96 never holds an IPv4 address (IPNet.Contains compares lengths)
+    [['::/0'], '127.0.0.1', false],
+    [['::/0'], '::ffff:127.0.0.1', false],
+    [['::/80'], '192.0.2.1', false],
+    [['::ffff:0:0/95'], '192.0.2.1', false],
+    [['::/0'], '2001:db8::1', true],
+    [['::/0'], '::1', true],
+    [['::/0', '10.0.0.0/8'], '10.0.0.1', true],
     // zones: ignored in the address matched
     [['fe80::/10'], 'fe80::1%eth0', true],
     [['fe80::1'], 'fe80::1%25', true],

@@ -42,8 +42,8 @@ export function withoutZone(ip: string): string {
  * empty list is an error (ipAllowList's sourceRange) say so themselves.
  */
 export function compileIpMatcher(entries: readonly string[]): IpMatcher {
-  const list = new BlockList();
-  for (const raw of entries) addEntry(list, raw);
+  const lists: Lists = { any: new BlockList(), ipv6Only: new BlockList() };
+  for (const raw of entries) addEntry(lists, raw);
   if (entries.length === 0) return () => false;
   // A check costs about a microsecond (isIP's regexp, then BlockList's native parse); one client's requests
   // come in a row (keep-alive), so the last answer is kept.
@@ -53,13 +53,32 @@ export function compileIpMatcher(entries: readonly string[]): IpMatcher {
     if (ip === lastIp) return lastResult;
     const address = withoutZone(ip);
     const family = isIP(address);
-    lastResult = family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    lastResult =
+      family !== 0 &&
+      (lists.any.check(address, type) ||
+        (family === 6 && !IPV4_MAPPED.check(address, 'ipv6') && lists.ipv6Only.check(address, 'ipv6')));
     lastIp = ip;
     return lastResult;
   };
 }
 
-function addEntry(list: BlockList, raw: string): void {
+/**
+ * Where entries go. BlockList checks an IPv4 address against IPv6 subnets as its IPv4-mapped form, so
+ * `::/0` would hold every IPv4 address; Go's IPNet.Contains does not (an IPv6 network whose address is not
+ * IPv4-mapped holds no IPv4 address, mapped or not): such ranges go to `ipv6Only`, checked only for IPv6
+ * addresses outside ::ffff:0:0/96.
+ */
+interface Lists {
+  readonly any: BlockList;
+  readonly ipv6Only: BlockList;
+}
+
+/** ::ffff:0:0/96, the IPv4-mapped IPv6 addresses (Go's To4 is non-nil for them). */
+const IPV4_MAPPED = new BlockList();
+IPV4_MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
+
+function addEntry(lists: Lists, raw: string): void {
   const entry = raw.trim();
   if (entry === '') throw new IpRangeError(raw, 'is empty; write an IP address or a CIDR range');
   const slash = entry.indexOf('/');
@@ -71,7 +90,7 @@ function addEntry(list: BlockList, raw: string): void {
   if (family === 0) throw new IpRangeError(raw, 'is not an IP address or CIDR range');
   const type = family === 4 ? 'ipv4' : 'ipv6';
   if (slash === -1) {
-    list.addAddress(address, type);
+    lists.any.addAddress(address, type);
     return;
   }
   const bits = entry.slice(slash + 1);
@@ -79,5 +98,8 @@ function addEntry(list: BlockList, raw: string): void {
   if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) {
     throw new IpRangeError(raw, `has an invalid prefix length "/${bits}" (0 to ${max} for IPv${family})`);
   }
-  list.addSubnet(address, Number(bits), type);
+  const prefix = Number(bits);
+  // Go masks the network first: only a prefix of 96 or more keeps an IPv4-mapped network IPv4-mapped.
+  const mapped = family === 6 && prefix >= 96 && IPV4_MAPPED.check(address, 'ipv6');
+  (family === 6 && !mapped ? lists.ipv6Only : lists.any).addSubnet(address, prefix, type);
 }

@@ -161,7 +161,9 @@ describe('compileRuleText: matching', () => {
     { rule: 'ClientIP(`fe80::/10`)', request: { clientIp: 'fe80::1%eth0' }, expected: true },
     { rule: 'ClientIP(`::ffff:192.0.2.0/120`)', request: { clientIp: '192.0.2.5' }, expected: true },
     { rule: 'ClientIP(`10.0.0.0/8`)', request: { clientIp: 'not-an-ip' }, expected: false },
-    { rule: 'ClientIP(`::/0`)', request: { clientIp: '127.0.0.1' }, expected: true },
+    // Go's IPNet.Contains: an IPv6 range (not IPv4-mapped) holds no IPv4 address
+    { rule: 'ClientIP(`::/0`)', request: { clientIp: '127.0.0.1' }, expected: false },
+    { rule: 'ClientIP(`::/0`)', request: { clientIp: '::1' }, expected: true },
     { rule: 'ClientIP(`10.0.0.0/8`)', request: { clientIp: '10.0.0.1%eth0' }, expected: false },
     // Operators
     {

@@ -26,6 +26,10 @@ const spoofed: IncomingHttpHeaders = {
   'x-forwarded-uri': '/admin',
   'x-real-ip': '6.6.6.6',
   x_forwarded_for: '6.6.6.6',
+  // mixed spellings: Traefik's isManagedXHeader reads every '_' as '-'
+  'x-forwarded_for': '6.6.6.6',
+  x_real_ip: '6.6.6.6',
+  'x_forwarded-tls-client-cert': 'forged',
 };
 
 describe('applyForwardedHeaders', () => {

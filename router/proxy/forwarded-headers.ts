@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { connectionTokens, FORWARDED_HEADERS } from './hop-headers.ts';
+import { connectionTokens, isForwardedHeader } from './hop-headers.ts';
 
 /** How an entryPoint treats X-Forwarded-* headers sent by its peers (`entryPoints.<n>.forwardedHeaders`). */
 export interface ForwardedHeadersPolicy {
@@ -64,7 +64,7 @@ export function applyForwardedHeaders(
 ): void {
   const headers = req.headers;
   if (!policy.trusted(clientIp)) {
-    for (const name of FORWARDED_HEADERS) if (headers[name] !== undefined) delete headers[name];
+    for (const name in headers) if (isForwardedHeader(name)) delete headers[name];
   }
   if (!first(headers['x-real-ip'])) {
     const percent = clientIp.indexOf('%');

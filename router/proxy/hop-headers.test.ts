@@ -90,11 +90,9 @@ describe('downstreamResponseHeaders', () => {
 
 describe('connectionTokens', () => {
   it('lower-cases, trims and skips Wharf-managed headers', () => {
-    expect(connectionTokens(['Keep-Alive , X-A', ',x-forwarded-proto,X_Forwarded_For, ,Upgrade'])).toEqual([
-      'keep-alive',
-      'x-a',
-      'upgrade',
-    ]);
+    expect(
+      connectionTokens(['Keep-Alive , X-A', ',x-forwarded-proto,X_Forwarded_For,X-Real_Ip, ,Upgrade']),
+    ).toEqual(['keep-alive', 'x-a', 'upgrade']);
     expect(connectionTokens(undefined)).toEqual([]);
   });
 

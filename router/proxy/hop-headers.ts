@@ -38,6 +38,16 @@ export const FORWARDED_HEADERS: ReadonlySet<string> = new Set(
 );
 
 /**
+ * Whether a lower-case header name is one of FORWARDED_HEADERS in any mix of `-` and `_`
+ * (`x-forwarded_for`), as Traefik's isManagedXHeader reads them: servers that map both to `_` (CGI, WSGI)
+ * would otherwise take a client's mixed spelling for the real header.
+ */
+export function isForwardedHeader(name: string): boolean {
+  if (name.charCodeAt(0) !== 120 /* x */) return false;
+  return FORWARDED_HEADERS.has(name.includes('_') ? name.replaceAll('_', '-') : name);
+}
+
+/**
  * Headers a `Connection` option never removes: Host (routing and the upstream Host depend on it) and the
  * framing headers (without them the request body would be lost). Go keeps these out of its header map
  * (Request.Host, ContentLength, TransferEncoding), so Traefik never removes them either.
@@ -55,7 +65,7 @@ export function connectionTokens(value: string | string[] | undefined): string[]
   for (const part of Array.isArray(value) ? value : [value]) {
     for (const raw of part.split(',')) {
       const token = raw.trim().toLowerCase();
-      if (token === '' || FORWARDED_HEADERS.has(token) || NEVER_CONNECTION_OPTIONS.has(token)) continue;
+      if (token === '' || isForwardedHeader(token) || NEVER_CONNECTION_OPTIONS.has(token)) continue;
       if (token.charCodeAt(0) !== 58 /* ':' HTTP/2 pseudo-headers */) tokens.push(token);
     }
   }
