@@ -83,7 +83,13 @@ export const basicAuth: MiddlewareDefinition<BasicAuth> = {
         const credentials = parseBasicCredentials(req.headers.authorization);
         // As Traefik, the access log names the user the client gave, whether or not it was accepted.
         if (credentials) requestState(req).username = credentials.user;
-        if (!credentials || !(await verify.check(credentials.user, credentials.password))) {
+        if (
+          !credentials ||
+          !(
+            verify.checkCached(credentials.user, credentials.password) ||
+            (await verify.check(credentials.user, credentials.password))
+          )
+        ) {
           sendUnauthorized(res, challenge);
           return;
         }
