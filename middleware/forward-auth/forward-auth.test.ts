@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingHttpHeaders, type IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WharfError } from '../../config/errors.ts';
 import type { ForwardAuthOptions } from '../../config/middlewares/forward-auth.ts';
@@ -276,6 +276,35 @@ describe('forwardAuth against a loopback auth server', () => {
     await until(
       () => res.destroyed || res.socket === null || res.socket.destroyed,
       'the held connection closed',
+    );
+  });
+
+  it('the client going away while the auth server is still answering: the auth call is dropped, no timer left', async () => {
+    const clock = manualClock();
+    const before = held.length;
+    const req = fakeRequest('/');
+    const res = new ServerResponse(req);
+    let nextCalled = false;
+    const handled = build({ address: `${auth.url}/hold` }, clock)
+      .wrap(async () => {
+        nextCalled = true;
+      })(req, res)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    await until(() => held.length > before, 'the auth server holding the request');
+    expect(clock.pending()).toBe(1);
+    res.emit('close');
+    const err = await handled;
+    expect(err).toBeInstanceOf(WharfError);
+    expect((err as WharfError).message).toContain('client closed the request');
+    expect(nextCalled).toBe(false);
+    expect(clock.pending()).toBe(0);
+    const heldRes = held[held.length - 1] as ServerResponse;
+    await until(
+      () => heldRes.destroyed || heldRes.socket === null || heldRes.socket.destroyed,
+      'the auth connection closed',
     );
   });
 
