@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type ConfigIssue, canonicalize, issueMessage } from './canonicalize.ts';
-import { DynamicConfigSchema, MIDDLEWARE_KINDS } from './dynamic.ts';
+import { DynamicConfigSchema, MIDDLEWARE_KINDS, UNSUPPORTED_MIDDLEWARE_TYPES } from './dynamic.ts';
 import type { AnySchema } from './schema-keys.ts';
 
 describe('canonicalize', () => {
@@ -235,5 +235,12 @@ describe('issueMessage', () => {
     expect(issueMessage(at, 'http.routers.a@b')).toMatch(
       /^http\.routers\.a@b: router name "a@b" contains "@"/,
     );
+  });
+});
+
+describe('middleware kinds', () => {
+  it('a kind is either supported or listed as not supported yet, never both', () => {
+    const supported = new Set<string>(MIDDLEWARE_KINDS);
+    expect(UNSUPPORTED_MIDDLEWARE_TYPES.filter((t) => supported.has(t))).toEqual([]);
   });
 });

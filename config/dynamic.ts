@@ -232,10 +232,6 @@ export const MiddlewareSchema = z.strictObject({
 export const UNSUPPORTED_MIDDLEWARE_TYPES = [
   'errors',
   'rateLimit',
-  'basicAuth',
-  'digestAuth',
-  'redirectRegex',
-  'forwardAuth',
   'inFlightReq',
   'buffering',
   'circuitBreaker',
