@@ -35,6 +35,7 @@ Try:
   curl http://whoami.localhost:8000/            # round robin over both backends
   curl http://localhost:8000/api/hello          # stripPrefix + headers middlewares
   curl http://canary.localhost:8000/            # weighted 3:1 between backend-1 and backend-2
+  curl -u demo:demo http://admin.localhost:8000/ # ipAllowList + basicAuth (401 without -u)
   curl http://127.0.0.1:8080/api/http/routers   # Traefik-style API
   curl http://127.0.0.1:8080/ping
 (*.localhost resolves to 127.0.0.1; otherwise add -H 'Host: whoami.localhost' to http://127.0.0.1:8000/)
