@@ -47,16 +47,18 @@ describe('canonicalize', () => {
     },
     {
       name: 'reports Traefik middleware types Wharf does not implement as unsupported, not unknown',
-      input: { http: { middlewares: { limit: { RateLimit: { average: 5 } }, typo: { stripPrefx: {} } } } },
-      value: { http: { middlewares: { limit: {}, typo: {} } } },
+      input: {
+        http: { middlewares: { plug: { Plugin: { demo: { average: 5 } } }, typo: { stripPrefx: {} } } },
+      },
+      value: { http: { middlewares: { plug: {}, typo: {} } } },
       issues: [
         {
           code: 'MIDDLEWARE_TYPE_UNSUPPORTED',
           severity: 'error',
-          path: ['http', 'middlewares', 'limit', 'RateLimit'],
+          path: ['http', 'middlewares', 'plug', 'Plugin'],
           params: {
-            name: 'limit',
-            type: 'rateLimit',
+            name: 'plug',
+            type: 'plugin',
             // Derived, so a new middleware kind does not change this case.
             supported: MIDDLEWARE_KINDS.join(', '),
           },

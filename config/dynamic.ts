@@ -7,8 +7,10 @@ import { DigestAuthSchema } from './middlewares/digest-auth.ts';
 import { EncodedCharactersSchema } from './middlewares/encoded-characters.ts';
 import { ForwardAuthSchema } from './middlewares/forward-auth.ts';
 import { HeadersSchema } from './middlewares/headers.ts';
+import { InFlightReqSchema } from './middlewares/in-flight-req.ts';
 import { IpAllowListSchema, IpWhiteListSchema } from './middlewares/ip-allow-list.ts';
 import { PassTlsClientCertSchema } from './middlewares/pass-tls-client-cert.ts';
+import { RateLimitSchema } from './middlewares/rate-limit.ts';
 import { RedirectRegexSchema } from './middlewares/redirect-regex.ts';
 import { ReplacePathRegexSchema } from './middlewares/replace-path-regex.ts';
 import { StripPrefixRegexSchema } from './middlewares/strip-prefix-regex.ts';
@@ -228,13 +230,13 @@ export const MiddlewareSchema = z.strictObject({
   basicAuth: BasicAuthSchema.optional(),
   digestAuth: DigestAuthSchema.optional(),
   compress: CompressSchema.optional(),
+  rateLimit: RateLimitSchema.optional(),
+  inFlightReq: InFlightReqSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
 export const UNSUPPORTED_MIDDLEWARE_TYPES = [
   'errors',
-  'rateLimit',
-  'inFlightReq',
   'buffering',
   'circuitBreaker',
   'retry',

@@ -188,8 +188,8 @@ describe('decodeFlatKeys, label style', () => {
         'wharf.http.routers.good.rule=Host(`good`)',
         'wharf.http.services.svc.loadbalancer.passHostHeader=maybe',
         'wharf.http.services.ok.loadbalancer.servers[0].url=http://ok',
-        'wharf.http.middlewares.rl.ratelimit.average=5',
-        'wharf.http.middlewares.rl.ratelimit.burst=10',
+        'wharf.http.middlewares.plug.plugin.demo.average=5',
+        'wharf.http.middlewares.plug.plugin.demo.burst=10',
       ),
       config: {
         http: {
@@ -239,8 +239,8 @@ describe('decodeFlatKeys, label style', () => {
         labelDiag({
           code: 'MIDDLEWARE_TYPE_UNSUPPORTED',
           severity: 'error',
-          item: { kind: 'middleware', name: 'rl' },
-          key: 'wharf.http.middlewares.rl.ratelimit',
+          item: { kind: 'middleware', name: 'plug' },
+          key: 'wharf.http.middlewares.plug.plugin',
           message: 'not supported by Wharf yet',
         }),
       ],

@@ -214,15 +214,17 @@ describe('validateDynamic', () => {
     {
       name: 'reports an unsupported middleware type as such and keeps the other middlewares',
       input: {
-        http: { middlewares: { rl: { rateLimit: { average: 10 } }, add: { addPrefix: { prefix: '/v1' } } } },
+        http: {
+          middlewares: { plug: { plugin: { demo: { average: 10 } } }, add: { addPrefix: { prefix: '/v1' } } },
+        },
       },
       config: { http: { middlewares: { add: { addPrefix: { prefix: '/v1' } } } } },
       diagnostics: [
         diag({
           code: 'MIDDLEWARE_TYPE_UNSUPPORTED',
           severity: 'error',
-          item: { kind: 'middleware', name: 'rl' },
-          key: 'http.middlewares.rl.rateLimit',
+          item: { kind: 'middleware', name: 'plug' },
+          key: 'http.middlewares.plug.plugin',
           message: 'not supported by Wharf yet',
         }),
       ],

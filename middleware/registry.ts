@@ -8,10 +8,12 @@ import { digestAuth } from './digest-auth/digest-auth.ts';
 import { encodedCharacters } from './encoded-characters/encoded-characters.ts';
 import { forwardAuth } from './forward-auth/forward-auth.ts';
 import { headers } from './headers/headers.ts';
+import { inFlightReq } from './in-flight-req/in-flight-req.ts';
 import { ipAllowList, ipWhiteList } from './ip-allow-list/ip-allow-list.ts';
 import type { MiddlewareDefinition } from './middleware.ts';
 import { stateless } from './middleware.ts';
 import { passTlsClientCertDefinition } from './pass-tls-client-cert/pass-tls-client-cert.ts';
+import { rateLimit } from './rate-limit/rate-limit.ts';
 import { redirectRegex } from './redirect-regex/redirect-regex.ts';
 import { redirectScheme } from './redirect-scheme/redirect-scheme.ts';
 import { replacePath } from './replace-path/replace-path.ts';
@@ -44,4 +46,6 @@ export const middlewareRegistry: MiddlewareRegistry = {
   basicAuth,
   digestAuth,
   compress,
+  rateLimit,
+  inFlightReq,
 };
