@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { errorStatus, WharfError } from '../../config/errors.ts';
 import type { CircuitBreakerSchema } from '../../config/middlewares/circuit-breaker.ts';
 import { goStatusText } from '../go-status-text.ts';
 import type { MiddlewareDefinition } from '../middleware.ts';
@@ -33,6 +34,12 @@ export const circuitBreaker: MiddlewareDefinition<CircuitBreakerOptions> = {
     const body = goStatusText(status);
     const clock = ctx.clock;
     return {
+      status: () => {
+        const until = breaker.until;
+        return until === undefined
+          ? { state: breaker.state }
+          : { state: breaker.state, until: new Date(until).toISOString() };
+      },
       wrap: (next) => async (req, res) => {
         const before = breaker.state;
         const admitted = breaker.admit();
@@ -46,15 +53,22 @@ export const circuitBreaker: MiddlewareDefinition<CircuitBreakerOptions> = {
           return;
         }
         const start = clock.now();
-        let failed = false;
+        let thrown: unknown;
         try {
           await next(req, res);
         } catch (err) {
-          failed = true;
+          thrown = err ?? new Error('rejected');
           throw err;
         } finally {
-          // An error thrown on the way is rendered as a 500 by the router, so it counts as one.
-          const code = failed && !res.headersSent ? 500 : res.statusCode;
+          // The proxy signals a failed exchange by throwing a WharfError, which the router renders with
+          // its catalog status (UPSTREAM_UNREACHABLE 502, UPSTREAM_TIMEOUT 504, anything else 500): the
+          // status the client gets is what is counted, as oxy counts what Traefik's proxy wrote.
+          const code =
+            thrown === undefined || res.headersSent
+              ? res.statusCode
+              : thrown instanceof WharfError
+                ? errorStatus(thrown.code)
+                : 500;
           const was = breaker.state;
           breaker.record(code, clock.now() - start);
           if (breaker.state !== was) logChange(was);
