@@ -45,11 +45,15 @@ export const circuitBreaker: MiddlewareDefinition<CircuitBreakerOptions> = {
         const admitted = breaker.admit();
         if (breaker.state !== before) logChange(before);
         if (!admitted) {
-          res.writeHead(status, {
-            'content-type': 'text/plain; charset=utf-8',
-            'content-length': Buffer.byteLength(body),
-          });
-          res.end(req.method === 'HEAD' ? undefined : body);
+          // Go's WriteHeader then Write(StatusText): plain text, no body where HTTP forbids one.
+          if (status === 204 || status === 304) res.writeHead(status).end();
+          else
+            res
+              .writeHead(status, {
+                'content-type': 'text/plain; charset=utf-8',
+                'content-length': Buffer.byteLength(body),
+              })
+              .end(req.method === 'HEAD' ? undefined : body);
           return;
         }
         const start = clock.now();
