@@ -246,3 +246,65 @@ describe('mapCalls', () => {
     });
   });
 });
+
+describe('parseExpression: numbers and comparisons (the circuit breaker dialect)', () => {
+  const NUM: ExpressionDialect = { ...BASE, numbers: true, comparisons: true, noNegation: 'no !' };
+  const cases: Array<{ text: string; want: ExpressionParseResult }> = [
+    {
+      text: 'F(50, 0.5, .5, 5e-1, `s`) >= 1.0',
+      want: {
+        ok: true,
+        ast: {
+          type: 'call',
+          name: 'F',
+          column: 1,
+          args: [
+            { text: '50', column: 3, number: 'int' },
+            { text: '0.5', column: 7, number: 'float' },
+            { text: '.5', column: 12, number: 'float' },
+            { text: '5e-1', column: 16, number: 'float' },
+            { text: 's', column: 22 },
+          ],
+          compare: { operator: '>=', column: 27, value: { text: '1.0', column: 30, number: 'float' } },
+        },
+      },
+    },
+    {
+      text: 'F()!=2 || F() < 3',
+      want: {
+        ok: true,
+        ast: or(
+          {
+            type: 'call',
+            name: 'F',
+            args: [],
+            column: 1,
+            compare: { operator: '!=', column: 4, value: { text: '2', column: 6, number: 'int' } },
+          },
+          {
+            type: 'call',
+            name: 'F',
+            args: [],
+            column: 11,
+            compare: { operator: '<', column: 15, value: { text: '3', column: 17, number: 'int' } },
+          },
+        ),
+      },
+    },
+    {
+      text: 'F() > x',
+      want: { ok: false, kind: 'syntax', problem: "expected a number after '>' but found 'x'", column: 7 },
+    },
+    { text: '!F() > 1', want: { ok: false, kind: 'syntax', problem: 'no !', column: 1 } },
+    {
+      text: 'F() = 1',
+      want: { ok: false, kind: 'syntax', problem: "expected '&&' or '||' but found '='", column: 5 },
+    },
+  ];
+  for (const c of cases) it(c.text, () => expect(parseExpression(c.text, NUM)).toEqual(c.want));
+
+  it('without the options, numbers are not arguments and a comparison is not an operator', () => {
+    expect(parseExpression('F(1)', BASE)).toMatchObject({ ok: false, column: 3 });
+    expect(parseExpression('F() > 1', BASE)).toMatchObject({ ok: false, column: 5 });
+  });
+});

@@ -5,18 +5,30 @@ import { didYouMean } from './suggest.ts';
 // quotes (with \" \\ \n \t \r escapes), combined with `!`, `&&` (binds tighter) and `||`, and grouped by
 // parentheses. What differs between the two languages (function names, wording, checks) is a dialect.
 
-/** One string argument of a call, with the 1-based column of its opening quote. */
+/**
+ * One argument of a call, with the 1-based column of its opening quote (or first digit): a string, or in a
+ * dialect with `numbers` a Go number literal as written, `number` saying whether Go reads it as an int or
+ * a float (`50` is an int, `50.0` a float: Go-typed languages tell them apart).
+ */
 export interface ExpressionArg {
   text: string;
   column: number;
+  number?: 'int' | 'float';
 }
 
-/** A call: a function name (as the dialect resolved it), its arguments and its 1-based column. */
+/** A comparison operator a dialect with `comparisons` accepts after a call. */
+export type ComparisonOperator = '==' | '!=' | '<' | '<=' | '>' | '>=';
+
+/**
+ * A call: a function name (as the dialect resolved it), its arguments and its 1-based column; in a dialect
+ * with `comparisons`, the number it is compared with (`F() > 0.5`), if any.
+ */
 export interface ExpressionCall {
   type: 'call';
   name: string;
   args: ExpressionArg[];
   column: number;
+  compare?: { operator: ComparisonOperator; column: number; value: ExpressionArg };
 }
 
 /** Leaves combined with &&, || and !; the callers' own syntax trees have their own leaves. */
@@ -70,10 +82,19 @@ export interface ExpressionDialect {
   trailingComma?: boolean;
   /** The problem when the input ends right after an operator, reported at the operator; default none. */
   afterOperator?: (operator: string) => string;
+  /** Whether arguments may be Go number literals (`50`, `0.5`, `1e3`) besides strings; default false. */
+  numbers?: boolean;
+  /** Whether a call may be compared with a number (`F() >= 0.5`, Go's ==, !=, <, <=, >, >=); default false. */
+  comparisons?: boolean;
+  /** The problem with `!`, reported at it, when the dialect has no negation; default: `!` negates. */
+  noNegation?: string;
 }
 
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', t: '\t', r: '\r' };
 const WORD = /^[A-Za-z_]\w*/;
+/** A decimal Go number literal: an int (`50`) or a float (`0.5`, `.5`, `5.`, `5e-1`). */
+const NUMBER = /^(?:(\d+)(?![.eE\d])|(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)/;
+const COMPARISON = /^(?:==|!=|<=|>=|<|>)/;
 
 /** Carries the first problem out of the recursive descent; never leaves parseExpression. */
 class Stop extends Error {
@@ -194,8 +215,9 @@ export function parseExpression(text: string, dialect: ExpressionDialect): Expre
   };
   const parseUnary = (column?: number, operator?: string): ExpressionNode => {
     skip();
-    if (text[pos] === '!') {
+    if (text[pos] === '!' && !(dialect.comparisons && text[pos + 1] === '=')) {
       const at = pos + 1;
+      if (dialect.noNegation !== undefined) fail(at, dialect.noNegation);
       pos++;
       enter(at);
       const expr = parseUnary(at, '!');
@@ -235,7 +257,8 @@ export function parseExpression(text: string, dialect: ExpressionDialect): Expre
     const args: ExpressionArg[] = [];
     skip();
     while (text[pos] !== ')') {
-      args.push({ column: pos + 1, text: parseString() });
+      const number = dialect.numbers ? parseNumber() : undefined;
+      args.push(number ?? { column: pos + 1, text: parseString() });
       skip();
       if (text[pos] === ')') break;
       if (text[pos] !== ',') {
@@ -249,9 +272,29 @@ export function parseExpression(text: string, dialect: ExpressionDialect): Expre
     }
     pos++;
     const call: ExpressionCall = { type: 'call', name, args, column };
+    if (dialect.comparisons) {
+      skip();
+      const operator = COMPARISON.exec(text.slice(pos))?.[0] as ComparisonOperator | undefined;
+      if (operator !== undefined) {
+        const at = pos + 1;
+        pos += operator.length;
+        skip();
+        const value = parseNumber();
+        if (!value) fail(pos + 1, `expected a number after '${operator}' but found ${found()}`);
+        call.compare = { operator, column: at, value: value as ExpressionArg };
+      }
+    }
     const bad = dialect.checkCall?.(call);
     if (bad) throw new Stop({ ok: false, kind: 'call', name, ...bad });
     return call;
+  };
+  /** A number literal at `pos`, consumed; undefined (nothing consumed) when there is none. */
+  const parseNumber = (): ExpressionArg | undefined => {
+    const m = NUMBER.exec(text.slice(pos));
+    if (!m) return undefined;
+    const column = pos + 1;
+    pos += m[0].length;
+    return { text: m[0], column, number: m[1] === undefined ? 'float' : 'int' };
   };
   const parseString = (): string => {
     const open = pos;

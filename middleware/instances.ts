@@ -28,6 +28,8 @@ export interface MiddlewareInstance {
   readonly key: string;
   readonly members: readonly MiddlewareInstance[];
   readonly wrap: Middleware;
+  /** The runtime's live state for the API, when it has one. */
+  readonly status?: () => Record<string, unknown>;
   /** Releases the runtime (once; errors are logged, never thrown). */
   close(): void;
 }
@@ -142,6 +144,7 @@ export class MiddlewareInstances {
       key,
       members,
       wrap: runtime.wrap,
+      ...(runtime.status && { status: runtime.status.bind(runtime) }),
       close: () => {
         if (closed) return;
         closed = true;

@@ -18,6 +18,8 @@ export interface MiddlewareRuntime {
   readonly wrap: Middleware;
   /** Stops timers, closes sockets and pools; called once, after the last generation using it drained. */
   close?(): void | Promise<void>;
+  /** Live state the API shows for the middleware (a breaker's state); called per API request, cheap. */
+  status?(): Record<string, unknown>;
 }
 
 /** What a factory gets besides its options. */

@@ -2,6 +2,7 @@ import type { MiddlewareConfig, MiddlewareKind } from '../config/dynamic.ts';
 import { addPrefix } from './add-prefix/add-prefix.ts';
 import { basicAuth } from './basic-auth/basic-auth.ts';
 import { chain } from './chain/chain.ts';
+import { circuitBreaker } from './circuit-breaker/circuit-breaker.ts';
 import { compress } from './compress/compress.ts';
 import { contentType } from './content-type/content-type.ts';
 import { digestAuth } from './digest-auth/digest-auth.ts';
@@ -48,4 +49,5 @@ export const middlewareRegistry: MiddlewareRegistry = {
   compress,
   rateLimit,
   inFlightReq,
+  circuitBreaker,
 };

@@ -5,6 +5,7 @@ import { INTERNAL_ENTRYPOINT, INTERNAL_ENTRYPOINT_ADDRESS } from '../config/stat
 import { Agent } from '../core/http-client.ts';
 import type { Logger } from '../core/log.ts';
 import { compileIpMatcher } from '../core/net/ip-matcher.ts';
+import type { Clock } from '../middleware/clock.ts';
 import { deniedEncodings } from '../middleware/encoded-characters/denied-encodings.ts';
 import { ConsulProvider } from '../providers/consul/consul-provider.ts';
 import { DockerProvider } from '../providers/docker/docker-provider.ts';
@@ -34,6 +35,8 @@ export interface WharfOptions {
   readonly providers?: readonly Provider[];
   /** How long a reload computes before letting requests run, ms (router/reload/reloader.ts; tests). */
   readonly reloadSliceMs?: number;
+  /** The clock middlewares count time with (default: the system clock); tests advance one by hand. */
+  readonly clock?: Clock;
 }
 
 /** Entry points after defaults: the user's, or `http` on :80, plus the internal one when the API or ping needs it. */
@@ -111,6 +114,7 @@ export class Wharf {
         acmeProviders: new Set(Object.keys(c.certificatesResolvers ?? {}).map(acmeProviderName)),
       },
       certResolvers: new Set(Object.keys(c.certificatesResolvers ?? {})),
+      ...(options.clock ? { clock: options.clock } : {}),
     };
     const empty = {
       routers: new Map(),

@@ -63,9 +63,28 @@ function items(src: ApiSources, kind: Kind): Map<string, Item> {
       const runtime = src.tableRef.current().table.services.get(name);
       if (runtime) shown = { ...entry, serverStatus: runtime.serverStatus() };
     }
+    if (kind === 'middlewares') {
+      const state = middlewareState(src, name);
+      if (state) shown = { ...entry, state };
+    }
     // Passwords in server URLs and credential headers (Authorization, X-Api-Key, ...) are not shown.
     shown = redactSecrets(shown);
     out.set(name, shown);
+  }
+  return out;
+}
+
+/**
+ * The live state of a middleware's instances in the serving generation (a circuit breaker's state): the
+ * shared instance's, or per router for middlewares built once per router; undefined when none has any.
+ */
+function middlewareState(src: ApiSources, name: string): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  for (const instance of src.tableRef.current().table.middlewareCache?.values() ?? []) {
+    if (instance.name !== name || !instance.status) continue;
+    if (instance.router === undefined) return instance.status();
+    out ??= {};
+    out[instance.router] = instance.status();
   }
   return out;
 }

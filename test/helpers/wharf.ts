@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { stringify } from 'yaml';
 import { type StaticConfigInput, StaticConfigSchema } from '../../config/static.ts';
 import { silentLogger } from '../../core/log.ts';
+import type { Clock } from '../../middleware/clock.ts';
 import type { Provider } from '../../providers/provider.ts';
 import { Wharf } from '../../router/wharf.ts';
 import { until } from './backends.ts';
@@ -42,6 +43,8 @@ export async function startWharf(
     providers?: Provider[];
     /** WharfOptions.reloadSliceMs: 0 hands the event loop back at every pause point of a reload. */
     reloadSliceMs?: number;
+    /** The clock middlewares count time with (a test advances it by hand). */
+    clock?: Clock;
   } = {},
 ): Promise<TestWharf> {
   const dir = await mkdtemp(join(tmpdir(), 'wharf-test-'));
@@ -63,6 +66,7 @@ export async function startWharf(
     logger,
     ...(options.providers ? { providers: options.providers } : {}),
     ...(options.reloadSliceMs !== undefined ? { reloadSliceMs: options.reloadSliceMs } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   // A provider that cannot reach its source yields nothing; tests of that case do not wait for it.
   if (options.waitReady !== false) await wharf.ready;
