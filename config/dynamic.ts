@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DurationSchema } from './duration.ts';
 import { BasicAuthSchema } from './middlewares/basic-auth.ts';
+import { BufferingSchema } from './middlewares/buffering.ts';
 import { ContentTypeSchema } from './middlewares/content-type.ts';
 import { DigestAuthSchema } from './middlewares/digest-auth.ts';
 import { EncodedCharactersSchema } from './middlewares/encoded-characters.ts';
@@ -226,6 +227,7 @@ export const MiddlewareSchema = z.strictObject({
   forwardAuth: ForwardAuthSchema.optional(),
   basicAuth: BasicAuthSchema.optional(),
   digestAuth: DigestAuthSchema.optional(),
+  buffering: BufferingSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
@@ -233,7 +235,6 @@ export const UNSUPPORTED_MIDDLEWARE_TYPES = [
   'errors',
   'rateLimit',
   'inFlightReq',
-  'buffering',
   'circuitBreaker',
   'compress',
   'retry',

@@ -1,6 +1,7 @@
 import type { MiddlewareConfig, MiddlewareKind } from '../config/dynamic.ts';
 import { addPrefix } from './add-prefix/add-prefix.ts';
 import { basicAuth } from './basic-auth/basic-auth.ts';
+import { buffering } from './buffering/buffering.ts';
 import { chain } from './chain/chain.ts';
 import { contentType } from './content-type/content-type.ts';
 import { digestAuth } from './digest-auth/digest-auth.ts';
@@ -42,4 +43,5 @@ export const middlewareRegistry: MiddlewareRegistry = {
   forwardAuth,
   basicAuth,
   digestAuth,
+  buffering,
 };

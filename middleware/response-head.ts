@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeader, ServerResponse } from 'node:http';
 
 /** Moves headers given to writeHead (object, [[k,v]] pairs or a flat [k,v,...] array) into the response. */
-function adoptHeaders(res: ServerResponse, headers: unknown): void {
+export function adoptHeaders(res: ServerResponse, headers: unknown): void {
   if (Array.isArray(headers)) {
     if (headers.length > 0 && Array.isArray(headers[0])) {
       for (const [k, v] of headers as Array<[string, OutgoingHttpHeader]>) res.appendHeader(k, v as string);
