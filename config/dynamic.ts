@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DurationSchema } from './duration.ts';
 import { BasicAuthSchema } from './middlewares/basic-auth.ts';
+import { BufferingSchema } from './middlewares/buffering.ts';
 import { CircuitBreakerSchema } from './middlewares/circuit-breaker.ts';
 import { CompressSchema } from './middlewares/compress.ts';
 import { ContentTypeSchema } from './middlewares/content-type.ts';
@@ -234,10 +235,11 @@ export const MiddlewareSchema = z.strictObject({
   rateLimit: RateLimitSchema.optional(),
   inFlightReq: InFlightReqSchema.optional(),
   circuitBreaker: CircuitBreakerSchema.optional(),
+  buffering: BufferingSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
-export const UNSUPPORTED_MIDDLEWARE_TYPES = ['errors', 'buffering', 'retry', 'grpcWeb', 'plugin'] as const;
+export const UNSUPPORTED_MIDDLEWARE_TYPES = ['errors', 'retry', 'grpcWeb', 'plugin'] as const;
 
 // --- routers -----------------------------------------------------------------------------------------
 

@@ -148,6 +148,17 @@ export const ERRORS = {
     status: 401,
   },
 
+  // buffering (vulcand/oxy's buffer): 413 for a request body over its limit, 500 for a response body over it.
+  BUFFERING_REQUEST_TOO_LARGE: {
+    template: 'buffering: the request body is larger than maxRequestBodyBytes ({limit} bytes)',
+    status: 413,
+  },
+  BUFFERING_RESPONSE_TOO_LARGE: {
+    template:
+      'buffering: the response body of the service is larger than maxResponseBodyBytes ({limit} bytes)',
+    status: 500,
+  },
+
   // --- docker provider ---
   DOCKER_NO_PORT: {
     template:

@@ -1,6 +1,7 @@
 import type { MiddlewareConfig, MiddlewareKind } from '../config/dynamic.ts';
 import { addPrefix } from './add-prefix/add-prefix.ts';
 import { basicAuth } from './basic-auth/basic-auth.ts';
+import { buffering } from './buffering/buffering.ts';
 import { chain } from './chain/chain.ts';
 import { circuitBreaker } from './circuit-breaker/circuit-breaker.ts';
 import { compress } from './compress/compress.ts';
@@ -50,4 +51,5 @@ export const middlewareRegistry: MiddlewareRegistry = {
   rateLimit,
   inFlightReq,
   circuitBreaker,
+  buffering,
 };
