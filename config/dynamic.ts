@@ -15,6 +15,7 @@ import { PassTlsClientCertSchema } from './middlewares/pass-tls-client-cert.ts';
 import { RateLimitSchema } from './middlewares/rate-limit.ts';
 import { RedirectRegexSchema } from './middlewares/redirect-regex.ts';
 import { ReplacePathRegexSchema } from './middlewares/replace-path-regex.ts';
+import { RetrySchema } from './middlewares/retry.ts';
 import { StripPrefixRegexSchema } from './middlewares/strip-prefix-regex.ts';
 import { ClientAuthSchema } from './tls-client-auth.ts';
 
@@ -236,10 +237,11 @@ export const MiddlewareSchema = z.strictObject({
   inFlightReq: InFlightReqSchema.optional(),
   circuitBreaker: CircuitBreakerSchema.optional(),
   buffering: BufferingSchema.optional(),
+  retry: RetrySchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
-export const UNSUPPORTED_MIDDLEWARE_TYPES = ['errors', 'retry', 'grpcWeb', 'plugin'] as const;
+export const UNSUPPORTED_MIDDLEWARE_TYPES = ['errors', 'grpcWeb', 'plugin'] as const;
 
 // --- routers -----------------------------------------------------------------------------------------
 

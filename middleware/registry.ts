@@ -20,6 +20,7 @@ import { redirectRegex } from './redirect-regex/redirect-regex.ts';
 import { redirectScheme } from './redirect-scheme/redirect-scheme.ts';
 import { replacePath } from './replace-path/replace-path.ts';
 import { replacePathRegex } from './replace-path-regex/replace-path-regex.ts';
+import { retry } from './retry/retry.ts';
 import { stripPrefix } from './strip-prefix/strip-prefix.ts';
 import { stripPrefixRegex } from './strip-prefix-regex/strip-prefix-regex.ts';
 
@@ -52,4 +53,5 @@ export const middlewareRegistry: MiddlewareRegistry = {
   inFlightReq,
   circuitBreaker,
   buffering,
+  retry,
 };

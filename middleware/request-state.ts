@@ -25,6 +25,8 @@ export interface RequestState {
   upgrade?: { socket: Duplex; head: Buffer };
   /** The request body, when a service (mirroring) had to read it first: forwarders send this instead of the stream. */
   replayBody?: Buffer | Readable;
+  /** Retries the retry middleware made (attempts − 1), for the access log's RetryAttempts. */
+  retryAttempts?: number;
   /** Response body bytes relayed from the server (for the access log). */
   responseBytes?: number;
   /** The user an auth middleware read from the credentials (the access log's ClientUsername). */

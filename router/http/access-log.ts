@@ -74,7 +74,7 @@ export function createAccessLog(options: { filePath?: string; format: 'common' |
             RouterName: state.router ?? '',
             ServiceName: state.service ?? '',
             ServiceURL: state.serverUrl ?? '',
-            ClientAddr: `${state.clientIp}:${req.socket.remotePort ?? 0}`,
+            ClientAddr: `${state.clientIp}:${req.socket?.remotePort ?? 0}`,
             ClientHost: state.clientIp,
             ClientUsername: state.username || '-',
             RequestHost: req.headers.host ?? '',
@@ -85,6 +85,7 @@ export function createAccessLog(options: { filePath?: string; format: 'common' |
             DownstreamStatus: status,
             DownstreamContentSize: size,
             RequestCount: count,
+            RetryAttempts: state.retryAttempts ?? 0,
             entryPointName: state.entryPoint,
           })}\n`,
         );
