@@ -76,3 +76,20 @@ export function beforeResponseHead(res: ServerResponse, edit: HeadEdit): void {
       : (original as (s: number, m: string) => ServerResponse).call(this, status, message);
   } as WriteHead;
 }
+
+/**
+ * How many head edits the response holds, to give back to `dropHeadEditsSince` (retry: a failed try's
+ * edits, such as a sticky cookie, must not apply to the next try's head). Undefined when something else
+ * wrapped writeHead over the edits, which then cannot be taken back.
+ */
+export function headEditMark(res: ServerResponse): number | undefined {
+  const r = res as Patched;
+  if (r[EDITS] === undefined) return 0;
+  return r.writeHead === (patchedWriteHead as unknown as WriteHead) ? r[EDITS].length : undefined;
+}
+
+/** Drops the head edits added after `mark` (from headEditMark); does nothing for an undefined mark. */
+export function dropHeadEditsSince(res: ServerResponse, mark: number | undefined): void {
+  const edits = (res as Patched)[EDITS];
+  if (mark !== undefined && edits !== undefined && edits.length > mark) edits.length = mark;
+}

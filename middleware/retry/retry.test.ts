@@ -7,6 +7,7 @@ import { manualClock } from '../../test/helpers/manual-clock.ts';
 import { fakeRequest } from '../../test/helpers/middleware.ts';
 import type { Handler } from '../middleware.ts';
 import { requestState } from '../request-state.ts';
+import { beforeResponseHead } from '../response-head.ts';
 import { backoffMultiplier, jittered, MAX_ELAPSED_MS, RetryBackoff } from './backoff.ts';
 import { bodyReplayable, failedToReachServer, shouldRetry } from './decision.ts';
 import { createRetry } from './retry.ts';
@@ -203,6 +204,25 @@ describe('retry middleware', () => {
     expect(res.statusCode).toBe(200);
     expect(res.getHeader('x-attempt')).toBe('3');
     expect(requestState(req).retryAttempts).toBe(2);
+  });
+
+  it("a failed try's head edits (a sticky cookie set per pick) do not apply to the next try's head", async () => {
+    const clock = manualClock();
+    let calls = 0;
+    const next: Handler = async (_req, res) => {
+      calls++;
+      // As the load balancer does: the cookie of the server picked for this try, set when the head goes out.
+      const picked = `server-${calls}`;
+      beforeResponseHead(res, (r) => r.appendHeader('set-cookie', `lb=${picked}`));
+      if (calls === 1) throw unreachable('ECONNREFUSED');
+      res.writeHead(200);
+      res.end();
+    };
+    const req = fakeRequest('/');
+    const res = new ServerResponse(req);
+    expect(await settle(createRetry({ attempts: 2 }, clock)(next)(req, res))).toBeUndefined();
+    expect(calls).toBe(2);
+    expect(res.getHeader('set-cookie')).toBe('lb=server-2');
   });
 
   it('does not retry a request whose body was already streamed', async () => {

@@ -5,6 +5,7 @@ import type { RetrySchema } from '../../config/middlewares/retry.ts';
 import type { Clock } from '../clock.ts';
 import type { Handler, Middleware, MiddlewareDefinition } from '../middleware.ts';
 import { requestState } from '../request-state.ts';
+import { dropHeadEditsSince, headEditMark } from '../response-head.ts';
 import { RetryBackoff } from './backoff.ts';
 import { bodyReplayable, shouldRetry } from './decision.ts';
 
@@ -56,6 +57,7 @@ export function createRetry(
       const start = clock.now();
       const backoff = new RetryBackoff(initial, attempts, start, random);
       const before = res.getHeaders();
+      const editsBefore = headEditMark(res);
       for (let attempt = 1; ; attempt++) {
         try {
           await next(req, res);
@@ -74,6 +76,8 @@ export function createRetry(
           if (wait === undefined) throw error;
           state.retryAttempts = attempt;
           resetHeaders(res, before);
+          // Edits a failed try added (a sticky cookie, a service's headers) are for that try only.
+          dropHeadEditsSince(res, editsBefore);
           await pause(clock, wait, res);
         }
       }
