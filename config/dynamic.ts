@@ -7,6 +7,7 @@ import { CompressSchema } from './middlewares/compress.ts';
 import { ContentTypeSchema } from './middlewares/content-type.ts';
 import { DigestAuthSchema } from './middlewares/digest-auth.ts';
 import { EncodedCharactersSchema } from './middlewares/encoded-characters.ts';
+import { ErrorsSchema } from './middlewares/errors.ts';
 import { ForwardAuthSchema } from './middlewares/forward-auth.ts';
 import { HeadersSchema } from './middlewares/headers.ts';
 import { InFlightReqSchema } from './middlewares/in-flight-req.ts';
@@ -238,10 +239,11 @@ export const MiddlewareSchema = z.strictObject({
   circuitBreaker: CircuitBreakerSchema.optional(),
   buffering: BufferingSchema.optional(),
   retry: RetrySchema.optional(),
+  errors: ErrorsSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
-export const UNSUPPORTED_MIDDLEWARE_TYPES = ['errors', 'grpcWeb', 'plugin'] as const;
+export const UNSUPPORTED_MIDDLEWARE_TYPES = ['grpcWeb', 'plugin'] as const;
 
 // --- routers -----------------------------------------------------------------------------------------
 

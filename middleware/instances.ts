@@ -3,7 +3,13 @@ import { parseQualifiedName, qualifyName } from '../config/names.ts';
 import type { Logger } from '../core/log.ts';
 import { stableStringify } from '../core/stable-stringify.ts';
 import type { Clock } from './clock.ts';
-import type { Middleware, MiddlewareContext, MiddlewareDefinition, MiddlewareRuntime } from './middleware.ts';
+import type {
+  Handler,
+  Middleware,
+  MiddlewareContext,
+  MiddlewareDefinition,
+  MiddlewareRuntime,
+} from './middleware.ts';
 import type { MiddlewareRegistry } from './registry.ts';
 
 /** What building an instance needs to know about a middleware (from router/compile's resolve step). */
@@ -12,6 +18,8 @@ export interface MiddlewareSpec {
   readonly options: unknown;
   /** Qualified names of the members its options reference, in the order its definition declared them. */
   readonly members: readonly string[];
+  /** Qualified names of the services its options reference (serviceReferences), in declared order. */
+  readonly services?: readonly string[];
   readonly perRouter: boolean;
 }
 
@@ -27,6 +35,8 @@ export interface MiddlewareInstance {
   /** Kind and options, stably stringified: a change builds a new instance. */
   readonly key: string;
   readonly members: readonly MiddlewareInstance[];
+  /** The service handlers it was built with: a rebuilt service builds a new instance. */
+  readonly services: readonly Handler[];
   readonly wrap: Middleware;
   /** The runtime's live state for the API, when it has one. */
   readonly status?: () => Record<string, unknown>;
@@ -39,11 +49,18 @@ function instanceKey(name: string, router: string | undefined): string {
   return router === undefined ? name : `${name}\u0000${router}`;
 }
 
+/** Whether two lists hold the same objects in the same order. */
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /** What instances are built with. */
 export interface InstanceDeps {
   readonly definitions: MiddlewareRegistry;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** The handler of a built service of this generation, by qualified name (absent: it did not build). */
+  readonly service?: (name: string) => Handler | undefined;
 }
 
 /**
@@ -89,16 +106,21 @@ export class MiddlewareInstances {
       }
       members.push(member);
     }
+    const services: Handler[] = [];
+    for (const s of spec.services ?? []) {
+      const handler = this.#deps.service?.(s);
+      if (!handler) {
+        this.errors.set(name, `service "${s}" is disabled`);
+        return undefined;
+      }
+      services.push(handler);
+    }
     const key = `${spec.kind}\u0000${stableStringify(spec.options)}`;
     const old = this.#previous.get(at);
     let instance: MiddlewareInstance | undefined;
-    if (
-      old?.key === key &&
-      old.members.length === members.length &&
-      old.members.every((m, i) => m === members[i])
-    )
+    if (old?.key === key && sameItems(old.members, members) && sameItems(old.services, services))
       instance = old;
-    else instance = this.#create(name, scope, spec, key, members);
+    else instance = this.#create(name, scope, spec, key, members, services);
     if (instance) this.cache.set(at, instance);
     return instance;
   }
@@ -114,9 +136,11 @@ export class MiddlewareInstances {
     spec: MiddlewareSpec,
     key: string,
     members: readonly MiddlewareInstance[],
+    services: readonly Handler[],
   ): MiddlewareInstance | undefined {
     const logger = this.#deps.logger;
     const byName = new Map(spec.members.map((m, i) => [m, members[i] as MiddlewareInstance]));
+    const serviceByName = new Map((spec.services ?? []).map((s, i) => [s, services[i] as Handler]));
     const provider = parseQualifiedName(name).provider ?? '';
     const ctx: MiddlewareContext = {
       name,
@@ -125,6 +149,11 @@ export class MiddlewareInstances {
         const member = byName.get(qualifyName(reference, provider));
         if (!member) throw new Error(`"${reference}" is not a declared reference of middleware "${name}"`);
         return member.wrap;
+      },
+      resolveService: (reference) => {
+        const handler = serviceByName.get(qualifyName(reference, provider));
+        if (!handler) throw new Error(`"${reference}" is not a declared service of middleware "${name}"`);
+        return handler;
       },
       logger,
       clock: this.#deps.clock,
@@ -143,6 +172,7 @@ export class MiddlewareInstances {
       router,
       key,
       members,
+      services,
       wrap: runtime.wrap,
       ...(runtime.status && { status: runtime.status.bind(runtime) }),
       close: () => {

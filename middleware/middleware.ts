@@ -33,6 +33,13 @@ export interface MiddlewareContext {
    * definition's `references` declared can be resolved; they were checked (missing, recursion) beforehand.
    */
   readonly resolve: (reference: string) => Middleware;
+  /**
+   * The built handler of a service the options name (qualified in this middleware's provider, as Traefik
+   * qualifies a middleware's service). Only services the definition's `serviceReferences` declared can be
+   * resolved; they were checked (missing, disabled) beforehand. Optional so that contexts built by hand
+   * (unit tests of middlewares without services) need not provide it.
+   */
+  readonly resolveService?: (reference: string) => Handler;
   readonly logger: Logger;
   /** Time and timers; tests pass a clock they advance by hand, so no test sleeps. */
   readonly clock: Clock;
@@ -43,11 +50,13 @@ export interface MiddlewareContext {
  *
  * Lifecycle of a middleware instance:
  * 1. Resolve (pure, router/compile/resolve-middlewares.ts): the kind is checked and the references the
- *    definition declares (a chain's members) are qualified and checked for absence and recursion; a problem
- *    disables the middleware and every router using it (`ROUTER_DISABLED_DEPENDENCY`). Nothing is built.
+ *    definition declares (a chain's members) are qualified and checked for absence and recursion, and the
+ *    services it declares (`serviceReferences`) for absence or being disabled; a problem disables the
+ *    middleware and every router using it (`ROUTER_DISABLED_DEPENDENCY`). Nothing is built.
  * 2. Provision (middleware/instances.ts): for each middleware a served router uses (once per router if
  *    `perRouter`, or if a member is), the instance of the serving generation is reused when its stable key
- *    (kind and options, stably stringified, and the identity of its member instances) is unchanged: its
+ *    (kind and options, stably stringified, and the identity of its member instances and of the service
+ *    handlers it references) is unchanged: its
  *    state (buckets, breaker state, client pools) survives the reload. Otherwise `create` is called.
  * 3. A `create` that throws disables that middleware only, with `MIDDLEWARE_INVALID` and the message, and
  *    the routers using it with `ROUTER_DISABLED_DEPENDENCY`; every other router is served.
@@ -66,6 +75,8 @@ export interface MiddlewareDefinition<O> {
   readonly perRouter?: boolean;
   /** Other middlewares the options name (a chain's members), unqualified as written. */
   readonly references?: (options: O) => readonly string[];
+  /** Services the options name (the errors middleware's page service), unqualified as written. */
+  readonly serviceReferences?: (options: O) => readonly string[];
 }
 
 /** A definition for a middleware without state to release: `create` returns the wrapping function only. */

@@ -8,6 +8,7 @@ import { compress } from './compress/compress.ts';
 import { contentType } from './content-type/content-type.ts';
 import { digestAuth } from './digest-auth/digest-auth.ts';
 import { encodedCharacters } from './encoded-characters/encoded-characters.ts';
+import { errors } from './errors/errors.ts';
 import { forwardAuth } from './forward-auth/forward-auth.ts';
 import { headers } from './headers/headers.ts';
 import { inFlightReq } from './in-flight-req/in-flight-req.ts';
@@ -54,4 +55,5 @@ export const middlewareRegistry: MiddlewareRegistry = {
   circuitBreaker,
   buffering,
   retry,
+  errors,
 };

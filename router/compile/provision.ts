@@ -40,6 +40,7 @@ export function* provisionSteps(
     definitions: deps.middlewares ?? middlewareRegistry,
     logger: deps.logger,
     clock: deps.clock ?? systemClock,
+    service: (name) => built.runtimes.get(name)?.handler,
   });
   try {
     return yield* provisionWith(plan, built, instances);

@@ -13,15 +13,24 @@ export interface ResolvedMiddlewares {
   readonly errors: Map<string, string[]>;
 }
 
+/** The services a middleware may name: which exist, and why a disabled one is (resolve-services.ts). */
+export interface ServiceLookup {
+  readonly exists: (q: string) => boolean;
+  /** The first reason the service is disabled, or undefined when it can be built. */
+  readonly problem: (q: string) => string | undefined;
+}
+
 /**
  * Checks every middleware's kind and the references its definition declares, without building anything:
- * references resolve in the middleware's provider; a missing one, a cycle or a disabled member disables
- * the middleware (and the chains that hold it). `report` gets each problem as it is found.
+ * references (middlewares, and services for `serviceReferences`) resolve in the middleware's provider; a
+ * missing one, a cycle, a disabled member or a disabled service disables the middleware (and the chains
+ * that hold it). `report` gets each problem as it is found.
  */
 export function resolveMiddlewares(
   configs: ReadonlyMap<string, MiddlewareConfig>,
   registry: MiddlewareRegistry,
   report: (q: string, code: ErrorCode, message: string) => void,
+  services: ServiceLookup = { exists: () => false, problem: () => undefined },
 ): ResolvedMiddlewares {
   const plans = new Map<string, MiddlewareSpec>();
   const errors = new Map<string, string[]>();
@@ -43,10 +52,27 @@ export function resolveMiddlewares(
     const definition = registry[kind] as {
       perRouter?: boolean;
       references?: (o: unknown) => readonly string[];
+      serviceReferences?: (o: unknown) => readonly string[];
     };
     const options = config[kind];
     const provider = parseQualifiedName(q).provider ?? '';
     const members: string[] = [];
+    const serviceNames: string[] = [];
+    for (const reference of definition.serviceReferences?.(options) ?? []) {
+      const target = qualifyName(reference, provider);
+      if (!services.exists(target))
+        return fail(q, 'MIDDLEWARE_INVALID', {
+          middleware: q,
+          problem: `${kind}.service names "${target}", which does not exist; define that service or name another`,
+        });
+      const why = services.problem(target);
+      if (why !== undefined)
+        return fail(q, 'MIDDLEWARE_INVALID', {
+          middleware: q,
+          problem: `${kind}.service "${target}" is disabled: ${why}`,
+        });
+      serviceNames.push(target);
+    }
     let perRouter = definition.perRouter === true;
     visiting.push(q);
     try {
@@ -76,6 +102,7 @@ export function resolveMiddlewares(
       visiting.pop();
     }
     const plan: MiddlewareSpec = { kind, options, members, perRouter };
+    if (serviceNames.length > 0) Object.assign(plan, { services: serviceNames });
     plans.set(q, plan);
     return plan;
   };

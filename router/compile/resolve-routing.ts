@@ -87,6 +87,7 @@ export function* resolveRoutingSteps(merged: MergedConfig, deps: ResolveDeps): S
     merged.middlewares,
     deps.middlewares ?? middlewareRegistry,
     (q, code, message) => report('middleware', q, code, message),
+    { exists: (q) => merged.services.has(q), problem: (q) => serviceErrors.get(q)?.[0]?.message },
   );
 
   const info: RuntimeInfo = { routers: new Map(), services: new Map(), middlewares: new Map() };

@@ -46,6 +46,9 @@ describe.skipIf(skip !== undefined)(
     const docker = 'docker' in engine ? engine.docker : (undefined as never);
     const host = 'host' in engine ? engine.host : '';
     const middlewares: Record<string, MiddlewareConfig> = {};
+    // Services a fixture's middleware names (errors.service): given to the file provider only, and named
+    // `@file` by the fixture, so the middleware reaches them from every provider.
+    const services: Record<string, unknown> = {};
     let consul: ConsulTestServer;
     let container: TestContainer | undefined;
     let w: TestWharf;
@@ -59,6 +62,7 @@ describe.skipIf(skip !== undefined)(
             throw new Error(`middleware "${name}" is defined twice (${file})`);
           middlewares[name] = m;
         }
+        Object.assign(services, config.http?.services);
       }
       const combined = { http: { middlewares } };
       consul = await startConsulTestServer();
@@ -79,7 +83,7 @@ describe.skipIf(skip !== undefined)(
       // of the fixtures together (startWharf's own dynamic file is in a folder it makes later).
       dir = await mkdtemp(join(tmpdir(), 'wharf-mws-'));
       const file = join(dir, 'middlewares.yml');
-      await writeFile(file, stringify(combined));
+      await writeFile(file, stringify({ http: { middlewares, services } }));
       w = await startWharf(
         {},
         {
