@@ -10,7 +10,7 @@ export function commandOf(p: Exclude<ProxyName, 'wharf'>): 'nginx' | 'haproxy' |
   return p === 'caddy-merged' ? 'caddy' : p;
 }
 /** Scenario ids. */
-export const SCENARIO_IDS = ['A', 'B', 'C'] as const;
+export const SCENARIO_IDS = ['A', 'B', 'C', 'D'] as const;
 /** A scenario's id. */
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
@@ -44,9 +44,10 @@ export const USAGE = `Usage: npm run bench -- [flags]
   --connections=N      wrk connections (default 50)
   --only=a,b           proxies to run: ${PROXIES.join(',')} (default all;
                        caddy-merged: scenario B only, one site block naming all 10,000 hosts)
-  --scenarios=A,B,C    A: 1 router; B: 10,000 routers + stripPrefix + header; C: 1 router behind
-                       CORS headers + IP allow list + basic auth (bcrypt), wharf and caddy only
-                       (default all three)
+  --scenarios=A,B,C,D  A: 1 router; B: 10,000 routers + stripPrefix + header; C: 1 router behind
+                       CORS headers + IP allow list + basic auth (bcrypt), wharf and caddy only;
+                       D: a 16 KB HTML page compressed with gzip, nginx, caddy and wharf only
+                       (default all four)
   --no-pin             do not pin processes to CPUs (default: proxy on CPU 1, wrk + backend on CPU 0)
   --no-wait-quiet      take every run as it comes (default: wait <= 30 s for other processes to go
                        quiet before each run, and repeat disturbed runs, up to 3x --runs)

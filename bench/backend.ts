@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchPage, PAGE_PATH } from './html-page.ts';
 import { freePort, httpGet, pollUntil, type Started, start } from './procs.ts';
 import { nginxBackendConf, startNginxWith } from './proxies/nginx.ts';
 
@@ -22,6 +23,8 @@ export async function startBackend(
   const port = await freePort();
   const dir = join(tmp, 'backend');
   mkdirSync(dir, { recursive: true });
+  // Scenario D's page, served by nginx from this folder (the Node backend makes it itself).
+  writeFileSync(join(dir, PAGE_PATH.slice(1)), benchPage());
   let kind: Backend['kind'];
   let proc: Started;
   if (nginx !== undefined) {

@@ -1,15 +1,24 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { DynamicConfigSchema } from '../config/dynamic.ts';
 import { StaticConfigSchema } from '../config/static.ts';
 import { parseArgs } from './args.ts';
-import { headerProblems } from './checks.ts';
+import { bodyProblem, headerProblems } from './checks.ts';
+import { benchPage, PAGE_BYTES, PAGE_PATH } from './html-page.ts';
 import { caddyAuthDirective, caddyfile } from './proxies/caddy.ts';
 import { haproxyConf, haproxyMap } from './proxies/haproxy.ts';
-import { nginxProxyConf } from './proxies/nginx.ts';
+import { nginxBackendConf, nginxProxyConf } from './proxies/nginx.ts';
 import type { ProxyContext } from './proxies/proxy.ts';
 import { wharfDynamic, wharfDynamicYaml, wharfStaticYaml } from './proxies/wharf.ts';
-import { basicCredentials, SCENARIO_A, SCENARIO_B, SCENARIO_C, scenarioProxies } from './scenarios.ts';
+import {
+  basicCredentials,
+  SCENARIO_A,
+  SCENARIO_B,
+  SCENARIO_C,
+  SCENARIO_D,
+  scenarioProxies,
+} from './scenarios.ts';
 import { median, parseWrk } from './wrk.ts';
 
 // The harness's pure parts: wrk parsing, flags, and the configurations it writes for each proxy.
@@ -68,7 +77,7 @@ describe('parseArgs', () => {
       2,
       50,
       5,
-      ['A', 'B', 'C'],
+      ['A', 'B', 'C', 'D'],
     ]);
   });
   it('--quick then explicit flags', () => {
@@ -238,5 +247,94 @@ describe('headerProblems', () => {
     ],
   ])('%s', (_name, got, want, problems) => {
     expect(headerProblems(answer(got), want)).toHaveLength(problems);
+  });
+});
+
+describe('scenario D: a 16 KB HTML page compressed with gzip', () => {
+  it('the page is 16 KiB of HTML that compresses like a real page, the same on every call', () => {
+    const page = benchPage();
+    expect(Buffer.byteLength(page)).toBe(PAGE_BYTES);
+    expect(page).toMatch(/^<!DOCTYPE html>\n<html lang="en">/);
+    expect(page.endsWith('</html>\n')).toBe(true);
+    expect(benchPage()).toBe(page);
+    // Neither incompressible nor a repeated line: gzip level 5 makes it 3-6 times smaller.
+    const ratio = PAGE_BYTES / gzipSync(page, { level: 5 }).length;
+    expect(ratio).toBeGreaterThan(3);
+    expect(ratio).toBeLessThan(6);
+  });
+
+  it('asks for gzip, wants Content-Encoding and Vary, runs on nginx, caddy and wharf', () => {
+    expect(SCENARIO_D.path).toBe(PAGE_PATH);
+    expect(SCENARIO_D.requestHeaders).toEqual({ 'Accept-Encoding': 'gzip' });
+    expect(SCENARIO_D.expectHeaders).toEqual({ 'content-encoding': 'gzip', vary: 'Accept-Encoding' });
+    expect(SCENARIO_D.expectBody).toBe(benchPage());
+    expect(scenarioProxies(SCENARIO_D)).toEqual(['nginx', 'caddy', 'wharf']);
+  });
+
+  it('the backend serves the page from its folder as text/html', () => {
+    const conf = nginxBackendConf('/tmp/b', 9000);
+    expect(conf).toContain(
+      `location = ${PAGE_PATH} { root /tmp/b; types { } default_type text/html; charset utf-8; }`,
+    );
+    expect(conf).not.toContain('gzip');
+  });
+
+  it('nginx: gzip on at level 5 with Vary, only in scenario D', () => {
+    const conf = nginxProxyConf(ctx(SCENARIO_D));
+    expect(conf).toContain('location / { ');
+    expect(conf).toMatch(/gzip on; gzip_comp_level 5; gzip_vary on; proxy_pass http:\/\/backend;/);
+    expect(conf.match(/server_name bench\.localhost;/g)).toHaveLength(1);
+    expect(nginxProxyConf(ctx(SCENARIO_A))).not.toContain('gzip');
+  });
+
+  it('caddy: encode gzip before the proxy, only in scenario D', () => {
+    const conf = caddyfile(ctx(SCENARIO_D), false);
+    expect(conf).toContain(
+      'http://bench.localhost:8000 {\n  bind 127.0.0.1\n  encode gzip\n  reverse_proxy 127.0.0.1:9000\n}',
+    );
+    expect(caddyfile(ctx(SCENARIO_A), false)).not.toContain('encode');
+  });
+
+  it('wharf: one router behind compress with encodings [gzip], passing the schema', () => {
+    const dyn = wharfDynamic(SCENARIO_D, 9000) as { http: Record<string, Record<string, unknown>> };
+    expect(dyn.http.routers).toEqual({
+      r0: {
+        rule: 'Host(`bench.localhost`)',
+        entryPoints: ['web'],
+        service: 'backend',
+        middlewares: ['gzip'],
+      },
+    });
+    expect(dyn.http.middlewares).toEqual({ gzip: { compress: { encodings: ['gzip'] } } });
+    const fromYaml = parseYaml(wharfDynamicYaml(SCENARIO_D, 9000));
+    expect(fromYaml).toEqual(dyn);
+    expect(DynamicConfigSchema.safeParse(fromYaml).error).toBeUndefined();
+    expect(wharfDynamic(SCENARIO_A, 9000)).not.toHaveProperty('http.middlewares');
+  });
+
+  describe('bodyProblem', () => {
+    const page = SCENARIO_D.expectBody;
+    const answer = (headers: Record<string, string>, bytes: Buffer, status = 200) => ({
+      status,
+      body: bytes.subarray(0, 100).toString(),
+      bytes,
+      headers,
+    });
+    it.each<[string, ReturnType<typeof answer>, RegExp | undefined]>([
+      ['the page gzipped', answer({ 'content-encoding': 'gzip' }, gzipSync(page)), undefined],
+      ['not encoded', answer({}, Buffer.from(page)), /Content-Encoding undefined/],
+      ['another encoding', answer({ 'content-encoding': 'br' }, gzipSync(page)), /want "gzip"/],
+      ['not gzip data', answer({ 'content-encoding': 'gzip' }, Buffer.from(page)), /does not gunzip/],
+      ['another page', answer({ 'content-encoding': 'gzip' }, gzipSync(`${page}x`)), /16385 bytes/],
+      ['a 502', answer({ 'content-encoding': 'gzip' }, gzipSync(page), 502), /gave 502/],
+    ])('%s', (_name, a, problem) => {
+      const got = bodyProblem(SCENARIO_D, a);
+      if (problem === undefined) expect(got).toBeUndefined();
+      else expect(got).toMatch(problem);
+    });
+    it('other scenarios compare the text', () => {
+      expect(bodyProblem(SCENARIO_A, { status: 200, body: 'xb= uri=/\n' })).toBeUndefined();
+      expect(bodyProblem(SCENARIO_A, { status: 200, body: 'xb=1 uri=/\n' })).toMatch(/want 200/);
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { type Answer, httpGet } from './procs.ts';
 import { type ExtraCheck, type Scenario, UNKNOWN_HOST } from './scenarios.ts';
 
@@ -24,11 +25,31 @@ export function headerProblems(a: Answer, expected: Readonly<Record<string, stri
   return out;
 }
 
+/**
+ * What is wrong with the routed answer's status and body, or undefined: 200 and the expected body; with
+ * the scenario's `gzip`, `Content-Encoding: gzip` exactly and a body that gunzips to the expected one.
+ */
+export function bodyProblem(s: Scenario, a: Answer): string | undefined {
+  const want = `want 200 ${JSON.stringify(s.expectBody.slice(0, 80))}`;
+  if (a.status !== 200) return `gave ${shown(a)}, ${want}`;
+  if (s.gzip !== true) return a.body === s.expectBody ? undefined : `gave ${shown(a)}, ${want}`;
+  const encoding = a.headers?.['content-encoding'];
+  if (encoding !== 'gzip') return `Content-Encoding ${JSON.stringify(encoding)}, want "gzip"`;
+  let plain: string;
+  try {
+    plain = gunzipSync(a.bytes ?? Buffer.alloc(0)).toString('utf8');
+  } catch (err) {
+    return `the body does not gunzip: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (plain === s.expectBody) return undefined;
+  return `the body gunzips to ${plain.length} bytes that differ from the ${s.expectBody.length}-byte page`;
+}
+
 /** Whether the routed request gets the backend's answer with the expected headers (polled at start). */
 export function routedOk(s: Scenario, port: number): () => Promise<boolean> {
   return async () => {
     const a = await httpGet(port, s.host, s.path, 2000, { headers: s.requestHeaders });
-    return a.status === 200 && a.body === s.expectBody && headerProblems(a, s.expectHeaders).length === 0;
+    return bodyProblem(s, a) === undefined && headerProblems(a, s.expectHeaders).length === 0;
   };
 }
 
@@ -44,9 +65,8 @@ async function extraProblem(c: ExtraCheck, s: Scenario, port: number): Promise<s
 /** Checks the routing of a scenario; a readable reason when a check fails, undefined when all pass. */
 export async function checkRouting(s: Scenario, port: number): Promise<string | undefined> {
   const a = await httpGet(port, s.host, s.path, 5000, { headers: s.requestHeaders });
-  if (a.status !== 200 || a.body !== s.expectBody) {
-    return `routing check failed: ${s.host}${s.path} gave ${shown(a)}, want 200 ${JSON.stringify(s.expectBody)}`;
-  }
+  const body = bodyProblem(s, a);
+  if (body !== undefined) return `routing check failed: ${s.host}${s.path}: ${body}`;
   const headers = headerProblems(a, s.expectHeaders);
   if (headers.length > 0) return `routing check failed: ${s.host}${s.path}: ${headers.join('; ')}`;
   const miss = await httpGet(port, UNKNOWN_HOST, s.path, 5000, { headers: s.requestHeaders });

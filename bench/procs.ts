@@ -167,7 +167,10 @@ export function freePort(): Promise<number> {
 /** One HTTP answer, or the error that stopped it. */
 export interface Answer {
   readonly status: number;
+  /** The body as UTF-8 text, cut after 64 KiB. */
   readonly body: string;
+  /** The whole body as received (still encoded when the answer has a Content-Encoding). */
+  readonly bytes?: Buffer;
   /** Response headers, lower-case names (absent or empty when no answer came). */
   readonly headers?: http.IncomingHttpHeaders;
   readonly error?: string;
@@ -199,13 +202,14 @@ export function httpGet(
         timeout: timeoutMs,
       },
       (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          if (body.length < 4096) body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-        res.on('error', (err) => resolve({ status: 0, body, headers: res.headers, error: err.message }));
+        const chunks: Buffer[] = [];
+        const text = (): { body: string; bytes: Buffer } => {
+          const bytes = Buffer.concat(chunks);
+          return { body: bytes.subarray(0, 65_536).toString('utf8'), bytes };
+        };
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ...text(), headers: res.headers }));
+        res.on('error', (err) => resolve({ status: 0, ...text(), headers: res.headers, error: err.message }));
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));

@@ -1,4 +1,5 @@
 import { PROXIES, type ProxyName, type ScenarioId } from './args.ts';
+import { benchPage, PAGE_PATH } from './html-page.ts';
 
 /**
  * One benchmark scenario: how many Host routes the proxy holds, which one the load targets, and what
@@ -19,8 +20,13 @@ export interface Scenario {
   readonly middlewares: boolean;
   /** Path prefix the route strips (with middlewares). */
   readonly stripPrefix: string;
-  /** Body the backend returns for a correctly routed request. */
+  /** Body the backend returns for a correctly routed request (after gunzip with `gzip`). */
   readonly expectBody: string;
+  /**
+   * Scenario D: the route compresses with gzip (level 5 where the proxy lets one choose), the answer must
+   * carry `Content-Encoding: gzip` and its body gunzip to expectBody.
+   */
+  readonly gzip?: boolean;
   /** Headers every load and check request carries (credentials, Origin); none by default. */
   readonly requestHeaders?: Readonly<Record<string, string>>;
   /** Response headers (lower-case names) the routed answer must carry, and a text each value must contain. */
@@ -166,8 +172,34 @@ export const SCENARIO_C: Scenario = {
   ],
 };
 
+/**
+ * Scenario D: one router to a 16 KB HTML page (bench/html-page.ts) that the proxy compresses with gzip
+ * for clients sending `Accept-Encoding: gzip`. Wharf's compress middleware, Caddy's `encode gzip`, nginx's
+ * `gzip on`; HAProxy is left out (the issue compares with Caddy and nginx).
+ */
+export const SCENARIO_D: Scenario = {
+  id: 'D',
+  title: '16 KB HTML gzip',
+  routes: 1,
+  hostOf: () => 'bench.localhost',
+  host: 'bench.localhost',
+  path: PAGE_PATH,
+  middlewares: false,
+  stripPrefix: '',
+  expectBody: benchPage(),
+  gzip: true,
+  requestHeaders: { 'Accept-Encoding': 'gzip' },
+  expectHeaders: { 'content-encoding': 'gzip', vary: 'Accept-Encoding' },
+  proxies: ['nginx', 'caddy', 'wharf'],
+};
+
 /** Scenarios by id. */
-export const SCENARIOS: Record<ScenarioId, Scenario> = { A: SCENARIO_A, B: SCENARIO_B, C: SCENARIO_C };
+export const SCENARIOS: Record<ScenarioId, Scenario> = {
+  A: SCENARIO_A,
+  B: SCENARIO_B,
+  C: SCENARIO_C,
+  D: SCENARIO_D,
+};
 
 /** The proxies a scenario is configured for (caddy-merged differs from caddy only with many routes). */
 export function scenarioProxies(s: Scenario): readonly ProxyName[] {

@@ -18,9 +18,11 @@ export function caddyfile(ctx: ProxyContext, merged: boolean, authDirective = 'b
   const s = ctx.scenario;
   const upstream = `127.0.0.1:${ctx.backendPort}`;
   if (s.guard !== undefined) return guardedCaddyfile(ctx, s.guard, upstream, authDirective);
+  // Scenario D: `encode gzip` at Caddy's default level, 5 (modules/caddyhttp/encode/gzip: defaultGzipLevel).
+  const encode = s.gzip === true ? '  encode gzip\n' : '';
   const body = s.middlewares
     ? `  handle_path ${s.stripPrefix}/* {\n    reverse_proxy ${upstream} {\n      header_up X-Bench 1\n    }\n  }`
-    : `  reverse_proxy ${upstream}`;
+    : `${encode}  reverse_proxy ${upstream}`;
   const sites: string[] = [];
   const block = (addresses: string): string => `${addresses} {\n  bind 127.0.0.1\n${body}\n}`;
   const address = (i: number): string => `http://${s.hostOf(i)}:${ctx.port}`;

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PAGE_PATH } from '../html-page.ts';
 import { type Started, start } from '../procs.ts';
 import type { ProxyContext, ProxyDef } from './proxy.ts';
 
@@ -26,13 +27,15 @@ ${temp}
 
 /**
  * The backend: answers 200 "xb=<X-Bench> uri=<path>\n" to everything, so a routing check can see that
- * the header arrived and the prefix was stripped.
+ * the header arrived and the prefix was stripped; scenario D's page (PAGE_PATH) is the file of that name
+ * in dir, as text/html, uncompressed (the backend has no gzip).
  */
 export function nginxBackendConf(dir: string, port: number): string {
   return `${header(dir)}
   server {
     listen 127.0.0.1:${port} backlog=4096;
     location / { return 200 "xb=$http_x_bench uri=$uri\\n"; }
+    location = ${PAGE_PATH} { root ${dir}; types { } default_type text/html; charset utf-8; }
   }
 }
 `;
@@ -48,9 +51,12 @@ export function nginxProxyConf(ctx: ProxyContext): string {
     'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
   ];
   // With middlewares: "location /api/" + "proxy_pass http://backend/" replaces the prefix by "/".
+  // Scenario D: gzip at level 5 (Caddy's and Wharf's; nginx's default is 1), Vary added; text/html is
+  // always in gzip_types, and gzip_proxied concerns requests that came through a proxy (a Via header).
+  const gzip = s.gzip === true ? ['gzip on;', 'gzip_comp_level 5;', 'gzip_vary on;'] : [];
   const location = s.middlewares
     ? `location ${s.stripPrefix}/ { ${[...common, 'proxy_set_header X-Bench 1;', 'proxy_pass http://backend/;'].join(' ')} }`
-    : `location / { ${[...common, 'proxy_pass http://backend;'].join(' ')} }`;
+    : `location / { ${[...common, ...gzip, 'proxy_pass http://backend;'].join(' ')} }`;
   const servers: string[] = [];
   for (let i = 0; i < s.routes; i++) {
     servers.push(`  server { listen 127.0.0.1:${port}; server_name ${s.hostOf(i)}; ${location} }`);

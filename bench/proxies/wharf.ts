@@ -22,11 +22,14 @@ export function wharfDynamic(s: Scenario, backendPort: number): Record<string, u
       entryPoints: ['web'],
       service: 'backend',
       ...(s.middlewares ? { middlewares: ['strip', 'hdr'] } : {}),
+      ...(s.gzip === true ? { middlewares: ['gzip'] } : {}),
     };
   }
   return {
     http: {
       routers,
+      // Scenario D: gzip only, at the middleware's level (5, as Traefik's and Caddy's default).
+      ...(s.gzip === true ? { middlewares: { gzip: { compress: { encodings: ['gzip'] } } } } : {}),
       ...(s.middlewares
         ? {
             middlewares: {
@@ -76,7 +79,7 @@ function guardedDynamic(s: Scenario, g: Guard, backendPort: number): Record<stri
 
 /** The dynamic file as YAML, one flow-style line per router (quick to write and to read). */
 export function wharfDynamicYaml(s: Scenario, backendPort: number): string {
-  if (s.guard !== undefined) return stringify(wharfDynamic(s, backendPort));
+  if (s.guard !== undefined || s.gzip === true) return stringify(wharfDynamic(s, backendPort));
   const mw = s.middlewares ? ', middlewares: [strip, hdr]' : '';
   const lines = ['http:', '  routers:'];
   for (let i = 0; i < s.routes; i++) {
