@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { MiddlewareConfig } from '../../config/dynamic.ts';
 import { type ConsulTestServer, startConsulTestServer } from '../consul/server.ts';
 import { dockerForTests, freePort, runTestContainer, type TestContainer } from '../docker/engine.ts';
-import { fixtureFiles, loadFixture, toKv, toLabels } from '../helpers/middleware-sources.ts';
+import { FIXTURE_DIR, fixtureFiles, loadFixture, toKv, toLabels } from '../helpers/middleware-sources.ts';
 import { startWharf, type TestWharf } from '../helpers/wharf.ts';
 
 // The cross-source fixtures (test/fixtures/middleware-sources/*.yml), all together, through real
@@ -49,6 +49,9 @@ describe.skipIf(skip !== undefined)(
     // Services a fixture's middleware names (errors.service): given to the file provider only, and named
     // `@file` by the fixture, so the middleware reaches them from every provider.
     const services: Record<string, unknown> = {};
+    // The fixtures as written, for the file provider: the loaded configuration holds decoded values
+    // (durations in milliseconds), which a file would read back differently (a bare number is seconds).
+    const written: Record<string, unknown> = {};
     let consul: ConsulTestServer;
     let container: TestContainer | undefined;
     let w: TestWharf;
@@ -62,7 +65,11 @@ describe.skipIf(skip !== undefined)(
             throw new Error(`middleware "${name}" is defined twice (${file})`);
           middlewares[name] = m;
         }
-        Object.assign(services, config.http?.services);
+        const raw = parse(await readFile(join(FIXTURE_DIR, file), 'utf8')) as {
+          http?: { middlewares?: Record<string, unknown>; services?: Record<string, unknown> };
+        };
+        Object.assign(written, raw.http?.middlewares);
+        Object.assign(services, raw.http?.services);
       }
       const combined = { http: { middlewares } };
       consul = await startConsulTestServer();
@@ -83,7 +90,7 @@ describe.skipIf(skip !== undefined)(
       // of the fixtures together (startWharf's own dynamic file is in a folder it makes later).
       dir = await mkdtemp(join(tmpdir(), 'wharf-mws-'));
       const file = join(dir, 'middlewares.yml');
-      await writeFile(file, stringify({ http: { middlewares, services } }));
+      await writeFile(file, stringify({ http: { middlewares: written, services } }));
       w = await startWharf(
         {},
         {
