@@ -184,8 +184,16 @@ export function buildMirroring(
       let body: Buffer | null = null;
       let withBody = true;
       if (chosen.length > 0 && hasBody(req)) {
+        const kept = requestState(req).replayBody;
         if (!mirrorBody) withBody = false;
-        else {
+        else if (Buffer.isBuffer(kept)) {
+          // A middleware before the service (buffering, forwardAuth's forwardBody) already read the body.
+          if (maxBody >= 0 && kept.length > maxBody) chosen.length = 0;
+          else body = kept;
+        } else if (kept !== undefined) {
+          // A body held as a stream (buffering spilled it to a file) can be read once, by the main service.
+          chosen.length = 0;
+        } else {
           const read = await readBody(req, maxBody);
           if (read.complete) {
             body = Buffer.concat(read.chunks);

@@ -106,6 +106,41 @@ describe('mirroring limits', () => {
     await until(() => mirrored === 1, 'the small body to be mirrored');
   });
 
+  it('behind buffering, mirrors get the body the middleware already read, and the main service too', async () => {
+    const got: string[] = [];
+    const reader = (who: string) =>
+      backend((req, res) => {
+        let body = '';
+        req
+          .on('data', (c: Buffer) => (body += c))
+          .on('end', () => {
+            got.push(`${who}:${body}`);
+            res.end(`${who} got ${body.length}`);
+          });
+      });
+    const main = await reader('main');
+    const mirror = await reader('copy');
+    const w = await wharfWith({
+      http: {
+        routers: { m: { rule: 'Host(`m.test`)', service: 'mirror', middlewares: ['buffer'] } },
+        middlewares: { buffer: { buffering: { maxRequestBodyBytes: 1000 } } },
+        services: {
+          main: { loadBalancer: { servers: [{ url: main.url }] } },
+          copy: { loadBalancer: { servers: [{ url: mirror.url }] } },
+          mirror: { mirroring: { service: 'main', mirrors: [{ name: 'copy', percent: 100 }] } },
+        },
+      },
+    });
+    const r = await request(`${w.web}/`, {
+      method: 'POST',
+      headers: { host: 'm.test' },
+      body: 'hello mirror',
+    });
+    expect(await r.body.text()).toBe('main got 12');
+    await until(() => got.length === 2, 'the main service and the mirror both answered');
+    expect(got.sort()).toEqual(['copy:hello mirror', 'main:hello mirror']);
+  });
+
   // With a grace period of 1 h, a stop() that waited for the mirror copy would not end within the test's
   // timeout: that it ends at all, and cut the copy's connection, is the check (no clock involved).
   it('a mirror that never answers does not hold up stop()', async () => {
