@@ -10,7 +10,7 @@ export function commandOf(p: Exclude<ProxyName, 'wharf'>): 'nginx' | 'haproxy' |
   return p === 'caddy-merged' ? 'caddy' : p;
 }
 /** Scenario ids. */
-export const SCENARIO_IDS = ['A', 'B', 'C', 'D'] as const;
+export const SCENARIO_IDS = ['A', 'B', 'C', 'D', 'E'] as const;
 /** A scenario's id. */
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 

@@ -17,6 +17,7 @@ import {
   SCENARIO_B,
   SCENARIO_C,
   SCENARIO_D,
+  SCENARIO_E,
   scenarioProxies,
 } from './scenarios.ts';
 import { median, parseWrk } from './wrk.ts';
@@ -77,7 +78,7 @@ describe('parseArgs', () => {
       2,
       50,
       5,
-      ['A', 'B', 'C', 'D'],
+      ['A', 'B', 'C', 'D', 'E'],
     ]);
   });
   it('--quick then explicit flags', () => {
@@ -336,5 +337,31 @@ describe('scenario D: a 16 KB HTML page compressed with gzip', () => {
       expect(bodyProblem(SCENARIO_A, { status: 200, body: 'xb= uri=/\n' })).toBeUndefined();
       expect(bodyProblem(SCENARIO_A, { status: 200, body: 'xb=1 uri=/\n' })).toMatch(/want 200/);
     });
+  });
+});
+
+describe('scenario E (rateLimit cost)', () => {
+  it('is scenario A behind a rateLimit the load never reaches, Wharf only, passing the schema', () => {
+    expect(scenarioProxies(SCENARIO_E)).toEqual(['wharf']);
+    expect([SCENARIO_E.host, SCENARIO_E.path, SCENARIO_E.expectBody]).toEqual([
+      SCENARIO_A.host,
+      SCENARIO_A.path,
+      SCENARIO_A.expectBody,
+    ]);
+    const dyn = wharfDynamic(SCENARIO_E, 9000) as { http: Record<string, Record<string, unknown>> };
+    expect(dyn.http.routers).toEqual({
+      r0: {
+        rule: 'Host(`bench.localhost`)',
+        entryPoints: ['web'],
+        service: 'backend',
+        middlewares: ['limit'],
+      },
+    });
+    expect(dyn.http.middlewares).toEqual({
+      limit: { rateLimit: { average: 10_000_000, burst: 10_000_000 } },
+    });
+    const fromYaml = parseYaml(wharfDynamicYaml(SCENARIO_E, 9000));
+    expect(fromYaml).toEqual(dyn);
+    expect(DynamicConfigSchema.safeParse(fromYaml).success).toBe(true);
   });
 });

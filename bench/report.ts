@@ -94,6 +94,13 @@ function ratioLines(results: readonly Measurement[], scenario: ScenarioId): stri
       `  Wharf/${peer.padEnd(12)} req/s ${(wharf.rps / m.rps).toFixed(2)}x   p99 ${fmtMs(wharf.p99Ms)} vs ${fmtMs(m.p99Ms)} ms (${(wharf.p99Ms / m.p99Ms).toFixed(2)}x)`,
     );
   }
+  // Scenario E has no peer: it is Wharf with a rateLimit against Wharf without (scenario A, same run).
+  const plain = results.find((m) => m.scenario === 'A' && m.proxy === 'wharf' && m.status === 'ok');
+  if (scenario === 'E' && wharf !== undefined && plain !== undefined) {
+    out.push(
+      `  Wharf E/Wharf A      req/s ${(wharf.rps / plain.rps).toFixed(2)}x   p99 ${fmtMs(wharf.p99Ms)} vs ${fmtMs(plain.p99Ms)} ms (rateLimit's cost: ${(100 * (1 - wharf.rps / plain.rps)).toFixed(1)}% of req/s)`,
+    );
+  }
   if (out.length === 0) out.push('  (no Wharf result or no peer result: ratios n/a)');
   return out;
 }

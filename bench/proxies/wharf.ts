@@ -23,6 +23,7 @@ export function wharfDynamic(s: Scenario, backendPort: number): Record<string, u
       service: 'backend',
       ...(s.middlewares ? { middlewares: ['strip', 'hdr'] } : {}),
       ...(s.gzip === true ? { middlewares: ['gzip'] } : {}),
+      ...(s.rateLimit !== undefined ? { middlewares: ['limit'] } : {}),
     };
   }
   return {
@@ -30,6 +31,8 @@ export function wharfDynamic(s: Scenario, backendPort: number): Record<string, u
       routers,
       // Scenario D: gzip only, at the middleware's level (5, as Traefik's and Caddy's default).
       ...(s.gzip === true ? { middlewares: { gzip: { compress: { encodings: ['gzip'] } } } } : {}),
+      // Scenario E: a limit the load never reaches (per client IP, Traefik's default source).
+      ...(s.rateLimit !== undefined ? { middlewares: { limit: { rateLimit: { ...s.rateLimit } } } } : {}),
       ...(s.middlewares
         ? {
             middlewares: {
@@ -79,7 +82,8 @@ function guardedDynamic(s: Scenario, g: Guard, backendPort: number): Record<stri
 
 /** The dynamic file as YAML, one flow-style line per router (quick to write and to read). */
 export function wharfDynamicYaml(s: Scenario, backendPort: number): string {
-  if (s.guard !== undefined || s.gzip === true) return stringify(wharfDynamic(s, backendPort));
+  if (s.guard !== undefined || s.gzip === true || s.rateLimit !== undefined)
+    return stringify(wharfDynamic(s, backendPort));
   const mw = s.middlewares ? ', middlewares: [strip, hdr]' : '';
   const lines = ['http:', '  routers:'];
   for (let i = 0; i < s.routes; i++) {
