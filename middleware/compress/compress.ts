@@ -1,12 +1,26 @@
 import type { z } from 'zod';
 import type { CompressSchema } from '../../config/middlewares/compress.ts';
+import type { Logger } from '../../core/log.ts';
 import type { MiddlewareDefinition } from '../middleware.ts';
 import { requestState } from '../request-state.ts';
 import { type CompressPolicy, compressResponse } from './compress-response.ts';
+import { gzipEngine } from './fast-gzip.ts';
 import { type MediaType, mediaTypeMatches, parseMediaType } from './media-type.ts';
 import { chooseEncoding, type Encoding, type EncodingPreferences, SUPPORTED_ENCODINGS } from './negotiate.ts';
 
 type Options = z.infer<typeof CompressSchema>;
+
+let engineLogged = false;
+
+/** Says once per process which engine gzips whole bodies, and why it is not libdeflate when it is not. */
+function logEngineOnce(logger: Logger): void {
+  if (engineLogged) return;
+  engineLogged = true;
+  const engine = gzipEngine();
+  if (engine.name === 'libdeflate')
+    logger.info('compress: gzip of whole bodies by libdeflate (native addon)');
+  else logger.info(`compress: gzip by Node's zlib: ${engine.reason}`);
+}
 
 /** Traefik's default minResponseBodyBytes (klauspost/gzhttp's DefaultMinSize). */
 export const DEFAULT_MIN_SIZE = 1024;
@@ -59,6 +73,7 @@ export function compilePolicy(
 export const compress: MiddlewareDefinition<Options> = {
   create(options, ctx) {
     const { policy, prefs } = compilePolicy(options, (fn, ms) => ctx.clock.setTimeout(fn, ms));
+    if (prefs.encodings.includes('gzip')) logEngineOnce(ctx.logger);
     const excludedRequest = policy.excluded;
     return {
       wrap: (next) => async (req, res) => {
