@@ -284,7 +284,10 @@ export const StaticConfigSchema = z.strictObject({
   api: z
     .strictObject({
       insecure: z.boolean().default(false).describe('Serve the API on the wharf entryPoint (default :8080)'),
-      dashboard: z.boolean().default(true).describe('Accepted for compatibility; Wharf has no dashboard yet'),
+      dashboard: z
+        .boolean()
+        .default(true)
+        .describe('Serve the dashboard at /dashboard/ beside the API (default true)'),
     })
     .optional(),
   ping: z

@@ -36,6 +36,7 @@ Try:
   curl http://localhost:8000/api/hello          # stripPrefix + headers middlewares
   curl http://canary.localhost:8000/            # weighted 3:1 between backend-1 and backend-2
   curl -u demo:demo http://admin.localhost:8000/ # ipAllowList + basicAuth (401 without -u)
+  http://127.0.0.1:8080/dashboard/              # the dashboard (open it in a browser)
   curl http://127.0.0.1:8080/api/http/routers   # Traefik-style API
   curl http://127.0.0.1:8080/ping
 (*.localhost resolves to 127.0.0.1; otherwise add -H 'Host: whoami.localhost' to http://127.0.0.1:8000/)

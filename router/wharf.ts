@@ -15,6 +15,7 @@ import type { Acme } from './acme/acme.ts';
 import { type AcmeProvider, acmeProviderName } from './acme/acme-provider.ts';
 import { createInternalHandler } from './api/api.ts';
 import { compile, type EntryPointSpec } from './compile/compile.ts';
+import { withDashboard } from './dashboard/with-dashboard.ts';
 import { type AccessLog, createAccessLog } from './http/access-log.ts';
 import { EntryPoint, parseAddress } from './http/entrypoint.ts';
 import { FdExhaustion } from './http/fd-exhaustion.ts';
@@ -157,6 +158,17 @@ export class Wharf {
       // The API only on the internal entryPoint; ping only where ping.entryPoint says.
       const api = name === INTERNAL_ENTRYPOINT && c.api?.insecure === true;
       const ping = c.ping !== undefined && c.ping.entryPoint === name;
+      const apiHandler = api || ping ? createInternalHandler({ ...sources, api, ping }) : undefined;
+      // Issue 16: the dashboard and its event stream beside the API (to move to dashboard@internal).
+      const internal =
+        apiHandler && api
+          ? withDashboard(apiHandler, {
+              ...sources,
+              dashboard: c.api?.dashboard !== false,
+              onReload: (listener) => this.reloader.subscribe(listener),
+              generation: () => this.tableRef.current().id,
+            })
+          : apiHandler;
       this.entryPoints.set(
         name,
         new EntryPoint({
@@ -177,7 +189,7 @@ export class Wharf {
           ...(this.accessLog ? { accessLog: this.accessLog } : {}),
           ...(acme?.httpHandler(name) ? { acmeHttp: acme.httpHandler(name) } : {}),
           ...(acme?.tlsAlpn ? { acmeTlsAlpn: acme.tlsAlpn } : {}),
-          ...(api || ping ? { internal: createInternalHandler({ ...sources, api, ping }) } : {}),
+          ...(internal ? { internal } : {}),
           ...(redir
             ? { redirect: { scheme: redir.scheme, port: redirectPort, permanent: redir.permanent } }
             : {}),

@@ -1,0 +1,192 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadStaticConfig } from '../../config/load-static.ts';
+import { silentLogger } from '../../core/log.ts';
+import { Wharf } from '../../router/wharf.ts';
+import { type Backend, startServer } from '../helpers/backends.ts';
+import { ensureChromium, launchChromium } from '../helpers/chromium.ts';
+
+// The dashboard in a real browser (Debian's Chromium, headless) on the demo's configuration: `npm start`'s
+// demo/wharf.yml and a copy of demo/dynamic.yml, on ephemeral ports, with two backends of its own.
+// UPDATE_SCREENSHOTS=1 rewrites docs/images/dashboard-*.png from this run.
+
+const ROOT = join(import.meta.dirname, '../..');
+const skip = await ensureChromium();
+
+describe.skipIf(skip)('dashboard in Chromium (demo configuration)', () => {
+  let dir: string;
+  let dynamicFile: string;
+  let demoText: string;
+  let wharf: Wharf;
+  let backends: Backend[];
+  let browser: { context: BrowserContext; close(): Promise<void> };
+  let page: Page;
+  let home: string;
+
+  beforeAll(async () => {
+    backends = await Promise.all(
+      [1, 2].map((n) =>
+        startServer((req, res) => {
+          res.end(req.url === '/health' ? 'ok\n' : `backend-${n}\n`);
+        }),
+      ),
+    );
+    dir = await mkdtemp(join(tmpdir(), 'wharf-dashboard-'));
+    dynamicFile = join(dir, 'dynamic.yml');
+    demoText = (await readFile(join(ROOT, 'demo/dynamic.yml'), 'utf8'))
+      .replaceAll('http://127.0.0.1:9001', backends[0]!.url)
+      .replaceAll('http://127.0.0.1:9002', backends[1]!.url);
+    await writeFile(dynamicFile, demoText);
+    const loaded = loadStaticConfig({
+      args: [
+        `--configFile=${join(ROOT, 'demo/wharf.yml')}`,
+        '--entryPoints.web.address=127.0.0.1:0',
+        '--entryPoints.wharf.address=127.0.0.1:0',
+        `--providers.file.filename=${dynamicFile}`,
+        `--accessLog.filePath=${join(dir, 'access.log')}`,
+      ],
+      env: {},
+    });
+    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+    wharf = await Wharf.start({ staticConfig: loaded.config, logger: silentLogger() });
+    await wharf.ready;
+    home = `http://127.0.0.1:${wharf.port('wharf')}/dashboard/`;
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    // Requests may only go to Wharf: the page has no CDN or other origin to reach.
+    await page.route(
+      (url) => url.host !== new URL(home).host,
+      (route) => route.abort(),
+    );
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await wharf?.stop();
+    await Promise.all((backends ?? []).map((b) => b.close()));
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  // Opens an item's page and waits until it shows that item (the previous page stays until it renders).
+  const open = async (kind: string, name: string) => {
+    await page.goto(`${home}#/${kind}/${encodeURIComponent(name)}`);
+    await page.locator('.detail h1', { hasText: name }).waitFor();
+  };
+
+  const screenshot = async (name: string) => {
+    if (process.env.UPDATE_SCREENSHOTS === '1')
+      await page.screenshot({ path: join(ROOT, 'docs/images', name), fullPage: true });
+  };
+
+  it('the overview shows the entryPoints, the counts by status and no problem', async () => {
+    await page.goto(home);
+    await page.locator('[data-kind=routers] [data-count=total]').filter({ hasText: '4' }).waitFor();
+    expect(await page.locator('[data-kind=services] [data-count=total]').textContent()).toBe('4');
+    expect(await page.locator('[data-kind=middlewares] [data-count=total]').textContent()).toBe('4');
+    expect(await page.locator('[data-kind=routers] [data-count=disabled] strong').textContent()).toBe('0');
+    expect(await page.locator('#entrypoints tbody td:first-child').allTextContents()).toEqual([
+      'web',
+      'wharf',
+    ]);
+    expect(await page.locator('#problems').textContent()).toContain('No problems');
+    await page.locator('#live[data-mode=live]').waitFor();
+    await screenshot('dashboard-overview.png');
+  });
+
+  it('lists the routers, filters them by search and status, and opens one with its chain', async () => {
+    await page.goto(`${home}#/routers`);
+    const names = page.locator('#items a.name');
+    await names.first().waitFor();
+    expect(await names.allTextContents()).toEqual(['admin@file', 'api@file', 'canary@file', 'whoami@file']);
+    await page.fill('#search', 'can');
+    await page.locator('#items a.name').filter({ hasText: 'canary@file' }).waitFor();
+    await expect.poll(() => page.locator('#items a.name').allTextContents()).toEqual(['canary@file']);
+    await page.goto(`${home}#/routers?status=disabled`);
+    await page.locator('.list .none').waitFor();
+
+    await open('routers', 'api@file');
+    await page.locator('#chain li').nth(2).waitFor();
+    expect(await page.locator('#rule').textContent()).toBe('Host(`localhost`) && PathPrefix(`/api`)');
+    expect(await page.locator('#chain li a').allTextContents()).toEqual([
+      'strip-api@file',
+      'demo-headers@file',
+      'whoami@file',
+    ]);
+    await page.locator('#chain li a', { hasText: 'whoami@file' }).click();
+    await page.locator('.detail h1', { hasText: 'whoami@file' }).waitFor();
+    await expect
+      .poll(() => page.locator('#servers [data-status]').allTextContents(), { timeout: 15_000 })
+      .toEqual(['UP', 'UP']);
+    expect(await page.locator('#servers code').allTextContents()).toEqual([
+      backends[0]!.url,
+      backends[1]!.url,
+    ]);
+
+    await open('middlewares', 'strip-api@file');
+    expect(JSON.parse((await page.locator('pre.json').first().textContent()) ?? '')).toEqual({
+      stripPrefix: { prefixes: ['/api'] },
+    });
+    await open('services', 'canary@file');
+    expect(await page.locator('#children tbody tr').allInnerTexts()).toEqual([
+      expect.stringMatching(/^blue@file\s+enabled\s+3$/),
+      expect.stringMatching(/^green@file\s+enabled\s+1$/),
+    ]);
+  });
+
+  it('shows a broken item and its diagnostic as soon as the file breaks, without reloading the page', async () => {
+    await open('routers', 'canary@file');
+    await page.locator('.detail[data-status=enabled]').waitFor();
+    await page.evaluate(() => {
+      (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
+    });
+    const broken = demoText
+      .replace('rule: "Host(`canary.localhost`)"', 'rule: "Host(`canary.localhost`"')
+      .replace('prefixes: ["/api"]', 'prefixs: ["/api"]');
+    expect(broken).not.toBe(demoText);
+    await writeFile(dynamicFile, broken);
+
+    await page.locator('.detail[data-status=disabled]').waitFor({ timeout: 15_000 });
+    const problem = page.locator('.problem[data-code=RULE_SYNTAX]');
+    expect(await problem.locator('.message').textContent()).toContain(
+      "'(' of Host is never closed at column 5",
+    );
+    expect(await problem.locator('dd').allTextContents()).toEqual([
+      'router canary@file: key http.routers.canary.rule',
+      expect.stringContaining('Correct the rule at the column shown'),
+    ]);
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
+      true,
+    );
+    await screenshot('dashboard-broken-router.png');
+
+    // The middleware left out for a bad key: its file, line and key, and the suggestion.
+    await open('middlewares', 'strip-api@file');
+    const unknownKey = page.locator('.problem[data-code=CONFIG_UNKNOWN_KEY]');
+    await unknownKey.waitFor();
+    expect(await unknownKey.locator('dd').allTextContents()).toEqual([
+      `file ${dynamicFile}, line 25, key http.middlewares.strip-api.stripPrefix.prefixs`,
+      expect.stringContaining('Suggested: "prefixes".'),
+    ]);
+
+    // The overview counts them and lists every problem, each linking to its item.
+    await page.goto(home);
+    await page.locator('[data-kind=routers] [data-count=disabled] strong').filter({ hasText: '2' }).waitFor();
+    expect(await page.locator('#problems .problem').count()).toBeGreaterThanOrEqual(3);
+    expect(await page.locator('#problems .problem[data-item="canary@file"] a').getAttribute('href')).toBe(
+      '#/routers/canary%40file',
+    );
+
+    // Repaired: the page follows again.
+    await page.evaluate(() => {
+      (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
+    });
+    await writeFile(dynamicFile, demoText);
+    await page.locator('#problems .none').waitFor({ timeout: 15_000 });
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
+      true,
+    );
+  });
+});
