@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../config/diagnostics.ts';
 import type { StaticConfig } from '../config/static.ts';
 import { silentLogger } from '../core/log.ts';
+import { enabledInternalServices } from '../router/api/internal-services.ts';
 import { resolveRouting } from '../router/compile/resolve-routing.ts';
 import { merge } from '../router/reload/merge.ts';
 import { checkStatic } from '../router/static-checks.ts';
@@ -42,6 +43,8 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
   const plan = resolveRouting(merged, {
     entryPoints: entryPointSpecs(eps),
     certResolvers: new Set(Object.keys(config.certificatesResolvers ?? {})),
+    // A router naming api@internal is checked against what the static configuration enables.
+    internalServices: enabledInternalServices(config),
   });
   for (const d of [...merged.diagnostics, ...plan.diagnostics]) {
     out.push(line(d));

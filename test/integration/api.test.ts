@@ -47,7 +47,16 @@ describe('API (Traefik shapes)', () => {
   it('lists routers sorted by name with status, using and priority', async () => {
     const r = await w.getJson<Array<Record<string, unknown>>>('/api/http/routers');
     expect(r.status).toBe(200);
-    expect(r.body.map((x) => x.name)).toEqual(['broken@file', 'web2@file', 'web@file', 'ws@file']);
+    // With api.insecure and ping, Traefik's internal routers serve the wharf entryPoint and are listed too.
+    expect(r.body.map((x) => x.name)).toEqual([
+      'api@internal',
+      'broken@file',
+      'dashboard@internal',
+      'ping@internal',
+      'web2@file',
+      'web@file',
+      'ws@file',
+    ]);
     expect(r.body.find((x) => x.name === 'web@file')).toEqual({
       name: 'web@file',
       provider: 'file',
@@ -56,6 +65,7 @@ describe('API (Traefik shapes)', () => {
       middlewares: ['strip'],
       entryPoints: ['web'],
       priority: 'Host(`api.test`)'.length,
+      priorityStr: String('Host(`api.test`)'.length),
       status: 'enabled',
       using: ['web'],
     });
@@ -79,7 +89,9 @@ describe('API (Traefik shapes)', () => {
       usedBy: ['broken@file', 'web2@file', 'web@file'],
       serverStatus: { [echo.url]: 'UP' },
     });
-    const m = await w.getJson<Array<{ name: string; usedBy: string[] }>>('/api/http/middlewares');
+    const m = await w.getJson<Array<{ name: string; usedBy: string[] }>>(
+      '/api/http/middlewares?provider=file',
+    );
     expect(m.body.map((x) => [x.name, x.usedBy])).toEqual([
       ['strip@file', ['web2@file', 'web@file']],
       ['unused@file', []],
@@ -88,13 +100,43 @@ describe('API (Traefik shapes)', () => {
 
   it('overview, rawdata, entrypoints, version, and 404s', async () => {
     const o = await w.getJson<{ http: Record<string, unknown> }>('/api/overview');
-    expect(o.body.http).toEqual({
-      routers: { total: 4, warnings: 0, errors: 1 },
-      services: { total: 2, warnings: 0, errors: 0 },
-      middlewares: { total: 2, warnings: 0, errors: 0 },
+    // Traefik counts its internal items: routers api, dashboard, ping; services api, dashboard, noop, ping;
+    // middlewares dashboard_redirect and dashboard_stripprefix.
+    expect(o.body).toEqual({
+      http: {
+        routers: { total: 7, warnings: 0, errors: 1 },
+        services: { total: 6, warnings: 0, errors: 0 },
+        middlewares: { total: 4, warnings: 0, errors: 0 },
+      },
+      tcp: {
+        routers: { total: 0, warnings: 0, errors: 0 },
+        services: { total: 0, warnings: 0, errors: 0 },
+        middlewares: { total: 0, warnings: 0, errors: 0 },
+      },
+      udp: { routers: { total: 0, warnings: 0, errors: 0 }, services: { total: 0, warnings: 0, errors: 0 } },
+      features: { tracing: '', metrics: '', accessLog: true },
+      providers: ['File'],
     });
     const raw = await w.getJson<{ routers: Record<string, unknown> }>('/api/rawdata');
-    expect(Object.keys(raw.body.routers).sort()).toEqual(['broken@file', 'web2@file', 'web@file', 'ws@file']);
+    expect(Object.keys(raw.body.routers).sort()).toEqual([
+      'api@internal',
+      'broken@file',
+      'dashboard@internal',
+      'ping@internal',
+      'web2@file',
+      'web@file',
+      'ws@file',
+    ]);
+    // Keyed by name: Traefik's runtime info, without name and provider.
+    expect(raw.body.routers['web@file']).toEqual({
+      rule: 'Host(`api.test`)',
+      service: 'echo',
+      middlewares: ['strip'],
+      entryPoints: ['web'],
+      priority: 'Host(`api.test`)'.length,
+      status: 'enabled',
+      using: ['web'],
+    });
     const eps = await w.getJson<Array<{ name: string }>>('/api/entrypoints');
     expect(eps.body.map((e) => e.name).sort()).toEqual(['web', 'wharf']);
     expect((await w.getJson('/api/entrypoints/web')).status).toBe(200);
