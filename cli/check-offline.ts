@@ -2,7 +2,7 @@ import type { Diagnostic } from '../config/diagnostics.ts';
 import type { StaticConfig } from '../config/static.ts';
 import { silentLogger } from '../core/log.ts';
 import { enabledInternalServices } from '../router/api/internal-services.ts';
-import { resolveRouting } from '../router/compile/resolve-routing.ts';
+import { INTERNAL_PROVIDER, resolveRouting } from '../router/compile/resolve-routing.ts';
 import { merge } from '../router/reload/merge.ts';
 import { checkStatic } from '../router/static-checks.ts';
 import { defaultProviders, entryPointSpecs, resolveEntryPoints } from '../router/wharf.ts';
@@ -51,9 +51,11 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
     if (d.severity === 'error') errors++;
   }
   const { info } = plan;
+  // The summary counts the user's configuration, not Wharf's internal services (noop@internal, ...).
+  const services = [...info.services.values()].filter((s) => s.provider !== INTERNAL_PROVIDER).length;
   process.stdout.write(`${out.join('\n')}${out.length ? '\n' : ''}`);
   process.stdout.write(
-    `${configFile ?? '(no config file)'}: ${info.routers.size} router(s), ${info.services.size} service(s), ${info.middlewares.size} middleware(s); ${errors} error(s)\n`,
+    `${configFile ?? '(no config file)'}: ${info.routers.size} router(s), ${services} service(s), ${info.middlewares.size} middleware(s); ${errors} error(s)\n`,
   );
   return errors > 0 ? 1 : 0;
 }
