@@ -164,6 +164,125 @@ describe('API (Traefik shapes)', () => {
   });
 });
 
+describe('API paging, TCP/UDP and the insecure dashboard (Traefik shapes)', () => {
+  it('pages lists with page, per_page and X-Next-Page', async () => {
+    const first = await request(`${w.api}/api/http/routers?per_page=2&provider=file`);
+    expect(first.headers['x-next-page']).toBe('2');
+    expect(((await first.body.json()) as Array<{ name: string }>).map((r) => r.name)).toEqual([
+      'broken@file',
+      'web2@file',
+    ]);
+    const last = await request(`${w.api}/api/http/routers?per_page=2&page=2&provider=file`);
+    expect(last.headers['x-next-page']).toBe('1');
+    expect(((await last.body.json()) as Array<{ name: string }>).map((r) => r.name)).toEqual([
+      'web@file',
+      'ws@file',
+    ]);
+    const past = await w.getJson('/api/http/routers?per_page=2&page=3&provider=file');
+    expect(past).toEqual({ status: 400, body: { message: 'invalid request: page: 3, per_page: 2' } });
+    const filtered = await w.getJson<Array<{ name: string }>>('/api/http/routers?middlewareName=strip');
+    expect(filtered.body.map((r) => r.name)).toEqual(['web2@file', 'web@file']);
+    const byService = await w.getJson<Array<{ name: string }>>('/api/http/routers?serviceName=ws@file');
+    expect(byService.body.map((r) => r.name)).toEqual(['ws@file']);
+  });
+
+  it('has empty TCP and UDP lists, and their items are never found', async () => {
+    expect((await w.getJson('/api/tcp/routers')).body).toEqual([]);
+    expect((await w.getJson('/api/udp/services')).body).toEqual([]);
+    expect(await w.getJson('/api/tcp/services/x@file')).toEqual({
+      status: 404,
+      body: { message: 'service not found: x@file' },
+    });
+    expect(await w.getJson('/api/http/routers/none@file')).toEqual({
+      status: 404,
+      body: { message: 'router not found: none@file' },
+    });
+    expect(await w.getJson('/api/entrypoints/none')).toEqual({
+      status: 404,
+      body: { message: 'entry point not found: none' },
+    });
+  });
+
+  it("shows an entryPoint with Traefik's Go durations", async () => {
+    const ep = await w.getJson<Record<string, unknown>>('/api/entrypoints/web');
+    expect(ep.body).toMatchObject({ name: 'web', address: '127.0.0.1:0' });
+  });
+
+  it('redirects / to /dashboard/ on the internal entryPoint and serves the dashboard there', async () => {
+    const root = await request(`${w.api}/`);
+    await root.body.dump();
+    expect(root.statusCode).toBe(301);
+    expect(root.headers.location).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dashboard\/$/);
+    const page = await request(`${w.api}/dashboard/`);
+    expect(page.statusCode).toBe(200);
+    expect(await page.body.text()).toContain('/api/');
+    const noop = await request(`${w.api}/dashboard/nothing.js`);
+    await noop.body.dump();
+    expect(noop.statusCode).toBe(404);
+  });
+});
+
+describe('api.basePath and api.debug', () => {
+  let b: TestWharf;
+  beforeAll(async () => {
+    b = await startWharf(
+      {
+        http: {
+          routers: { mine: { rule: 'Host(`base.test`)', service: 'api@internal', entryPoints: ['web'] } },
+        },
+      },
+      {
+        // The client is trusted, so X-Forwarded-Prefix reaches the API.
+        entryPoints: {
+          web: { address: '127.0.0.1:0', forwardedHeaders: { insecure: true } },
+          wharf: { address: '127.0.0.1:0' },
+        },
+        api: { insecure: true, basePath: '/traefik', debug: true },
+      },
+    );
+  });
+  afterAll(async () => {
+    await b?.stop();
+  });
+
+  it('serves the API, the dashboard and the debug endpoints under the base path', async () => {
+    expect((await b.getJson<{ Codename: string }>('/traefik/api/version')).body.Codename).toBe('wharf');
+    const outside = await request(`${b.api}/api/version`);
+    await outside.body.dump();
+    expect(outside.statusCode).toBe(404);
+    const vars = await b.getJson<{ cmdline: string[]; memstats: { rss: number } }>('/traefik/debug/vars');
+    expect(vars.status).toBe(200);
+    expect(vars.body.memstats.rss).toBeGreaterThan(0);
+    expect(Array.isArray(vars.body.cmdline)).toBe(true);
+    const pprof = await b.getJson<{ message: string }>('/traefik/debug/pprof/heap');
+    expect(pprof.status).toBe(501);
+  });
+
+  it('redirects the base path to the dashboard, after a trusted X-Forwarded-Prefix', async () => {
+    const go = async (prefix?: string) => {
+      const r = await request(`${b.web}/traefik`, {
+        headers: { host: 'base.test', ...(prefix !== undefined ? { 'x-forwarded-prefix': prefix } : {}) },
+      });
+      await r.body.dump();
+      return [r.statusCode, r.headers.location];
+    };
+    expect(await go()).toEqual([302, '/traefik/dashboard/']);
+    expect(await go('/edge/')).toEqual([302, '/edge/traefik/dashboard/']);
+    // An absolute URL would send the browser elsewhere: ignored, as Traefik does.
+    expect(await go('https://evil.example')).toEqual([302, '/traefik/dashboard/']);
+    expect(await go('//evil.example')).toEqual([302, '/traefik/dashboard/']);
+  });
+
+  it('is read-only', async () => {
+    const post = await request(`${b.web}/traefik/api/rawdata`, {
+      method: 'POST',
+      headers: { host: 'base.test' },
+    });
+    await post.body.dump();
+    expect(post.statusCode).toBe(405);
+  });
+});
+
 describe('WebSocket through the router', () => {
   it('upgrades and echoes both ways', async () => {
     const client = await wsConnect(`${w.web}/chat/room`);
