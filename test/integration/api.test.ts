@@ -228,7 +228,11 @@ describe('api.basePath and api.debug', () => {
     b = await startWharf(
       {
         http: {
-          routers: { mine: { rule: 'Host(`base.test`)', service: 'api@internal', entryPoints: ['web'] } },
+          routers: {
+            mine: { rule: 'Host(`base.test`)', service: 'api@internal', entryPoints: ['web'] },
+            health: { rule: 'Path(`/health`)', service: 'ping@internal', entryPoints: ['web'] },
+            teapot: { rule: 'Path(`/noop`)', service: 'noop@internal', entryPoints: ['web'] },
+          },
         },
       },
       {
@@ -238,6 +242,7 @@ describe('api.basePath and api.debug', () => {
           wharf: { address: '127.0.0.1:0' },
         },
         api: { insecure: true, basePath: '/traefik', debug: true },
+        ping: { manualRouting: true },
       },
     );
   });
@@ -271,6 +276,18 @@ describe('api.basePath and api.debug', () => {
     // An absolute URL would send the browser elsewhere: ignored, as Traefik does.
     expect(await go('https://evil.example')).toEqual([302, '/traefik/dashboard/']);
     expect(await go('//evil.example')).toEqual([302, '/traefik/dashboard/']);
+  });
+
+  it('with ping.manualRouting, ping answers only where a router sends it', async () => {
+    const own = await request(`${b.api}/ping`);
+    await own.body.dump();
+    expect(own.statusCode).toBe(404);
+    const routed = await request(`${b.web}/health`, { headers: { host: 'any.test' } });
+    expect([routed.statusCode, await routed.body.text()]).toEqual([200, 'OK']);
+    const head = await request(`${b.web}/health`, { method: 'HEAD', headers: { host: 'any.test' } });
+    expect([head.statusCode, await head.body.text()]).toEqual([200, '']);
+    const noop = await request(`${b.web}/noop`, { headers: { host: 'any.test' } });
+    expect([noop.statusCode, await noop.body.text()]).toEqual([418, '']);
   });
 
   it('is read-only', async () => {
