@@ -1,7 +1,8 @@
 import type { Diagnostic } from '../config/diagnostics.ts';
 import type { StaticConfig } from '../config/static.ts';
 import { silentLogger } from '../core/log.ts';
-import { resolveRouting } from '../router/compile/resolve-routing.ts';
+import { enabledInternalServices } from '../router/api/internal-services.ts';
+import { INTERNAL_PROVIDER, resolveRouting } from '../router/compile/resolve-routing.ts';
 import { merge } from '../router/reload/merge.ts';
 import { checkStatic } from '../router/static-checks.ts';
 import { defaultProviders, entryPointSpecs, resolveEntryPoints } from '../router/wharf.ts';
@@ -42,15 +43,19 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
   const plan = resolveRouting(merged, {
     entryPoints: entryPointSpecs(eps),
     certResolvers: new Set(Object.keys(config.certificatesResolvers ?? {})),
+    // A router naming api@internal is checked against what the static configuration enables.
+    internalServices: enabledInternalServices(config),
   });
   for (const d of [...merged.diagnostics, ...plan.diagnostics]) {
     out.push(line(d));
     if (d.severity === 'error') errors++;
   }
   const { info } = plan;
+  // The summary counts the user's configuration, not Wharf's internal services (noop@internal, ...).
+  const services = [...info.services.values()].filter((s) => s.provider !== INTERNAL_PROVIDER).length;
   process.stdout.write(`${out.join('\n')}${out.length ? '\n' : ''}`);
   process.stdout.write(
-    `${configFile ?? '(no config file)'}: ${info.routers.size} router(s), ${info.services.size} service(s), ${info.middlewares.size} middleware(s); ${errors} error(s)\n`,
+    `${configFile ?? '(no config file)'}: ${info.routers.size} router(s), ${services} service(s), ${info.middlewares.size} middleware(s); ${errors} error(s)\n`,
   );
   return errors > 0 ? 1 : 0;
 }

@@ -45,6 +45,13 @@ export const ERRORS = {
   ROUTER_CONFLICT: {
     template: 'router "{router}" is defined differently in {sources}; it is disabled until they agree',
   },
+  ROUTER_INTERNAL_SERVICE: {
+    template: 'router "{router}": service "{service}" cannot be used: {reason}',
+  },
+  ROUTER_PRIORITY_TOO_HIGH: {
+    template:
+      'router "{router}": the router priority {priority} exceeds the max user-defined priority {max}; lower it (the range above is for internal routers)',
+  },
   MIDDLEWARE_RECURSION: { template: 'middleware "{middleware}": recursion through {path}' },
   MIDDLEWARE_INVALID: { template: 'middleware "{middleware}": {problem}' },
   SERVICE_REFERENCE_MISSING: {

@@ -50,7 +50,7 @@ const DEFAULTS = {
 const FROM_FILE: StaticConfig = {
   entryPoints: { web: { address: ':80' }, websecure: { address: ':443' } },
   providers: { providersThrottleDuration: 100, file: { filename: '/etc/wharf/dynamic.yml', watch: true } },
-  api: { insecure: true, dashboard: true },
+  api: { basePath: '/', insecure: true, dashboard: true, debug: false, disableDashboardAd: false },
   log: { level: 'DEBUG', format: 'common' },
 };
 
@@ -127,8 +127,8 @@ describe('loadStaticConfig: sources and precedence', () => {
             },
           },
           providers: { providersThrottleDuration: 2000 },
-          api: { insecure: false, dashboard: true },
-          ping: { entryPoint: 'wharf', terminatingStatusCode: 503 },
+          api: { basePath: '/', insecure: false, dashboard: true, debug: false, disableDashboardAd: false },
+          ping: { entryPoint: 'wharf', manualRouting: false, terminatingStatusCode: 503 },
           log: { level: 'INFO', format: 'common' },
         },
         warnings: [],
@@ -150,7 +150,7 @@ describe('loadStaticConfig: sources and precedence', () => {
             Admin: { address: ':9000' },
             web_secure: { address: ':443', http: { tls: { certResolver: 'le' }, sanitizePath: true } },
           },
-          api: { insecure: true, dashboard: true },
+          api: { basePath: '/', insecure: true, dashboard: true, debug: false, disableDashboardAd: false },
         },
         warnings: [],
       },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DurationSchema, parseDuration } from './duration.ts';
 import { ForwardingTimeoutsSchema } from './dynamic.ts';
+import { ApiSchema, PingSchema } from './static/api.ts';
 
 // The install ("static") configuration: Traefik v3's key names for what Wharf supports. Loaded once at
 // start from a file (--configFile), environment (WHARF_*) and flags (--a.b.c=v); flags beat env beat file.
@@ -281,21 +282,10 @@ export const StaticConfigSchema = z.strictObject({
         .optional(),
     })
     .prefault({}),
-  api: z
-    .strictObject({
-      insecure: z.boolean().default(false).describe('Serve the API on the wharf entryPoint (default :8080)'),
-      dashboard: z
-        .boolean()
-        .default(true)
-        .describe('Serve the dashboard at /dashboard/ beside the API (default true)'),
-    })
-    .optional(),
-  ping: z
-    .strictObject({
-      entryPoint: z.string().default('wharf').describe('EntryPoint that serves /ping (default wharf)'),
-      terminatingStatusCode: z.number().int().default(503).describe('Status of /ping while shutting down'),
-    })
-    .optional(),
+  api: ApiSchema.optional().describe(
+    "Traefik's read-only API and the dashboard (api@internal, dashboard@internal)",
+  ),
+  ping: PingSchema.optional().describe('The /ping health check (ping@internal)'),
   log: z
     .strictObject({
       level: z

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSecretName, REDACTED, redactSecrets, redactUrls } from './redact.ts';
+import { isSecretName, REDACTED, redactSecrets, redactUrlSecrets, redactUrls } from './redact.ts';
 
 describe('redactUrls', () => {
   it.each([
@@ -89,5 +89,71 @@ describe('redactSecrets', () => {
     expect(redactSecrets({ forwardAuth: { tls: { key, cert, ca: '/certs/ca.pem' } } })).toEqual({
       forwardAuth: { tls: { key: REDACTED, cert, ca: '/certs/ca.pem' } },
     });
+  });
+
+  // Every kind of secret a dynamic configuration can hold, as the API would otherwise show it.
+  it.each([
+    {
+      kind: 'basicAuth users (bcrypt)',
+      in: { basicAuth: { users: ['admin:$2y$05$abcdefghijklmnopqrstuu5Wf3P1q0Y5oYB6s0k1f4X2m4a8yQe'] } },
+      out: { basicAuth: { users: [`admin:${REDACTED}`] } },
+    },
+    {
+      kind: 'digestAuth users',
+      in: { digestAuth: { users: ['bob:realm:0123456789abcdef0123456789abcdef'] } },
+      out: { digestAuth: { users: [`bob:realm:${REDACTED}`] } },
+    },
+    {
+      kind: 'a Redis password (rateLimit.redis)',
+      in: { rateLimit: { redis: { endpoints: ['127.0.0.1:6379'], username: 'u', password: 'pw' } } },
+      out: { rateLimit: { redis: { endpoints: ['127.0.0.1:6379'], username: 'u', password: REDACTED } } },
+    },
+    {
+      kind: 'a token in a forwardAuth address',
+      in: { forwardAuth: { address: 'http://auth:9091/verify?token=t0k&rd=%2F&api_key=k3y&key=g' } },
+      out: {
+        forwardAuth: {
+          address: `http://auth:9091/verify?token=${REDACTED}&rd=%2F&api_key=${REDACTED}&key=${REDACTED}`,
+        },
+      },
+    },
+    {
+      kind: 'credential headers of a middleware and a health check',
+      in: { healthCheck: { headers: { 'X-Auth-Token': 't', 'X-Hub-Signature': 's', Accept: '*/*' } } },
+      out: {
+        healthCheck: { headers: { 'X-Auth-Token': REDACTED, 'X-Hub-Signature': REDACTED, Accept: '*/*' } },
+      },
+    },
+    {
+      kind: 'not secrets: options whose names merely contain a secret word',
+      in: {
+        forwardAuth: {
+          authResponseHeadersRegex: '^X-',
+          authSigninURL: 'https://login.example/',
+          authResponseHeaders: ['X-User'],
+        },
+      },
+      out: {
+        forwardAuth: {
+          authResponseHeadersRegex: '^X-',
+          authSigninURL: 'https://login.example/',
+          authResponseHeaders: ['X-User'],
+        },
+      },
+    },
+  ])('$kind', ({ in: input, out }) => {
+    expect(redactSecrets(input)).toEqual(out);
+  });
+});
+
+describe('redactUrlSecrets', () => {
+  it.each([
+    { text: 'http://h/p?a=1&b=2', out: 'http://h/p?a=1&b=2' },
+    { text: 'http://u:p@h/p?access_token=x', out: `http://u:${REDACTED}@h/p?access_token=${REDACTED}` },
+    { text: 'see https://h/?sig=abc#frag', out: `see https://h/?sig=${REDACTED}#frag` },
+    { text: 'https://h/?Password=x&flag', out: `https://h/?Password=${REDACTED}&flag` },
+    { text: 'no url ? token=x', out: 'no url ? token=x' },
+  ])('$text', ({ text, out }) => {
+    expect(redactUrlSecrets(text)).toBe(out);
   });
 });

@@ -24,10 +24,50 @@ export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
+// Options whose names contain a secret word but whose values are not credentials: shown as they are.
+const NOT_SECRET_OPTIONS = new Set(['authResponseHeadersRegex', 'authSigninURL', 'clientAuthType']);
+
+// Query parameters that carry credentials besides those with a secret name: `?key=` (API keys), `?sig=`.
+const SECRET_QUERY_NAME = /^(key|sig|code)$/i;
+
+// A URL with a query string: scheme://... ? ... up to the next white space.
+const URL_WITH_QUERY = /\b[a-z][a-z0-9+.-]*:\/\/[^\s?#]*\?[^\s#]*/gi;
+
+/**
+ * `text` with the password of every URL and the values of its credential query parameters (`?token=`,
+ * `?api_key=`, `?key=`) replaced; other text unchanged. For configuration shown by the API, not the hot path.
+ */
+export function redactUrlSecrets(text: string): string {
+  const out = redactUrls(text);
+  if (!out.includes('?')) return out;
+  return out.replace(URL_WITH_QUERY, (url) => {
+    const q = url.indexOf('?');
+    const params = url
+      .slice(q + 1)
+      .split('&')
+      .map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq === -1) return pair;
+        const name = safeDecode(pair.slice(0, eq));
+        return isSecretName(name) || SECRET_QUERY_NAME.test(name) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
+      });
+    return `${url.slice(0, q + 1)}${params.join('&')}`;
+  });
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
 /**
  * A copy of a JSON-like value with its secrets redacted: the string value of every key with a secret name
- * (header maps such as customRequestHeaders, healthCheck.headers, options such as `password`) and the
- * password of every URL, in values and in keys (serverStatus is keyed by server URL).
+ * (header maps such as customRequestHeaders, healthCheck.headers, options such as `password`, a Redis
+ * password), the hashes of basicAuth/digestAuth `users`, private keys given inline as PEM, and the password
+ * and credential query parameters of every URL, in values and in keys (serverStatus is keyed by server URL).
  */
 export function redactSecrets<T>(value: T): T {
   return walk(value) as T;
@@ -44,14 +84,18 @@ function redactUserEntry(entry: unknown): unknown {
 }
 
 function walk(value: unknown): unknown {
-  if (typeof value === 'string') return INLINE_PRIVATE_KEY.test(value) ? REDACTED : redactUrls(value);
+  if (typeof value === 'string') return INLINE_PRIVATE_KEY.test(value) ? REDACTED : redactUrlSecrets(value);
   if (Array.isArray(value)) return value.map(walk);
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     // basicAuth/digestAuth `users` hold password hashes, which can be attacked offline.
     if (k === 'users' && Array.isArray(v)) out[k] = v.map(redactUserEntry);
-    else out[redactUrls(k)] = typeof v === 'string' && v !== '' && isSecretName(k) ? REDACTED : walk(v);
+    else
+      out[redactUrlSecrets(k)] =
+        typeof v === 'string' && v !== '' && isSecretName(k) && !NOT_SECRET_OPTIONS.has(k)
+          ? REDACTED
+          : walk(v);
   }
   return out;
 }

@@ -13,13 +13,16 @@ import { FileProvider } from '../providers/file/file-provider.ts';
 import type { Provider, Snapshot } from '../providers/provider.ts';
 import type { Acme } from './acme/acme.ts';
 import { type AcmeProvider, acmeProviderName } from './acme/acme-provider.ts';
-import { createInternalHandler } from './api/api.ts';
+import { createApiHandler } from './api/api.ts';
+import { basePrefix, internalSnapshot } from './api/internal-config.ts';
+import { internalServices, pingHandler } from './api/internal-services.ts';
 import { compile, type EntryPointSpec } from './compile/compile.ts';
-import { withDashboard } from './dashboard/with-dashboard.ts';
+import { dashboardService, withEvents } from './dashboard/with-dashboard.ts';
 import { type AccessLog, createAccessLog } from './http/access-log.ts';
 import { EntryPoint, parseAddress } from './http/entrypoint.ts';
 import { FdExhaustion } from './http/fd-exhaustion.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
+import { merge } from './reload/merge.ts';
 import { Reloader } from './reload/reloader.ts';
 import { TableRef } from './reload/table-ref.ts';
 import { ConfigWatcher } from './reload/watcher.ts';
@@ -80,6 +83,8 @@ export class Wharf {
   /** Logs running out of file descriptors (and recovering) once per change; shared by every entryPoint. */
   readonly fdExhaustion: FdExhaustion;
   private readonly providers: readonly Provider[];
+  /** The internal provider's routers (api, dashboard, ping), merged into every reload. */
+  private readonly internal: Snapshot;
   /** The certificate resolvers (ACME), when `certificatesResolvers` configures any. */
   readonly acme: Acme | undefined;
   private watcherDone: Promise<void> = Promise.resolve();
@@ -104,6 +109,32 @@ export class Wharf {
     const specs = entryPointSpecs(eps);
     const acme = acmeModule ? new acmeModule.Acme(c, this.logger) : undefined;
     this.acme = acme;
+    // --- internal services (router/api/): api@internal, dashboard@internal, ping@internal, noop@internal ---
+    const startDate = new Date();
+    const dashboard = c.api?.dashboard ? dashboardService(c) : undefined;
+    const internal = internalServices({
+      api: c.api
+        ? withEvents(
+            createApiHandler({
+              table: () => this.tableRef.current().table,
+              diagnostics: () => this.reloader.diagnostics,
+              staticConfig: { ...c, entryPoints: eps },
+              startDate,
+              dashboard,
+            }),
+            {
+              basePath: basePrefix(c.api.basePath) || '/',
+              onReload: (listener) => this.reloader.subscribe(listener),
+              generation: () => this.tableRef.current().id,
+              shuttingDown: () => this.stopping,
+            },
+          )
+        : undefined,
+      dashboard,
+      ping: c.ping ? pingHandler(c.ping.terminatingStatusCode, () => this.stopping) : undefined,
+      // prometheus: the metrics' /metrics handler, when metrics.prometheus is set.
+    });
+    this.internal = internalSnapshot(c);
     const deps = {
       entryPoints: specs,
       pools: this.pools,
@@ -115,16 +146,13 @@ export class Wharf {
         acmeProviders: new Set(Object.keys(c.certificatesResolvers ?? {}).map(acmeProviderName)),
       },
       certResolvers: new Set(Object.keys(c.certificatesResolvers ?? {})),
+      internalServices: internal,
       ...(options.clock ? { clock: options.clock } : {}),
     };
-    const empty = {
-      routers: new Map(),
-      services: new Map(),
-      middlewares: new Map(),
-      tls: [],
-      diagnostics: [],
-    };
-    this.tableRef = new TableRef(compile(empty, { ...deps, previousServices: new Map() }).table);
+    // The internal routers serve from the first table on, before any provider has reported.
+    this.tableRef = new TableRef(
+      compile(merge([this.internal]), { ...deps, previousServices: new Map() }).table,
+    );
     this.reloader = new Reloader(
       this.tableRef,
       deps,
@@ -136,14 +164,6 @@ export class Wharf {
     // the snapshots of its providers (startProviders), through the watcher like any provider's.
     if (acme) this.reloader.subscribe((table) => acme.onTable(table));
     this.providers = options.providers ?? defaultProviders(c, this.logger);
-    const sources = {
-      tableRef: this.tableRef,
-      diagnostics: () => this.reloader.diagnostics,
-      staticConfig: { ...c, entryPoints: eps },
-      terminatingStatusCode: c.ping?.terminatingStatusCode ?? 503,
-      shuttingDown: () => this.stopping,
-      startDate: new Date(),
-    };
     for (const [name, ep] of Object.entries(eps)) {
       const addr = parseAddress(ep.address) as { host: string | undefined; port: number };
       const trusted = ep.forwardedHeaders?.insecure
@@ -155,20 +175,6 @@ export class Wharf {
         redir && eps[redir.to]
           ? String(this.entryPoints.get(redir.to)?.port || parseAddress(eps[redir.to]!.address)?.port)
           : redir?.to.replace(/^:/, '');
-      // The API only on the internal entryPoint; ping only where ping.entryPoint says.
-      const api = name === INTERNAL_ENTRYPOINT && c.api?.insecure === true;
-      const ping = c.ping !== undefined && c.ping.entryPoint === name;
-      const apiHandler = api || ping ? createInternalHandler({ ...sources, api, ping }) : undefined;
-      // Issue 16: the dashboard and its event stream beside the API (to move to dashboard@internal).
-      const internal =
-        apiHandler && api
-          ? withDashboard(apiHandler, {
-              ...sources,
-              dashboard: c.api?.dashboard !== false,
-              onReload: (listener) => this.reloader.subscribe(listener),
-              generation: () => this.tableRef.current().id,
-            })
-          : apiHandler;
       this.entryPoints.set(
         name,
         new EntryPoint({
@@ -189,7 +195,6 @@ export class Wharf {
           ...(this.accessLog ? { accessLog: this.accessLog } : {}),
           ...(acme?.httpHandler(name) ? { acmeHttp: acme.httpHandler(name) } : {}),
           ...(acme?.tlsAlpn ? { acmeTlsAlpn: acme.tlsAlpn } : {}),
-          ...(internal ? { internal } : {}),
           ...(redir
             ? { redirect: { scheme: redir.scheme, port: redirectPort, permanent: redir.permanent } }
             : {}),
@@ -262,10 +267,11 @@ export class Wharf {
       logger: this.logger,
       apply: (snapshots: ReadonlyMap<string, Snapshot>) => {
         const names = [...snapshots.keys()];
+        const all = new Map(snapshots).set(this.internal.provider, this.internal);
         // Ready once the reload holding every provider's first snapshot has finished (a large one runs
         // in slices, between which requests are served).
         this.reloader
-          .apply(snapshots)
+          .apply(all)
           .then(() => {
             for (const p of names) this.firstSnapshots.add(p);
             if (providers.every((p) => this.firstSnapshots.has(p.name))) this.readyResolve?.();

@@ -1,92 +1,46 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Diagnostic } from '../../config/diagnostics.ts';
-import { joinName } from '../../config/names.ts';
-import type { StaticConfig } from '../../config/static.ts';
-import { isSecretName, REDACTED, redactSecrets, redactUrls } from '../../core/redact.ts';
+import { EntryPointSchema, type StaticConfig } from '../../config/static.ts';
+import { isSecretName, REDACTED, redactUrls } from '../../core/redact.ts';
 import { VERSION } from '../../core/version.ts';
-import type { ItemStatus } from '../compile/runtime-info.ts';
-import type { InternalHandler } from '../http/entrypoint.ts';
-import type { TableRef } from '../reload/table-ref.ts';
+import type { Handler } from '../../middleware/middleware.ts';
+import {
+  collectItems,
+  type Item,
+  type ItemSources,
+  KIND_OF,
+  type Kind,
+  rawItem,
+  renderItem,
+} from './api-items.ts';
+import { serveDebug } from './debug.ts';
+import { withGoDurations } from './go-durations.ts';
+import { basePrefix } from './internal-config.ts';
+import { keep, type Listed, type ListKind, NEXT_PAGE_HEADER, paginate, sortListed } from './listing.ts';
+import { overview } from './overview.ts';
 
-/** What the API reads: the serving generation, diagnostics, static config and lifecycle. */
-export interface ApiSources {
-  readonly tableRef: TableRef;
-  readonly diagnostics: () => readonly Diagnostic[];
+/** What the API reads: the serving generation, diagnostics, the static configuration and the dashboard. */
+export interface ApiSources extends ItemSources {
+  /** The static configuration, with the entryPoints after defaults (the internal one included). */
   readonly staticConfig: StaticConfig;
-  readonly api: boolean;
-  readonly ping: boolean;
-  readonly terminatingStatusCode: number;
-  readonly shuttingDown: () => boolean;
   readonly startDate: Date;
+  /** The dashboard (dashboard@internal), served under {basePath}/dashboard/ when api.dashboard is on. */
+  readonly dashboard?: Handler | undefined;
 }
 
-type Item = { name: string; provider: string; status: ItemStatus; error?: string[] } & Record<
-  string,
-  unknown
->;
-type Kind = 'routers' | 'services' | 'middlewares';
-const KIND_OF: Record<
-  Kind,
-  Diagnostic['item'] extends infer T ? (T extends { kind: infer K } ? K : never) : never
-> = {
-  routers: 'router',
-  services: 'service',
-  middlewares: 'middleware',
-};
-
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
-}
-
-/**
- * The items of one kind as the API shows them: compiled ones with their status, plus items a provider
- * left out for bad input, shown disabled with their errors (Traefik hides those; Wharf shows them).
- */
-function items(src: ApiSources, kind: Kind): Map<string, Item> {
-  const info = src.tableRef.current().table.info[kind] as unknown as Map<string, Item>;
-  const out = new Map<string, Item>(info);
-  for (const d of src.diagnostics()) {
-    if (d.severity !== 'error' || d.item?.kind !== KIND_OF[kind] || d.source === 'compile') continue;
-    const provider = d.source;
-    const name = joinName(d.item.name, provider);
-    // Never mutate the serving table's objects: copy, then add the provider's error.
-    const existing = out.get(name);
-    const entry: Item = existing ? { ...existing } : { name, provider, status: 'disabled', error: [] };
-    entry.error = [...(entry.error ?? []), d.message];
-    out.set(name, entry);
-  }
-  for (const [name, entry] of out) {
-    let shown = entry;
-    if (kind === 'services' && entry.type === 'loadbalancer') {
-      const runtime = src.tableRef.current().table.services.get(name);
-      if (runtime) shown = { ...entry, serverStatus: runtime.serverStatus() };
-    }
-    if (kind === 'middlewares') {
-      const state = middlewareState(src, name);
-      if (state) shown = { ...entry, state };
-    }
-    // Passwords in server URLs and credential headers (Authorization, X-Api-Key, ...) are not shown.
-    shown = redactSecrets(shown);
-    out.set(name, shown);
-  }
-  return out;
-}
-
-/**
- * The live state of a middleware's instances in the serving generation (a circuit breaker's state): the
- * shared instance's, or per router for middlewares built once per router; undefined when none has any.
- */
-function middlewareState(src: ApiSources, name: string): Record<string, unknown> | undefined {
-  let out: Record<string, unknown> | undefined;
-  for (const instance of src.tableRef.current().table.middlewareCache?.values() ?? []) {
-    if (instance.name !== name || !instance.status) continue;
-    if (instance.router === undefined) return instance.status();
-    out ??= {};
-    out[instance.router] = instance.status();
-  }
-  return out;
 }
 
 /** Diagnostics as the API shows them: URL passwords and values of credential keys redacted. */
@@ -99,109 +53,149 @@ function shownDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
         : isSecretName(last) && d.value !== ''
           ? REDACTED
           : redactUrls(d.value);
-    return {
-      ...d,
-      message: redactUrls(d.message),
-      ...(value !== undefined && { value }),
-    };
+    return { ...d, message: redactUrls(d.message), ...(value !== undefined && { value }) };
   });
 }
 
-function section(list: Map<string, Item>) {
-  let warnings = 0;
-  let errors = 0;
-  for (const i of list.values()) {
-    if (i.status === 'warning') warnings++;
-    if (i.status === 'disabled') errors++;
-  }
-  return { total: list.size, warnings, errors };
-}
-
-function listing(list: Map<string, Item>, query: URLSearchParams): Item[] {
-  const status = query.get('status');
-  const search = query.get('search')?.toLowerCase();
-  const provider = query.get('provider');
-  return [...list.values()]
-    .filter(
-      (i) =>
-        (!status || i.status === status) &&
-        (!provider || i.provider === provider) &&
-        (!search || i.name.toLowerCase().includes(search)),
-    )
-    .sort((a, b) => (a.name < b.name ? -1 : 1));
+/** A list endpoint's answer: filtered, sorted, one page, with X-Next-Page; or Traefik's 400. */
+function sendList<T extends Listed>(
+  res: ServerResponse,
+  items: T[],
+  kind: ListKind,
+  query: URLSearchParams,
+  render: (item: T) => unknown,
+): void {
+  const page = paginate(sortListed(items, kind, query), query);
+  if (!page.ok) send(res, 400, { message: page.message });
+  else send(res, 200, page.items.map(render), { [NEXT_PAGE_HEADER]: String(page.nextPage) });
 }
 
 function entryPoints(src: ApiSources) {
-  return Object.entries(src.staticConfig.entryPoints ?? {}).map(([name, ep]) => ({ ...ep, name }));
+  return Object.entries(src.staticConfig.entryPoints ?? {}).map(([name, ep]) => ({
+    ...withGoDurations(ep, EntryPointSchema),
+    name,
+  }));
+}
+
+/** Serves `/api/...` (the path below basePath). */
+function serveApi(src: ApiSources, path: string, query: URLSearchParams, res: ServerResponse): void {
+  let parts: string[];
+  try {
+    parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    send(res, 400, { message: `malformed percent-encoding in ${path}` });
+    return;
+  }
+  const [, section, kind, name, ...extra] = parts;
+  const api = src.staticConfig.api;
+  if (extra.length > 0) send(res, 404, { message: `unknown API path ${path}` });
+  else if (section === 'version' && kind === undefined) {
+    send(res, 200, {
+      Version: VERSION,
+      Codename: 'wharf',
+      startDate: src.startDate.toISOString(),
+      ...(api?.disableDashboardAd ? { disableDashboardAd: true } : {}),
+      ...(api?.dashboardName ? { dashboardName: api.dashboardName } : {}),
+    });
+  } else if (section === 'rawdata' && kind === undefined) {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const k of ['routers', 'middlewares', 'services'] as const) {
+      const items = collectItems(src, k);
+      // Go's omitempty: an empty kind is left out.
+      if (items.size > 0)
+        out[k] = Object.fromEntries([...items].map(([q, item]) => [q, rawItem(src, k, item)]));
+    }
+    send(res, 200, out);
+  } else if (section === 'overview' && kind === undefined) {
+    const items = (k: Kind) => collectItems(src, k).values();
+    const body = {
+      routers: items('routers'),
+      services: items('services'),
+      middlewares: items('middlewares'),
+    };
+    send(res, 200, overview(body, src.staticConfig));
+  } else if (section === 'entrypoints' && name === undefined) {
+    const eps = entryPoints(src);
+    if (kind === undefined) sendList(res, eps, 'entrypoints', query, (ep) => ep);
+    else {
+      const ep = eps.find((e) => e.name === kind);
+      if (ep) send(res, 200, ep);
+      else send(res, 404, { message: `entry point not found: ${kind}` });
+    }
+  } else if (section === 'diagnostics' && kind === undefined) {
+    send(res, 200, shownDiagnostics(src.diagnostics()));
+  } else if (section === 'http' && (kind === 'routers' || kind === 'services' || kind === 'middlewares')) {
+    const list = collectItems(src, kind);
+    if (name === undefined) {
+      const kept = [...list.values()].filter((i) => keep(i as Listed & Item, kind, query));
+      sendList(res, kept as Array<Listed & Item>, kind, query, (i) => renderItem(src, kind, i));
+    } else {
+      const item = list.get(name);
+      if (item) send(res, 200, renderItem(src, kind, item));
+      else send(res, 404, { message: `${KIND_OF[kind]} not found: ${name}` });
+    }
+  } else if (
+    (section === 'tcp' && (kind === 'routers' || kind === 'services' || kind === 'middlewares')) ||
+    (section === 'udp' && (kind === 'routers' || kind === 'services'))
+  ) {
+    // Wharf routes HTTP only: Traefik's TCP and UDP lists are empty, their items never found.
+    if (name === undefined) sendList(res, [], 'routers', query, (i) => i);
+    else send(res, 404, { message: `${KIND_OF[kind]} not found: ${name}` });
+  } else send(res, 404, { message: `unknown API path ${path}` });
 }
 
 /**
- * Serves /ping and, with api.insecure, Traefik's read-only API: /api/rawdata, /api/overview,
- * /api/entrypoints[/{name}], /api/http/{routers,services,middlewares}[/{name}], /api/version, and
- * Wharf's /api/diagnostics. Returns false for paths it does not own.
+ * api@internal: Traefik's read-only API under `{basePath}/api/` (rawdata, overview, entrypoints, version,
+ * http/tcp/udp lists with filters, sorting and paging, and Wharf's /api/diagnostics); with api.dashboard,
+ * the dashboard under `{basePath}/dashboard/` and a redirect from `{basePath}` to it; with api.debug,
+ * `{basePath}/debug/`. GET and HEAD only.
  */
-export function createInternalHandler(src: ApiSources): InternalHandler {
-  return (req: IncomingMessage, res: ServerResponse) => {
+export function createApiHandler(src: ApiSources): Handler {
+  const api = src.staticConfig.api;
+  const base = basePrefix(api?.basePath ?? '/');
+  const dashboardPath = `${base}/dashboard/`;
+  return async (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    if (src.ping && path === '/ping') {
-      const down = src.shuttingDown();
-      res.writeHead(down ? src.terminatingStatusCode : 200, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(req.method === 'HEAD' ? undefined : down ? 'Service Unavailable' : 'OK');
-      return true;
-    }
-    if (!src.api || !(path === '/api' || path.startsWith('/api/'))) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(res, 405, { message: 'the API is read-only: use GET' });
-      return true;
+      send(res, 405, { message: 'the API is read-only: use GET' }, { allow: 'GET, HEAD' });
+      return;
     }
-    const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
-    let parts: string[];
-    try {
-      parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-    } catch {
-      send(res, 400, { message: `malformed percent-encoding in ${path}` });
-      return true;
+    if (src.dashboard && path === (api?.basePath ?? '/')) {
+      redirectToDashboard(req, res, dashboardPath);
+      return;
     }
-    if (parts[1] === 'version' && parts.length === 2) {
-      send(res, 200, { Version: VERSION, Codename: 'wharf', startDate: src.startDate.toISOString() });
-    } else if (parts[1] === 'rawdata' && parts.length === 2) {
-      const obj = (k: Kind) => Object.fromEntries(items(src, k));
-      send(res, 200, { routers: obj('routers'), services: obj('services'), middlewares: obj('middlewares') });
-    } else if (parts[1] === 'overview' && parts.length === 2) {
-      send(res, 200, {
-        http: {
-          routers: section(items(src, 'routers')),
-          services: section(items(src, 'services')),
-          middlewares: section(items(src, 'middlewares')),
-        },
-        features: { tracing: '', metrics: '', accessLog: src.staticConfig.accessLog !== undefined },
-        providers: Object.keys(src.staticConfig.providers).filter((k) => k !== 'providersThrottleDuration'),
-      });
-    } else if (parts[1] === 'entrypoints' && parts.length <= 3) {
-      const eps = entryPoints(src);
-      if (parts.length === 2) send(res, 200, eps);
-      else {
-        const ep = eps.find((e) => e.name === parts[2]);
-        send(res, ep ? 200 : 404, ep ?? { message: `entryPoint "${parts[2]}" does not exist` });
-      }
-    } else if (parts[1] === 'diagnostics' && parts.length === 2) {
-      send(res, 200, shownDiagnostics(src.diagnostics()));
-    } else if (
-      parts[1] === 'http' &&
-      (parts[2] === 'routers' || parts[2] === 'services' || parts[2] === 'middlewares') &&
-      parts.length <= 4
-    ) {
-      const list = items(src, parts[2]);
-      if (parts.length === 3) send(res, 200, listing(list, query));
-      else {
-        const item = list.get(parts[3] as string);
-        send(res, item ? 200 : 404, item ?? { message: `${KIND_OF[parts[2]]} "${parts[3]}" does not exist` });
-      }
-    } else {
-      send(res, 404, { message: `unknown API path ${path}` });
+    if (src.dashboard && path === `${base}/dashboard`) {
+      redirectToDashboard(req, res, dashboardPath);
+      return;
     }
-    return true;
+    if (src.dashboard && (path === dashboardPath || path.startsWith(dashboardPath))) {
+      // The dashboard sees paths below /dashboard/ (`/` is its page), as Traefik's StripPrefix gives them.
+      req.url = url.slice(dashboardPath.length - 1);
+      await src.dashboard(req, res);
+      return;
+    }
+    const below = base === '' ? path : path.startsWith(`${base}/`) ? path.slice(base.length) : undefined;
+    if (below !== undefined && api?.debug && serveDebug(below, req, res)) return;
+    if (below === '/api' || below?.startsWith('/api/')) {
+      serveApi(src, below, new URLSearchParams(q === -1 ? '' : url.slice(q + 1)), res);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('404 page not found\n');
   };
+}
+
+/**
+ * `{basePath}` → `{X-Forwarded-Prefix}{basePath}/dashboard/` (302), as Traefik: the prefix a trusted proxy
+ * set is kept, unless it is an absolute URL (which would send the browser elsewhere).
+ */
+function redirectToDashboard(req: IncomingMessage, res: ServerResponse, dashboardPath: string): void {
+  let prefix = req.headers['x-forwarded-prefix'];
+  if (Array.isArray(prefix)) prefix = prefix[0];
+  if (prefix === undefined || /^[a-z][a-z0-9+.-]*:|^[/\\]{2}/i.test(prefix)) prefix = '';
+  const location = `${prefix.replace(/\/$/, '')}${dashboardPath}`;
+  res.writeHead(302, { location, 'content-type': 'text/html; charset=utf-8' });
+  res.end(req.method === 'HEAD' ? undefined : `<a href="${encodeURI(location)}">Found</a>.\n\n`);
 }

@@ -110,7 +110,7 @@ function* provisionWith(
   let n = 0;
   for (const router of plan.routers) {
     if (++n % ITEMS_PER_PAUSE === 0) yield;
-    const service = built.runtimes.get(router.service);
+    const service = built.runtimes.get(router.service)?.handler ?? plan.internalHandlers.get(router.service);
     if (!service) {
       disable(
         router.name,
@@ -140,7 +140,7 @@ function* provisionWith(
       if (!handler) {
         handler = compose(
           chain.map((i) => i.wrap),
-          service.handler,
+          service,
         );
         composed.set(key, handler);
       }

@@ -3,6 +3,7 @@ import { middlewareKind } from '../../config/dynamic.ts';
 import { type ErrorCode, formatError } from '../../config/errors.ts';
 import { parseQualifiedName, qualifyName } from '../../config/names.ts';
 import { compileRuleText } from '../../core/rules/rule-matcher.ts';
+import type { Handler } from '../../middleware/middleware.ts';
 import { middlewareRegistry } from '../../middleware/registry.ts';
 import type { MergedConfig, MergedRouter } from '../reload/merge.ts';
 import { namedTransports } from '../services/servers-transport.ts';
@@ -21,10 +22,24 @@ import {
   type ServiceInfo,
 } from './runtime-info.ts';
 import { ITEMS_PER_PAUSE, runSync, type Steps, sortSteps } from './slices.ts';
-import type { AcmeDemand, ResolveDeps } from './table-types.ts';
+import type { AcmeDemand, InternalService, ResolveDeps } from './table-types.ts';
 import { unsupportedOptionWarnings } from './unsupported.ts';
 
 const providerOf = (q: string) => parseQualifiedName(q).provider ?? '';
+
+/** The provider of Wharf's own routers, middlewares and services (Traefik's `internal`). */
+export const INTERNAL_PROVIDER = 'internal';
+
+/** Traefik's highest priority a user's router may have (`math.MaxInt - 1000`, here the largest safe integer's). */
+export const MAX_USER_PRIORITY = Number.MAX_SAFE_INTEGER - 1000;
+
+/** Why a router cannot use the internal service `q`, in Traefik's words; undefined when it can. */
+function internalProblem(internal: ReadonlyMap<string, InternalService>, q: string): string | undefined {
+  const svc = internal.get(q);
+  if (svc === undefined)
+    return `unknown internal service ${q} (Wharf's are ${[...internal.keys()].sort().join(', ')})`;
+  return 'disabled' in svc ? svc.disabled : undefined;
+}
 const plainName = (q: string) => parseQualifiedName(q).name;
 
 /** A problem found with one router: critical ones disable it, the others are warnings. */
@@ -119,6 +134,16 @@ export function* resolveRoutingSteps(merged: MergedConfig, deps: ResolveDeps): S
     info.middlewares.set(q, entry);
   }
 
+  // Wharf's own services are listed like Traefik's internal provider lists them: only the enabled ones.
+  const internal = deps.internalServices;
+  const internalHandlers = new Map<string, Handler>();
+  for (const [q, svc] of internal ?? []) {
+    if (!('handler' in svc)) continue;
+    internalHandlers.set(q, svc.handler);
+    const entry = { name: q, provider: INTERNAL_PROVIDER, status: 'enabled', usedBy: [] };
+    info.services.set(q, entry as unknown as ServiceInfo);
+  }
+
   // Items a provider left out for bad input: a router naming one says why instead of "does not exist".
   const leftOut = new Map<string, string>();
   let n = 0;
@@ -158,7 +183,12 @@ export function* resolveRoutingSteps(merged: MergedConfig, deps: ResolveDeps): S
       problems.push({ code: compiled.code, message: `router "${q}": ${compiled.message}`, critical: true });
     const serviceRef = config.service ? qualifyName(config.service, provider) : undefined;
     if (!serviceRef) fail(problems, 'ROUTER_NO_SERVICE', { router: q });
-    else if (!merged.services.has(serviceRef)) {
+    else if (internal && providerOf(serviceRef) === INTERNAL_PROVIDER) {
+      const reason = internalProblem(internal, serviceRef);
+      if (reason !== undefined)
+        fail(problems, 'ROUTER_INTERNAL_SERVICE', { router: q, service: serviceRef, reason });
+      else usedBy('service', serviceRef, q);
+    } else if (!merged.services.has(serviceRef)) {
       const why = leftOut.get(`service:${serviceRef}`);
       if (why !== undefined) disabledBy(problems, q, 'service', serviceRef, why);
       else fail(problems, 'ROUTER_SERVICE_MISSING', { router: q, service: serviceRef });
@@ -211,11 +241,19 @@ export function* resolveRoutingSteps(merged: MergedConfig, deps: ResolveDeps): S
       chainKeys.push(key);
     }
 
+    const priority = config.priority || defaultPriority(config.rule ?? '');
+    // Traefik keeps the top of the range for its own routers, so no user router can outrank /ping or /api.
+    if (priority > MAX_USER_PRIORITY && provider !== INTERNAL_PROVIDER)
+      fail(problems, 'ROUTER_PRIORITY_TOO_HIGH', {
+        router: q,
+        priority: String(priority),
+        max: String(MAX_USER_PRIORITY),
+      });
     const entry: RouterInfo = {
       name: q,
       provider,
       entryPoints: config.entryPoints ?? defaultEps,
-      priority: config.priority || defaultPriority(config.rule ?? ''),
+      priority,
       status: 'enabled',
       using,
     };
@@ -287,6 +325,7 @@ export function* resolveRoutingSteps(merged: MergedConfig, deps: ResolveDeps): S
     chains,
     services: new Map([...merged.services].filter(([q]) => !serviceErrors.has(q))),
     transports,
+    internalHandlers,
     middlewares: mws.plans,
     tls: { state: tls.state, hostOptions: decided.hostOptions },
     acme,

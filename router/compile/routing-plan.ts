@@ -3,6 +3,7 @@ import type { ServiceConfig } from '../../config/dynamic.ts';
 import type { Matcher } from '../../core/rules/rule-matcher.ts';
 import type { RuleAst } from '../../core/rules/rule-parser.ts';
 import type { MiddlewareSpec } from '../../middleware/instances.ts';
+import type { Handler } from '../../middleware/middleware.ts';
 import type { Transports } from '../services/servers-transport.ts';
 import type { RuntimeInfo } from './runtime-info.ts';
 import type { AcmeDemand, TlsRuntime } from './table-types.ts';
@@ -43,6 +44,8 @@ export interface RoutingPlan {
   readonly services: ReadonlyMap<string, ServiceConfig>;
   /** The named servers transports services may choose, and those a provider left out (and why). */
   readonly transports: Omit<Transports, 'defaults'>;
+  /** Wharf's own services the planned routers name (`api@internal`, ...), by qualified name. */
+  readonly internalHandlers: ReadonlyMap<string, Handler>;
   /** Middlewares that can be built, by qualified name. */
   readonly middlewares: ReadonlyMap<string, MiddlewareSpec>;
   readonly tls: TlsRuntime;

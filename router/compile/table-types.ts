@@ -27,9 +27,20 @@ export interface EntryPointSpec {
   };
 }
 
+/**
+ * A service Wharf provides itself (`api@internal`, `ping@internal`, ...), which any router of any provider
+ * may name: its handler, or why it cannot be used (Traefik's words: "api is not enabled").
+ */
+export type InternalService = { readonly handler: Handler } | { readonly disabled: string };
+
 /** What the resolve step needs besides the configuration; it starts nothing, so `wharf check` uses it alone. */
 export interface ResolveDeps {
   readonly entryPoints: readonly EntryPointSpec[];
+  /**
+   * Wharf's own services by qualified name (router/api/internal-services.ts). Absent: a `name@internal`
+   * reference resolves like any other name (`wharf check --labels` stubs services of other providers).
+   */
+  readonly internalServices?: ReadonlyMap<string, InternalService>;
   /** Certificate file reader and the generated default certificate (absent: no default certificate). */
   readonly tls?: TlsDeps;
   /** Names of the configured certificate resolvers (`certificatesResolvers`). */

@@ -1,22 +1,29 @@
 import type { StaticConfig } from '../../config/static.ts';
-import type { InternalHandler } from '../http/entrypoint.ts';
+import type { Handler } from '../../middleware/middleware.ts';
 import { createDashboardHandler } from './dashboard.ts';
 import { createEventsHandler, type EventSources } from './events.ts';
 
-/** What the dashboard and its event stream read from the running router. */
-export interface DashboardSources extends Omit<EventSources, 'basePath'> {
-  readonly staticConfig: Pick<StaticConfig, 'providers'>;
-  /** Serve the page (api.dashboard); the event stream is part of the API and is served either way. */
-  readonly dashboard: boolean;
+/**
+ * `dashboard@internal`: the page for a request whose path is below `/dashboard/` (`/` is the index page),
+ * as `api@internal` and Traefik's `dashboard_stripprefix` hand it over.
+ */
+export function dashboardService(staticConfig: Pick<StaticConfig, 'providers'>): Handler {
+  const page = createDashboardHandler({ staticConfig });
+  return async (req, res) => {
+    const url = req.url ?? '/';
+    req.url = `/dashboard${url.startsWith('/') ? url : `/${url}`}`;
+    page(req, res);
+  };
 }
 
 /**
- * The internal entryPoint's handler with the dashboard: the event stream (`/api/wharf/events`) and the
- * page (`/dashboard/`, and the redirects to it) come first, then `api` (the JSON API and ping), which
- * answers every other `/api/` path.
+ * `api@internal` with the dashboard's event stream (`{basePath}/api/wharf/events`) in front: the stream is
+ * part of the API and is served whether or not the page is.
  */
-export function withDashboard(api: InternalHandler, src: DashboardSources): InternalHandler {
+export function withEvents(api: Handler, src: EventSources): Handler {
   const events = createEventsHandler(src);
-  const page = src.dashboard ? createDashboardHandler({ staticConfig: src.staticConfig }) : undefined;
-  return (req, res) => events(req, res) || (page?.(req, res) ?? false) || api(req, res);
+  return async (req, res) => {
+    if (events(req, res)) return;
+    await api(req, res);
+  };
 }

@@ -47,7 +47,16 @@ describe('API (Traefik shapes)', () => {
   it('lists routers sorted by name with status, using and priority', async () => {
     const r = await w.getJson<Array<Record<string, unknown>>>('/api/http/routers');
     expect(r.status).toBe(200);
-    expect(r.body.map((x) => x.name)).toEqual(['broken@file', 'web2@file', 'web@file', 'ws@file']);
+    // With api.insecure and ping, Traefik's internal routers serve the wharf entryPoint and are listed too.
+    expect(r.body.map((x) => x.name)).toEqual([
+      'api@internal',
+      'broken@file',
+      'dashboard@internal',
+      'ping@internal',
+      'web2@file',
+      'web@file',
+      'ws@file',
+    ]);
     expect(r.body.find((x) => x.name === 'web@file')).toEqual({
       name: 'web@file',
       provider: 'file',
@@ -56,6 +65,7 @@ describe('API (Traefik shapes)', () => {
       middlewares: ['strip'],
       entryPoints: ['web'],
       priority: 'Host(`api.test`)'.length,
+      priorityStr: String('Host(`api.test`)'.length),
       status: 'enabled',
       using: ['web'],
     });
@@ -79,7 +89,9 @@ describe('API (Traefik shapes)', () => {
       usedBy: ['broken@file', 'web2@file', 'web@file'],
       serverStatus: { [echo.url]: 'UP' },
     });
-    const m = await w.getJson<Array<{ name: string; usedBy: string[] }>>('/api/http/middlewares');
+    const m = await w.getJson<Array<{ name: string; usedBy: string[] }>>(
+      '/api/http/middlewares?provider=file',
+    );
     expect(m.body.map((x) => [x.name, x.usedBy])).toEqual([
       ['strip@file', ['web2@file', 'web@file']],
       ['unused@file', []],
@@ -88,13 +100,43 @@ describe('API (Traefik shapes)', () => {
 
   it('overview, rawdata, entrypoints, version, and 404s', async () => {
     const o = await w.getJson<{ http: Record<string, unknown> }>('/api/overview');
-    expect(o.body.http).toEqual({
-      routers: { total: 4, warnings: 0, errors: 1 },
-      services: { total: 2, warnings: 0, errors: 0 },
-      middlewares: { total: 2, warnings: 0, errors: 0 },
+    // Traefik counts its internal items: routers api, dashboard, ping; services api, dashboard, noop, ping;
+    // middlewares dashboard_redirect and dashboard_stripprefix.
+    expect(o.body).toEqual({
+      http: {
+        routers: { total: 7, warnings: 0, errors: 1 },
+        services: { total: 6, warnings: 0, errors: 0 },
+        middlewares: { total: 4, warnings: 0, errors: 0 },
+      },
+      tcp: {
+        routers: { total: 0, warnings: 0, errors: 0 },
+        services: { total: 0, warnings: 0, errors: 0 },
+        middlewares: { total: 0, warnings: 0, errors: 0 },
+      },
+      udp: { routers: { total: 0, warnings: 0, errors: 0 }, services: { total: 0, warnings: 0, errors: 0 } },
+      features: { tracing: '', metrics: '', accessLog: true },
+      providers: ['File'],
     });
     const raw = await w.getJson<{ routers: Record<string, unknown> }>('/api/rawdata');
-    expect(Object.keys(raw.body.routers).sort()).toEqual(['broken@file', 'web2@file', 'web@file', 'ws@file']);
+    expect(Object.keys(raw.body.routers).sort()).toEqual([
+      'api@internal',
+      'broken@file',
+      'dashboard@internal',
+      'ping@internal',
+      'web2@file',
+      'web@file',
+      'ws@file',
+    ]);
+    // Keyed by name: Traefik's runtime info, without name and provider.
+    expect(raw.body.routers['web@file']).toEqual({
+      rule: 'Host(`api.test`)',
+      service: 'echo',
+      middlewares: ['strip'],
+      entryPoints: ['web'],
+      priority: 'Host(`api.test`)'.length,
+      status: 'enabled',
+      using: ['web'],
+    });
     const eps = await w.getJson<Array<{ name: string }>>('/api/entrypoints');
     expect(eps.body.map((e) => e.name).sort()).toEqual(['web', 'wharf']);
     expect((await w.getJson('/api/entrypoints/web')).status).toBe(200);
@@ -119,6 +161,142 @@ describe('API (Traefik shapes)', () => {
   it('ping answers OK', async () => {
     const r = await request(`${w.api}/ping`);
     expect(await r.body.text()).toBe('OK');
+  });
+});
+
+describe('API paging, TCP/UDP and the insecure dashboard (Traefik shapes)', () => {
+  it('pages lists with page, per_page and X-Next-Page', async () => {
+    const first = await request(`${w.api}/api/http/routers?per_page=2&provider=file`);
+    expect(first.headers['x-next-page']).toBe('2');
+    expect(((await first.body.json()) as Array<{ name: string }>).map((r) => r.name)).toEqual([
+      'broken@file',
+      'web2@file',
+    ]);
+    const last = await request(`${w.api}/api/http/routers?per_page=2&page=2&provider=file`);
+    expect(last.headers['x-next-page']).toBe('1');
+    expect(((await last.body.json()) as Array<{ name: string }>).map((r) => r.name)).toEqual([
+      'web@file',
+      'ws@file',
+    ]);
+    const past = await w.getJson('/api/http/routers?per_page=2&page=3&provider=file');
+    expect(past).toEqual({ status: 400, body: { message: 'invalid request: page: 3, per_page: 2' } });
+    const filtered = await w.getJson<Array<{ name: string }>>('/api/http/routers?middlewareName=strip');
+    expect(filtered.body.map((r) => r.name)).toEqual(['web2@file', 'web@file']);
+    const byService = await w.getJson<Array<{ name: string }>>('/api/http/routers?serviceName=ws@file');
+    expect(byService.body.map((r) => r.name)).toEqual(['ws@file']);
+  });
+
+  it('has empty TCP and UDP lists, and their items are never found', async () => {
+    expect((await w.getJson('/api/tcp/routers')).body).toEqual([]);
+    expect((await w.getJson('/api/udp/services')).body).toEqual([]);
+    expect(await w.getJson('/api/tcp/services/x@file')).toEqual({
+      status: 404,
+      body: { message: 'service not found: x@file' },
+    });
+    expect(await w.getJson('/api/http/routers/none@file')).toEqual({
+      status: 404,
+      body: { message: 'router not found: none@file' },
+    });
+    expect(await w.getJson('/api/entrypoints/none')).toEqual({
+      status: 404,
+      body: { message: 'entry point not found: none' },
+    });
+  });
+
+  it("shows an entryPoint with Traefik's Go durations", async () => {
+    const ep = await w.getJson<Record<string, unknown>>('/api/entrypoints/web');
+    expect(ep.body).toMatchObject({ name: 'web', address: '127.0.0.1:0' });
+  });
+
+  it('redirects / to /dashboard/ on the internal entryPoint and serves the dashboard there', async () => {
+    const root = await request(`${w.api}/`);
+    await root.body.dump();
+    expect(root.statusCode).toBe(301);
+    expect(root.headers.location).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dashboard\/$/);
+    const page = await request(`${w.api}/dashboard/`);
+    expect(page.statusCode).toBe(200);
+    expect(await page.body.text()).toContain('<script type="module" src="./app.js"></script>');
+    const noop = await request(`${w.api}/dashboard/nothing.js`);
+    await noop.body.dump();
+    expect(noop.statusCode).toBe(404);
+  });
+});
+
+describe('api.basePath and api.debug', () => {
+  let b: TestWharf;
+  beforeAll(async () => {
+    b = await startWharf(
+      {
+        http: {
+          routers: {
+            mine: { rule: 'Host(`base.test`)', service: 'api@internal', entryPoints: ['web'] },
+            health: { rule: 'Path(`/health`)', service: 'ping@internal', entryPoints: ['web'] },
+            teapot: { rule: 'Path(`/noop`)', service: 'noop@internal', entryPoints: ['web'] },
+          },
+        },
+      },
+      {
+        // The client is trusted, so X-Forwarded-Prefix reaches the API.
+        entryPoints: {
+          web: { address: '127.0.0.1:0', forwardedHeaders: { insecure: true } },
+          wharf: { address: '127.0.0.1:0' },
+        },
+        api: { insecure: true, basePath: '/traefik', debug: true },
+        ping: { manualRouting: true },
+      },
+    );
+  });
+  afterAll(async () => {
+    await b?.stop();
+  });
+
+  it('serves the API, the dashboard and the debug endpoints under the base path', async () => {
+    expect((await b.getJson<{ Codename: string }>('/traefik/api/version')).body.Codename).toBe('wharf');
+    const outside = await request(`${b.api}/api/version`);
+    await outside.body.dump();
+    expect(outside.statusCode).toBe(404);
+    const vars = await b.getJson<{ cmdline: string[]; memstats: { rss: number } }>('/traefik/debug/vars');
+    expect(vars.status).toBe(200);
+    expect(vars.body.memstats.rss).toBeGreaterThan(0);
+    expect(Array.isArray(vars.body.cmdline)).toBe(true);
+    const pprof = await b.getJson<{ message: string }>('/traefik/debug/pprof/heap');
+    expect(pprof.status).toBe(501);
+  });
+
+  it('redirects the base path to the dashboard, after a trusted X-Forwarded-Prefix', async () => {
+    const go = async (prefix?: string) => {
+      const r = await request(`${b.web}/traefik`, {
+        headers: { host: 'base.test', ...(prefix !== undefined ? { 'x-forwarded-prefix': prefix } : {}) },
+      });
+      await r.body.dump();
+      return [r.statusCode, r.headers.location];
+    };
+    expect(await go()).toEqual([302, '/traefik/dashboard/']);
+    expect(await go('/edge/')).toEqual([302, '/edge/traefik/dashboard/']);
+    // An absolute URL would send the browser elsewhere: ignored, as Traefik does.
+    expect(await go('https://evil.example')).toEqual([302, '/traefik/dashboard/']);
+    expect(await go('//evil.example')).toEqual([302, '/traefik/dashboard/']);
+  });
+
+  it('with ping.manualRouting, ping answers only where a router sends it', async () => {
+    const own = await request(`${b.api}/ping`);
+    await own.body.dump();
+    expect(own.statusCode).toBe(404);
+    const routed = await request(`${b.web}/health`, { headers: { host: 'any.test' } });
+    expect([routed.statusCode, await routed.body.text()]).toEqual([200, 'OK']);
+    const head = await request(`${b.web}/health`, { method: 'HEAD', headers: { host: 'any.test' } });
+    expect([head.statusCode, await head.body.text()]).toEqual([200, '']);
+    const noop = await request(`${b.web}/noop`, { headers: { host: 'any.test' } });
+    expect([noop.statusCode, await noop.body.text()]).toEqual([418, '']);
+  });
+
+  it('is read-only', async () => {
+    const post = await request(`${b.web}/traefik/api/rawdata`, {
+      method: 'POST',
+      headers: { host: 'base.test' },
+    });
+    await post.body.dump();
+    expect(post.statusCode).toBe(405);
   });
 });
 

@@ -117,7 +117,8 @@ describe.skipIf(skip !== undefined)(
       const wanted = names.flatMap((n) => providers.map((p) => `${n}@${p}`));
       let listed: ApiMiddleware[] = [];
       const missing = async () => {
-        listed = (await w.getJson<ApiMiddleware[]>('/api/http/middlewares')).body;
+        // Traefik pages lists by 100: one page holds every fixture from the three providers.
+        listed = (await w.getJson<ApiMiddleware[]>('/api/http/middlewares?per_page=1000')).body;
         return wanted.filter((q) => !listed.some((m) => m.name === q));
       };
       await expect
