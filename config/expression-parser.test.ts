@@ -259,13 +259,17 @@ describe('parseExpression: numbers and comparisons (the circuit breaker dialect)
           name: 'F',
           column: 1,
           args: [
-            { text: '50', column: 3, number: 'int' },
-            { text: '0.5', column: 7, number: 'float' },
-            { text: '.5', column: 12, number: 'float' },
-            { text: '5e-1', column: 16, number: 'float' },
+            { text: '50', column: 3, number: 'int', value: 50 },
+            { text: '0.5', column: 7, number: 'float', value: 0.5 },
+            { text: '.5', column: 12, number: 'float', value: 0.5 },
+            { text: '5e-1', column: 16, number: 'float', value: 0.5 },
             { text: 's', column: 22 },
           ],
-          compare: { operator: '>=', column: 27, value: { text: '1.0', column: 30, number: 'float' } },
+          compare: {
+            operator: '>=',
+            column: 27,
+            value: { text: '1.0', column: 30, number: 'float', value: 1 },
+          },
         },
       },
     },
@@ -279,14 +283,14 @@ describe('parseExpression: numbers and comparisons (the circuit breaker dialect)
             name: 'F',
             args: [],
             column: 1,
-            compare: { operator: '!=', column: 4, value: { text: '2', column: 6, number: 'int' } },
+            compare: { operator: '!=', column: 4, value: { text: '2', column: 6, number: 'int', value: 2 } },
           },
           {
             type: 'call',
             name: 'F',
             args: [],
             column: 11,
-            compare: { operator: '<', column: 15, value: { text: '3', column: 17, number: 'int' } },
+            compare: { operator: '<', column: 15, value: { text: '3', column: 17, number: 'int', value: 3 } },
           },
         ),
       },
@@ -297,11 +301,72 @@ describe('parseExpression: numbers and comparisons (the circuit breaker dialect)
     },
     { text: '!F() > 1', want: { ok: false, kind: 'syntax', problem: 'no !', column: 1 } },
     {
+      text: 'F(0x1p-2, 1_000.5) < 017',
+      want: {
+        ok: true,
+        ast: {
+          type: 'call',
+          name: 'F',
+          column: 1,
+          args: [
+            { text: '0x1p-2', column: 3, number: 'float', value: 0.25 },
+            { text: '1_000.5', column: 11, number: 'float', value: 1000.5 },
+          ],
+          compare: {
+            operator: '<',
+            column: 20,
+            value: { text: '017', column: 22, number: 'int', value: 17 },
+          },
+        },
+      },
+    },
+    // Go's scanner errors point into the literal; predicate's refusals at its start.
+    {
+      text: 'F() > 1__0.0',
+      want: { ok: false, kind: 'syntax', problem: "'_' must separate successive digits", column: 9 },
+    },
+    {
+      text: 'F(1) && F() > 0x1F',
+      want: {
+        ok: false,
+        kind: 'syntax',
+        problem:
+          "0x1F is refused by Traefik's expression parser, which reads integers as plain decimal digits: write 31",
+        column: 15,
+      },
+    },
+    {
+      text: 'F() == "GET"',
+      want: {
+        ok: false,
+        kind: 'syntax',
+        problem: "expected a number after '==' but found a string",
+        column: 8,
+      },
+    },
+    {
       text: 'F() = 1',
       want: { ok: false, kind: 'syntax', problem: "expected '&&' or '||' but found '='", column: 5 },
     },
   ];
   for (const c of cases) it(c.text, () => expect(parseExpression(c.text, NUM)).toEqual(c.want));
+
+  it('with compareStrings, a call may be compared with a string', () => {
+    expect(parseExpression('F() != `POST`', { ...NUM, compareStrings: true })).toEqual({
+      ok: true,
+      ast: {
+        type: 'call',
+        name: 'F',
+        args: [],
+        column: 1,
+        compare: { operator: '!=', column: 5, value: { text: 'POST', column: 8 } },
+      },
+    });
+    expect(parseExpression('F() == x', { ...NUM, compareStrings: true })).toMatchObject({
+      problem: "expected a number or a string after '==' but found 'x'",
+      column: 8,
+    });
+  });
 
   it('without the options, numbers are not arguments and a comparison is not an operator', () => {
     expect(parseExpression('F(1)', BASE)).toMatchObject({ ok: false, column: 3 });

@@ -1,3 +1,4 @@
+import { predicateNumber, scanGoNumber } from './go-number.ts';
 import { didYouMean } from './suggest.ts';
 
 // The expression grammar shared by router rules (`Host(`a`) && !Method(`GET`)`) and Docker constraints
@@ -8,12 +9,14 @@ import { didYouMean } from './suggest.ts';
 /**
  * One argument of a call, with the 1-based column of its opening quote (or first digit): a string, or in a
  * dialect with `numbers` a Go number literal as written, `number` saying whether Go reads it as an int or
- * a float (`50` is an int, `50.0` a float: Go-typed languages tell them apart).
+ * a float (`50` is an int, `50.0` a float: Go-typed languages tell them apart) and `value` its value as
+ * vulcand/predicate reads it (config/go-number.ts: `0x1p-2` is 0.25, `1_000.5` is 1000.5).
  */
 export interface ExpressionArg {
   text: string;
   column: number;
   number?: 'int' | 'float';
+  value?: number;
 }
 
 /** A comparison operator a dialect with `comparisons` accepts after a call. */
@@ -21,7 +24,7 @@ export type ComparisonOperator = '==' | '!=' | '<' | '<=' | '>' | '>=';
 
 /**
  * A call: a function name (as the dialect resolved it), its arguments and its 1-based column; in a dialect
- * with `comparisons`, the number it is compared with (`F() > 0.5`), if any.
+ * with `comparisons`, the number (or with `compareStrings`, the string) it is compared with, if any.
  */
 export interface ExpressionCall {
   type: 'call';
@@ -82,18 +85,21 @@ export interface ExpressionDialect {
   trailingComma?: boolean;
   /** The problem when the input ends right after an operator, reported at the operator; default none. */
   afterOperator?: (operator: string) => string;
-  /** Whether arguments may be Go number literals (`50`, `0.5`, `1e3`) besides strings; default false. */
+  /**
+   * Whether arguments may be Go number literals (`50`, `0.5`, `1e3`, `0x1p-2`) besides strings, read as
+   * vulcand/predicate reads them (Go's scanner, then strconv: config/go-number.ts); default false.
+   */
   numbers?: boolean;
   /** Whether a call may be compared with a number (`F() >= 0.5`, Go's ==, !=, <, <=, >, >=); default false. */
   comparisons?: boolean;
+  /** Whether a call may also be compared with a string (`F() == "GET"`); default false. */
+  compareStrings?: boolean;
   /** The problem with `!`, reported at it, when the dialect has no negation; default: `!` negates. */
   noNegation?: string;
 }
 
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', t: '\t', r: '\r' };
 const WORD = /^[A-Za-z_]\w*/;
-/** A decimal Go number literal: an int (`50`) or a float (`0.5`, `.5`, `5.`, `5e-1`). */
-const NUMBER = /^(?:(\d+)(?![.eE\d])|(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)/;
 const COMPARISON = /^(?:==|!=|<=|>=|<|>)/;
 
 /** Carries the first problem out of the recursive descent; never leaves parseExpression. */
@@ -279,8 +285,13 @@ export function parseExpression(text: string, dialect: ExpressionDialect): Expre
         const at = pos + 1;
         pos += operator.length;
         skip();
-        const value = parseNumber();
-        if (!value) fail(pos + 1, `expected a number after '${operator}' but found ${found()}`);
+        const quoted = text[pos] === '`' || text[pos] === '"';
+        const value =
+          dialect.compareStrings && quoted ? { column: pos + 1, text: parseString() } : parseNumber();
+        if (!value) {
+          const what = dialect.compareStrings ? 'a number or a string' : 'a number';
+          fail(pos + 1, `expected ${what} after '${operator}' but found ${found()}`);
+        }
         call.compare = { operator, column: at, value: value as ExpressionArg };
       }
     }
@@ -288,13 +299,20 @@ export function parseExpression(text: string, dialect: ExpressionDialect): Expre
     if (bad) throw new Stop({ ok: false, kind: 'call', name, ...bad });
     return call;
   };
-  /** A number literal at `pos`, consumed; undefined (nothing consumed) when there is none. */
+  /**
+   * A number literal at `pos`, consumed; undefined (nothing consumed) when there is none. A literal Go
+   * refuses, or one predicate cannot read (`0x1F`, `1e400`), fails where the problem is.
+   */
   const parseNumber = (): ExpressionArg | undefined => {
-    const m = NUMBER.exec(text.slice(pos));
-    if (!m) return undefined;
+    const scan = scanGoNumber(text, pos);
+    if (scan === undefined) return undefined;
+    if (!scan.ok) return fail(scan.offset + 1, scan.problem);
     const column = pos + 1;
-    pos += m[0].length;
-    return { text: m[0], column, number: m[1] === undefined ? 'float' : 'int' };
+    const read = predicateNumber(scan.literal);
+    if ('problem' in read) return fail(column, read.problem);
+    pos = scan.end;
+    const number = scan.literal.kind === 'int' ? 'int' : 'float';
+    return { text: scan.literal.text, column, number, value: read.value };
   };
   const parseString = (): string => {
     const open = pos;

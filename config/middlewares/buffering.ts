@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
 // buffering (Traefik v3.7 `dynamic.Buffering`, run by vulcand/oxy's buffer): the same keys and defaults.
-// oxy refuses negative sizes (the middleware is not built), so they are invalid values here.
+// oxy refuses negative sizes (the middleware is not built), so they are invalid values here. The
+// retryExpression is parsed when the middleware is built (middleware/buffering/retry-expression.ts), as
+// Traefik parses it, so a bad one disables this middleware only, with the column of the problem.
 // Descriptions are user documentation (docs/reference/dynamic.md, docs/middlewares/buffering.md).
 
 const bytes = (description: string, docDefault: string) =>
@@ -28,11 +30,7 @@ export const BufferingSchema = z.strictObject({
   retryExpression: z
     .string()
     .optional()
-    .refine((v) => v === undefined || v === '', {
-      error:
-        'retryExpression is not supported by Wharf yet, so this middleware is left out; remove the key (or use the retry middleware)',
-    })
     .describe(
-      'Not supported by Wharf yet: a non-empty expression leaves the middleware out with an error (Traefik replays the request while it holds)',
+      'Condition to replay the request on once its response is held, e.g. IsNetworkError() && Attempts() <= 2 (functions IsNetworkError(), Attempts(), ResponseCode(), RequestMethod(); 10 replays at most; empty: never)',
     ),
 });

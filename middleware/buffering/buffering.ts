@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { z } from 'zod';
-import { WharfError } from '../../config/errors.ts';
+import { errorStatus, WharfError } from '../../config/errors.ts';
 import type { BufferingSchema } from '../../config/middlewares/buffering.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Handler, MiddlewareDefinition } from '../middleware.ts';
 import { type RequestState, requestState } from '../request-state.ts';
+import { dropHeadEditsSince, headEditMark } from '../response-head.ts';
 import { ResponseCapture } from './response-capture.ts';
+import { compileRetryExpression, type RetryPredicate } from './retry-expression.ts';
 import { BodyTooLarge, SpillBuffer, type SpillLimits } from './spill-buffer.ts';
 
 /** The buffering middleware's options, as validated by BufferingSchema. */
@@ -144,33 +146,99 @@ function resetHeaders(res: ServerResponse, before: OutgoingHttpHeaders): void {
   for (const [name, value] of Object.entries(before)) if (value !== undefined) res.setHeader(name, value);
 }
 
-/** Runs `next` with its response held in `buf`, then sends that response whole, with Content-Length. */
+/** oxy's DefaultMaxRetryAttempts: the retryExpression is asked after attempts 1 to 10, so 11 tries at most. */
+export const MAX_RETRY_ATTEMPTS = 10;
+
+/** The status a failure thrown on the request path stands for; undefined for a client gone or a bug. */
+function failureStatus(err: unknown): number | undefined {
+  if (!(err instanceof WharfError) || err.code === 'CLIENT_CLOSED') return undefined;
+  return errorStatus(err.code);
+}
+
+/** What the response side needs besides the request: its limits, and when to replay the request. */
+interface ResponseSide {
+  readonly limits: SpillLimits;
+  readonly retry: RetryPredicate | undefined;
+  readonly logger: Logger;
+  /** Makes the request body readable again from its start, for a replay. */
+  readonly rewind: () => Promise<void>;
+}
+
+/**
+ * Runs `next` with its response held in a SpillBuffer, then sends that response whole, with
+ * Content-Length. With a retryExpression, after each attempt (its response whole, or the failure Wharf's
+ * proxy raised, as the status Traefik's proxy would have written) the expression decides whether the
+ * request is replayed instead, as oxy's buffer does; the response of an attempt replayed never reaches the
+ * client.
+ */
 async function bufferResponse(
   req: IncomingMessage,
   res: ServerResponse,
   next: Handler,
-  buf: SpillBuffer,
-  logger: Logger,
+  side: ResponseSide,
 ): Promise<void> {
   const before = res.getHeaders();
-  const capture = new ResponseCapture(res, buf);
-  try {
-    await next(req, res);
-  } catch (err) {
-    capture.restore();
-    resetHeaders(res, before);
-    throw err;
+  const editsBefore = headEditMark(res);
+  for (let attempt = 1; ; attempt++) {
+    const buf = new SpillBuffer(side.limits);
+    try {
+      const capture = new ResponseCapture(res, buf);
+      let failed = false;
+      let thrown: unknown;
+      try {
+        await next(req, res);
+      } catch (err) {
+        failed = true;
+        thrown = err;
+      }
+      capture.restore();
+      // The client left, or the upstream broke the response after its head (the proxy destroyed the response).
+      if (!failed && (res.destroyed || res.writableEnded)) return;
+      if (!failed && capture.error === undefined)
+        await buf.finish().catch((err: unknown) => (capture.error = err));
+      // As oxy: a response over the limit (or a disk error) is answered at once, never retried.
+      if (!failed && capture.error !== undefined) {
+        resetHeaders(res, before);
+        if (capture.error instanceof BodyTooLarge)
+          throw new WharfError('BUFFERING_RESPONSE_TOO_LARGE', { limit: capture.error.limit });
+        throw diskError(capture.error);
+      }
+      const status = failed ? failureStatus(thrown) : (capture.status ?? res.statusCode);
+      const method = req.method ?? 'GET';
+      if (
+        side.retry !== undefined &&
+        attempt <= MAX_RETRY_ATTEMPTS &&
+        status !== undefined &&
+        !res.destroyed &&
+        side.retry({ attempt, responseCode: status, method })
+      ) {
+        side.logger.debug({ attempt: attempt + 1, status }, 'buffering: retryExpression holds, replaying');
+        resetHeaders(res, before);
+        // Head edits of the replayed attempt (a sticky cookie of the server it picked) are for it only.
+        dropHeadEditsSince(res, editsBefore);
+        await side.rewind();
+        continue;
+      }
+      if (failed) {
+        resetHeaders(res, before);
+        throw thrown;
+      }
+      await sendBuffered(req, res, buf, capture, side.logger);
+      return;
+    } finally {
+      await buf.close();
+    }
   }
-  capture.restore();
-  // The client left, or the upstream broke the response after its head (the proxy destroyed the response).
-  if (res.destroyed || res.writableEnded) return;
-  if (capture.error === undefined) await buf.finish().catch((err: unknown) => (capture.error = err));
-  if (capture.error !== undefined) {
-    resetHeaders(res, before);
-    if (capture.error instanceof BodyTooLarge)
-      throw new WharfError('BUFFERING_RESPONSE_TOO_LARGE', { limit: capture.error.limit });
-    throw diskError(capture.error);
-  }
+}
+
+/** Sends a held response: its status, its headers, and its body whole with Content-Length. */
+async function sendBuffered(
+  req: IncomingMessage,
+  res: ServerResponse,
+  buf: SpillBuffer,
+  capture: ResponseCapture,
+  logger: Logger,
+): Promise<void> {
   const status = capture.status ?? res.statusCode;
   if (!expectBody(req.method ?? 'GET', status, res.getHeaders())) {
     writeHead(res, status, capture.message);
@@ -203,23 +271,33 @@ function writeHead(res: ServerResponse, status: number, message: string | undefi
  * Traefik's buffering middleware (vulcand/oxy's buffer): reads the whole request body before the service
  * sees it (413 past `maxRequestBodyBytes`, a temporary file past `memRequestBodyBytes`), and holds the
  * whole response before the client sees it (500 past `maxResponseBodyBytes`, a file past
- * `memResponseBodyBytes`). Temporary files are closed (and so gone) when the request ends, however it ends.
- * Upgrade requests (WebSocket) pass through, as oxy lets a hijacked connection go. `tempDir` is for tests.
+ * `memResponseBodyBytes`); with a `retryExpression`, replays the request while it holds (see
+ * bufferResponse). Temporary files are closed (and so gone) when the request ends, however it ends.
+ * Upgrade requests (WebSocket) pass through, as oxy lets a hijacked connection go. Throws for a bad
+ * retryExpression. `tempDir` is for tests.
  */
 export function createBuffering(options: BufferingOptions, logger: Logger, tempDir: () => string = tmpdir) {
   const request = spillLimits(options.memRequestBodyBytes, options.maxRequestBodyBytes, tempDir);
   const response = spillLimits(options.memResponseBodyBytes, options.maxResponseBodyBytes, tempDir);
+  const expression = options.retryExpression ?? '';
+  const retry = expression === '' ? undefined : compileRetryExpression(expression);
   return (next: Handler): Handler =>
     async (req, res) => {
       const state = requestState(req);
       if (state.upgrade) return next(req, res);
       const requestBody = new SpillBuffer(request);
-      const responseBody = new SpillBuffer(response);
+      const rewind = async () => {
+        // A body in memory is sent again as it is; one in a file is read again from its start.
+        if (requestBody.spilled)
+          state.replayBody = await requestBody.open().catch((err: unknown) => {
+            throw diskError(err);
+          });
+      };
       try {
         await bufferRequest(req, res, state, requestBody, request.maxBytes);
-        await bufferResponse(req, res, next, responseBody, logger);
+        await bufferResponse(req, res, next, { limits: response, retry, logger, rewind });
       } finally {
-        await Promise.all([requestBody.close(), responseBody.close()]);
+        await requestBody.close();
       }
     };
 }

@@ -42,6 +42,16 @@ describe('compileCondition: evaluation', () => {
       false,
     ],
     ['NetworkErrorRatio()>0.5&&RequestThreshold()>1', metrics(0.9, 0, 0, 2), true],
+    // Go float literals as Traefik reads them (strconv.ParseFloat): exponents, hexadecimal, separators.
+    ['NetworkErrorRatio() > 0x1p-2', metrics(0.26, 0, 0, 0), true],
+    ['NetworkErrorRatio() > 0x1p-2', metrics(0.25, 0, 0, 0), false],
+    ['NetworkErrorRatio() > 25e-2', metrics(0.25, 0, 0, 0), false],
+    ['LatencyAtQuantileMS(5_0.0) > 100', metrics(0, 0, 101, 0), true],
+    ['LatencyAtQuantileMS(.5e2) > 100', metrics(0, 0, 101, 0), true],
+    ['ResponseCodeRatio(500, 600, 0, 600) > .25', metrics(0, 0.3, 0, 0), true],
+    // strconv.Atoi reads a leading zero as decimal: 017 is 17, not Go's octal 15.
+    ['RequestThreshold() > 017', metrics(0, 0, 0, 17), false],
+    ['RequestThreshold() > 017', metrics(0, 0, 0, 18), true],
   ];
   for (const [text, m, want] of cases)
     it(`${text} → ${want}`, () => expect(compileCondition(text)(m)).toBe(want));
@@ -81,6 +91,15 @@ describe('compileCondition: problems name the column (Traefik refuses the same e
     ],
     ['NetworkErrorRatio() > 0.5 > 0.1', "expected '&&' or '||' but found '>' at column 27"],
     ['(NetworkErrorRatio() > 0.5', "'(' is never closed at column 1"],
+    // Int literals other than plain decimal digits are refused by Traefik (strconv.Atoi).
+    [
+      'LatencyAtQuantileMS(50.0) > 1_000',
+      "1_000 is refused by Traefik's expression parser, which reads integers as plain decimal digits: write 1000 at column 29",
+    ],
+    ['RequestThreshold() > 0x10', 'write 16 at column 22'],
+    ['RequestThreshold() > 08', "invalid digit '8' in octal literal at column 23"],
+    ['NetworkErrorRatio() > 1e400', '1e400 is out of range: it does not fit in a 64-bit float at column 23'],
+    ['NetworkErrorRatio() > 0x1.8', "hexadecimal mantissa requires a 'p' exponent at column 28"],
   ];
   for (const [text, want] of cases)
     it(JSON.stringify(text), () => expect(() => compileCondition(text)).toThrow(want));

@@ -9,8 +9,10 @@ import type { BreakerMetrics } from './metrics.ts';
 
 // Traefik's circuit breaker expressions (oxy v2.2.0's cbreaker predicates, parsed there as Go expressions
 // by vulcand/predicate): metric functions compared with a number literal, joined by && and ||. Go's types
-// are kept: a ratio compares with a float literal (0.5, 1.0), a latency or count with an int literal, and
-// LatencyAtQuantileMS takes a float, so an expression Traefik refuses is refused here too, with a column.
+// are kept: a ratio compares with a float literal (0.5, 1.0, 5e-1, 0x1p-1), a latency or count with an int
+// literal, and LatencyAtQuantileMS takes a float, so an expression Traefik refuses is refused here too,
+// with a column; literals are read as predicate reads them (config/go-number.ts: 1_000 or 0x64 as an int
+// is refused, 017 is 17).
 
 /** A compiled expression: whether the breaker should trip given the metrics. */
 export type BreakerCondition = (m: BreakerMetrics) => boolean;
@@ -103,7 +105,7 @@ function compile(node: ExpressionNode): BreakerCondition {
 }
 
 function leaf(call: ExpressionCall): BreakerCondition {
-  const n = call.args.map((a) => Number(a.text));
+  const n = call.args.map((a) => a.value as number);
   const metric: (m: BreakerMetrics) => number =
     call.name === 'NetworkErrorRatio'
       ? (m) => m.networkErrorRatio()
@@ -113,7 +115,7 @@ function leaf(call: ExpressionCall): BreakerCondition {
           ? (m) => m.latencyAtQuantileMs(n[0] as number)
           : (m) => m.totalCount();
   const compare = call.compare as NonNullable<ExpressionCall['compare']>;
-  const v = Number(compare.value.text);
+  const v = compare.value.value as number;
   switch (compare.operator) {
     case '==':
       return (m) => metric(m) === v;

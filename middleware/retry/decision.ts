@@ -1,11 +1,16 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import { errorStatus, WharfError } from '../../config/errors.ts';
+import { inRanges, type StatusRanges } from '../errors/status-ranges.ts';
 
-// Which failures the retry middleware repeats. Traefik retries a network error only when the request
-// reached the proxy but not one byte of it was written to the server (its httptrace WroteHeaders hook did
-// not fire): a refused or timed-out connection, a name that does not resolve, a failed TLS handshake. A
-// reset after the request went out, a response timeout and every answered status (500 included) are not
-// retried, and nothing is once the client got a response byte.
+// Which failures the retry middleware repeats (Traefik v3.7 pkg/middlewares/retry). A network error is
+// retried only when the request reached the proxy but not one byte of it was written to the server (its
+// httptrace WroteHeaders hook did not fire): a refused or timed-out connection, a name that does not
+// resolve, a failed TLS handshake; unless disableRetryOnNetworkError. A status is retried when it is in
+// `status` and the method may be repeated: Traefik's proxy writes its failures as statuses (502 for a reset
+// after the request went out, 504 for a response timeout, 503 without a healthy server), so Wharf's thrown
+// failures count with those statuses. Nothing is retried once the client got a response byte, or once
+// `timeout` has passed since the first attempt started.
 
 /** Socket and undici error codes raised before the request was written to the server. */
 export const CONNECT_ERROR_CODES: ReadonlySet<string> = new Set([
@@ -57,7 +62,29 @@ export function bodyReplayable(
   return !source.readableDidRead && !source.destroyed;
 }
 
-/** The facts one retry decision needs. */
+/** Methods Traefik retries on a status only with `retryNonIdempotentMethod` (its isIdempotent test). */
+export const NON_IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['POST', 'PATCH', 'LOCK']);
+
+/** The status a failure thrown on the request path stands for; undefined for a client gone or a bug. */
+export function failureStatus(err: unknown): number | undefined {
+  if (!(err instanceof WharfError) || err.code === 'CLIENT_CLOSED') return undefined;
+  return errorStatus(err.code);
+}
+
+/** Whether `timeout` (ms, 0: none) has passed `elapsedMs` after the first attempt started. */
+export function timedOut(elapsedMs: number, timeoutMs: number): boolean {
+  return timeoutMs > 0 && elapsedMs >= timeoutMs;
+}
+
+/**
+ * Whether a response head with `status` is held back and the request tried again: the status is in the
+ * request's `statuses` and the timeout has not passed. 101 never is: the connection is the client's now.
+ */
+export function retriesStatus(status: number, statuses: StatusRanges, elapsedMs: number, timeoutMs: number) {
+  return status !== 101 && inRanges(statuses, status) && !timedOut(elapsedMs, timeoutMs);
+}
+
+/** The facts one retry decision on a thrown failure needs. */
 export interface AttemptOutcome {
   /** What the attempt threw. */
   readonly error: unknown;
@@ -69,11 +96,16 @@ export interface AttemptOutcome {
   readonly elapsedMs: number;
   /** The `timeout` option in milliseconds; 0: none. */
   readonly timeoutMs: number;
+  /** Whether network errors are retried (not disableRetryOnNetworkError). */
+  readonly networkErrors: boolean;
+  /** The statuses retried for this request (none for a POST without retryNonIdempotentMethod). */
+  readonly statuses: StatusRanges;
 }
 
 /** Whether a failed attempt is tried again (when attempts remain). */
 export function shouldRetry(o: AttemptOutcome): boolean {
-  if (o.responseStarted) return false;
-  if (o.timeoutMs > 0 && o.elapsedMs >= o.timeoutMs) return false;
-  return failedToReachServer(o.error) && o.bodyReplayable;
+  if (o.responseStarted || !o.bodyReplayable || timedOut(o.elapsedMs, o.timeoutMs)) return false;
+  if (o.networkErrors && failedToReachServer(o.error)) return true;
+  const status = failureStatus(o.error);
+  return status !== undefined && inRanges(o.statuses, status);
 }

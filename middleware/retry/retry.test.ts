@@ -9,7 +9,7 @@ import type { Handler } from '../middleware.ts';
 import { requestState } from '../request-state.ts';
 import { beforeResponseHead } from '../response-head.ts';
 import { backoffMultiplier, jittered, MAX_ELAPSED_MS, RetryBackoff } from './backoff.ts';
-import { bodyReplayable, failedToReachServer, shouldRetry } from './decision.ts';
+import { bodyReplayable, failedToReachServer, retriesStatus, shouldRetry } from './decision.ts';
 import { createRetry } from './retry.ts';
 
 const sysErr = (code: string) => Object.assign(new Error(code), { code });
@@ -68,7 +68,10 @@ describe('shouldRetry', () => {
     bodyReplayable: true,
     elapsedMs: 0,
     timeoutMs: 0,
+    networkErrors: true,
+    statuses: [] as Array<[number, number]>,
   };
+  const noServer = new WharfError('NO_HEALTHY_SERVER', { service: 's' });
   it.each([
     ['a refused connection', {}, true],
     ['once the client got the response head', { responseStarted: true }, false],
@@ -76,8 +79,59 @@ describe('shouldRetry', () => {
     ['a reset after the request went out', { error: unreachable('ECONNRESET') }, false],
     ['before timeout', { elapsedMs: 999, timeoutMs: 1000 }, true],
     ['at timeout', { elapsedMs: 1000, timeoutMs: 1000 }, false],
-  ])('%s → %s', (_what, change, expected) => {
-    expect(shouldRetry({ ...base, ...change })).toBe(expected);
+    ['a refused connection with disableRetryOnNetworkError', { networkErrors: false }, false],
+    // Traefik's proxy writes these failures as 502/504/503, which status then retries.
+    [
+      'a refused connection (502) with network retries off but 502 in status',
+      { networkErrors: false, statuses: [[502, 502]] },
+      true,
+    ],
+    [
+      'a reset after the request went out (502) with 500-599',
+      { error: unreachable('ECONNRESET'), statuses: [[500, 599]] },
+      true,
+    ],
+    [
+      'a response timeout (504) with 504',
+      { error: timeout('UND_ERR_HEADERS_TIMEOUT'), statuses: [[504, 504]] },
+      true,
+    ],
+    ['no healthy server (503) with 503', { error: noServer, statuses: [[503, 503]] }, true],
+    ['no healthy server (503) with 500-502', { error: noServer, statuses: [[500, 502]] }, false],
+    [
+      'a client gone, whatever the statuses',
+      { error: new WharfError('CLIENT_CLOSED'), statuses: [[100, 599]] },
+      false,
+    ],
+    [
+      'a 502 in status once the timeout passed',
+      { error: noServer, statuses: [[503, 503]], elapsedMs: 5, timeoutMs: 5 },
+      false,
+    ],
+  ] as const)('%s → %s', (_what, change, expected) => {
+    expect(shouldRetry({ ...base, ...change } as Parameters<typeof shouldRetry>[0])).toBe(expected);
+  });
+});
+
+describe('retriesStatus', () => {
+  it.each([
+    [503, [[500, 599]], 0, 0, true],
+    [499, [[500, 599]], 0, 0, false],
+    [
+      404,
+      [
+        [404, 404],
+        [500, 599],
+      ],
+      0,
+      0,
+      true,
+    ],
+    [503, [[500, 599]], 10, 10, false],
+    [503, [[500, 599]], 9, 10, true],
+    [101, [[100, 599]], 0, 0, false],
+  ] as const)('%i in %j after %ims (timeout %ims) → %s', (status, ranges, elapsed, t, want) => {
+    expect(retriesStatus(status, ranges, elapsed, t)).toBe(want);
   });
 });
 
@@ -119,10 +173,18 @@ describe('schema', () => {
     [{ attempts: 3, initialInterval: '100ms', timeout: 2 }, true],
     [{ attempts: 0 }, false],
     [{}, false],
-    [{ attempts: 2, status: ['500-599'] }, false],
+    [{ attempts: 2, status: ['500-599'] }, true],
+    [{ attempts: 2, status: ['502,503-504', '404'] }, true],
+    [{ attempts: 2, status: ['5xx'] }, false],
+    [{ attempts: 2, status: ['599-500'] }, false],
     [{ attempts: 2, status: [] }, true],
+    // Traefik refuses disableRetryOnNetworkError without status: nothing would be retried.
     [{ attempts: 2, disableRetryOnNetworkError: true }, false],
+    [{ attempts: 2, disableRetryOnNetworkError: true, status: [] }, false],
+    [{ attempts: 2, disableRetryOnNetworkError: true, status: ['503'] }, true],
     [{ attempts: 2, maxRequestBodyBytes: 10, retryNonIdempotentMethod: true }, true],
+    [{ attempts: 2, maxRequestBodyBytes: -1 }, true],
+    [{ attempts: 2, maxRequestBodyBytes: 1.5 }, false],
   ])('%j valid: %s', (input, ok) => {
     expect(RetrySchema.safeParse(input).success).toBe(ok);
   });
@@ -131,6 +193,10 @@ describe('schema', () => {
       initialInterval: 100,
       timeout: 2000,
     });
+  });
+  it('names disableRetryOnNetworkError when status is missing', () => {
+    const r = RetrySchema.safeParse({ attempts: 2, disableRetryOnNetworkError: true });
+    expect(r.error?.issues[0]?.path).toEqual(['disableRetryOnNetworkError']);
   });
 });
 
