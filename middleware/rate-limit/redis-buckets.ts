@@ -92,7 +92,14 @@ export class RedisBuckets {
         rootNodes: plan.addresses.map((a) => ({ socket: { host: a.host, port: a.port } })),
         defaults: node,
       }) as unknown as ClusterClient;
-      cluster.on('error', (err: Error) => this.#down(err));
+      // A seed node that does not answer is not an outage while another one does: the cluster's state
+      // comes from connecting and from the checks, not from its nodes' error events.
+      cluster.on('error', (err: Error) =>
+        options.logger.debug(
+          { ...options.logFields, err: err.message },
+          'rateLimit: a Redis Cluster node failed',
+        ),
+      );
       const opts = plan.commandMs === undefined ? {} : { timeout: plan.commandMs, rejectInFlight: true };
       this.#send = (key, args) => cluster.sendCommand(key, false, args, opts);
       this.#close = () => (cluster.isOpen ? cluster.close() : Promise.resolve());

@@ -38,6 +38,8 @@ export interface RedisServerOptions {
   readonly password?: string;
   /** ACL users, as `user` lines of redis.conf (e.g. `wharf on >pw ~* &* +@all`). */
   readonly users?: readonly string[];
+  /** Cluster mode (`cluster-enabled yes`); the test assigns the slots (CLUSTER ADDSLOTSRANGE). */
+  readonly cluster?: boolean;
   /** Serve TLS only (no plain port) with this certificate; clients are not asked for one. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
@@ -71,6 +73,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     'appendonly no',
     'daemonize no',
     `logfile ${join(dir, 'redis.log')}`,
+    ...(options.cluster ? ['cluster-enabled yes', `cluster-config-file ${join(dir, 'nodes.conf')}`] : []),
     ...(options.password !== undefined ? [`requirepass ${options.password}`] : []),
     ...(options.users ?? []).map((u) => `user ${u}`),
     ...(options.tls

@@ -334,6 +334,36 @@ describe.skipIf(skip !== undefined)('rateLimit.redis through a running router', 
     }
   }, 60_000);
 
+  it('with several endpoints, talks to a Redis Cluster through its seed nodes', async () => {
+    const own = await startRedis({ cluster: true });
+    const c = await inspect(own);
+    const dead = await freePort();
+    let w: TestWharf | undefined;
+    try {
+      // A cluster of one node holding every slot.
+      await c.sendCommand(['CLUSTER', 'ADDSLOTSRANGE', '0', '16383']);
+      const deadline = Date.now() + 15_000;
+      while (!String(await c.sendCommand(['CLUSTER', 'INFO'])).includes('cluster_state:ok')) {
+        if (Date.now() > deadline) throw new Error('the test cluster never became ok');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // One seed node is dead: the other one tells where the slots are.
+      const endpoints = [`127.0.0.1:${dead}`, own.endpoint];
+      w = await startWharf(
+        dynamic({ average: 1, period: '1h', burst: 2, redis: { endpoints } }),
+        {},
+        { logs: true },
+      );
+      const got = [await status(w), await status(w), await status(w)];
+      expect(got, JSON.stringify(w.logs.filter((l) => l.level >= 40))).toEqual([200, 200, 429]);
+      expect(await c.sendCommand(['EXISTS', 'rate:limit@file:127.0.0.1'])).toBe(1);
+    } finally {
+      await w?.stop();
+      await c.close();
+      await own.remove();
+    }
+  }, 60_000);
+
   it('keeps its connection across reloads that leave it unchanged, and closes it when replaced or stopped', async () => {
     const own = await startRedis();
     const c = await inspect(own);
