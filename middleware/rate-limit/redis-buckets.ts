@@ -74,6 +74,8 @@ export class RedisBuckets {
     this.#args = tokenBucketArguments(options.rate, options.burst, options.maxDelayNs);
     const { plan } = options;
     const node = nodeOptions(plan);
+    const limit: CommandLimit =
+      plan.commandMs === undefined ? {} : { timeout: plan.commandMs, rejectInFlight: true };
     if (plan.mode === 'single') {
       const address = plan.addresses[0] as { host: string; port: number };
       const client = createClient({
@@ -83,8 +85,7 @@ export class RedisBuckets {
       }) as unknown as SingleClient;
       client.on('error', (err: Error) => this.#down(err));
       client.on('ready', () => this.#markUp());
-      const opts = plan.commandMs === undefined ? {} : { timeout: plan.commandMs, rejectInFlight: true };
-      this.#send = (_key, args) => client.sendCommand(args, opts);
+      this.#send = (_key, args) => client.sendCommand(args, limit);
       this.#close = () => client.close();
       this.#connecting = this.#firstConnection(client.connect().then(() => undefined));
     } else {
@@ -100,8 +101,7 @@ export class RedisBuckets {
           'rateLimit: a Redis Cluster node failed',
         ),
       );
-      const opts = plan.commandMs === undefined ? {} : { timeout: plan.commandMs, rejectInFlight: true };
-      this.#send = (key, args) => cluster.sendCommand(key, false, args, opts);
+      this.#send = (key, args) => cluster.sendCommand(key, false, args, limit);
       this.#close = () => (cluster.isOpen ? cluster.close() : Promise.resolve());
       this.#connecting = this.#firstConnection(this.#connectCluster(cluster));
     }

@@ -1,25 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient } from '@redis/client';
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { TOKEN_BUCKET_SCRIPT } from '../../middleware/rate-limit/redis-token-bucket.ts';
 import { freePort } from '../acme/pebble.ts';
 import { type Backend, startServer, until } from '../helpers/backends.ts';
 import { certFactory } from '../helpers/certs.ts';
-import { programEnv } from '../helpers/program-env.ts';
 import { ensureRedis, type RedisServer, startRedis } from '../helpers/redis-server.ts';
 import { get, startWharf, type TestWharf } from '../helpers/wharf.ts';
 
-// rateLimit with its buckets in a real Redis (Debian's redis-server, started here): shared by several
-// Wharf processes, failing closed while Redis is down, and Redis's authentication, databases and TLS.
+// rateLimit with its buckets in a real Redis (Debian's redis-server, started here): the bucket script,
+// failing closed while Redis is down or hung, Redis's authentication, databases, TLS and Cluster, and the
+// connection's lifecycle. Several Wharf processes sharing one limit: rate-limit-redis-replicas.test.ts.
 
 const skip = await ensureRedis();
-const BIN = join(import.meta.dirname, '../../bin/wharf.js');
 
 let backend: Backend;
 let redis: RedisServer;
@@ -90,118 +82,6 @@ describe.skipIf(skip !== undefined)(`rateLimit.redis with a real Redis${skip ? `
       await c.close();
     }
   });
-});
-
-/** A Wharf process (bin/wharf.js) serving `dynamic` from a file on a port of its own. */
-interface WharfProcess {
-  readonly base: string;
-  readonly child: ChildProcess;
-  output: string;
-}
-
-async function spawnWharf(dir: string, index: number, config: unknown): Promise<WharfProcess> {
-  const port = await freePort();
-  const file = join(dir, `dynamic-${index}.yml`);
-  writeFileSync(file, stringify(config));
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
-      `--entryPoints.web.address=127.0.0.1:${port}`,
-      `--providers.file.filename=${file}`,
-      '--log.format=json',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: programEnv() },
-  );
-  const p: WharfProcess = { base: `http://127.0.0.1:${port}`, child, output: '' };
-  child.stdout?.on('data', (d: Buffer) => (p.output += d));
-  child.stderr?.on('data', (d: Buffer) => (p.output += d));
-  return p;
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  process.kill(child.pid, 'SIGTERM');
-  await exited;
-}
-
-describe.skipIf(skip !== undefined)('three Wharf processes on one Redis', () => {
-  const processes: WharfProcess[] = [];
-  let dir = '';
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wharf-redis-replicas-'));
-  });
-  afterAll(async () => {
-    await Promise.all(processes.map((p) => stopProcess(p.child)));
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('together admit burst + rate × time, not three times that', async () => {
-    // A rate well below what six clients send even on a loaded machine, so the limit is what decides.
-    const rate = 10;
-    const burst = 5;
-    const config = dynamic({ average: rate, period: '1s', burst, redis: { endpoints: [redis.endpoint] } });
-    (config.http.routers as Record<string, unknown>).ready = { rule: 'Host(`ready.test`)', service: 'b' };
-    for (let i = 0; i < 3; i++) processes.push(await spawnWharf(dir, i, config));
-    for (const p of processes) {
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const status = await get(p.base, '/', 'ready.test').then(
-          (r) => r.status,
-          () => 0,
-        );
-        if (status === 200) break;
-        if (Date.now() > deadline)
-          throw new Error(
-            `Wharf at ${p.base} never served (exit ${p.child.exitCode} ${p.child.signalCode}):\n${p.output}`,
-          );
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-
-    const counts = processes.map(() => ({ admitted: 0, refused: 0, other: 0 }));
-    let next = 0;
-    const window = 3000;
-    const started = performance.now();
-    const worker = async () => {
-      // Bounded in time (the window) and in count.
-      for (let n = 0; n < 5000 && performance.now() - started < window; n++) {
-        const i = next++ % processes.length;
-        const res = await request(`${(processes[i] as WharfProcess).base}/`, {
-          headers: { host: 'rl.test' },
-        });
-        await res.body.dump();
-        const c = counts[i] as { admitted: number; refused: number; other: number };
-        if (res.statusCode === 200) c.admitted++;
-        else if (res.statusCode === 429) c.refused++;
-        else c.other++;
-      }
-    };
-    await Promise.all(Array.from({ length: 6 }, worker));
-    const elapsed = (performance.now() - started) / 1000;
-
-    const admitted = counts.reduce((s, c) => s + c.admitted, 0);
-    const refused = counts.reduce((s, c) => s + c.refused, 0);
-    // Tokens that can exist during the run: the burst, the refill over the elapsed time, and the longest
-    // wait a request may be held for its token (1 / (2 × rate)).
-    const most = burst + rate * (elapsed + 1 / (2 * rate));
-    const detail = JSON.stringify({ counts, elapsed, most });
-    expect(
-      counts.every((c) => c.other === 0),
-      detail,
-    ).toBe(true);
-    // Three limits of their own would admit about three times as much.
-    expect(admitted, detail).toBeLessThanOrEqual(Math.ceil(most));
-    // Six clients never idle use the refill too (half of it, for a loaded machine).
-    expect(admitted, detail).toBeGreaterThanOrEqual(burst + Math.floor((rate * elapsed) / 2));
-    expect(refused, detail).toBeGreaterThan(0);
-    // Every process took part: each admitted some and refused some.
-    expect(
-      counts.every((c) => c.admitted > 0 && c.refused > 0),
-      detail,
-    ).toBe(true);
-  }, 90_000);
 });
 
 /** Wharf's connections to a Redis: client ids other than the inspecting client's own. */
