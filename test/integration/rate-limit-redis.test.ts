@@ -1,5 +1,5 @@
 import { createClient } from '@redis/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_BUCKET_SCRIPT } from '../../middleware/rate-limit/redis-token-bucket.ts';
 import { freePort } from '../acme/pebble.ts';
 import { type Backend, startServer, until } from '../helpers/backends.ts';
@@ -37,6 +37,16 @@ async function inspect(server: RedisServer, options: { password?: string } = {})
   return c as unknown as Inspector;
 }
 
+// What a test started, stopped after it whether it passed or not (last started, first stopped).
+const cleanups: Array<() => unknown> = [];
+function track<T>(value: T, stop: (v: T) => unknown): T {
+  cleanups.push(() => stop(value));
+  return value;
+}
+afterEach(async () => {
+  for (const stop of cleanups.splice(0).reverse()) await stop();
+});
+
 // One Redis and one backend for the whole file (every describe uses them).
 beforeAll(async () => {
   if (skip !== undefined) return;
@@ -50,37 +60,33 @@ afterAll(async () => {
 
 describe.skipIf(skip !== undefined)(`rateLimit.redis with a real Redis${skip ? ` (${skip})` : ''}`, () => {
   it('the bucket script: burst tokens at once, then refusals with the wait; a key per source that expires when full', async () => {
-    const c = await inspect(redis);
-    try {
-      // 1 token per hour, burst 3, longest wait 0.5s: nothing refills during the test.
-      const args = [String(1 / 3600 / 1e6), '3', String(500e3)];
-      const check = (key: string) => c.sendCommand(['EVAL', TOKEN_BUCKET_SCRIPT, '1', key, ...args]);
-      const replies = [];
-      for (let i = 0; i < 4; i++) replies.push(await check('rate:t:a'));
-      expect(replies.slice(0, 3)).toEqual([
-        [1, 0],
-        [1, 0],
-        [1, 0],
-      ]);
-      const [taken, wait] = replies[3] as [number, number];
-      expect(taken).toBe(0);
-      // One token is missing: an hour, less the microseconds that passed.
-      expect(wait).toBeGreaterThan(3590e9);
-      expect(wait).toBeLessThanOrEqual(3600e9);
-      // Another source has its own bucket.
-      expect(await check('rate:t:b')).toEqual([1, 0]);
-      // Expires when full again: 3 hours for 3 tokens missing (refusals take nothing).
-      const ttl = Number(await c.sendCommand(['PTTL', 'rate:t:a']));
-      expect(ttl).toBeGreaterThan(3 * 3600e3 - 60e3);
-      expect(ttl).toBeLessThanOrEqual(3 * 3600e3);
-      // Traefik's fields: last (microseconds since the epoch, Redis's clock) and tokens (a fraction).
-      const [last, tokens] = (await c.sendCommand(['HMGET', 'rate:t:a', 'last', 'tokens'])) as string[];
-      expect(Math.abs(Number(last) / 1e3 - Date.now())).toBeLessThan(60e3);
-      expect(Number(tokens)).toBeGreaterThanOrEqual(0);
-      expect(Number(tokens)).toBeLessThan(0.01);
-    } finally {
-      await c.close();
-    }
+    const c = track(await inspect(redis), (x) => x.close());
+    // 1 token per hour, burst 3, longest wait 0.5s: nothing refills during the test.
+    const args = [String(1 / 3600 / 1e6), '3', String(500e3)];
+    const check = (key: string) => c.sendCommand(['EVAL', TOKEN_BUCKET_SCRIPT, '1', key, ...args]);
+    const replies = [];
+    for (let i = 0; i < 4; i++) replies.push(await check('rate:t:a'));
+    expect(replies.slice(0, 3)).toEqual([
+      [1, 0],
+      [1, 0],
+      [1, 0],
+    ]);
+    const [taken, wait] = replies[3] as [number, number];
+    expect(taken).toBe(0);
+    // One token is missing: an hour, less the microseconds that passed.
+    expect(wait).toBeGreaterThan(3590e9);
+    expect(wait).toBeLessThanOrEqual(3600e9);
+    // Another source has its own bucket.
+    expect(await check('rate:t:b')).toEqual([1, 0]);
+    // Expires when full again: 3 hours for 3 tokens missing (refusals take nothing).
+    const ttl = Number(await c.sendCommand(['PTTL', 'rate:t:a']));
+    expect(ttl).toBeGreaterThan(3 * 3600e3 - 60e3);
+    expect(ttl).toBeLessThanOrEqual(3 * 3600e3);
+    // Traefik's fields: last (microseconds since the epoch, Redis's clock) and tokens (a fraction).
+    const [last, tokens] = (await c.sendCommand(['HMGET', 'rate:t:a', 'last', 'tokens'])) as string[];
+    expect(Math.abs(Number(last) / 1e3 - Date.now())).toBeLessThan(60e3);
+    expect(Number(tokens)).toBeGreaterThanOrEqual(0);
+    expect(Number(tokens)).toBeLessThan(0.01);
   });
 });
 
@@ -99,7 +105,7 @@ describe.skipIf(skip !== undefined)('rateLimit.redis through a running router', 
   const lines = (w: TestWharf, text: string) => w.logs.filter((l) => l.msg.includes(text)).length;
 
   it('answers 500 while Redis is down, logs that once, and limits again once Redis is back', async () => {
-    const own = await startRedis();
+    const own = track(await startRedis(), (r) => r.remove());
     const limit = { average: 1, period: '1h', burst: 2, redis: { endpoints: [own.endpoint] } };
     const w = await startWharf(dynamic(limit), {}, { logs: true });
     try {
@@ -129,12 +135,11 @@ describe.skipIf(skip !== undefined)('rateLimit.redis through a running router', 
       expect(lines(w, 'Redis is unreachable')).toBe(1);
     } finally {
       await w.stop();
-      await own.remove();
     }
   }, 60_000);
 
   it('fails a check after readTimeout + writeTimeout when Redis hangs, instead of holding the request', async () => {
-    const own = await startRedis();
+    const own = track(await startRedis(), (r) => r.remove());
     const redisOptions = { endpoints: [own.endpoint], readTimeout: '300ms', writeTimeout: '100ms' };
     const w = await startWharf(
       dynamic({ average: 1, period: '1h', burst: 2, redis: redisOptions }),
@@ -158,19 +163,21 @@ describe.skipIf(skip !== undefined)('rateLimit.redis through a running router', 
     } finally {
       own.resume();
       await w.stop();
-      await own.remove();
     }
   }, 60_000);
 
   it('authenticates as an ACL user, selects the database, and fails closed with a wrong password', async () => {
-    const own = await startRedis({ password: 'admin-pw', users: ['wharf on >wharf-pw ~rate:* &* +@all'] });
+    const own = track(
+      await startRedis({ password: 'admin-pw', users: ['wharf on >wharf-pw ~rate:* &* +@all'] }),
+      (r) => r.remove(),
+    );
     const redisOptions = { endpoints: [own.endpoint], username: 'wharf', password: 'wharf-pw', db: 3 };
     const w = await startWharf(
       dynamic({ average: 1, period: '1h', burst: 1, redis: redisOptions }),
       {},
       { logs: true },
     );
-    const c = await inspect(own, { password: 'admin-pw' });
+    const c = track(await inspect(own, { password: 'admin-pw' }), (x) => x.close());
     try {
       expect([await status(w), await status(w)]).toEqual([200, 429]);
       const key = 'rate:limit@file:127.0.0.1';
@@ -184,16 +191,14 @@ describe.skipIf(skip !== undefined)('rateLimit.redis through a running router', 
       await until(() => lines(w, 'Redis is unreachable') > 0, 'the outage log line', 15_000);
       expect((await get(w.web, '/', 'rl.test')).status).toBe(500);
     } finally {
-      await c.close();
       await w.stop();
-      await own.remove();
     }
   }, 60_000);
 
   it('speaks TLS to Redis, verifying its certificate against tls.ca', async () => {
-    const certs = certFactory();
+    const certs = track(certFactory(), (f) => f.remove());
     const pair = certs.make('redis', ['127.0.0.1']);
-    const own = await startRedis({ tls: pair });
+    const own = track(await startRedis({ tls: pair }), (r) => r.remove());
     const limit = (tls: Record<string, unknown>) => ({
       average: 1,
       period: '1h',
@@ -209,14 +214,12 @@ describe.skipIf(skip !== undefined)('rateLimit.redis through a running router', 
       expect((await get(w.web, '/', 'rl.test')).status).toBe(500);
     } finally {
       await w.stop();
-      await own.remove();
-      certs.remove();
     }
   }, 60_000);
 
   it('with several endpoints, talks to a Redis Cluster through its seed nodes', async () => {
-    const own = await startRedis({ cluster: true });
-    const c = await inspect(own);
+    const own = track(await startRedis({ cluster: true }), (r) => r.remove());
+    const c = track(await inspect(own), (x) => x.close());
     const dead = await freePort();
     let w: TestWharf | undefined;
     try {
@@ -239,14 +242,12 @@ describe.skipIf(skip !== undefined)('rateLimit.redis through a running router', 
       expect(await c.sendCommand(['EXISTS', 'rate:limit@file:127.0.0.1'])).toBe(1);
     } finally {
       await w?.stop();
-      await c.close();
-      await own.remove();
     }
   }, 60_000);
 
   it('keeps its connection across reloads that leave it unchanged, and closes it when replaced or stopped', async () => {
-    const own = await startRedis();
-    const c = await inspect(own);
+    const own = track(await startRedis(), (r) => r.remove());
+    const c = track(await inspect(own), (x) => x.close());
     const limit = (burst: number) => ({
       average: 1,
       period: '1h',
@@ -288,7 +289,5 @@ describe.skipIf(skip !== undefined)('rateLimit.redis through a running router', 
     while ((await wharfConnections(c)).length > 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
     expect(await wharfConnections(c)).toEqual([]);
-    await c.close();
-    await own.remove();
   }, 60_000);
 });
