@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { DurationSchema } from '../duration.ts';
+import { RateLimitRedisSchema } from './rate-limit-redis.ts';
 import { SourceCriterionSchema } from './source-criterion.ts';
 
 // rateLimit, key for key as Traefik v3.7 (pkg/config/dynamic/middlewares.go, pkg/middlewares/ratelimiter).
 
-/** The rateLimit middleware: a token bucket per source, in memory. */
+/** The rateLimit middleware: a token bucket per source, in memory or in Redis. */
 export const RateLimitSchema = z.strictObject({
   average: z.number().int().min(0).optional().meta({
     description: 'Requests allowed per period and source, on average; 0: no limit',
@@ -22,10 +23,7 @@ export const RateLimitSchema = z.strictObject({
     description: 'How requests are grouped into sources (one of its keys)',
     docDefault: 'ipStrategy: the connection peer address',
   }),
-  redis: z
-    .unknown()
-    .optional()
-    .describe(
-      "Traefik's Redis-backed buckets: not supported by Wharf yet, a rateLimit with redis is disabled",
-    ),
+  redis: RateLimitRedisSchema.optional().describe(
+    'Keep the buckets in Redis, shared by every Wharf (and Traefik) replica using it; unset: in memory, per instance',
+  ),
 });

@@ -129,7 +129,11 @@ describe('rateLimit', () => {
   });
 
   it.each([
-    [{ average: 1, redis: { endpoints: ['127.0.0.1:6379'] } }, 'redis is not supported by Wharf yet'],
+    [
+      { average: 1, redis: { tls: { ca: '/nonexistent/ca.pem' } } },
+      'tls.ca "/nonexistent/ca.pem": no such file',
+    ],
+    [{ average: 1, redis: { tls: { cert: '/nonexistent/c.pem' } } }, 'both cert and key'],
     [{ average: 1, sourceCriterion: { requestHost: true, requestHeaderName: 'x' } }, 'mutually exclusive'],
     [{ average: 1, period: -1 }, 'negative'],
   ])('%j cannot be built', (options, message) => {

@@ -2,8 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { RateLimitSchema } from '../../config/middlewares/rate-limit.ts';
 import { goDurationString } from '../go-duration.ts';
-import type { MiddlewareContext, MiddlewareDefinition, MiddlewareRuntime } from '../middleware.ts';
+import type { Handler, MiddlewareContext, MiddlewareDefinition, MiddlewareRuntime } from '../middleware.ts';
+import { plainError } from '../plain-error.ts';
 import { compileSourceCriterion } from '../source-criterion.ts';
+import { RedisBuckets } from './redis-buckets.ts';
+import { planRedis } from './redis-options.ts';
+import type { BucketDecision } from './redis-token-bucket.ts';
 import { MAX_SOURCES, TokenBuckets } from './token-buckets.ts';
 
 type RateLimitOptions = z.infer<typeof RateLimitSchema>;
@@ -49,16 +53,12 @@ export const rateLimit: MiddlewareDefinition<RateLimitOptions> = {
 };
 
 function build(options: RateLimitOptions, ctx: MiddlewareContext): MiddlewareRuntime {
-  if (options.redis !== undefined) {
-    throw new Error(
-      'redis is not supported by Wharf yet: remove redis to limit in memory, per Wharf instance',
-    );
-  }
   const plan = planRateLimit(options);
   const criterion = compileSourceCriterion(options.sourceCriterion, 'ipStrategy');
   for (const text of criterion.ignored) ctx.logger.warn({ middleware: ctx.name }, text);
   // average 0: Traefik's infinite rate lets every request through at once; nothing to remember.
   if (plan.rate === Number.POSITIVE_INFINITY) return { wrap: (next) => next };
+  if (options.redis !== undefined) return redisRateLimit(options.redis, plan, criterion.source, ctx);
   const buckets = new TokenBuckets(plan.rate, plan.burst, MAX_SOURCES);
   const source = criterion.source;
   const clock = ctx.clock;
@@ -75,6 +75,47 @@ function build(options: RateLimitOptions, ctx: MiddlewareContext): MiddlewareRun
       return holdThen(req, res, wait, () => next(req, res), ctx);
     },
   };
+}
+
+/**
+ * The same limit with its buckets in Redis (Traefik's redisLimiter): one atomic check per request; when
+ * Redis cannot answer, the request is answered 500 `Could not insert/update bucket`, as Traefik does
+ * (it fails closed), and RedisBuckets logs the outage once.
+ */
+function redisRateLimit(
+  redis: NonNullable<RateLimitOptions['redis']>,
+  plan: RateLimitPlan,
+  source: (req: IncomingMessage) => string,
+  ctx: MiddlewareContext,
+): MiddlewareRuntime {
+  const connection = planRedis(redis);
+  const logFields = { middleware: ctx.name, router: ctx.router };
+  for (const text of connection.ignored) ctx.logger.warn(logFields, text);
+  const buckets = new RedisBuckets({
+    ...plan,
+    plan: connection,
+    middleware: ctx.name,
+    logger: ctx.logger,
+    logFields,
+  });
+  const check = async (req: IncomingMessage, res: ServerResponse, next: Handler): Promise<void> => {
+    let decision: BucketDecision;
+    try {
+      decision = await buckets.take(source(req));
+    } catch {
+      // Logged by RedisBuckets once per outage, not per request.
+      if (!res.headersSent && !res.destroyed) plainError(res, 500, 'Could not insert/update bucket\n');
+      return;
+    }
+    if (decision.waitNs === 0) return next(req, res);
+    if (!decision.taken) {
+      ctx.logger.debug(logFields, 'rateLimit: request refused');
+      tooManyRequests(req, res, decision.waitNs);
+      return;
+    }
+    return holdThen(req, res, decision.waitNs, () => next(req, res), ctx);
+  };
+  return { wrap: (next) => (req, res) => check(req, res, next), close: () => buckets.close() };
 }
 
 /** Waits `ns` on the clock, then runs `go`; a client that leaves meanwhile is not served (its token stays spent, as in Traefik). */
