@@ -16,8 +16,10 @@ import { type AcmeProvider, acmeProviderName } from './acme/acme-provider.ts';
 import { createInternalHandler } from './api/api.ts';
 import { compile, type EntryPointSpec } from './compile/compile.ts';
 import { type AccessLog, createAccessLog } from './http/access-log.ts';
-import { EntryPoint, parseAddress } from './http/entrypoint.ts';
+import { EntryPoint, type InternalHandler, parseAddress } from './http/entrypoint.ts';
 import { FdExhaustion } from './http/fd-exhaustion.ts';
+import { PrometheusMetrics } from './metrics/prometheus.ts';
+import { ProviderActivity } from './metrics/provider-activity.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
 import { Reloader } from './reload/reloader.ts';
 import { TableRef } from './reload/table-ref.ts';
@@ -42,9 +44,11 @@ export interface WharfOptions {
 /** Entry points after defaults: the user's, or `http` on :80, plus the internal one when the API or ping needs it. */
 export function resolveEntryPoints(config: StaticConfig): Record<string, EntryPointConfig> {
   const eps: Record<string, EntryPointConfig> = { ...(config.entryPoints ?? { http: { address: ':80' } }) };
+  const prom = config.metrics?.prometheus;
   const needsInternal =
     config.api?.insecure === true ||
-    (config.ping !== undefined && config.ping.entryPoint === INTERNAL_ENTRYPOINT);
+    (config.ping !== undefined && config.ping.entryPoint === INTERNAL_ENTRYPOINT) ||
+    (prom !== undefined && !prom.manualRouting && prom.entryPoint === INTERNAL_ENTRYPOINT);
   if (needsInternal && !eps[INTERNAL_ENTRYPOINT])
     eps[INTERNAL_ENTRYPOINT] = { address: INTERNAL_ENTRYPOINT_ADDRESS };
   return eps;
@@ -86,6 +90,11 @@ export class Wharf {
   private readyResolve: (() => void) | undefined;
   /** Resolves once every provider's first snapshot is in service. */
   readonly ready: Promise<void>;
+  /**
+   * The Prometheus exporter, when `metrics.prometheus` is set. `metrics.serve` is the handler of the
+   * `prometheus@internal` service (what a router of the user's reaches with `manualRouting: true`).
+   */
+  readonly metrics: PrometheusMetrics | undefined;
   private stopping = false;
 
   private constructor(
@@ -135,6 +144,29 @@ export class Wharf {
     // the snapshots of its providers (startProviders), through the watcher like any provider's.
     if (acme) this.reloader.subscribe((table) => acme.onTable(table));
     this.providers = options.providers ?? defaultProviders(c, this.logger);
+    // --- metrics (issue 16): counted when a response is done; everything else is read when scraped.
+    const prom = c.metrics?.prometheus;
+    const activity = new ProviderActivity();
+    this.metrics = prom
+      ? new PrometheusMetrics(
+          { ...c.metrics, addInternals: c.metrics?.addInternals ?? false, prometheus: prom },
+          {
+            tableRef: this.tableRef,
+            reloader: this.reloader,
+            openConnections: () => [...this.entryPoints].map(([n, ep]) => [n, ep.openConnections] as const),
+            providers: () => this.providers,
+            activity,
+          },
+          Object.keys(eps),
+          this.logger,
+        )
+      : undefined;
+    if (this.metrics) {
+      const m = this.metrics;
+      this.providers = this.providers.map((p) => activity.tap(p));
+      m.onTable(this.tableRef.current().table);
+      this.reloader.subscribe((table) => m.onTable(table));
+    }
     const sources = {
       tableRef: this.tableRef,
       diagnostics: () => this.reloader.diagnostics,
@@ -157,6 +189,16 @@ export class Wharf {
       // The API only on the internal entryPoint; ping only where ping.entryPoint says.
       const api = name === INTERNAL_ENTRYPOINT && c.api?.insecure === true;
       const ping = c.ping !== undefined && c.ping.entryPoint === name;
+      const apiHandler = api || ping ? createInternalHandler({ ...sources, api, ping }) : undefined;
+      // /metrics outranks the API's paths, as Traefik's prometheus router (priority MaxInt) does.
+      const metricsHandler =
+        this.metrics && prom && !prom.manualRouting && prom.entryPoint === name
+          ? this.metrics.internal
+          : undefined;
+      const internal: InternalHandler | undefined =
+        metricsHandler && apiHandler
+          ? (req, res) => metricsHandler(req, res) || apiHandler(req, res)
+          : (metricsHandler ?? apiHandler);
       this.entryPoints.set(
         name,
         new EntryPoint({
@@ -177,7 +219,8 @@ export class Wharf {
           ...(this.accessLog ? { accessLog: this.accessLog } : {}),
           ...(acme?.httpHandler(name) ? { acmeHttp: acme.httpHandler(name) } : {}),
           ...(acme?.tlsAlpn ? { acmeTlsAlpn: acme.tlsAlpn } : {}),
-          ...(api || ping ? { internal: createInternalHandler({ ...sources, api, ping }) } : {}),
+          ...(internal ? { internal } : {}),
+          ...(this.metrics ? { metrics: this.metrics.requests } : {}),
           ...(redir
             ? { redirect: { scheme: redir.scheme, port: redirectPort, permanent: redir.permanent } }
             : {}),
