@@ -33,8 +33,7 @@ function setup(headerLabels: boolean) {
     socket: {},
   } as unknown as IncomingMessage;
   const responses = [200, 200, 200, 404, 503].map(
-    (statusCode) =>
-      ({ headersSent: true, statusCode, getHeader: () => '13' }) as unknown as ServerResponse,
+    (statusCode) => ({ headersSent: true, statusCode, getHeader: () => '13' }) as unknown as ServerResponse,
   );
   const state: RequestState = {
     entryPoint: 'web',
