@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Diagnostic } from '../../config/diagnostics.ts';
+import { redactUrls } from '../../core/redact.ts';
 import type { Provider } from '../../providers/provider.ts';
 import type { TableRef } from '../reload/table-ref.ts';
 import type { LoadedCertificate } from '../tls/certificates.ts';
@@ -118,8 +119,9 @@ export function registerWharfMetrics(registry: Registry, src: MetricsSources): v
     collect() {
       this.reset();
       for (const [service, runtime] of table().services)
+        // A password in a server URL is not exported, as the API does not show it.
         for (const [url, health] of Object.entries(runtime.serverStatus()))
-          this.set({ service, url }, health === 'UP' ? 1 : 0);
+          this.set({ service, url: redactUrls(url) }, health === 'UP' ? 1 : 0);
     },
   });
 

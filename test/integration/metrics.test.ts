@@ -47,6 +47,8 @@ function dynamic(extraRouters: Record<string, unknown> = {}) {
         svc: { loadBalancer: { servers: [{ url: backend.url }] } },
         // Round robin starts with the closed port: the first request is retried on the live server.
         flaky: { loadBalancer: { servers: [{ url: closedUrl }, { url: backend.url }] } },
+        // Never routed: only its server URL, whose password the metrics must not show.
+        secret: { loadBalancer: { servers: [{ url: 'http://user:hunter2@127.0.0.1:9' }] } },
       },
     },
   };
@@ -170,6 +172,8 @@ describe('metrics.prometheus with every level and a header label', () => {
     expect(sampleValue(m.samples, 'wharf_service_server_up', { service: 'svc@file', url: backend.url })).toBe(
       1,
     );
+    const secret = m.samples.filter((s) => s.labels.service === 'secret@file');
+    expect(secret.map((s) => s.labels.url)).toEqual(['http://user:xxxxx@127.0.0.1:9']);
     expect(
       sampleValue(m.samples, 'wharf_open_connections', { entrypoint: 'wharf', protocol: 'TCP' }),
     ).toBeGreaterThanOrEqual(1);
