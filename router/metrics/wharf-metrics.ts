@@ -118,8 +118,8 @@ export function registerWharfMetrics(registry: Registry, src: MetricsSources): v
     registers,
     collect() {
       this.reset();
+      // A password in a server URL is not exported, as the API does not show it.
       for (const [service, runtime] of table().services)
-        // A password in a server URL is not exported, as the API does not show it.
         for (const [url, health] of Object.entries(runtime.serverStatus()))
           this.set({ service, url: redactUrls(url) }, health === 'UP' ? 1 : 0);
     },
