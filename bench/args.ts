@@ -14,6 +14,9 @@ export const SCENARIO_IDS = ['A', 'B', 'C', 'D', 'E'] as const;
 /** A scenario's id. */
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
+/** What --wharf-metrics adds: metrics.prometheus with router metrics too (entryPoints and services are on by default). */
+export const WHARF_METRICS_FLAG = '--metrics.prometheus.addRoutersLabels=true';
+
 /** Parsed options of one benchmark run. */
 export interface Options {
   readonly runs: number;
@@ -31,6 +34,8 @@ export interface Options {
   readonly nodeBackend: boolean;
   /** Wharf's entry script (default bin/wharf.js). */
   readonly wharfBin: string | undefined;
+  /** Extra static-configuration flags for Wharf (--wharf-arg, --wharf-metrics). */
+  readonly wharfArgs: readonly string[];
   readonly help: boolean;
 }
 
@@ -52,6 +57,10 @@ export const USAGE = `Usage: npm run bench -- [flags]
   --no-wait-quiet      take every run as it comes (default: wait <= 30 s for other processes to go
                        quiet before each run, and repeat disturbed runs, up to 3x --runs)
   --wharf-bin=PATH     Wharf's entry script, run as: node PATH --configFile FILE (default bin/wharf.js)
+  --wharf-arg=FLAG     one more static-configuration flag for Wharf (repeatable), e.g.
+                       --wharf-arg=--metrics.prometheus.addRoutersLabels=true
+  --wharf-metrics      Prometheus metrics on, every level counted (entryPoint, router, service):
+                       --wharf-arg=--metrics.prometheus.addRoutersLabels=true
   --node-backend       use the Node upstream (bench/node-backend.ts) even when nginx is installed
   --install            when root on Debian: apt-get install the missing peers and wrk
   --help               this text
@@ -94,6 +103,7 @@ export function parseArgs(argv: readonly string[]): Options {
   let help = false;
   let nodeBackend = false;
   let wharfBin: string | undefined;
+  const wharfArgs: string[] = [];
   for (const arg of argv) {
     const eq = arg.indexOf('=');
     const flag = eq === -1 ? arg : arg.slice(0, eq);
@@ -123,6 +133,13 @@ export function parseArgs(argv: readonly string[]): Options {
       case '--wharf-bin':
         if (value === '') throw new Error('--wharf-bin wants a path');
         wharfBin = value;
+        break;
+      case '--wharf-arg':
+        if (!value.startsWith('--')) throw new Error('--wharf-arg wants a flag, e.g. --wharf-arg=--a.b=c');
+        wharfArgs.push(value);
+        break;
+      case '--wharf-metrics':
+        wharfArgs.push(WHARF_METRICS_FLAG);
         break;
       case '--node-backend':
         nodeBackend = true;
@@ -157,6 +174,7 @@ export function parseArgs(argv: readonly string[]): Options {
     quick,
     help,
     wharfBin,
+    wharfArgs,
     nodeBackend,
   };
 }

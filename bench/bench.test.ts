@@ -85,9 +85,19 @@ describe('parseArgs', () => {
     const o = parseArgs(['--quick', '--runs=2', '--only=wharf,nginx', '--scenarios=b']);
     expect([o.runs, o.durationS, o.only, o.scenarios]).toEqual([2, 2, ['nginx', 'wharf'], ['B']]);
   });
-  it.each([['--runs=0'], ['--only=traefik'], ['--bogus'], ['--duration=x']])('rejects %s', (flag) => {
-    expect(() => parseArgs([flag])).toThrow();
+  it('--wharf-metrics and --wharf-arg add static flags for Wharf, in order', () => {
+    expect(parseArgs([]).wharfArgs).toEqual([]);
+    expect(parseArgs(['--wharf-metrics', '--wharf-arg=--metrics.addInternals=true']).wharfArgs).toEqual([
+      '--metrics.prometheus.addRoutersLabels=true',
+      '--metrics.addInternals=true',
+    ]);
   });
+  it.each([['--runs=0'], ['--only=traefik'], ['--bogus'], ['--duration=x'], ['--wharf-arg=x']])(
+    'rejects %s',
+    (flag) => {
+      expect(() => parseArgs([flag])).toThrow();
+    },
+  );
 });
 
 const ctx = (scenario = SCENARIO_B): ProxyContext => ({

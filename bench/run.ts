@@ -78,6 +78,7 @@ async function main(argv: readonly string[]): Promise<number> {
           port: await freePort(),
           cpu: cpu.proxy,
           bin: name === 'wharf' ? wharfBin(opts) : found[commandOf(name)]!,
+          ...(name === 'wharf' ? { extraArgs: opts.wharfArgs } : {}),
         };
         const m = await measure(DEFS[name], ctx, opts, {
           wrk: found.wrk!,

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../core/log.ts';
 import { VERSION } from '../core/version.ts';
 import { checkHealthFile, type HealthState, writeHealth } from '../registrar/health.ts';
 import { Registrar } from '../registrar/registrar.ts';
+import { RegistrarMetrics } from '../registrar/registrar-metrics.ts';
 import { parseCommand } from './parse-command.ts';
 import { startupError } from './startup-error.ts';
 
@@ -68,7 +69,18 @@ async function run(
   const r = config.registrar;
   const file = r.healthFile;
   let latest: HealthState | undefined;
+  const metrics = r.metricsFile !== undefined ? new RegistrarMetrics() : undefined;
+  const saveMetrics = () => {
+    if (!metrics || r.metricsFile === undefined) return;
+    const out = r.metricsFile;
+    metrics
+      .write(out)
+      .catch((err: unknown) =>
+        logger.error({ metricsFile: out, err: (err as Error).message }, 'cannot write the metrics file'),
+      );
+  };
   const save = () => {
+    saveMetrics();
     if (!latest) return;
     try {
       writeHealth(file, { ...latest, updatedAt: Date.now() });
@@ -85,6 +97,7 @@ async function run(
       address: r.address === 'host' ? { mode: 'host', hostIP: r.hostIP as string } : { mode: 'container' },
       ttlMs: r.ttl,
       logger,
+      ...(metrics ? { metrics } : {}),
       env,
       onHealth: (state) => {
         const changed = latest?.docker !== state.docker || latest?.consul !== state.consul;

@@ -127,6 +127,10 @@ export const ERRORS = {
   PING_ENTRYPOINT_UNKNOWN: {
     template: 'ping.entryPoint: "{entryPoint}" is not an entryPoint ({known}); name one of them',
   },
+  METRICS_ENTRYPOINT_UNKNOWN: {
+    template:
+      'metrics.prometheus.entryPoint: "{entryPoint}" is not an entryPoint ({known}); name one of them, or set manualRouting and route prometheus@internal yourself',
+  },
   FILE_PROVIDER_SOURCE: { template: 'providers.file: {problem}' },
   PROVIDER_TLS_FILE_UNREADABLE: {
     template: '{option}: cannot read {path}: {problem}; give a readable PEM file',

@@ -12,6 +12,7 @@ import { parseConfigText } from './config-file.ts';
 import { formatError } from './errors.ts';
 import { buildFlatTree, type FlatTreeOptions } from './flat-tree.ts';
 import { type AnySchema, unwrapSchema } from './schema-keys.ts';
+import { MetricsSchema } from './static/metrics.ts';
 import {
   EntryPointSchema,
   type StaticConfig,
@@ -62,7 +63,7 @@ const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, st
   [
     unwrapSchema(StaticConfigSchema),
     Object.fromEntries(
-      ['global', 'tcpServersTransport', 'metrics', 'tracing']
+      ['global', 'tcpServersTransport', 'tracing']
         .concat(['experimental', 'hostResolver', 'spiffe', 'core', 'ocsp'])
         .map((k) => [k, `the "${k}" section`]),
     ),
@@ -83,6 +84,12 @@ const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, st
       maxIdleConnsPerHost: 'a limit of idle connections per server (maxIdleConnsPerHost)',
       spiffe: 'SPIFFE verification of servers',
     },
+  ],
+  [
+    unwrapSchema(MetricsSchema),
+    Object.fromEntries(
+      ['datadog', 'statsD', 'influxDB2', 'otlp'].map((k) => [k, `the ${k} metrics exporter`]),
+    ),
   ],
   [
     unwrapSchema(EntryPointSchema),

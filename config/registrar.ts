@@ -71,6 +71,12 @@ export const RegistrarOptionsSchema = z
       // The real default depends on the machine; the generated reference shows this instead.
       docDefault: '<temp dir>/wharf-registrar.health.json',
     }),
+    metricsFile: z
+      .string()
+      .optional()
+      .describe(
+        "Write the registrar's metrics (publishes, conflicts, publish latency) in Prometheus's text format to this file, with the health file, e.g. for node_exporter's textfile collector (default: none; the registrar listens on no port)",
+      ),
     healthMaxAge: DurationSchema.pipe(
       z.number().refine((ms) => ms > 0, {
         error: (issue) => `${formatDuration(Number(issue.input))} is not a positive duration`,

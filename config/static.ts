@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DurationSchema, parseDuration } from './duration.ts';
 import { ForwardingTimeoutsSchema } from './dynamic.ts';
 import { ApiSchema, PingSchema } from './static/api.ts';
+import { MetricsSchema } from './static/metrics.ts';
 
 // The install ("static") configuration: Traefik v3's key names for what Wharf supports. Loaded once at
 // start from a file (--configFile), environment (WHARF_*) and flags (--a.b.c=v); flags beat env beat file.
@@ -324,6 +325,7 @@ export const StaticConfigSchema = z.strictObject({
       format: z.enum(['common', 'json']).default('common').describe('common (Traefik CLF) or json'),
     })
     .optional(),
+  metrics: MetricsSchema.optional().describe('Metrics exporters (Prometheus)'),
 });
 
 export type EntryPointConfig = z.infer<typeof EntryPointSchema>;

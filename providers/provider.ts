@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../config/diagnostics.ts';
 import type { DynamicConfig } from '../config/dynamic.ts';
+import type { ProviderStats } from './provider-stats.ts';
 
 /** A provider's complete output at one moment: never a delta. */
 export interface Snapshot {
@@ -27,5 +28,7 @@ export interface Snapshot {
  */
 export interface Provider {
   readonly name: string;
+  /** Failures and source facts for the metrics, when the provider keeps them. */
+  readonly stats?: ProviderStats;
   watch(signal: AbortSignal): AsyncIterable<Snapshot>;
 }

@@ -12,6 +12,7 @@ import { type DesiredState, desiredDocuments } from './desired.ts';
 import type { HealthState } from './health.ts';
 import { acquireLease, leaseEntry } from './lease.ts';
 import { chunkChanges, planChanges, txnBody } from './plan.ts';
+import type { RegistrarMetrics } from './registrar-metrics.ts';
 
 /** What the registrar needs; the CLI builds it from the registrar's configuration. */
 export interface RegistrarOptions {
@@ -28,6 +29,8 @@ export interface RegistrarOptions {
   readonly onHealth?: (state: HealthState) => void;
   /** How long a watch of the host's keys blocks (default 60 s). */
   readonly waitMs?: number;
+  /** Counts publishes, conflicts and failures (the CLI writes them to registrar.metricsFile). */
+  readonly metrics?: RegistrarMetrics;
 }
 
 /** Conflicts (409) in a row after which a warning says another writer keeps changing this host's keys. */
@@ -204,6 +207,9 @@ export class Registrar {
     let failures = 0;
     let conflicts = 0;
     let down = false;
+    const metrics = this.opts.metrics;
+    // When the change being published was first attempted (performance.now()), for the publish duration.
+    let firstAttempt: number | undefined;
     while (!signal.aborted) {
       const desired = this.desired;
       if (desired === undefined || !this.dockerUp) {
@@ -251,8 +257,11 @@ export class Registrar {
         if (down) this.logger.info({ host }, 'Consul reachable again; publishing the latest state');
         down = false;
         failures = 0;
+        metrics?.documents.set(desired.documents.size);
         if (plan.changes.length === 0) {
           conflicts = 0;
+          firstAttempt = undefined;
+          metrics?.inSync.set(1);
           this.setHealth({
             consul: 'up',
             documents: desired.documents.size,
@@ -263,12 +272,15 @@ export class Registrar {
           continue;
         }
         this.setHealth({ consul: 'up', inSync: false });
+        metrics?.inSync.set(0);
+        firstAttempt ??= performance.now();
         let rolledBack = false;
         for (const ops of chunkChanges(plan.changes)) {
           const res = await this.client.txn(txnBody(ops), signal);
           if (!res.ok) {
             rolledBack = true;
             conflicts++;
+            metrics?.conflicts.inc();
             const what = res.errors.map((e) => e.What).join('; ');
             if (conflicts === CONFLICT_WARN_AFTER)
               this.logger.warn(
@@ -281,6 +293,11 @@ export class Registrar {
         }
         if (!rolledBack) {
           conflicts = 0;
+          if (metrics) {
+            metrics.publishes.inc();
+            metrics.publishDuration.observe((performance.now() - firstAttempt) / 1000);
+          }
+          firstAttempt = undefined;
           this.logger.debug({ host, changes: plan.changes.map((c) => `${c.action} ${c.key}`) }, 'published');
           continue;
         }
@@ -293,6 +310,8 @@ export class Registrar {
             'Consul unreachable; keeping the latest desired state, retrying with backoff',
           );
         down = true;
+        metrics?.consulFailures.inc();
+        metrics?.inSync.set(0);
         this.setHealth({ consul: 'down', inSync: false, lastError: (err as Error).message });
         await sleep(backoffDelay(failures++), signal);
         this.pending = true; // try again even if nothing changed meanwhile

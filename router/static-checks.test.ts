@@ -51,6 +51,21 @@ describe('checkStatic: each provider checks its own options, the router its own;
       expected: [['PING_ENTRYPOINT_UNKNOWN', 'error', 'ping.entryPoint']],
     },
     {
+      name: 'metrics on an entryPoint that does not exist (none with manualRouting; the default one is made)',
+      input: { entryPoints: web, metrics: { prometheus: { entryPoint: 'metrics' } } },
+      expected: [['METRICS_ENTRYPOINT_UNKNOWN', 'error', 'metrics.prometheus.entryPoint']],
+    },
+    {
+      name: 'metrics with manualRouting, or on the internal entryPoint',
+      input: { entryPoints: web, metrics: { prometheus: { entryPoint: 'metrics', manualRouting: true } } },
+      expected: [],
+    },
+    {
+      name: 'metrics on the default internal entryPoint',
+      input: { entryPoints: web, metrics: { prometheus: {} } },
+      expected: [],
+    },
+    {
       name: 'file provider with both a file and a directory',
       input: { entryPoints: web, providers: { file: { filename: 'a.yml', directory: 'conf.d' } } },
       expected: [['FILE_PROVIDER_SOURCE', 'error', 'providers.file']],

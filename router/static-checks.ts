@@ -43,6 +43,12 @@ export function checkStatic(
   const known = Object.keys(eps).join(', ');
   if (config.ping && !eps[config.ping.entryPoint])
     add('error', 'ping.entryPoint', 'PING_ENTRYPOINT_UNKNOWN', { entryPoint: config.ping.entryPoint, known });
+  const prom = config.metrics?.prometheus;
+  if (prom && !prom.manualRouting && !eps[prom.entryPoint])
+    add('error', 'metrics.prometheus.entryPoint', 'METRICS_ENTRYPOINT_UNKNOWN', {
+      entryPoint: prom.entryPoint,
+      known,
+    });
   const resolvers = Object.keys(config.certificatesResolvers ?? {});
   for (const [name, ep] of Object.entries(eps)) {
     const item = { kind: 'entryPoint', name } as const;

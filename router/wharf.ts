@@ -21,6 +21,8 @@ import { dashboardService, withEvents } from './dashboard/with-dashboard.ts';
 import { type AccessLog, createAccessLog } from './http/access-log.ts';
 import { EntryPoint, parseAddress } from './http/entrypoint.ts';
 import { FdExhaustion } from './http/fd-exhaustion.ts';
+import { PrometheusMetrics } from './metrics/prometheus.ts';
+import { ProviderActivity } from './metrics/provider-activity.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
 import { merge } from './reload/merge.ts';
 import { Reloader } from './reload/reloader.ts';
@@ -46,9 +48,11 @@ export interface WharfOptions {
 /** Entry points after defaults: the user's, or `http` on :80, plus the internal one when the API or ping needs it. */
 export function resolveEntryPoints(config: StaticConfig): Record<string, EntryPointConfig> {
   const eps: Record<string, EntryPointConfig> = { ...(config.entryPoints ?? { http: { address: ':80' } }) };
+  const prom = config.metrics?.prometheus;
   const needsInternal =
     config.api?.insecure === true ||
-    (config.ping !== undefined && config.ping.entryPoint === INTERNAL_ENTRYPOINT);
+    (config.ping !== undefined && config.ping.entryPoint === INTERNAL_ENTRYPOINT) ||
+    (prom !== undefined && !prom.manualRouting && prom.entryPoint === INTERNAL_ENTRYPOINT);
   if (needsInternal && !eps[INTERNAL_ENTRYPOINT])
     eps[INTERNAL_ENTRYPOINT] = { address: INTERNAL_ENTRYPOINT_ADDRESS };
   return eps;
@@ -92,6 +96,11 @@ export class Wharf {
   private readyResolve: (() => void) | undefined;
   /** Resolves once every provider's first snapshot is in service. */
   readonly ready: Promise<void>;
+  /**
+   * The Prometheus exporter, when `metrics.prometheus` is set. `metrics.serve` is the handler of the
+   * `prometheus@internal` service (what a router of the user's reaches with `manualRouting: true`).
+   */
+  readonly metrics: PrometheusMetrics | undefined;
   private stopping = false;
 
   private constructor(
@@ -132,7 +141,10 @@ export class Wharf {
         : undefined,
       dashboard,
       ping: c.ping ? pingHandler(c.ping.terminatingStatusCode, () => this.stopping) : undefined,
-      // prometheus: the metrics' /metrics handler, when metrics.prometheus is set.
+      // prometheus@internal: /metrics (this.metrics is made below, once the table and reloader exist).
+      prometheus: c.metrics?.prometheus
+        ? (req, res) => (this.metrics as PrometheusMetrics).serve(req, res)
+        : undefined,
     });
     this.internal = internalSnapshot(c);
     const deps = {
@@ -164,6 +176,29 @@ export class Wharf {
     // the snapshots of its providers (startProviders), through the watcher like any provider's.
     if (acme) this.reloader.subscribe((table) => acme.onTable(table));
     this.providers = options.providers ?? defaultProviders(c, this.logger);
+    // --- metrics (issue 16): counted when a response is done; everything else is read when scraped.
+    const prom = c.metrics?.prometheus;
+    const activity = new ProviderActivity();
+    this.metrics = prom
+      ? new PrometheusMetrics(
+          { ...c.metrics, addInternals: c.metrics?.addInternals ?? false, prometheus: prom },
+          {
+            tableRef: this.tableRef,
+            reloader: this.reloader,
+            openConnections: () => [...this.entryPoints].map(([n, ep]) => [n, ep.openConnections] as const),
+            providers: () => this.providers,
+            activity,
+          },
+          Object.keys(eps),
+          this.logger,
+        )
+      : undefined;
+    if (this.metrics) {
+      const m = this.metrics;
+      this.providers = this.providers.map((p) => activity.tap(p));
+      m.onTable(this.tableRef.current().table);
+      this.reloader.subscribe((table) => m.onTable(table));
+    }
     for (const [name, ep] of Object.entries(eps)) {
       const addr = parseAddress(ep.address) as { host: string | undefined; port: number };
       const trusted = ep.forwardedHeaders?.insecure
@@ -195,6 +230,7 @@ export class Wharf {
           ...(this.accessLog ? { accessLog: this.accessLog } : {}),
           ...(acme?.httpHandler(name) ? { acmeHttp: acme.httpHandler(name) } : {}),
           ...(acme?.tlsAlpn ? { acmeTlsAlpn: acme.tlsAlpn } : {}),
+          ...(this.metrics ? { metrics: this.metrics.requests } : {}),
           ...(redir
             ? { redirect: { scheme: redir.scheme, port: redirectPort, permanent: redir.permanent } }
             : {}),

@@ -15,6 +15,8 @@ export interface ProxyContext {
   readonly cpu: string | undefined;
   /** Absolute path of the proxy's executable. */
   readonly bin: string;
+  /** Extra command-line arguments (Wharf: static-configuration flags from --wharf-arg). */
+  readonly extraArgs?: readonly string[];
 }
 
 /** A proxy under test: writes the scenario's configuration and starts with one worker/thread. */

@@ -134,11 +134,16 @@ export const wharfProxy: ProxyDef = {
     const staticFile = join(tmp, 'wharf-static.yml');
     writeFileSync(dynamicFile, wharfDynamicYaml(ctx.scenario, ctx.backendPort));
     writeFileSync(staticFile, wharfStaticYaml(ctx.port, apiPort, dynamicFile));
-    const proc = start('wharf', process.execPath, [...NODE_FLAGS, ctx.bin, '--configFile', staticFile], {
-      logFile: join(ctx.dir, 'stdout.log'),
-      cpu: ctx.cpu,
-      env: { NODE_ENV: 'production', ...MALLOC_ENV },
-    });
+    const proc = start(
+      'wharf',
+      process.execPath,
+      [...NODE_FLAGS, ctx.bin, '--configFile', staticFile, ...(ctx.extraArgs ?? [])],
+      {
+        logFile: join(ctx.dir, 'stdout.log'),
+        cpu: ctx.cpu,
+        env: { NODE_ENV: 'production', ...MALLOC_ENV },
+      },
+    );
     await pollUntil(
       `wharf /ping on 127.0.0.1:${apiPort}`,
       async () => (await httpGet(apiPort, `127.0.0.1:${apiPort}`, '/ping', 1000)).status === 200,

@@ -2,6 +2,7 @@ import type { ConsulProviderConfig } from '../../config/static.ts';
 import type { Logger } from '../../core/log.ts';
 import { backoffDelay, sleep } from '../../core/retry.ts';
 import type { Provider, Snapshot } from '../provider.ts';
+import { ProviderStats } from '../provider-stats.ts';
 import { decodeKvEntries } from './decode.ts';
 import { ConsulKvClient, type KvEntry } from './kv-client.ts';
 import { ReadLimiter } from './read-limiter.ts';
@@ -29,6 +30,8 @@ export class ConsulProvider implements Provider {
   private readonly client: ConsulKvClient;
   private readonly waitMs: number;
   private readonly limiter: ReadLimiter;
+  /** Failed reads, the last index and X-Consul-LastContact, for the metrics. */
+  readonly stats = new ProviderStats();
 
   constructor(options: {
     config: ConsulProviderConfig;
@@ -67,6 +70,7 @@ export class ConsulProvider implements Provider {
           result = await this.client.list(prefix, { index: probe ? 0 : index, waitMs: this.waitMs, signal });
         } catch (err) {
           if (signal.aborted) break;
+          this.stats.failures++;
           if (reachable !== false) {
             this.logger.error(
               { provider: this.name, err: (err as Error).message },
@@ -81,6 +85,8 @@ export class ConsulProvider implements Provider {
           this.logger.info({ provider: this.name, endpoint: this.client.endpoint }, 'reading Consul KV');
         reachable = true;
         attempt = 0;
+        this.stats.consulIndex = result.index;
+        this.stats.consulLastContactMs = result.lastContactMs;
         if (index > 0 && result.index < index) {
           // Consul's rule: an index that goes backwards means reset; read again without blocking.
           this.logger.info(
@@ -104,6 +110,7 @@ export class ConsulProvider implements Provider {
           snap = this.snapshot(result.entries);
         } catch (err) {
           // Decoding is pure and should not throw; if it does, say so and keep watching.
+          this.stats.failures++;
           this.logger.error(
             { provider: this.name, err },
             'could not decode the Consul KV tree; the last good configuration keeps serving',

@@ -16,6 +16,8 @@ export interface KvList {
   readonly entries: KvEntry[];
   /** X-Consul-Index of the answer (never 0: a missing header or 0 reads as 1, as Consul advises). */
   readonly index: number;
+  /** X-Consul-LastContact: ms since the answering server last heard from the leader (0 when absent). */
+  readonly lastContactMs: number;
 }
 
 interface RawEntry {
@@ -91,7 +93,8 @@ export class ConsulKvClient {
     const path = `/v1/kv/${encodeURIComponent(prefix).replace(/%2F/gi, '/')}`;
     const res = await this.send('GET', path, q, { timeout, signal: opts.signal, accept: [200, 404] });
     const index = Math.max(1, Number(res.headers['x-consul-index'] ?? 1) || 1);
-    if (res.statusCode === 404) return { entries: [], index };
+    const lastContactMs = Number(res.headers['x-consul-lastcontact'] ?? 0) || 0;
+    if (res.statusCode === 404) return { entries: [], index, lastContactMs };
     const raw = JSON.parse(res.text) as RawEntry[];
     const entries = raw.map((e) => ({
       key: e.Key,
@@ -99,7 +102,7 @@ export class ConsulKvClient {
       modifyIndex: e.ModifyIndex,
       ...(e.Session ? { session: e.Session } : {}),
     }));
-    return { entries, index };
+    return { entries, index, lastContactMs };
   }
 
   /**

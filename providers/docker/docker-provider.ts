@@ -1,6 +1,7 @@
 import type { DockerProviderConfig } from '../../config/static.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Provider, Snapshot } from '../provider.ts';
+import { ProviderStats } from '../provider-stats.ts';
 import type { ContainerInfo } from './container.ts';
 import { decodeContainers } from './decode.ts';
 import { DockerWatcher } from './docker-watcher.ts';
@@ -13,6 +14,8 @@ export class DockerProvider implements Provider {
   readonly name = 'docker';
   private readonly config: DockerProviderConfig;
   private readonly watcher: DockerWatcher;
+  /** Failed connections to the engine, for the metrics. */
+  readonly stats = new ProviderStats();
 
   constructor(options: {
     config: DockerProviderConfig;
@@ -20,7 +23,7 @@ export class DockerProvider implements Provider {
     env?: Record<string, string | undefined>;
   }) {
     this.config = options.config;
-    this.watcher = new DockerWatcher(options);
+    this.watcher = new DockerWatcher({ ...options, stats: this.stats });
   }
 
   /** Decodes containers into a snapshot. */

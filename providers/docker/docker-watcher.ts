@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import type { DockerProviderConfig } from '../../config/static.ts';
 import type { Logger } from '../../core/log.ts';
 import { backoffDelay, sleep } from '../../core/retry.ts';
+import type { ProviderStats } from '../provider-stats.ts';
 import { type ContainerInfo, ContainerInfoSchema } from './container.ts';
 import { dockerClient, effectiveEndpoint } from './endpoint.ts';
 import { EventLines } from './event-lines.ts';
@@ -83,6 +84,8 @@ export class DockerWatcher {
   /** The endpoint in use, for logs (DOCKER_HOST when the configured endpoint is the default). */
   private readonly endpoint: string;
 
+  private readonly stats: ProviderStats | undefined;
+
   /** Called when the engine becomes reachable or unreachable (once per change). */
   private readonly onState: ((state: EngineState) => void) | undefined;
 
@@ -93,7 +96,10 @@ export class DockerWatcher {
     /** The component name in logs (default docker). */
     name?: string;
     onState?: (state: EngineState) => void;
+    /** Counts failed connections and reads, for the metrics. */
+    stats?: ProviderStats;
   }) {
+    this.stats = options.stats;
     this.name = options.name ?? 'docker';
     this.onState = options.onState;
     this.config = options.config;
@@ -177,6 +183,7 @@ export class DockerWatcher {
       } catch (err) {
         stream?.destroy();
         if (signal.aborted) return;
+        if (this.stats) this.stats.failures++;
         if (healthy) attempt = 0;
         if (reported !== 'down') {
           this.logger.error(

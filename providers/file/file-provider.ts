@@ -6,6 +6,7 @@ import type { DynamicConfig } from '../../config/dynamic.ts';
 import { formatError, WharfError } from '../../config/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Provider, Snapshot } from '../provider.ts';
+import { ProviderStats } from '../provider-stats.ts';
 import { FILE_SOURCE_MISSING } from './check-file-options.ts';
 import { type FileOutcome, loadFile } from './load-file.ts';
 import { mergeFileConfigs } from './merge-files.ts';
@@ -50,6 +51,8 @@ export class FileProvider implements Provider {
   private readonly lastGood = new Map<string, DynamicConfig>();
   /** Reads done in a worker thread (tests). */
   offThreadReads = 0;
+  /** Failures to watch the files, for the metrics (bad files are diagnostics). */
+  readonly stats = new ProviderStats();
 
   constructor(options: FileProviderOptions) {
     if (!options.filename && !options.directory)
@@ -100,9 +103,13 @@ export class FileProvider implements Provider {
       const w = fsWatch(target, { recursive: this.o.directory !== undefined }, (_event, name) => {
         if (!base || !name || resolve(target, name.toString()) === base) poke();
       });
-      w.on('error', (err) => this.o.logger.error({ err, path: target }, 'file provider: watching failed'));
+      w.on('error', (err) => {
+        this.stats.failures++;
+        this.o.logger.error({ err, path: target }, 'file provider: watching failed');
+      });
       return [w];
     } catch (err) {
+      this.stats.failures++;
       this.o.logger.error(
         { err, path: target },
         'file provider: cannot watch; changes will not be picked up',

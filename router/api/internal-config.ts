@@ -22,6 +22,8 @@ export function basePrefix(basePath: string): string {
  *   `api.dashboard`, router `dashboard` (everything else there → dashboard@internal, `/` redirected to
  *   /dashboard/ and /dashboard/ stripped, as Traefik does); with `api.debug`, router `debug` (/debug).
  * - `ping` without `manualRouting`: router `ping` (PathPrefix /ping → ping@internal) on `ping.entryPoint`.
+ * - `metrics.prometheus` without `manualRouting`: router `prometheus` (PathPrefix /metrics →
+ *   prometheus@internal) on `metrics.prometheus.entryPoint`.
  * Traefik keeps the API's insecure routers on `/api` whatever basePath says (its docs call the two
  * incompatible); Wharf puts them under basePath, so both work together.
  */
@@ -71,6 +73,14 @@ export function internalConfig(config: StaticConfig): DynamicConfig {
       service: 'ping@internal',
       priority: TOP,
       rule: 'PathPrefix(`/ping`)',
+    };
+  const prom = config.metrics?.prometheus;
+  if (prom && !prom.manualRouting)
+    routers.prometheus = {
+      entryPoints: [prom.entryPoint],
+      service: 'prometheus@internal',
+      priority: TOP,
+      rule: 'PathPrefix(`/metrics`)',
     };
   return { http: { routers, middlewares } };
 }

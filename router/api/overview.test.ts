@@ -36,7 +36,7 @@ describe('overview', () => {
   ])('$name', ({ config, features, providers }) => {
     // metrics and tracing are other sections' schemas: given here as the parsed configuration would hold them.
     const { metrics, tracing, ...rest } = config as Record<string, unknown>;
-    const parsed = { ...StaticConfigSchema.parse(rest), metrics, tracing };
+    const parsed = { ...StaticConfigSchema.parse(rest), metrics, tracing } as Parameters<typeof overview>[1];
     const out = overview(
       {
         routers: [{ status: 'enabled' }, { status: 'disabled' }],

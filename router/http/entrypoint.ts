@@ -64,6 +64,10 @@ export interface EntryPointOptions {
   readonly target?: TargetPolicy;
   /** Where accept errors of the listener go (they never crash the process); absent: logged as errors. */
   readonly fdExhaustion?: FdExhaustion;
+  /** Counts each finished request (router/metrics/request-metrics.ts); absent: metrics are off. */
+  readonly metrics?: {
+    record(req: IncomingMessage, res: ServerResponse, state: RequestState): void;
+  };
 }
 
 const DEFAULT_TARGET_POLICY: TargetPolicy = { sanitizePath: true, deniedEncodings: new Set() };
@@ -234,6 +238,11 @@ export class EntryPoint {
     });
   }
 
+  /** Connections open now (every accepted one, whatever its protocol), for wharf_open_connections. */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
   /** The bound port. */
   get port(): number {
     return this.localPort;
@@ -293,6 +302,7 @@ export class EntryPoint {
       clearTimeout(writeTimer);
       gen?.leave();
       o.accessLog?.log(req, res, state);
+      o.metrics?.record(req, res, state);
     };
     res.once('close', finish);
     const refusal = requestRefusal(req) ?? cleanTarget(req, o.target ?? DEFAULT_TARGET_POLICY);

@@ -83,6 +83,8 @@ export class TableRef {
   private nextId = 1;
   private readonly refs = new Map<Closable, number>();
   private readonly maxDrainMs: number;
+  /** The serving generation and those still draining (for the metrics' in-flight requests per generation). */
+  private readonly liveGens = new Set<Generation>();
 
   constructor(initial: RoutingTable, options: { maxDrainMs?: number } = {}) {
     this.maxDrainMs = options.maxDrainMs ?? 60_000;
@@ -93,6 +95,11 @@ export class TableRef {
   /** The generation new requests use. */
   current(): Generation {
     return this.gen;
+  }
+
+  /** The serving generation and the retired ones still draining, oldest first. */
+  live(): Iterable<Generation> {
+    return this.liveGens;
   }
 
   /** Makes `table` current; the previous generation drains and is then released. */
@@ -112,10 +119,12 @@ export class TableRef {
   }
 
   private hold(g: Generation): void {
+    this.liveGens.add(g);
     for (const r of g.runtimes()) this.refs.set(r, (this.refs.get(r) ?? 0) + 1);
   }
 
   private drop(g: Generation): void {
+    this.liveGens.delete(g);
     for (const r of g.runtimes()) {
       const held = this.refs.get(r);
       if (held === undefined) continue;

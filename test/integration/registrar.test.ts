@@ -6,8 +6,10 @@ import { silentLogger } from '../../core/log.ts';
 import { hostKeys } from '../../core/registrar-document.ts';
 import { ConsulKvClient, type KvEntry } from '../../providers/consul/kv-client.ts';
 import { Registrar, type RegistrarOptions } from '../../registrar/registrar.ts';
+import { RegistrarMetrics } from '../../registrar/registrar-metrics.ts';
 import { type ConsulTestServer, startConsulTestServer } from '../consul/server.ts';
 import { dockerForTests, freePort, runTestContainer, type TestContainer, waitFor } from '../docker/engine.ts';
+import { parseExposition, sampleValue } from '../helpers/exposition.ts';
 import { startSocketProxy } from '../helpers/socket-proxy.ts';
 import { startWharf, type TestWharf } from '../helpers/wharf.ts';
 
@@ -152,11 +154,25 @@ describe.skipIf(skip !== undefined)('registrar → Consul → router', () => {
   });
 
   it('publishes labelled containers; the router routes them; stop and kill remove them', async () => {
-    startRegistrar('host-a');
+    const metrics = new RegistrarMetrics();
+    startRegistrar('host-a', { metrics });
     const a = await app('alpha', 'alpha.reg.test');
     const b = await app('beta', 'beta.reg.test');
     await routed('alpha.reg.test', a.name);
     await routed('beta.reg.test', b.name);
+    // Its metrics: publishes with their latency, no conflict (it is the only writer), in sync.
+    await waitFor(
+      async () =>
+        sampleValue(parseExposition(await metrics.registry.metrics()), 'wharf_registrar_in_sync') === 1,
+      'the registrar in sync',
+      10_000,
+    );
+    const samples = parseExposition(await metrics.registry.metrics());
+    const published = sampleValue(samples, 'wharf_registrar_publishes_total') ?? 0;
+    expect(published).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(samples, 'wharf_registrar_publish_duration_seconds_count')).toBe(published);
+    expect(sampleValue(samples, 'wharf_registrar_conflicts_total')).toBe(0);
+    expect(sampleValue(samples, 'wharf_registrar_documents')).toBe(2);
     const docs = await documents('host-a');
     expect(docs.map((d) => d.key).sort()).toEqual(
       [a.id, b.id].map((id) => `${hostKeys(ROOT, 'host-a').containers}${id}`).sort(),
