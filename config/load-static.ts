@@ -62,7 +62,7 @@ const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, st
   [
     unwrapSchema(StaticConfigSchema),
     Object.fromEntries(
-      ['global', 'tcpServersTransport', 'metrics', 'tracing']
+      ['global', 'tcpServersTransport', 'metrics']
         .concat(['experimental', 'hostResolver', 'spiffe', 'core', 'ocsp'])
         .map((k) => [k, `the "${k}" section`]),
     ),

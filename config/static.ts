@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DurationSchema, parseDuration } from './duration.ts';
 import { ForwardingTimeoutsSchema } from './dynamic.ts';
+import { TracingSchema } from './static/tracing.ts';
 
 // The install ("static") configuration: Traefik v3's key names for what Wharf supports. Loaded once at
 // start from a file (--configFile), environment (WHARF_*) and flags (--a.b.c=v); flags beat env beat file.
@@ -331,6 +332,7 @@ export const StaticConfigSchema = z.strictObject({
       format: z.enum(['common', 'json']).default('common').describe('common (Traefik CLF) or json'),
     })
     .optional(),
+  tracing: TracingSchema.optional().describe('OpenTelemetry tracing of requests, exported with OTLP'),
 });
 
 export type EntryPointConfig = z.infer<typeof EntryPointSchema>;
