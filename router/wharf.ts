@@ -26,6 +26,8 @@ import { transportSettings } from './services/servers-transport.ts';
 import { checkStatic } from './static-checks.ts';
 import type { LoadedCertificate } from './tls/certificates.ts';
 import { generateDefaultCertificate } from './tls/default-certificate.ts';
+import { tracedMiddleware } from './tracing/middleware-spans.ts';
+import { Tracing } from './tracing/tracing.ts';
 
 /** Options for starting a router. */
 export interface WharfOptions {
@@ -81,6 +83,8 @@ export class Wharf {
   private readonly providers: readonly Provider[];
   /** The certificate resolvers (ACME), when `certificatesResolvers` configures any. */
   readonly acme: Acme | undefined;
+  /** OpenTelemetry tracing, when the static `tracing` section is set (router/tracing/). */
+  readonly tracing: Tracing | undefined;
   private watcherDone: Promise<void> = Promise.resolve();
   private readonly firstSnapshots = new Set<string>();
   private readyResolve: (() => void) | undefined;
@@ -97,6 +101,7 @@ export class Wharf {
     this.config = options.staticConfig;
     const c = options.staticConfig;
     this.accessLog = c.accessLog ? createAccessLog(c.accessLog) : undefined;
+    this.tracing = c.tracing ? new Tracing(c.tracing, this.logger) : undefined;
     this.fdExhaustion = new FdExhaustion(this.logger);
     this.ready = new Promise((r) => (this.readyResolve = r));
     const eps = resolveEntryPoints(c);
@@ -115,6 +120,7 @@ export class Wharf {
       },
       certResolvers: new Set(Object.keys(c.certificatesResolvers ?? {})),
       ...(options.clock ? { clock: options.clock } : {}),
+      ...(this.tracing ? { traceMiddleware: tracedMiddleware } : {}),
     };
     const empty = {
       routers: new Map(),
@@ -174,6 +180,7 @@ export class Wharf {
             deniedEncodings: deniedEncodings(ep.http?.encodedCharacters),
           },
           fdExhaustion: this.fdExhaustion,
+          ...(this.tracing ? { tracing: this.tracing } : {}),
           ...(this.accessLog ? { accessLog: this.accessLog } : {}),
           ...(acme?.httpHandler(name) ? { acmeHttp: acme.httpHandler(name) } : {}),
           ...(acme?.tlsAlpn ? { acmeTlsAlpn: acme.tlsAlpn } : {}),
@@ -303,6 +310,12 @@ export class Wharf {
     // Health probes and mirror copies are Wharf's own traffic: abort them rather than wait.
     await Promise.all([this.pools.close(), this.sideTraffic.destroy()]);
     this.accessLog?.close();
+    // The spans of the last requests go out before the process ends (Traefik: 5 s at most).
+    await this.tracing
+      ?.shutdown()
+      .catch((err: unknown) =>
+        this.logger.warn({ err: String(err) }, 'tracing: cannot export the last spans'),
+      );
   }
 }
 

@@ -1,0 +1,189 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Attributes, ROOT_CONTEXT, SpanKind, type Tracer } from '@opentelemetry/api';
+import { setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  hostDetector,
+  osDetector,
+  processDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import type { TracingConfig } from '../../config/static/tracing.ts';
+import type { Logger } from '../../core/log.ts';
+import { VERSION } from '../../core/version.ts';
+import type { RequestState } from '../../middleware/request-state.ts';
+import { beforeResponseHead } from '../../middleware/response-head.ts';
+import { decodedPath, protocolVersion, redactQuery, requestBodySize, splitTarget } from './attributes.ts';
+import { createExporter } from './exporter.ts';
+import { RequestTrace, type TraceSettings } from './request-trace.ts';
+
+/** What the entryPoint knows of the matched router (router/compile/table-types.ts CompiledRoute). */
+export interface TracedRoute {
+  readonly router: string;
+  readonly rule?: string | undefined;
+  readonly service?: string | undefined;
+  /** The router's `observability` options. */
+  readonly observability?: { tracing?: boolean; traceVerbosity?: 'minimal' | 'detailed' } | undefined;
+}
+
+/** Instrumentation scope of every span (Traefik: github.com/traefik/traefik). */
+const SCOPE = 'wharf';
+
+// process.hrtime.bigint() (RequestState.start) to epoch milliseconds, for the server span's start.
+const HR_AT_LOAD = process.hrtime.bigint();
+const MS_AT_LOAD = performance.timeOrigin + performance.now();
+function epochMs(hr: bigint): number {
+  return MS_AT_LOAD + Number(hr - HR_AT_LOAD) / 1e6;
+}
+
+/**
+ * Tracing as Traefik v3.7 does it, through OpenTelemetry's SDK: a tracer provider sampling new traces at
+ * `sampleRate` and following a caller's sampled flag (ParentBased(TraceIdRatioBased)), batching spans to
+ * an OTLP exporter, with W3C trace context read from clients and written to servers. The entryPoint calls
+ * `begin` once a request is routed; the middleware wrappers and the forwarder find the trace on the request.
+ */
+export class Tracing implements TraceSettings {
+  readonly tracer: Tracer;
+  readonly propagator = new W3CTraceContextPropagator();
+  readonly safeQuery: ReadonlySet<string>;
+  readonly requestHeaders: readonly string[];
+  readonly responseHeaders: readonly string[];
+  /** Trace requests Wharf answers itself (API, ping, ACME, redirections). */
+  readonly addInternals: boolean;
+  readonly #provider: TracerProvider;
+
+  constructor(config: TracingConfig, logger: Logger, exporter: SpanExporter = createExporter(config)) {
+    this.safeQuery = new Set(config.safeQueryParams ?? []);
+    const lower = (list: readonly string[] | undefined) => (list ?? []).map((h) => h.toLowerCase());
+    this.requestHeaders = lower(config.capturedRequestHeaders).filter((h) => h !== 'user-agent');
+    this.responseHeaders = lower(config.capturedResponseHeaders);
+    this.addInternals = config.addInternals;
+    // Traefik's order: detected attributes, then service.name/version, then the user's, then the
+    // environment's (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME), each overriding the ones before.
+    const resource = defaultResource()
+      .merge(detectResources({ detectors: [hostDetector, osDetector, processDetector] }))
+      .merge(resourceFromAttributes({ 'service.name': config.serviceName, 'service.version': VERSION }))
+      .merge(resourceFromAttributes(config.resourceAttributes ?? config.globalAttributes ?? {}))
+      .merge(detectResources({ detectors: [envDetector] }));
+    this.#provider = new TracerProvider({
+      resource,
+      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRate) }),
+      spanProcessors: [new BatchSpanProcessor({ exporter })],
+    });
+    this.tracer = this.#provider.getTracer(SCOPE, VERSION);
+    // Export failures (collector down, refused) come here instead of the SDK's silent diag logger.
+    setGlobalErrorHandler((err) => logger.warn({ err: String(err) }, 'tracing: cannot export spans'));
+  }
+
+  /**
+   * Starts the server span of a request the entryPoint routed to `route` (undefined: no router matched,
+   * the 404 is traced as Traefik's default handler is). Undefined when the router opts out
+   * (`observability.tracing: false`). Continues the caller's trace when its `traceparent` is valid.
+   */
+  begin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    state: RequestState,
+    route: TracedRoute | undefined,
+  ): RequestTrace | undefined {
+    const obs = route?.observability;
+    if (obs?.tracing === false) return undefined;
+    const parent =
+      req.headers.traceparent === undefined
+        ? ROOT_CONTEXT
+        : this.propagator.extract(ROOT_CONTEXT, req.headers, headerGetter);
+    const method = req.method ?? 'GET';
+    const span = this.tracer.startSpan(
+      method,
+      { kind: SpanKind.SERVER, startTime: epochMs(state.start) },
+      parent,
+    );
+    const t = new RequestTrace(this, span, parent, obs?.traceVerbosity === 'detailed');
+    if (t.sampled) {
+      span.setAttributes(this.#serverAttributes(req, state, method));
+      // Headers given to writeHead are not readable afterwards: read them as the head goes out.
+      if (this.responseHeaders.length > 0) beforeResponseHead(res, t.captureResponse);
+      if (t.detailed && route)
+        t.router = t.open('Router', {
+          'wharf.service.name': route.service ?? '',
+          'wharf.router.name': route.router,
+          'http.route': route.rule ?? '',
+        }).span;
+    }
+    t.attach(req);
+    return t;
+  }
+
+  /** Like `begin`, for a request Wharf answered itself: only with addInternals. */
+  beginInternal(req: IncomingMessage, res: ServerResponse, state: RequestState): RequestTrace | undefined {
+    return this.addInternals ? this.begin(req, res, state, undefined) : undefined;
+  }
+
+  #serverAttributes(req: IncomingMessage, state: RequestState, method: string): Attributes {
+    const { path, query } = splitTarget(req.url ?? '/');
+    const h = req.headers;
+    const a: Attributes = {
+      entry_point: state.entryPoint,
+      'http.request.method': method,
+      'network.protocol.version': protocolVersion(req.httpVersion),
+      'http.request.body.size': requestBodySize(h as Record<string, string | undefined>),
+      'url.path': decodedPath(path),
+      'url.query': redactQuery(query, this.safeQuery),
+      'url.scheme': headerText(h['x-forwarded-proto']),
+      'user_agent.original': h['user-agent'] ?? '',
+      'server.address': h.host ?? '',
+      'network.peer.address': state.clientIp,
+      'client.address': state.clientIp,
+    };
+    const port = req.socket.remotePort;
+    if (port !== undefined) {
+      a['client.port'] = port;
+      a['network.peer.port'] = port;
+    }
+    for (const name of this.requestHeaders) {
+      const values = req.headersDistinct[name];
+      if (values) a[`http.request.header.${name}`] = values;
+    }
+    return a;
+  }
+
+  /** Exports the spans ended so far (tests; a shutdown flushes by itself). */
+  forceFlush(): Promise<void> {
+    return this.#provider.forceFlush();
+  }
+
+  /** Exports what is left and stops the exporter; gives up after 5 s (Traefik's bound) on a silent collector. */
+  async shutdown(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the collector did not answer within 5s')), 5_000);
+    });
+    try {
+      await Promise.race([this.#provider.shutdown(), limit]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function headerText(value: string | string[] | undefined): string {
+  return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
+}
+
+const headerGetter = {
+  get(carrier: IncomingMessage['headers'], key: string) {
+    return carrier[key];
+  },
+  keys(carrier: IncomingMessage['headers']) {
+    return Object.keys(carrier);
+  },
+};
