@@ -22,7 +22,14 @@ import type { Logger } from '../../core/log.ts';
 import { VERSION } from '../../core/version.ts';
 import type { RequestState } from '../../middleware/request-state.ts';
 import { beforeResponseHead } from '../../middleware/response-head.ts';
-import { decodedPath, protocolVersion, redactQuery, requestBodySize, splitTarget } from './attributes.ts';
+import {
+  decodedPath,
+  headerValues,
+  protocolVersion,
+  redactQuery,
+  requestBodySize,
+  splitTarget,
+} from './attributes.ts';
 import { createExporter } from './exporter.ts';
 import { RequestTrace, type TraceSettings } from './request-trace.ts';
 
@@ -60,6 +67,7 @@ export class Tracing implements TraceSettings {
   /** Trace requests Wharf answers itself (API, ping, ACME, redirections). */
   readonly addInternals: boolean;
   readonly #provider: TracerProvider;
+  readonly #logger: Logger;
 
   constructor(config: TracingConfig, logger: Logger, exporter: SpanExporter = createExporter(config)) {
     this.safeQuery = new Set(config.safeQueryParams ?? []);
@@ -67,6 +75,7 @@ export class Tracing implements TraceSettings {
     this.requestHeaders = lower(config.capturedRequestHeaders).filter((h) => h !== 'user-agent');
     this.responseHeaders = lower(config.capturedResponseHeaders);
     this.addInternals = config.addInternals;
+    this.#logger = logger;
     // Traefik's order: detected attributes, then service.name/version, then the user's, then the
     // environment's (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME), each overriding the ones before.
     const resource = defaultResource()
@@ -109,15 +118,20 @@ export class Tracing implements TraceSettings {
     );
     const t = new RequestTrace(this, span, parent, obs?.traceVerbosity === 'detailed');
     if (t.sampled) {
-      span.setAttributes(this.#serverAttributes(req, state, method));
-      // Headers given to writeHead are not readable afterwards: read them as the head goes out.
-      if (this.responseHeaders.length > 0) beforeResponseHead(res, t.captureResponse);
-      if (t.detailed && route)
-        t.router = t.open('Router', {
-          'wharf.service.name': route.service ?? '',
-          'wharf.router.name': route.router,
-          'http.route': route.rule ?? '',
-        }).span;
+      // A fault in recording must not cost the request its answer: it loses attributes, not its response.
+      try {
+        span.setAttributes(this.#serverAttributes(req, state, method));
+        // Headers given to writeHead are not readable afterwards: read them as the head goes out.
+        if (this.responseHeaders.length > 0) beforeResponseHead(res, t.captureResponse);
+        if (t.detailed && route)
+          t.router = t.open('Router', {
+            'wharf.service.name': route.service ?? '',
+            'wharf.router.name': route.router,
+            'http.route': route.rule ?? '',
+          }).span;
+      } catch (err) {
+        this.#logger.error({ err, entryPoint: state.entryPoint }, 'tracing: cannot record the request');
+      }
     }
     t.attach(req);
     return t;
@@ -149,8 +163,10 @@ export class Tracing implements TraceSettings {
       a['client.port'] = port;
       a['network.peer.port'] = port;
     }
+    // HTTP/2 requests (router/tls/http2-compat.ts) have no headersDistinct: their values are lists already.
+    const distinct = req.headersDistinct as IncomingMessage['headersDistinct'] | undefined;
     for (const name of this.requestHeaders) {
-      const values = req.headersDistinct[name];
+      const values = distinct ? distinct[name] : headerValues(h[name]);
       if (values) a[`http.request.header.${name}`] = values;
     }
     return a;

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Backend, startServer } from '../helpers/backends.ts';
 import { type DecodedSpan, SPAN_KIND } from '../helpers/otlp-decode.ts';
@@ -184,6 +186,28 @@ describe('tracing over OTLP/HTTP (protobuf, gzip)', () => {
       'x-api-key': 'k1',
       'content-encoding': 'gzip',
       'content-type': 'application/x-protobuf',
+    });
+  });
+
+  it('HTTP/2 (h2c): protocol version 2 and captured request headers', async () => {
+    const before = backend.seen.length;
+    const session = connect(w.web);
+    try {
+      const stream = session.request({ ':path': '/api/h2', ':authority': 'detailed.test', 'x-req': 'h2' });
+      stream.resume();
+      const [headers] = (await once(stream, 'response')) as [Record<string, unknown>];
+      expect(headers[':status']).toBe(200);
+      await once(stream, 'end');
+    } finally {
+      session.close();
+    }
+    const sent = traceparentOf(backend.seen[before] as IncomingHttpHeaders);
+    const server = named(await spansOf(sent.traceId, 6), 'GET');
+    expect(server.attributes).toMatchObject({
+      'network.protocol.version': '2',
+      'http.request.header.x-req': ['h2'],
+      'server.address': 'detailed.test',
+      'url.path': '/api/h2',
     });
   });
 
