@@ -31,6 +31,8 @@ export interface Options {
   readonly nodeBackend: boolean;
   /** Wharf's entry script (default bin/wharf.js). */
   readonly wharfBin: string | undefined;
+  /** Sample rates of extra Wharf runs with tracing on, each measured right after plain Wharf (empty: none). */
+  readonly wharfTracing: readonly number[];
   readonly help: boolean;
 }
 
@@ -52,6 +54,9 @@ export const USAGE = `Usage: npm run bench -- [flags]
   --no-wait-quiet      take every run as it comes (default: wait <= 30 s for other processes to go
                        quiet before each run, and repeat disturbed runs, up to 3x --runs)
   --wharf-bin=PATH     Wharf's entry script, run as: node PATH --configFile FILE (default bin/wharf.js)
+  --wharf-tracing=R,.. also measure Wharf with tracing on at these sample rates (0..1, e.g. 0.1), right
+                       after plain Wharf in each scenario, exporting OTLP/HTTP to a local sink that
+                       accepts and discards it
   --node-backend       use the Node upstream (bench/node-backend.ts) even when nginx is installed
   --install            when root on Debian: apt-get install the missing peers and wrk
   --help               this text
@@ -94,6 +99,7 @@ export function parseArgs(argv: readonly string[]): Options {
   let help = false;
   let nodeBackend = false;
   let wharfBin: string | undefined;
+  let wharfTracing: number[] = [];
   for (const arg of argv) {
     const eq = arg.indexOf('=');
     const flag = eq === -1 ? arg : arg.slice(0, eq);
@@ -123,6 +129,14 @@ export function parseArgs(argv: readonly string[]): Options {
       case '--wharf-bin':
         if (value === '') throw new Error('--wharf-bin wants a path');
         wharfBin = value;
+        break;
+      case '--wharf-tracing':
+        wharfTracing = value.split(',').map((r) => {
+          const n = Number(r);
+          if (r.trim() === '' || !(n >= 0 && n <= 1))
+            throw new Error(`--wharf-tracing wants sample rates from 0 to 1, got "${value}"`);
+          return n;
+        });
         break;
       case '--node-backend':
         nodeBackend = true;
@@ -157,6 +171,7 @@ export function parseArgs(argv: readonly string[]): Options {
     quick,
     help,
     wharfBin,
+    wharfTracing,
     nodeBackend,
   };
 }

@@ -84,7 +84,18 @@ describe('parseArgs', () => {
     const o = parseArgs(['--quick', '--runs=2', '--only=wharf,nginx', '--scenarios=b']);
     expect([o.runs, o.durationS, o.only, o.scenarios]).toEqual([2, 2, ['nginx', 'wharf'], ['B']]);
   });
-  it.each([['--runs=0'], ['--only=traefik'], ['--bogus'], ['--duration=x']])('rejects %s', (flag) => {
+  it('--wharf-tracing: sample rates of extra traced Wharf runs (none by default)', () => {
+    expect(parseArgs([]).wharfTracing).toEqual([]);
+    expect(parseArgs(['--wharf-tracing=0.1,1']).wharfTracing).toEqual([0.1, 1]);
+  });
+  it.each([
+    ['--runs=0'],
+    ['--only=traefik'],
+    ['--bogus'],
+    ['--duration=x'],
+    ['--wharf-tracing=2'],
+    ['--wharf-tracing='],
+  ])('rejects %s', (flag) => {
     expect(() => parseArgs([flag])).toThrow();
   });
 });
@@ -136,6 +147,14 @@ describe('wharf configuration', () => {
     const parsed = StaticConfigSchema.safeParse(parseYaml(wharfStaticYaml(8000, 8001, '/tmp/x/dyn.yml')));
     expect(parsed.error).toBeUndefined();
     expect(parsed.data?.entryPoints?.web?.address).toBe('127.0.0.1:8000');
+    expect(parsed.data?.tracing).toBeUndefined();
+  });
+  it('with tracing, the static YAML exports to the sink at the sample rate', () => {
+    const endpoint = 'http://127.0.0.1:4318/v1/traces';
+    const yaml = wharfStaticYaml(8000, 8001, '/tmp/x/dyn.yml', { sampleRate: 0.1, endpoint });
+    const parsed = StaticConfigSchema.safeParse(parseYaml(yaml));
+    expect(parsed.error).toBeUndefined();
+    expect(parsed.data?.tracing).toMatchObject({ sampleRate: 0.1, otlp: { http: { endpoint } } });
   });
 });
 

@@ -15,6 +15,8 @@ export interface ProxyContext {
   readonly cpu: string | undefined;
   /** Absolute path of the proxy's executable. */
   readonly bin: string;
+  /** Wharf only: tracing on at this sample rate, exporting OTLP/HTTP to `endpoint` (a local sink). */
+  readonly tracing?: { readonly sampleRate: number; readonly endpoint: string };
 }
 
 /** A proxy under test: writes the scenario's configuration and starts with one worker/thread. */
