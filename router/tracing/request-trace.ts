@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import {
   type Attributes,
   type Context,
+  INVALID_SPAN_CONTEXT,
+  ROOT_CONTEXT,
   type Span,
   SpanKind,
   type TextMapSetter,
@@ -46,6 +48,9 @@ export interface UpstreamSpans {
 
 const TRACE = Symbol('wharf.trace');
 
+/** The span of unsampled traces: a non-recording span of an invalid context, which nothing exports. */
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 /** The trace of a request, when the entryPoint started one (tracing on and the router traced). */
 export function traceOf(req: IncomingMessage): RequestTrace | undefined {
   return (req as IncomingMessage & { [TRACE]?: RequestTrace })[TRACE];
@@ -53,11 +58,12 @@ export function traceOf(req: IncomingMessage): RequestTrace | undefined {
 
 /**
  * One request's tracing: the entryPoint's server span and the context the next span is a child of. An
- * unsampled request has one too (its server span is the SDK's non-recording span), so the backend still
- * gets a `traceparent` carrying the sampling decision, but no other span is made for it.
+ * unsampled request has one too, without any span: only the `traceparent` (and `tracestate`) the backend
+ * gets, carrying the trace id and the sampling decision.
  */
 export class RequestTrace {
   readonly settings: TraceSettings;
+  /** The server span; a placeholder for unsampled requests (never ended, never exported). */
   readonly server: Span;
   /** The sampler chose to record this trace. */
   readonly sampled: boolean;
@@ -69,13 +75,32 @@ export class RequestTrace {
   router: Span | undefined;
   /** Attempts seen per retry middleware (detailed), for http.resend_count. */
   attempts: Map<string, number> | undefined;
+  /** Unsampled: the traceparent and tracestate values for the backend. */
+  readonly #propagated: readonly [string, string] | undefined;
 
-  constructor(settings: TraceSettings, server: Span, parent: Context, detailed: boolean) {
+  private constructor(
+    settings: TraceSettings,
+    server: Span,
+    current: Context,
+    detailed: boolean,
+    propagated: readonly [string, string] | undefined,
+  ) {
     this.settings = settings;
     this.server = server;
-    this.sampled = server.isRecording();
+    this.sampled = propagated === undefined;
     this.detailed = detailed && this.sampled;
-    this.current = trace.setSpan(parent, server);
+    this.current = current;
+    this.#propagated = propagated;
+  }
+
+  /** The trace of a sampled request, whose server span (recording) is `server`. */
+  static sampled(settings: TraceSettings, server: Span, parent: Context, detailed: boolean): RequestTrace {
+    return new RequestTrace(settings, server, trace.setSpan(parent, server), detailed, undefined);
+  }
+
+  /** The trace of an unsampled request: what the backend gets (`tracestate` '' for none), nothing more. */
+  static unsampled(settings: TraceSettings, traceparent: string, tracestate: string): RequestTrace {
+    return new RequestTrace(settings, NO_SPAN, ROOT_CONTEXT, false, [traceparent, tracestate]);
   }
 
   /** Attaches the trace to its request, for the middleware wrappers and the forwarder. */
@@ -134,8 +159,10 @@ export class RequestTrace {
     service: string | undefined,
   ): UpstreamSpans | undefined {
     const s = this.settings;
-    if (!this.sampled) {
-      s.propagator.inject(this.current, headers, flatSetter);
+    const propagated = this.#propagated;
+    if (propagated !== undefined) {
+      flatSetter.set(headers, 'traceparent', propagated[0]);
+      if (propagated[1] !== '') flatSetter.set(headers, 'tracestate', propagated[1]);
       return undefined;
     }
     const parent = this.current;

@@ -1,5 +1,6 @@
+import { randomFillSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Attributes, ROOT_CONTEXT, SpanKind, type Tracer } from '@opentelemetry/api';
+import { type Attributes, ROOT_CONTEXT, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import { setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
   defaultResource,
@@ -12,7 +13,10 @@ import {
 } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
+  type IdGenerator,
   ParentBasedSampler,
+  type Sampler,
+  SamplingDecision,
   type SpanExporter,
   TraceIdRatioBasedSampler,
   TracerProvider,
@@ -67,6 +71,8 @@ export class Tracing implements TraceSettings {
   /** Trace requests Wharf answers itself (API, ping, ACME, redirections). */
   readonly addInternals: boolean;
   readonly #provider: TracerProvider;
+  readonly #sampler: Sampler;
+  readonly #ids = new PresetIdGenerator();
   readonly #logger: Logger;
 
   constructor(config: TracingConfig, logger: Logger, exporter: SpanExporter = createExporter(config)) {
@@ -83,14 +89,28 @@ export class Tracing implements TraceSettings {
       .merge(resourceFromAttributes({ 'service.name': config.serviceName, 'service.version': VERSION }))
       .merge(resourceFromAttributes(config.resourceAttributes ?? config.globalAttributes ?? {}))
       .merge(detectResources({ detectors: [envDetector] }));
+    this.#sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRate) });
     this.#provider = new TracerProvider({
       resource,
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRate) }),
+      sampler: this.#sampler,
+      idGenerator: this.#ids,
       spanProcessors: [new BatchSpanProcessor({ exporter })],
     });
     this.tracer = this.#provider.getTracer(SCOPE, VERSION);
-    // Export failures (collector down, refused) come here instead of the SDK's silent diag logger.
-    setGlobalErrorHandler((err) => logger.warn({ err: String(err) }, 'tracing: cannot export spans'));
+    // Export failures (collector down, refused) come here instead of the SDK's silent diag logger; once a
+    // minute at most, with how many failed meanwhile (a batch can fail many times a second under load).
+    let last = 0;
+    let quiet = 0;
+    setGlobalErrorHandler((err) => {
+      const now = Date.now();
+      if (now - last < 60_000) {
+        quiet++;
+        return;
+      }
+      logger.warn({ err: String(err), failuresSinceLastLog: quiet }, 'tracing: cannot export spans');
+      last = now;
+      quiet = 0;
+    });
   }
 
   /**
@@ -111,27 +131,41 @@ export class Tracing implements TraceSettings {
         ? ROOT_CONTEXT
         : this.propagator.extract(ROOT_CONTEXT, req.headers, headerGetter);
     const method = req.method ?? 'GET';
+    // The provider's own sampler decides first, so an unsampled request makes no span at all: only the
+    // trace id (the caller's, or a new one) and a span id for the backend's traceparent.
+    const remote = parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(parent);
+    const traceId = remote?.traceId ?? this.#ids.generateTraceId();
+    const decision = this.#sampler.shouldSample(parent, traceId, method, SpanKind.SERVER, NO_ATTRIBUTES, []);
+    if (decision.decision !== SamplingDecision.RECORD_AND_SAMPLED) {
+      const t = RequestTrace.unsampled(
+        this,
+        `00-${traceId}-${this.#ids.generateSpanId()}-00`,
+        remote?.traceState?.serialize() ?? '',
+      );
+      t.attach(req);
+      return t;
+    }
+    // A new trace keeps the id the decision was made on (the sampler decides the same again).
+    if (remote === undefined) this.#ids.preset = traceId;
     const span = this.tracer.startSpan(
       method,
       { kind: SpanKind.SERVER, startTime: epochMs(state.start) },
       parent,
     );
-    const t = new RequestTrace(this, span, parent, obs?.traceVerbosity === 'detailed');
-    if (t.sampled) {
-      // A fault in recording must not cost the request its answer: it loses attributes, not its response.
-      try {
-        span.setAttributes(this.#serverAttributes(req, state, method));
-        // Headers given to writeHead are not readable afterwards: read them as the head goes out.
-        if (this.responseHeaders.length > 0) beforeResponseHead(res, t.captureResponse);
-        if (t.detailed && route)
-          t.router = t.open('Router', {
-            'wharf.service.name': route.service ?? '',
-            'wharf.router.name': route.router,
-            'http.route': route.rule ?? '',
-          }).span;
-      } catch (err) {
-        this.#logger.error({ err, entryPoint: state.entryPoint }, 'tracing: cannot record the request');
-      }
+    const t = RequestTrace.sampled(this, span, parent, obs?.traceVerbosity === 'detailed');
+    // A fault in recording must not cost the request its answer: it loses attributes, not its response.
+    try {
+      span.setAttributes(this.#serverAttributes(req, state, method));
+      // Headers given to writeHead are not readable afterwards: read them as the head goes out.
+      if (this.responseHeaders.length > 0) beforeResponseHead(res, t.captureResponse);
+      if (t.detailed && route)
+        t.router = t.open('Router', {
+          'wharf.service.name': route.service ?? '',
+          'wharf.router.name': route.router,
+          'http.route': route.rule ?? '',
+        }).span;
+    } catch (err) {
+      this.#logger.error({ err, entryPoint: state.entryPoint }, 'tracing: cannot record the request');
     }
     t.attach(req);
     return t;
@@ -164,7 +198,11 @@ export class Tracing implements TraceSettings {
       a['network.peer.port'] = port;
     }
     // HTTP/2 requests (router/tls/http2-compat.ts) have no headersDistinct: their values are lists already.
-    const distinct = req.headersDistinct as IncomingMessage['headersDistinct'] | undefined;
+    // Read only when needed: Node builds it on first access.
+    const distinct =
+      this.requestHeaders.length > 0
+        ? (req.headersDistinct as IncomingMessage['headersDistinct'] | undefined)
+        : undefined;
     for (const name of this.requestHeaders) {
       const values = distinct ? distinct[name] : headerValues(h[name]);
       if (values) a[`http.request.header.${name}`] = values;
@@ -193,6 +231,41 @@ export class Tracing implements TraceSettings {
 
 function headerText(value: string | string[] | undefined): string {
   return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
+}
+
+const NO_ATTRIBUTES: Attributes = {};
+const ZERO_IDS: Record<number, string> = { 8: '0'.repeat(16), 16: '0'.repeat(32) };
+
+/**
+ * Random ids for the SDK (its IdGenerator interface), from a pool of cryptographically random bytes
+ * refilled 4 KiB at a time: one hex conversion per id, about half the SDK's Math.random generator's cost
+ * on the path every request takes. The next trace id can be preset (the one sampling was decided on).
+ */
+export class PresetIdGenerator implements IdGenerator {
+  readonly #pool = Buffer.allocUnsafe(4096);
+  #offset = 4096;
+  preset: string | undefined;
+
+  #hex(bytes: number): string {
+    if (this.#offset + bytes > this.#pool.length) {
+      randomFillSync(this.#pool);
+      this.#offset = 0;
+    }
+    const id = this.#pool.toString('hex', this.#offset, this.#offset + bytes);
+    this.#offset += bytes;
+    // All zeros is the invalid id (W3C); 2^-64 at worst, but never send one.
+    return id !== ZERO_IDS[bytes] ? id : this.#hex(bytes);
+  }
+
+  generateTraceId(): string {
+    const id = this.preset ?? this.#hex(16);
+    this.preset = undefined;
+    return id;
+  }
+
+  generateSpanId(): string {
+    return this.#hex(8);
+  }
 }
 
 const headerGetter = {

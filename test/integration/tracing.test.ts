@@ -1,8 +1,10 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Backend, startServer } from '../helpers/backends.ts';
+import { certFactory } from '../helpers/certs.ts';
 import { type DecodedSpan, SPAN_KIND } from '../helpers/otlp-decode.ts';
 import { type OtlpReceiver, startOtlpGrpcReceiver, startOtlpHttpReceiver } from '../helpers/otlp-receiver.ts';
 import { get, startWharf, type TestWharf } from '../helpers/wharf.ts';
@@ -365,5 +367,38 @@ describe('tracing over OTLP/gRPC, sampleRate 0, addInternals', () => {
       'url.path': '/ping',
       'http.response.status_code': 200,
     });
+  });
+});
+
+describe('tracing over OTLP/HTTPS with tls.ca', () => {
+  it('exports to a collector whose certificate the configured CA signs', async () => {
+    const certs = certFactory();
+    const cert = certs.make('collector', ['127.0.0.1']);
+    const receiver = await startOtlpHttpReceiver({
+      cert: readFileSync(cert.certFile, 'utf8'),
+      key: readFileSync(cert.keyFile, 'utf8'),
+    });
+    const backend = await recordingBackend();
+    const w = await startWharf(
+      {
+        http: {
+          routers: { r: { rule: 'Host(`r.test`)', service: 'backend' } },
+          services: { backend: { loadBalancer: { servers: [{ url: backend.url }] } } },
+        },
+      },
+      { tracing: { otlp: { http: { endpoint: receiver.endpoint, tls: { ca: cert.certFile } } } } },
+    );
+    try {
+      await get(w.web, '/', 'r.test', { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` });
+      await w.wharf.tracing?.forceFlush();
+      await receiver.waitFor((s) => inTrace(s, TRACE_ID).length >= 2, 'spans over HTTPS');
+      // No path in the endpoint: /v1/traces, as Traefik's exporter adds it.
+      expect(receiver.exports.at(-1)?.path).toBe('/v1/traces');
+    } finally {
+      await w.stop();
+      await backend.close();
+      await receiver.close();
+      certs.remove();
+    }
   });
 });
