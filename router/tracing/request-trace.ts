@@ -23,6 +23,8 @@ export interface TraceSettings {
   readonly requestHeaders: readonly string[];
   /** capturedResponseHeaders, lower case. */
   readonly responseHeaders: readonly string[];
+  /** Reports a fault in recording spans (logged; the request goes on). */
+  fault(err: unknown): void;
 }
 
 /** Sets a propagated header in undici's flat `[name, value, ...]` list, replacing what the client sent. */
@@ -129,14 +131,19 @@ export class RequestTrace {
 
   /** Ends the server span with the response's status and captured headers. */
   end(res: ServerResponse): void {
-    this.router?.end();
-    const span = this.server;
     if (!this.sampled) return;
-    const code = res.statusCode;
-    const status = spanStatus(code, 'server');
-    if (status) span.setStatus(status);
-    if (code > 0) span.setAttribute('http.response.status_code', code);
-    span.end();
+    // Called from the entryPoint's bookkeeping (access log after it): a fault here is reported, not thrown.
+    try {
+      this.router?.end();
+      const span = this.server;
+      const code = res.statusCode;
+      const status = spanStatus(code, 'server');
+      if (status) span.setStatus(status);
+      if (code > 0) span.setAttribute('http.response.status_code', code);
+      span.end();
+    } catch (err) {
+      this.settings.fault(err);
+    }
   }
 
   /** Records capturedResponseHeaders on the server span; runs just before the response head goes out. */
@@ -207,14 +214,26 @@ export class RequestTrace {
       }
       client.end();
     };
+    // Called from the exchange's settling: a throw there would leave the request unanswered.
     return {
-      head: endClient,
+      head(code, responseHeaders) {
+        try {
+          endClient(code, responseHeaders);
+        } catch (err) {
+          s.fault(err);
+        }
+      },
       done(err) {
-        // A failed call is answered by Wharf (502, 504, 499): its status is the one recorded, as Traefik's
-        // ComputeStatusCode does for transport errors.
-        if (err !== undefined) endClient(err instanceof WharfError ? errorStatus(err.code) : 500, undefined);
-        else endClient(0, undefined);
-        serviceSpan?.end();
+        try {
+          // A failed call is answered by Wharf (502, 504, 499): its status is the one recorded, as
+          // Traefik's ComputeStatusCode does for transport errors.
+          if (err !== undefined)
+            endClient(err instanceof WharfError ? errorStatus(err.code) : 500, undefined);
+          else endClient(0, undefined);
+          serviceSpan?.end();
+        } catch (fault) {
+          s.fault(fault);
+        }
       },
     };
   }

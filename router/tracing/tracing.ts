@@ -165,10 +165,15 @@ export class Tracing implements TraceSettings {
           'http.route': route.rule ?? '',
         }).span;
     } catch (err) {
-      this.#logger.error({ err, entryPoint: state.entryPoint }, 'tracing: cannot record the request');
+      this.fault(err);
     }
     t.attach(req);
     return t;
+  }
+
+  /** Logs a fault in recording spans; the request it happened on goes on. */
+  fault(err: unknown): void {
+    this.#logger.error({ err }, 'tracing: cannot record a request');
   }
 
   /** Like `begin`, for a request Wharf answered itself: only with addInternals. */
