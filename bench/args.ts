@@ -36,6 +36,8 @@ export interface Options {
   readonly wharfBin: string | undefined;
   /** Extra static-configuration flags for Wharf (--wharf-arg, --wharf-metrics). */
   readonly wharfArgs: readonly string[];
+  /** Sample rates of extra Wharf runs with tracing on, each measured right after plain Wharf (empty: none). */
+  readonly wharfTracing: readonly number[];
   readonly help: boolean;
 }
 
@@ -61,6 +63,9 @@ export const USAGE = `Usage: npm run bench -- [flags]
                        --wharf-arg=--metrics.prometheus.addRoutersLabels=true
   --wharf-metrics      Prometheus metrics on, every level counted (entryPoint, router, service):
                        --wharf-arg=--metrics.prometheus.addRoutersLabels=true
+  --wharf-tracing=R,.. also measure Wharf with tracing on at these sample rates (0..1, e.g. 0.1), right
+                       after plain Wharf in each scenario, exporting OTLP/HTTP to a local sink that
+                       accepts and discards it
   --node-backend       use the Node upstream (bench/node-backend.ts) even when nginx is installed
   --install            when root on Debian: apt-get install the missing peers and wrk
   --help               this text
@@ -104,6 +109,7 @@ export function parseArgs(argv: readonly string[]): Options {
   let nodeBackend = false;
   let wharfBin: string | undefined;
   const wharfArgs: string[] = [];
+  let wharfTracing: number[] = [];
   for (const arg of argv) {
     const eq = arg.indexOf('=');
     const flag = eq === -1 ? arg : arg.slice(0, eq);
@@ -141,6 +147,14 @@ export function parseArgs(argv: readonly string[]): Options {
       case '--wharf-metrics':
         wharfArgs.push(WHARF_METRICS_FLAG);
         break;
+      case '--wharf-tracing':
+        wharfTracing = value.split(',').map((r) => {
+          const n = Number(r);
+          if (r.trim() === '' || !(n >= 0 && n <= 1))
+            throw new Error(`--wharf-tracing wants sample rates from 0 to 1, got "${value}"`);
+          return n;
+        });
+        break;
       case '--node-backend':
         nodeBackend = true;
         break;
@@ -175,6 +189,7 @@ export function parseArgs(argv: readonly string[]): Options {
     help,
     wharfBin,
     wharfArgs,
+    wharfTracing,
     nodeBackend,
   };
 }

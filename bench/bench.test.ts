@@ -92,12 +92,21 @@ describe('parseArgs', () => {
       '--metrics.addInternals=true',
     ]);
   });
-  it.each([['--runs=0'], ['--only=traefik'], ['--bogus'], ['--duration=x'], ['--wharf-arg=x']])(
-    'rejects %s',
-    (flag) => {
-      expect(() => parseArgs([flag])).toThrow();
-    },
-  );
+  it('--wharf-tracing: sample rates of extra traced Wharf runs (none by default)', () => {
+    expect(parseArgs([]).wharfTracing).toEqual([]);
+    expect(parseArgs(['--wharf-tracing=0.1,1']).wharfTracing).toEqual([0.1, 1]);
+  });
+  it.each([
+    ['--runs=0'],
+    ['--only=traefik'],
+    ['--bogus'],
+    ['--duration=x'],
+    ['--wharf-arg=x'],
+    ['--wharf-tracing=2'],
+    ['--wharf-tracing='],
+  ])('rejects %s', (flag) => {
+    expect(() => parseArgs([flag])).toThrow();
+  });
 });
 
 const ctx = (scenario = SCENARIO_B): ProxyContext => ({
@@ -147,6 +156,14 @@ describe('wharf configuration', () => {
     const parsed = StaticConfigSchema.safeParse(parseYaml(wharfStaticYaml(8000, 8001, '/tmp/x/dyn.yml')));
     expect(parsed.error).toBeUndefined();
     expect(parsed.data?.entryPoints?.web?.address).toBe('127.0.0.1:8000');
+    expect(parsed.data?.tracing).toBeUndefined();
+  });
+  it('with tracing, the static YAML exports to the sink at the sample rate', () => {
+    const endpoint = 'http://127.0.0.1:4318/v1/traces';
+    const yaml = wharfStaticYaml(8000, 8001, '/tmp/x/dyn.yml', { sampleRate: 0.1, endpoint });
+    const parsed = StaticConfigSchema.safeParse(parseYaml(yaml));
+    expect(parsed.error).toBeUndefined();
+    expect(parsed.data?.tracing).toMatchObject({ sampleRate: 0.1, otlp: { http: { endpoint } } });
   });
 });
 

@@ -16,6 +16,8 @@ export type RunResult = WrkResult & {
 /** One proxy in one scenario. */
 export interface Measurement {
   readonly proxy: ProxyName;
+  /** A variant of the proxy's configuration (Wharf with tracing: `tracing 10%`); absent: the plain one. */
+  readonly variant?: string;
   readonly scenario: ScenarioId;
   readonly title: string;
   readonly status: 'ok' | 'skipped' | 'failed';
@@ -84,9 +86,19 @@ function table(rows: string[][]): string {
 
 function ratioLines(results: readonly Measurement[], scenario: ScenarioId): string[] {
   const ok = (p: ProxyName): Measurement | undefined =>
-    results.find((m) => m.scenario === scenario && m.proxy === p && m.status === 'ok');
+    results.find(
+      (m) => m.scenario === scenario && m.proxy === p && m.variant === undefined && m.status === 'ok',
+    );
   const wharf = ok('wharf');
   const out: string[] = [];
+  for (const v of results.filter((m) => m.scenario === scenario && m.variant && m.status === 'ok')) {
+    if (wharf === undefined) continue;
+    // CPU per request is what a variant adds; it is less disturbed by other processes than req/s.
+    const cpuUs = (m: Measurement) => median(m.runs.map((x) => (x.proxyCpu / x.rps) * 1e6));
+    out.push(
+      `  Wharf ${v.variant}/off req/s ${(v.rps / wharf.rps).toFixed(2)}x   p99 ${fmtMs(v.p99Ms)} vs ${fmtMs(wharf.p99Ms)} ms   CPU/request ${cpuUs(v).toFixed(1)} vs ${cpuUs(wharf).toFixed(1)} µs (${(cpuUs(wharf) / cpuUs(v)).toFixed(2)}x)`,
+    );
+  }
   for (const peer of ['caddy', 'caddy-merged', 'nginx', 'haproxy'] as const) {
     const m = ok(peer);
     if (wharf === undefined || m === undefined) continue;
@@ -132,9 +144,10 @@ export function formatReport(r: Report): string {
     ],
   ];
   for (const m of r.results) {
+    const name = m.variant ? `${m.proxy} ${m.variant}` : m.proxy;
     if (m.status !== 'ok') {
       rows.push([
-        m.proxy,
+        name,
         `${m.scenario} ${m.title}`,
         m.status,
         '-',
@@ -148,7 +161,7 @@ export function formatReport(r: Report): string {
       continue;
     }
     rows.push([
-      m.proxy,
+      name,
       `${m.scenario} ${m.title}`,
       fmtInt(m.rps),
       fmtMs(m.p50Ms),

@@ -5,6 +5,7 @@ import { commandOf, type Options, type ProxyName, parseArgs, USAGE } from './arg
 import { type Backend, startBackend } from './backend.ts';
 import { type CompileTiming, measureCompile } from './compile-time.ts';
 import { type Cpus, measure } from './measure.ts';
+import { startOtlpSink } from './otlp-sink.ts';
 import { toolVersions } from './peers.ts';
 import { prepare, wharfBin } from './prepare.ts';
 import { canPin, freePort, runMain, stopAll } from './procs.ts';
@@ -62,6 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const results: Measurement[] = [];
   let compile: CompileTiming | null = null;
   let backend: Backend | undefined;
+  const sink = opts.wharfTracing.length > 0 && proxies.includes('wharf') ? await startOtlpSink() : undefined;
   try {
     backend = await startBackend(TMP, opts.nodeBackend ? undefined : found.nginx, cpu.load);
     say(`backend: ${backend.kind} on 127.0.0.1:${backend.port}; proxies: ${proxies.join(', ')}`);
@@ -80,13 +82,28 @@ async function main(argv: readonly string[]): Promise<number> {
           bin: name === 'wharf' ? wharfBin(opts) : found[commandOf(name)]!,
           ...(name === 'wharf' ? { extraArgs: opts.wharfArgs } : {}),
         };
-        const m = await measure(DEFS[name], ctx, opts, {
-          wrk: found.wrk!,
-          backendPid: backend.proc.pid,
-          cpu,
-        });
+        const tools = { wrk: found.wrk!, backendPid: backend.proc.pid, cpu };
+        const m = await measure(DEFS[name], ctx, opts, tools);
         if (m.status !== 'ok') say(`${name} / ${id} ${scenario.title}: ${m.status}: ${m.note ?? ''}`);
         results.push(m);
+        // Wharf again with tracing on (--wharf-tracing), right after, so both see the same machine.
+        for (const rate of name === 'wharf' ? opts.wharfTracing : []) {
+          if (!sink) break;
+          const variant = `tracing ${Math.round(rate * 1000) / 10}%`;
+          const traced = { ...ctx, dir: `${ctx.dir}-tracing-${rate}`, port: await freePort() };
+          const before = sink.exports;
+          const t = await measure(
+            DEFS.wharf,
+            { ...traced, tracing: { sampleRate: rate, endpoint: sink.url } },
+            opts,
+            tools,
+          );
+          if (t.status !== 'ok') say(`wharf ${variant} / ${id}: ${t.status}: ${t.note ?? ''}`);
+          say(
+            `wharf ${variant} / ${id}: the OTLP sink took ${sink.exports - before} exports, ${sink.spans(before)}`,
+          );
+          results.push({ ...t, variant });
+        }
       }
     }
     if (proxies.includes('wharf') && opts.scenarios.includes('B')) {
@@ -95,6 +112,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   } finally {
     await stopAll();
+    await sink?.close();
   }
 
   const wharfB = results.find((m) => m.proxy === 'wharf' && m.scenario === 'B' && m.status === 'ok');

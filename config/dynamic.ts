@@ -266,6 +266,9 @@ export const RouterTlsSchema = z
   })
   .describe('Serve this router over TLS only (HTTPS on its entryPoints); `tls: {}` uses the default options');
 
+const TRACE_VERBOSITY =
+  'minimal (default): the entryPoint and upstream spans; detailed: also router, middleware and service spans';
+
 /** An HTTP router: a rule, the entryPoints it listens on, its middlewares and its service. */
 export const RouterSchema = z.strictObject({
   rule: z.string().optional().describe('Matching rule, e.g. Host(`a.com`) && PathPrefix(`/api`)'),
@@ -280,6 +283,7 @@ export const RouterSchema = z.strictObject({
       accessLogs: z.boolean().optional(),
       metrics: z.boolean().optional(),
       tracing: z.boolean().optional(),
+      traceVerbosity: z.enum(['minimal', 'detailed']).optional().describe(TRACE_VERBOSITY),
     })
     .optional(),
 });

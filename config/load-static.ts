@@ -63,7 +63,7 @@ const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, st
   [
     unwrapSchema(StaticConfigSchema),
     Object.fromEntries(
-      ['global', 'tcpServersTransport', 'tracing']
+      ['global', 'tcpServersTransport']
         .concat(['experimental', 'hostResolver', 'spiffe', 'core', 'ocsp'])
         .map((k) => [k, `the "${k}" section`]),
     ),

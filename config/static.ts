@@ -3,6 +3,7 @@ import { DurationSchema, parseDuration } from './duration.ts';
 import { ForwardingTimeoutsSchema } from './dynamic.ts';
 import { ApiSchema, PingSchema } from './static/api.ts';
 import { MetricsSchema } from './static/metrics.ts';
+import { TracingSchema } from './static/tracing.ts';
 
 // The install ("static") configuration: Traefik v3's key names for what Wharf supports. Loaded once at
 // start from a file (--configFile), environment (WHARF_*) and flags (--a.b.c=v); flags beat env beat file.
@@ -326,6 +327,7 @@ export const StaticConfigSchema = z.strictObject({
     })
     .optional(),
   metrics: MetricsSchema.optional().describe('Metrics exporters (Prometheus)'),
+  tracing: TracingSchema.optional().describe('OpenTelemetry tracing of requests, exported with OTLP'),
 });
 
 export type EntryPointConfig = z.infer<typeof EntryPointSchema>;

@@ -61,6 +61,8 @@ export interface InstanceDeps {
   readonly clock: Clock;
   /** The handler of a built service of this generation, by qualified name (absent: it did not build). */
   readonly service?: (name: string) => Handler | undefined;
+  /** Wraps each built instance (tracing spans; the router supplies it); absent: instances as built. */
+  readonly traceMiddleware?: (kind: MiddlewareKind, name: string, wrap: Middleware) => Middleware;
 }
 
 /**
@@ -173,7 +175,7 @@ export class MiddlewareInstances {
       key,
       members,
       services,
-      wrap: runtime.wrap,
+      wrap: this.#deps.traceMiddleware?.(spec.kind, name, runtime.wrap) ?? runtime.wrap,
       ...(runtime.status && { status: runtime.status.bind(runtime) }),
       close: () => {
         if (closed) return;

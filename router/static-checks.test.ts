@@ -46,6 +46,11 @@ describe('checkStatic: each provider checks its own options, the router its own;
       ],
     },
     {
+      name: 'tracing: an OTLP endpoint that is not a URL',
+      input: { entryPoints: web, tracing: { otlp: { http: { endpoint: 'collector:4318' } } } },
+      expected: [['TRACING_OPTION_INVALID', 'error', 'tracing.otlp.http.endpoint']],
+    },
+    {
       name: 'ping on an entryPoint that does not exist',
       input: { entryPoints: web, ping: { entryPoint: 'health' } },
       expected: [['PING_ENTRYPOINT_UNKNOWN', 'error', 'ping.entryPoint']],

@@ -7,6 +7,7 @@ import { checkDockerOptions } from '../providers/docker/check-docker-options.ts'
 import { checkFileOptions } from '../providers/file/check-file-options.ts';
 import { checkAcmeOptions } from './acme/check-acme-options.ts';
 import { parseAddress } from './http/entrypoint.ts';
+import { tracingProblems } from './tracing/exporter.ts';
 
 /**
  * Every check of the static configuration, as diagnostics with catalog codes: each provider and the
@@ -40,6 +41,8 @@ export function checkStatic(
       key,
       ...(item ? { item } : {}),
     });
+  for (const { option, problem } of config.tracing ? tracingProblems(config.tracing) : [])
+    add('error', option, 'TRACING_OPTION_INVALID', { option, problem });
   const known = Object.keys(eps).join(', ');
   if (config.ping && !eps[config.ping.entryPoint])
     add('error', 'ping.entryPoint', 'PING_ENTRYPOINT_UNKNOWN', { entryPoint: config.ping.entryPoint, known });

@@ -32,6 +32,8 @@ import { transportSettings } from './services/servers-transport.ts';
 import { checkStatic } from './static-checks.ts';
 import type { LoadedCertificate } from './tls/certificates.ts';
 import { generateDefaultCertificate } from './tls/default-certificate.ts';
+import { tracedMiddleware } from './tracing/middleware-spans.ts';
+import { Tracing } from './tracing/tracing.ts';
 
 /** Options for starting a router. */
 export interface WharfOptions {
@@ -91,6 +93,8 @@ export class Wharf {
   private readonly internal: Snapshot;
   /** The certificate resolvers (ACME), when `certificatesResolvers` configures any. */
   readonly acme: Acme | undefined;
+  /** OpenTelemetry tracing, when the static `tracing` section is set (router/tracing/). */
+  readonly tracing: Tracing | undefined;
   private watcherDone: Promise<void> = Promise.resolve();
   private readonly firstSnapshots = new Set<string>();
   private readyResolve: (() => void) | undefined;
@@ -112,6 +116,7 @@ export class Wharf {
     this.config = options.staticConfig;
     const c = options.staticConfig;
     this.accessLog = c.accessLog ? createAccessLog(c.accessLog) : undefined;
+    this.tracing = c.tracing ? new Tracing(c.tracing, this.logger) : undefined;
     this.fdExhaustion = new FdExhaustion(this.logger);
     this.ready = new Promise((r) => (this.readyResolve = r));
     const eps = resolveEntryPoints(c);
@@ -160,6 +165,7 @@ export class Wharf {
       certResolvers: new Set(Object.keys(c.certificatesResolvers ?? {})),
       internalServices: internal,
       ...(options.clock ? { clock: options.clock } : {}),
+      ...(this.tracing ? { traceMiddleware: tracedMiddleware } : {}),
     };
     // The internal routers serve from the first table on, before any provider has reported.
     this.tableRef = new TableRef(
@@ -227,6 +233,7 @@ export class Wharf {
             deniedEncodings: deniedEncodings(ep.http?.encodedCharacters),
           },
           fdExhaustion: this.fdExhaustion,
+          ...(this.tracing ? { tracing: this.tracing } : {}),
           ...(this.accessLog ? { accessLog: this.accessLog } : {}),
           ...(acme?.httpHandler(name) ? { acmeHttp: acme.httpHandler(name) } : {}),
           ...(acme?.tlsAlpn ? { acmeTlsAlpn: acme.tlsAlpn } : {}),
@@ -357,6 +364,12 @@ export class Wharf {
     // Health probes and mirror copies are Wharf's own traffic: abort them rather than wait.
     await Promise.all([this.pools.close(), this.sideTraffic.destroy()]);
     this.accessLog?.close();
+    // The spans of the last requests go out before the process ends (Traefik: 5 s at most).
+    await this.tracing
+      ?.shutdown()
+      .catch((err: unknown) =>
+        this.logger.warn({ err: String(err) }, 'tracing: cannot export the last spans'),
+      );
   }
 }
 

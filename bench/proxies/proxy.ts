@@ -17,6 +17,8 @@ export interface ProxyContext {
   readonly bin: string;
   /** Extra command-line arguments (Wharf: static-configuration flags from --wharf-arg). */
   readonly extraArgs?: readonly string[];
+  /** Wharf only: tracing on at this sample rate, exporting OTLP/HTTP to `endpoint` (a local sink). */
+  readonly tracing?: { readonly sampleRate: number; readonly endpoint: string };
 }
 
 /** A proxy under test: writes the scenario's configuration and starts with one worker/thread. */

@@ -103,8 +103,21 @@ export function wharfDynamicYaml(s: Scenario, backendPort: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The static file. */
-export function wharfStaticYaml(port: number, apiPort: number, dynamicFile: string): string {
+/** The static file; with `tracing`, a tracing section exporting to its endpoint (bench/otlp-sink.ts). */
+export function wharfStaticYaml(
+  port: number,
+  apiPort: number,
+  dynamicFile: string,
+  tracing?: ProxyContext['tracing'],
+): string {
+  const traced = tracing
+    ? `tracing:
+  sampleRate: ${tracing.sampleRate}
+  otlp:
+    http:
+      endpoint: ${JSON.stringify(tracing.endpoint)}
+`
+    : '';
   return `entryPoints:
   web:
     address: "127.0.0.1:${port}"
@@ -119,7 +132,7 @@ api:
 ping: {}
 log:
   level: ERROR
-`;
+${traced}`;
 }
 
 /** Wharf; ctx.bin is the path of bin/wharf.js, run with this Node (process.execPath) and Wharf's NODE_FLAGS. */
@@ -133,7 +146,7 @@ export const wharfProxy: ProxyDef = {
     const dynamicFile = join(tmp, 'wharf-dynamic.yml');
     const staticFile = join(tmp, 'wharf-static.yml');
     writeFileSync(dynamicFile, wharfDynamicYaml(ctx.scenario, ctx.backendPort));
-    writeFileSync(staticFile, wharfStaticYaml(ctx.port, apiPort, dynamicFile));
+    writeFileSync(staticFile, wharfStaticYaml(ctx.port, apiPort, dynamicFile, ctx.tracing));
     const proc = start(
       'wharf',
       process.execPath,

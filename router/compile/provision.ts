@@ -41,6 +41,7 @@ export function* provisionSteps(
     logger: deps.logger,
     clock: deps.clock ?? systemClock,
     service: (name) => built.runtimes.get(name)?.handler,
+    ...(deps.traceMiddleware ? { traceMiddleware: deps.traceMiddleware } : {}),
   });
   try {
     return yield* provisionWith(plan, built, instances);
@@ -158,7 +159,13 @@ function* provisionWith(
         priority: router.priority,
         ast: router.ast,
         matcher: router.matcher,
-        value: { router: router.name, handler: handlers[i] as Handler },
+        value: {
+          router: router.name,
+          handler: handlers[i] as Handler,
+          rule: router.rule,
+          service: router.service,
+          ...(router.observability ? { observability: router.observability } : {}),
+        },
       });
     }
   }

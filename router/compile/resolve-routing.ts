@@ -303,6 +303,8 @@ export function* resolveRoutingSteps(merged: MergedConfig, deps: ResolveDeps): S
       matcher: compiled.matcher,
       service: serviceRef,
       routes,
+      rule,
+      ...(config.observability ? { observability: config.observability } : {}),
     });
   }
 

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../../config/diagnostics.ts';
-import type { ServiceConfig } from '../../config/dynamic.ts';
+import type { RouterConfig, ServiceConfig } from '../../config/dynamic.ts';
 import type { Matcher } from '../../core/rules/rule-matcher.ts';
 import type { RuleAst } from '../../core/rules/rule-parser.ts';
 import type { MiddlewareSpec } from '../../middleware/instances.ts';
@@ -26,6 +26,9 @@ export interface RouterPlan {
   /** Qualified name of its service. */
   readonly service: string;
   readonly routes: readonly PlannedRoute[];
+  /** The rule as written and the `observability` options (tracing: router/tracing/). */
+  readonly rule: string;
+  readonly observability?: RouterConfig['observability'];
 }
 
 /**

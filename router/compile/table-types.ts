@@ -1,5 +1,5 @@
 import type { Clock } from '../../middleware/clock.ts';
-import type { MiddlewareInstance } from '../../middleware/instances.ts';
+import type { InstanceDeps, MiddlewareInstance } from '../../middleware/instances.ts';
 import type { Handler } from '../../middleware/middleware.ts';
 import type { MiddlewareRegistry } from '../../middleware/registry.ts';
 import type { CachedService } from '../services/build-services.ts';
@@ -8,6 +8,7 @@ import type { TlsDeps, TlsState } from '../tls/build-tls.ts';
 import type { HostOptions } from '../tls/host-options.ts';
 import type { AcmeDomain } from '../tls/router-tls.ts';
 import type { RouteIndex } from './route-index.ts';
+import type { RouterPlan } from './routing-plan.ts';
 import type { RuntimeInfo } from './runtime-info.ts';
 
 // What compile takes and gives: the routing table a generation serves. The plan in between: routing-plan.ts.
@@ -59,6 +60,8 @@ export interface ProvisionDeps extends ServiceDeps {
   readonly middlewares?: MiddlewareRegistry;
   /** The clock middlewares get (default: the system clock). */
   readonly clock?: Clock;
+  /** Wraps each middleware instance for tracing (router/tracing/middleware-spans.ts); absent: tracing off. */
+  readonly traceMiddleware?: InstanceDeps['traceMiddleware'];
 }
 
 /** What compile needs besides the configuration. */
@@ -82,6 +85,10 @@ export interface TlsRuntime {
 export interface CompiledRoute {
   readonly router: string;
   readonly handler: Handler;
+  /** For tracing (router/tracing/): the rule, the qualified service and the `observability` options. */
+  readonly rule?: string;
+  readonly service?: string;
+  readonly observability?: RouterPlan['observability'];
 }
 
 /** A compiled generation: one route index per entryPoint, the services it owns, and what the API shows. */

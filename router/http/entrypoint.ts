@@ -28,6 +28,8 @@ import { normalizeServerName, optionsForServerName } from '../tls/host-options.t
 import { asHttp1Request, WharfHttp2Response } from '../tls/http2-compat.ts';
 import { sniffConnection } from '../tls/sniff.ts';
 import { TlsTerminator } from '../tls/tls-terminator.ts';
+import type { RequestTrace } from '../tracing/request-trace.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 import type { AccessLog } from './access-log.ts';
 import type { FdExhaustion } from './fd-exhaustion.ts';
 import { awaitRequestLine, BAD_REQUEST_RESPONSE } from './first-line.ts';
@@ -68,6 +70,8 @@ export interface EntryPointOptions {
   readonly metrics?: {
     record(req: IncomingMessage, res: ServerResponse, state: RequestState): void;
   };
+  /** OpenTelemetry tracing (static `tracing`): a server span per routed request. */
+  readonly tracing?: Tracing;
 }
 
 const DEFAULT_TARGET_POLICY: TargetPolicy = { sanitizePath: true, deniedEncodings: new Set() };
@@ -295,12 +299,15 @@ export class EntryPoint {
     // settling tells it ended. Whichever comes first finishes the request's bookkeeping, once.
     let finished = false;
     let gen: Generation | undefined;
+    // Tracing (router/tracing/): the server span, ended with the response.
+    let trace: RequestTrace | undefined;
     const writeTimer = o.writeTimeoutMs ? setTimeout(() => res.destroy(), o.writeTimeoutMs) : undefined;
     const finish = () => {
       if (finished) return;
       finished = true;
       clearTimeout(writeTimer);
       gen?.leave();
+      trace?.end(res);
       o.accessLog?.log(req, res, state);
       o.metrics?.record(req, res, state);
     };
@@ -318,6 +325,7 @@ export class EntryPoint {
     // Traefik's ACME challenge router outranks every other router and the redirection (the CA asks over HTTP).
     if (o.acmeHttp?.(req, res)) {
       state.internal = true;
+      trace = o.tracing?.beginInternal(req, res, state);
       return;
     }
     // The redirection is Traefik's router for plain HTTP on this entryPoint; TLS requests go to TLS routers.
@@ -326,11 +334,13 @@ export class EntryPoint {
       o.redirect && !secure ? redirectLocation(req, o.redirect.scheme, o.redirect.port()) : undefined;
     if (location !== undefined) {
       sendRedirect(req, res, location, o.redirect?.permanent === true);
+      trace = o.tracing?.beginInternal(req, res, state);
       return;
     }
     try {
       if (o.internal?.(req, res)) {
         state.internal = true;
+        trace = o.tracing?.beginInternal(req, res, state);
         return;
       }
     } catch (err) {
@@ -357,10 +367,15 @@ export class EntryPoint {
     }
     const route = (secure ? table.secureEntryPoints : table.entryPoints)?.get(o.name)?.match(match);
     if (!route) {
+      trace = o.tracing?.begin(req, res, state, undefined);
       renderError(res, new WharfError('NO_ROUTE', { host: req.headers.host ?? '', path: req.url ?? '' }));
       return;
     }
     state.router = route.value.router;
+    // Wharf's own routers (api, dashboard, ping, prometheus @internal) are traced only with addInternals.
+    trace = route.value.router.endsWith('@internal')
+      ? o.tracing?.beginInternal(req, res, state)
+      : o.tracing?.begin(req, res, state, route.value);
     route.value.handler(req, res).then(finish, (err: unknown) => {
       const code = err instanceof WharfError ? err.code : 'INTERNAL';
       const fields = {

@@ -6,6 +6,7 @@ import { type ErrorCode, WharfError } from '../../config/errors.ts';
 import { redactUrls } from '../../core/redact.ts';
 import type { Handler } from '../../middleware/middleware.ts';
 import { type RequestState, requestState } from '../../middleware/request-state.ts';
+import { traceOf, type UpstreamSpans } from '../tracing/request-trace.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.ts';
 import { switchingProtocolsHead, tunnel, type UpgradeSocket } from './upgrade.ts';
 import { DEFAULT_POOL_SETTINGS, type PoolSettings, type UpstreamPools } from './upstream-pools.ts';
@@ -77,6 +78,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly #upgrade: UpgradeSocket | undefined;
   readonly #resolve: () => void;
   readonly #reject: (err: WharfError) => void;
+  /** Tracing's Service and ReverseProxy spans of this call (router/tracing/), when traced and sampled. */
+  readonly #spans: UpstreamSpans | undefined;
   #controller: Dispatcher.DispatchController | null = null;
   readonly #state: RequestState;
   #headersSent = false;
@@ -89,7 +92,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     upgrade: UpgradeSocket | undefined,
     resolve: () => void,
     reject: (err: WharfError) => void,
+    spans: UpstreamSpans | undefined,
   ) {
+    this.#spans = spans;
     this.#req = req;
     this.#res = res;
     this.#state = requestState(req);
@@ -104,6 +109,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#settled = true;
     this.#res.off('close', this.#onClientClose);
+    this.#spans?.done(err);
     if (err) this.#reject(err);
     else this.#resolve();
   }
@@ -151,6 +157,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     this.#headersSent = true;
     this.#state.responseBytes = 0;
+    this.#spans?.head(statusCode, headers);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -217,6 +224,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#headersSent = true;
     this.#settled = true;
     res.off('close', this.#onClientClose);
+    this.#spans?.head(101, headers);
+    this.#spans?.done();
     tunnel(client, upgrade.head, socket, rawHead).then(this.#resolve, this.#resolve);
   }
 }
@@ -257,11 +266,14 @@ export function createForwarder(
       options.passHostHeader ? (req.headers.host ?? serverHost) : serverHost,
     );
     const upgradeProtocol = upgrade ? (req.headers.upgrade ?? 'websocket') : null;
+    const path = joinPath(prefix, req.url ?? '/');
+    // Tracing: traceparent/tracestate into `headers`, and the spans of this call when sampled.
+    const spans = traceOf(req)?.upstream(req.method ?? 'GET', target, path, headers, state.service);
     return new Promise<void>((resolve, reject) => {
-      const exchange = new Exchange(req, res, shown, upgrade, resolve, reject);
+      const exchange = new Exchange(req, res, shown, upgrade, resolve, reject, spans);
       pool.dispatch(
         {
-          path: joinPath(prefix, req.url ?? '/'),
+          path,
           method: req.method ?? 'GET',
           headers,
           body: upgrade ? null : (state.replayBody ?? (hasBody(req.headers) ? req : null)),

@@ -1,0 +1,141 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { type Options, parseArgs } from './args.ts';
+import { startBackend } from './backend.ts';
+import { routedOk } from './checks.ts';
+import { foreignShare, sampleCpu, treeCpuSeconds } from './cpu.ts';
+import { startOtlpSink } from './otlp-sink.ts';
+import { prepare, wharfBin } from './prepare.ts';
+import { canPin, freePort, pollUntil, runMain, type Started, stopAll } from './procs.ts';
+import type { ProxyContext } from './proxies/proxy.ts';
+import { wharfProxy } from './proxies/wharf.ts';
+import { SCENARIO_A } from './scenarios.ts';
+import { median, runWrk } from './wrk.ts';
+
+// `npm run bench:tracing -- [--wharf-tracing=0.1] [--runs=N] [--duration=S]`: Wharf with tracing on
+// against Wharf without, in scenario A, with the two measured in alternation (off, on, on, off, ...)
+// rather than one after the other. On a machine other work shares, throughput drifts over minutes; pairs
+// of neighbouring runs see nearly the same machine, so the median of the per-pair ratios is a fairer
+// figure than a ratio of two medians taken minutes apart. Both processes run all along (only the one
+// under load does work), pinned to the same CPU; spans go to bench/otlp-sink.ts.
+
+const ROOT = join(import.meta.dirname, '..');
+const TMP = join(ROOT, 'bench', '.tmp', 'tracing');
+
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+interface Run {
+  readonly rps: number;
+  readonly p99Ms: number;
+  /** Proxy CPU time per request, µs. */
+  readonly cpuUs: number;
+  readonly otherCpu: number;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let opts: Options;
+  try {
+    opts = parseArgs(argv.some((a) => a.startsWith('--only')) ? argv : ['--only=wharf', ...argv]);
+  } catch (err) {
+    say(err instanceof Error ? err.message : String(err));
+    return 2;
+  }
+  const rate = opts.wharfTracing[0] ?? 0.1;
+  const prepared = prepare(opts, 'bench:tracing');
+  if (typeof prepared === 'number') return prepared;
+  const pinned = opts.pin && canPin() && cpus().length >= 2;
+  const cpu = pinned ? { proxy: '1', load: '0' } : { proxy: undefined, load: undefined };
+  rmSync(TMP, { recursive: true, force: true });
+  mkdirSync(TMP, { recursive: true });
+  const sink = await startOtlpSink();
+  try {
+    const backend = await startBackend(TMP, prepared.found.nginx, cpu.load);
+    const s = SCENARIO_A;
+    const variants: { name: string; proc: Started; port: number }[] = [];
+    for (const [name, tracing] of [
+      ['off', undefined],
+      [`tracing ${rate * 100}%`, { sampleRate: rate, endpoint: sink.url }],
+    ] as const) {
+      const ctx: ProxyContext = {
+        dir: join(TMP, name.replace(/\W+/g, '-')),
+        scenario: s,
+        backendPort: backend.port,
+        port: await freePort(),
+        cpu: cpu.proxy,
+        bin: wharfBin(opts),
+        ...(tracing ? { tracing } : {}),
+      };
+      // Each writes the shared static file before it starts: start them one after the other.
+      const proc = await wharfProxy.start(ctx);
+      await pollUntil(`wharf ${name}: route`, routedOk(s, ctx.port), 60_000, proc);
+      variants.push({ name, proc, port: ctx.port });
+    }
+    const found = prepared.found;
+    const load = async (v: (typeof variants)[number], durationS: number, i: number): Promise<Run> => {
+      const pids = [v.proc.pid, backend.proc.pid];
+      const before = sampleCpu(pids);
+      const proxyBefore = treeCpuSeconds(v.proc.pid);
+      const r = await runWrk({
+        wrk: found.wrk as string,
+        port: v.port,
+        host: s.host,
+        path: s.path,
+        durationS,
+        connections: opts.connections,
+        cpu: cpu.load,
+        logFile: join(TMP, `wrk-${i}.log`),
+      });
+      const after = sampleCpu(pids);
+      const cpuSeconds = treeCpuSeconds(v.proc.pid) - proxyBefore;
+      return {
+        rps: r.rps,
+        p99Ms: r.p99Ms,
+        cpuUs: (cpuSeconds / r.requests) * 1e6,
+        otherCpu: foreignShare(before, after),
+      };
+    };
+    for (const v of variants) await load(v, opts.warmupS || 1, 0);
+    const [off, on] = variants as [(typeof variants)[0], (typeof variants)[0]];
+    const pairs: { off: Run; on: Run }[] = [];
+    for (let i = 0; i < opts.runs; i++) {
+      // off-on, then on-off: drift within a pair cancels out over two pairs.
+      const first = i % 2 === 0 ? off : on;
+      const a = await load(first, opts.durationS, 2 * i + 1);
+      const b = await load(first === off ? on : off, opts.durationS, 2 * i + 2);
+      const pair = first === off ? { off: a, on: b } : { off: b, on: a };
+      pairs.push(pair);
+      say(
+        `pair ${i + 1}: off ${Math.round(pair.off.rps)} req/s ${pair.off.cpuUs.toFixed(1)} µs/req, ` +
+          `${on.name} ${Math.round(pair.on.rps)} req/s ${pair.on.cpuUs.toFixed(1)} µs/req ` +
+          `(other CPU ${Math.round(Math.max(pair.off.otherCpu, pair.on.otherCpu) * 100)}%)`,
+      );
+    }
+    // A variant that stopped answering would look like a slow one: check that both still route.
+    for (const v of variants) {
+      const answers = await routedOk(s, v.port)().catch(() => false);
+      say(`wharf ${v.name}: ${answers ? 'still answers' : 'DOES NOT ANSWER any more'} after the runs`);
+    }
+    const m = (f: (p: (typeof pairs)[0]) => number) => median(pairs.map(f));
+    say('');
+    say(`scenario A, wrk -c${opts.connections} -d${opts.durationS}s, ${opts.runs} pairs, medians:`);
+    say(
+      `  off:        ${Math.round(m((p) => p.off.rps))} req/s, p99 ${m((p) => p.off.p99Ms).toFixed(2)} ms, ${m((p) => p.off.cpuUs).toFixed(1)} µs CPU/request`,
+    );
+    say(
+      `  ${on.name}: ${Math.round(m((p) => p.on.rps))} req/s, p99 ${m((p) => p.on.p99Ms).toFixed(2)} ms, ${m((p) => p.on.cpuUs).toFixed(1)} µs CPU/request`,
+    );
+    say(
+      `  ratio ${on.name}/off (median of pairs): req/s ${m((p) => p.on.rps / p.off.rps).toFixed(3)}x, CPU/request ${m((p) => p.on.cpuUs / p.off.cpuUs).toFixed(3)}x`,
+    );
+    say(`  OTLP sink: ${sink.exports} exports, ${sink.spans(0)}`);
+    return 0;
+  } finally {
+    await stopAll();
+    await sink.close();
+  }
+}
+
+runMain(main);
