@@ -116,14 +116,16 @@ function isEventStream(res: ServerResponse): boolean {
 }
 
 /** Sends the held head, compressed or not. */
-function sendHead(res: ServerResponse, st: State, compressed: boolean): void {
+function sendHead(res: ServerResponse, st: State, compressed: boolean, compressedLength?: number): void {
   if (st.timer !== undefined) {
     st.timer.cancel();
     st.timer = undefined;
   }
   addVary(res);
   if (compressed) {
-    res.removeHeader('content-length');
+    // Known only when the whole body was compressed in one call; a stream goes out chunked.
+    if (compressedLength === undefined) res.removeHeader('content-length');
+    else res.setHeader('content-length', compressedLength);
     res.removeHeader('accept-ranges');
     res.setHeader('content-encoding', st.encoding);
     // The compressed bytes are not the bytes a strong validator names; a weak one still matches If-None-Match.
@@ -276,10 +278,11 @@ function compressEnd(this: Wrapped, chunk?: unknown, encoding?: unknown, cb?: un
     releaseCallbacks(st);
     return body.length > 0 ? st.end.call(this, body) : st.end.call(this);
   }
-  // The whole body is here: one call into zlib, no stream.
-  sendHead(this, st, true);
+  // The whole body is here: one call into the compressor, no stream, and a Content-Length (not chunked).
+  const compressed = compressSync(st.encoding, body);
+  sendHead(this, st, true, compressed.length);
   releaseCallbacks(st);
-  return st.end.call(this, compressSync(st.encoding, body));
+  return st.end.call(this, compressed);
 }
 
 function holdWriteHead(this: Wrapped, status: number, ...rest: unknown[]): ServerResponse {
