@@ -11,11 +11,11 @@ import { ConsulProvider } from '../providers/consul/consul-provider.ts';
 import { DockerProvider } from '../providers/docker/docker-provider.ts';
 import { FileProvider } from '../providers/file/file-provider.ts';
 import type { Provider, Snapshot } from '../providers/provider.ts';
+import { type AccessLog, accessLogDefaults, createAccessLog } from './access-log/access-log.ts';
 import type { Acme } from './acme/acme.ts';
 import { type AcmeProvider, acmeProviderName } from './acme/acme-provider.ts';
 import { createInternalHandler } from './api/api.ts';
 import { compile, type EntryPointSpec } from './compile/compile.ts';
-import { type AccessLog, createAccessLog } from './http/access-log.ts';
 import { EntryPoint, parseAddress } from './http/entrypoint.ts';
 import { FdExhaustion } from './http/fd-exhaustion.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
@@ -96,7 +96,9 @@ export class Wharf {
     this.logger = options.logger;
     this.config = options.staticConfig;
     const c = options.staticConfig;
-    this.accessLog = c.accessLog ? createAccessLog(c.accessLog) : undefined;
+    this.accessLog = c.accessLog
+      ? createAccessLog(c.accessLog, { entryPointDefaults: accessLogDefaults(resolveEntryPoints(c)) })
+      : undefined;
     this.fdExhaustion = new FdExhaustion(this.logger);
     this.ready = new Promise((r) => (this.readyResolve = r));
     const eps = resolveEntryPoints(c);
@@ -134,6 +136,9 @@ export class Wharf {
     // ACME learns the domains it must serve from each table in service; its certificates come back as
     // the snapshots of its providers (startProviders), through the watcher like any provider's.
     if (acme) this.reloader.subscribe((table) => acme.onTable(table));
+    // The access log learns each router's observability.accessLogs from the table in service.
+    const accessLog = this.accessLog;
+    if (accessLog) this.reloader.subscribe((table) => accessLog.onTable(table));
     this.providers = options.providers ?? defaultProviders(c, this.logger);
     const sources = {
       tableRef: this.tableRef,
@@ -303,6 +308,11 @@ export class Wharf {
     // Health probes and mirror copies are Wharf's own traffic: abort them rather than wait.
     await Promise.all([this.pools.close(), this.sideTraffic.destroy()]);
     this.accessLog?.close();
+  }
+
+  /** Closes and reopens the access log file (SIGUSR1, as Traefik: logrotate has moved it). */
+  reopenAccessLog(): void {
+    this.accessLog?.reopen();
   }
 }
 

@@ -223,6 +223,7 @@ export function* resolveRoutingSteps(merged: MergedConfig, deps: ResolveDeps): S
     if (serviceRef) entry.service = config.service;
     if (config.middlewares) entry.middlewares = config.middlewares;
     if (routerTls.shown) entry.tls = routerTls.shown;
+    if (config.observability) entry.observability = config.observability;
     info.routers.set(q, entry);
     // Errors first, then warnings; each in the API once, and reported (unsupported options already were).
     const errors =

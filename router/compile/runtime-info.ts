@@ -17,6 +17,8 @@ export interface RouterInfo {
   error?: string[];
   /** EntryPoints the router is actually served on. */
   using: string[];
+  /** The router's own `observability` options, as configured. */
+  observability?: { accessLogs?: boolean; metrics?: boolean; tracing?: boolean };
 }
 
 /** What the API adds to a service's or middleware's own configuration. */

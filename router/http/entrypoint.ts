@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
   constants,
   createServer as createHttp2Server,
@@ -20,6 +20,8 @@ import { normalizeIp, toMatchRequest } from '../../core/rules/match-request.ts';
 import { sendRedirect } from '../../middleware/redirect-response.ts';
 import { redirectLocation } from '../../middleware/redirect-scheme/redirect-scheme.ts';
 import { type RequestState, setRequestState } from '../../middleware/request-state.ts';
+import type { AccessLog } from '../access-log/access-log.ts';
+import { CountingResponse } from '../access-log/counting-response.ts';
 import { applyForwardedHeaders, type ForwardedHeadersPolicy } from '../proxy/forwarded-headers.ts';
 import { renderError } from '../proxy/render-error.ts';
 import { attachUpgradeHandling } from '../proxy/upgrade.ts';
@@ -28,7 +30,6 @@ import { normalizeServerName, optionsForServerName } from '../tls/host-options.t
 import { asHttp1Request, WharfHttp2Response } from '../tls/http2-compat.ts';
 import { sniffConnection } from '../tls/sniff.ts';
 import { TlsTerminator } from '../tls/tls-terminator.ts';
-import type { AccessLog } from './access-log.ts';
 import type { FdExhaustion } from './fd-exhaustion.ts';
 import { awaitRequestLine, BAD_REQUEST_RESPONSE } from './first-line.ts';
 import { cleanTarget, requestRefusal } from './request-checks.ts';
@@ -118,6 +119,8 @@ export class EntryPoint {
         requestTimeout: options.readTimeoutMs,
         headersTimeout: this.headersTimeoutMs,
         keepAliveTimeout: options.idleTimeoutMs,
+        // Counts the body bytes written, for the access log's DownstreamContentSize.
+        ServerResponse: CountingResponse,
       },
       (req, res) => this.handle(req, res, undefined),
     );
@@ -125,7 +128,7 @@ export class EntryPoint {
     // Node ends CONNECT connections without a word when nobody listens; answer them (501) like any request.
     this.server.on('connect', (req: IncomingMessage, socket: Duplex) => {
       socket.on('error', () => socket.destroy());
-      const res = new ServerResponse(req);
+      const res = new CountingResponse(req);
       res.shouldKeepAlive = false;
       res.assignSocket(socket as Socket);
       res.on('finish', () => (socket as Socket).destroySoon());

@@ -81,6 +81,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly #state: RequestState;
   #headersSent = false;
   #settled = false;
+  /** When the request went to the server (the access log's OriginDuration). */
+  readonly #started = performance.now();
 
   constructor(
     req: IncomingMessage,
@@ -103,6 +105,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   #settle(err?: WharfError): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.#state.originMs = performance.now() - this.#started;
     this.#res.off('close', this.#onClientClose);
     if (err) this.#reject(err);
     else this.#resolve();
@@ -142,15 +145,19 @@ class Exchange implements Dispatcher.DispatchHandler {
       if (statusCode === 103 && link !== undefined) this.#res.writeEarlyHints({ link });
       return;
     }
+    const state = this.#state;
+    state.originStatus = statusCode;
     try {
-      this.#res.writeHead(statusCode, downstreamResponseHeaders(headers));
+      const relayed = downstreamResponseHeaders(headers);
+      state.originHeaders = relayed;
+      this.#res.writeHead(statusCode, relayed);
     } catch (err) {
       // An upstream header value Node refuses to send (invalid characters): a bad gateway.
       controller.abort(err as Error);
       return;
     }
     this.#headersSent = true;
-    this.#state.responseBytes = 0;
+    state.responseBytes = 0;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
