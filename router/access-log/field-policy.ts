@@ -29,7 +29,10 @@ export function compileFieldPolicy(fields: AccessLogConfig['fields']): FieldPoli
   const defaultKeep = fieldKeep(fields.defaultMode, true);
   const names = new Map<string, string>();
   for (const [k, v] of Object.entries(fields.names ?? {})) names.set(k.toLowerCase(), v);
-  const keeps = (name: string) => fieldKeep(names.get(name.toLowerCase()), defaultKeep);
+  const decide = (name: string) => fieldKeep(names.get(name.toLowerCase()), defaultKeep);
+  // Decided once per known field: the formats ask for every line.
+  const known = new Map(FIELD_NAMES.map((name) => [name, decide(name)]));
+  const keeps = (name: string) => known.get(name) ?? decide(name);
   const headerDefault: HeaderMode = fields.headers.defaultMode;
   const headers = new Map<string, HeaderMode>();
   for (const [k, v] of Object.entries(fields.headers.names ?? {})) headers.set(k.toLowerCase(), v);

@@ -26,20 +26,35 @@ export interface LogEntry {
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 
+/** The last second formatted, per time zone: lines of the same second share it. */
+const secondCache = [
+  { second: Number.NaN, text: '', zone: '' },
+  { second: Number.NaN, text: '', zone: '' },
+];
+
 /** Go's RFC 3339 with nanoseconds, trailing zeros trimmed (how time.Time marshals to JSON). */
 export function rfc3339Nano(ms: number, local: boolean): string {
   const whole = Math.floor(ms);
-  const d = new Date(whole);
-  const ns = Math.round((ms - whole) * 1e6) + d.getUTCMilliseconds() * 1e6;
+  const second = Math.floor(whole / 1000);
+  const cache = secondCache[local ? 1 : 0] as (typeof secondCache)[number];
+  if (cache.second !== second) {
+    const d = new Date(second * 1000);
+    cache.second = second;
+    if (local) {
+      const off = -d.getTimezoneOffset();
+      cache.zone =
+        off === 0
+          ? 'Z'
+          : `${off > 0 ? '+' : '-'}${pad2(Math.floor(Math.abs(off) / 60))}:${pad2(Math.abs(off) % 60)}`;
+      cache.text = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+    } else {
+      cache.zone = 'Z';
+      cache.text = `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+    }
+  }
+  const ns = Math.round((ms - second * 1000) * 1e6);
   const frac = ns === 0 ? '' : `.${String(ns).padStart(9, '0').replace(/0+$/, '')}`;
-  if (!local)
-    return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}${frac}Z`;
-  const off = -d.getTimezoneOffset();
-  const zone =
-    off === 0
-      ? 'Z'
-      : `${off > 0 ? '+' : '-'}${pad2(Math.floor(Math.abs(off) / 60))}:${pad2(Math.abs(off) % 60)}`;
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}${frac}${zone}`;
+  return `${cache.text}${frac}${cache.zone}`;
 }
 
 /** When the request arrived, in ms since epoch (sub-millisecond part from the monotonic duration). */

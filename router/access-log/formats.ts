@@ -11,9 +11,24 @@ export type Formatter = (e: LogEntry, policy: FieldPolicy) => string;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
 
-/** CLF time (02/Jan/2006:15:04:05 -0700): UTC, or local time with its offset. */
+const clfCache = [
+  { second: Number.NaN, text: '' },
+  { second: Number.NaN, text: '' },
+];
+
+/** CLF time (02/Jan/2006:15:04:05 -0700): UTC, or local time with its offset; one formatting a second. */
 export function clfTime(ms: number, local: boolean): string {
-  const d = new Date(Math.floor(ms));
+  const second = Math.floor(ms / 1000);
+  const cache = clfCache[local ? 1 : 0] as (typeof clfCache)[number];
+  if (cache.second !== second) {
+    cache.second = second;
+    cache.text = formatClfTime(second * 1000, local);
+  }
+  return cache.text;
+}
+
+function formatClfTime(ms: number, local: boolean): string {
+  const d = new Date(ms);
   if (!local)
     return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
   const off = -d.getTimezoneOffset();
@@ -102,10 +117,28 @@ const GO_ESCAPE = /[<>&\u2028\u2029]/;
 const GO_ESCAPE_G = /[<>&\u2028\u2029]/g;
 const goEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
+// A string without these is written as is between quotes (the common case: no JSON.stringify call).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters need escaping
+const JSON_SPECIAL = /["\\\x00-\x1f<>&\u2028\u2029]/;
+
 /** A value as Go's encoding/json writes it. */
 export function goJson(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string' && !JSON_SPECIAL.test(value)) return `"${value}"`;
   const json = JSON.stringify(value);
   return GO_ESCAPE.test(json) ? json.replace(GO_ESCAPE_G, goEscape) : json;
+}
+
+const timeCache = { second: Number.NaN, text: '' };
+
+/** logrus's `time`: RFC 3339 in local time, seconds; one formatting a second. */
+function jsonTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (timeCache.second !== second) {
+    timeCache.second = second;
+    timeCache.text = rfc3339(new Date(second * 1000));
+  }
+  return timeCache.text;
 }
 
 function appendHeaders(out: string, prefix: string, list: Array<[string, string]>): string {
@@ -137,7 +170,7 @@ export const jsonFormat: Formatter = (e, policy) => {
     out = appendHeaders(out, 'origin_', headers.origin);
     out = appendHeaders(out, 'request_', headers.request);
   }
-  return `{${out.slice(1)},"time":"${rfc3339(new Date(e.endMs))}"}\n`;
+  return `{${out.slice(1)},"time":"${jsonTime(e.endMs)}"}\n`;
 };
 
 /** The formatter for `accessLog.format`. */

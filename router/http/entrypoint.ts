@@ -318,6 +318,8 @@ export class EntryPoint {
     const location =
       o.redirect && !secure ? redirectLocation(req, o.redirect.scheme, o.redirect.port()) : undefined;
     if (location !== undefined) {
+      // Traefik's redirection router serves noop@internal: internal, so not in the access log by default.
+      state.internal = true;
       sendRedirect(req, res, location, o.redirect?.permanent === true);
       return;
     }

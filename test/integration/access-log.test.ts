@@ -67,6 +67,10 @@ beforeAll(async () => {
         web: { address: '127.0.0.1:0' },
         wharf: { address: '127.0.0.1:0' },
         quiet: { address: '127.0.0.1:0', observability: { accessLogs: false } },
+        redir: {
+          address: '127.0.0.1:0',
+          http: { redirections: { entryPoint: { to: 'web', scheme: 'https' } } },
+        },
       },
       accessLog: {
         filePath: logFile,
@@ -253,11 +257,16 @@ describe('access log fields through the router', () => {
     expect(agents).not.toContain('quiet-unrouted');
   });
 
-  it('leaves out the API and ping (addInternals false)', async () => {
+  it("leaves out the API, ping and the entryPoint's redirection (internal routers, addInternals false)", async () => {
     await get(w.api, '/ping', 'x', { 'user-agent': 'pinger' });
+    const redirected = await get(`http://127.0.0.1:${w.wharf.port('redir')}`, '/', 'app.test', {
+      'user-agent': 'ep-redirect',
+    });
+    expect(redirected.status).toBe(301);
     await get(w.web, '/', 'app.test', { 'user-agent': 'after-ping' });
     await lineFor('after-ping');
     expect(allLines().map((o) => o['request_User-Agent'])).not.toContain('pinger');
+    expect(allLines().map((o) => o['request_User-Agent'])).not.toContain('ep-redirect');
   });
 });
 
