@@ -6,9 +6,10 @@ import { ServerResponse } from 'node:http';
 // write/end on an instance still end in these methods, so what is counted is what went to the client
 // (compressed bytes when compress answers).
 
-const BYTES = Symbol('wharf.bodyBytes');
+/** Where a response keeps its body byte count (a field of the response classes that count). */
+export const BODY_BYTES = Symbol('wharf.bodyBytes');
 
-type Counted = { [BYTES]?: number };
+type Counted = { [BODY_BYTES]?: number };
 
 function chunkBytes(chunk: unknown, encoding: unknown): number {
   if (typeof chunk === 'string')
@@ -22,16 +23,20 @@ export function countBody(res: ServerResponse, chunk: unknown, encoding: unknown
   // Node drops the body of these responses (its _hasBody); Go answers them without one too.
   const r = res as unknown as Counted & { _hasBody?: boolean; stream?: { headRequest?: boolean } };
   if (r._hasBody === false || r.stream?.headRequest === true) return;
-  r[BYTES] = (r[BYTES] ?? 0) + chunkBytes(chunk, encoding);
+  r[BODY_BYTES] = (r[BODY_BYTES] ?? 0) + chunkBytes(chunk, encoding);
 }
 
 /** Body bytes written to the client so far (0 for a response of another class). */
 export function bodyBytes(res: ServerResponse): number {
-  return (res as unknown as Counted)[BYTES] ?? 0;
+  return (res as unknown as Counted)[BODY_BYTES] ?? 0;
 }
 
 /** The HTTP/1.x response class of Wharf's entryPoints: a ServerResponse that counts its body bytes. */
 export class CountingResponse extends ServerResponse {
+  // Defined at construction, so every response has one shape (a property added later would make the
+  // code reading responses polymorphic).
+  [BODY_BYTES] = 0;
+
   override write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
     countBody(this, chunk, encoding);
     // biome-ignore lint/suspicious/noExplicitAny: forwards Node's overloads unchanged

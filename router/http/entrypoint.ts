@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import {
   constants,
   createServer as createHttp2Server,
@@ -119,8 +119,8 @@ export class EntryPoint {
         requestTimeout: options.readTimeoutMs,
         headersTimeout: this.headersTimeoutMs,
         keepAliveTimeout: options.idleTimeoutMs,
-        // Counts the body bytes written, for the access log's DownstreamContentSize.
-        ServerResponse: CountingResponse,
+        // Counts the body bytes written, for the access log's DownstreamContentSize (only with one).
+        ServerResponse: options.accessLog ? CountingResponse : ServerResponse,
       },
       (req, res) => this.handle(req, res, undefined),
     );
