@@ -52,6 +52,8 @@ class AccessLogWriter implements AccessLog {
   private readonly entry: LogEntry;
   private readonly bufferingSize: number;
   private queue: LogEntry[] = [];
+  /** Lines formatted during this turn of the event loop, written together at its end. */
+  private pending = '';
   private flushScheduled = false;
   private readonly flushQueue = () => this.flush();
 
@@ -121,26 +123,34 @@ class AccessLogWriter implements AccessLog {
     e.endMs = Date.now();
     e.count = count;
     if (this.bufferingSize === 0) {
-      this.dest.write(this.format(e, this.policy));
+      // Lines of one turn of the event loop go out in one write: a write per line costs a thread-pool
+      // round trip each, which measured more than formatting the line.
+      this.pending += this.format(e, this.policy);
+      this.schedule();
       return;
     }
     this.queue.push(e);
     if (this.queue.length >= this.bufferingSize) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flushQueue);
-    }
+    else this.schedule();
   }
 
-  /** Formats the buffered lines and writes them at once. */
+  private schedule(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushQueue);
+  }
+
+  /** Formats the buffered lines and writes them, with the lines of this turn, at once. */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.queue.length === 0) return;
-    const queue = this.queue;
-    this.queue = [];
-    let text = '';
-    for (const e of queue) text += this.format(e, this.policy);
-    this.dest.write(text);
+    let text = this.pending;
+    this.pending = '';
+    if (this.queue.length > 0) {
+      const queue = this.queue;
+      this.queue = [];
+      for (const e of queue) text += this.format(e, this.policy);
+    }
+    if (text !== '') this.dest.write(text);
   }
 
   reopen(): void {
