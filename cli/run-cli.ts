@@ -3,7 +3,7 @@ import { WharfError } from '../config/errors.ts';
 import { loadStaticConfig } from '../config/load-static.ts';
 import { INTERNAL_ENTRYPOINT } from '../config/static.ts';
 import { Agent, request } from '../core/http-client.ts';
-import { createLogger } from '../core/log.ts';
+import { createLogger, logDestination } from '../core/log.ts';
 import { VERSION } from '../core/version.ts';
 import { parseAddress } from '../router/http/entrypoint.ts';
 import { resolveEntryPoints, Wharf } from '../router/wharf.ts';
@@ -54,8 +54,10 @@ export async function runCli(
   if (command === 'healthcheck') return healthcheck(config);
 
   let logger: ReturnType<typeof createLogger>;
+  let logOutput: ReturnType<typeof logDestination>;
   try {
-    logger = createLogger(config.log);
+    logOutput = logDestination(config.log);
+    logger = createLogger(config.log, logOutput);
   } catch (err) {
     process.stderr.write(`wharf: ${startupError(err)}\n`);
     return 1;
@@ -68,6 +70,11 @@ export async function runCli(
     return 1;
   }
   logger.info({ version: VERSION, configFile: loaded.configFile }, 'Wharf started');
+  const reopen = () => {
+    logger.info('closing and reopening log files for rotation (SIGUSR1)');
+    logOutput.reopen();
+    wharf.reopenAccessLog();
+  };
   // Write the compile cache bin/launch.js turned on now, not only at a clean exit (see bin/launch.js).
   flushCompileCache();
   await new Promise<void>((resolve) => {
@@ -80,7 +87,11 @@ export async function runCli(
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
+    // As Traefik: logrotate moved the files, start new ones. A listener also keeps Node from starting its
+    // inspector on SIGUSR1.
+    process.on('SIGUSR1', reopen);
   });
+  process.off('SIGUSR1', reopen);
   logger.info('stopped');
   return 0;
 }

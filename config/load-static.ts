@@ -12,6 +12,8 @@ import { parseConfigText } from './config-file.ts';
 import { formatError } from './errors.ts';
 import { buildFlatTree, type FlatTreeOptions } from './flat-tree.ts';
 import { type AnySchema, unwrapSchema } from './schema-keys.ts';
+import { AccessLogSchema } from './static/access-log.ts';
+import { LogSchema } from './static/log.ts';
 import { MetricsSchema } from './static/metrics.ts';
 import {
   EntryPointSchema,
@@ -94,12 +96,15 @@ const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, st
   [
     unwrapSchema(EntryPointSchema),
     Object.fromEntries(
-      ['http2', 'http3', 'proxyProtocol', 'udp', 'observability', 'reusePort', 'allowACMEByPass'].map((k) => [
+      ['http2', 'http3', 'proxyProtocol', 'udp', 'reusePort', 'allowACMEByPass'].map((k) => [
         k,
         `the entryPoint option "${k}"`,
       ]),
     ),
   ],
+  // OpenTelemetry export of logs (Traefik's experimental otlpLogs): lines still go to the file or stdout.
+  [unwrapSchema(AccessLogSchema), { otlp: 'OpenTelemetry export of the access log (accessLog.otlp)' }],
+  [unwrapSchema(LogSchema), { otlp: 'OpenTelemetry export of the log (log.otlp)' }],
 ]);
 
 /** One source after decoding: its canonical tree and how its keys are shown. */

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { DurationSchema, parseDuration } from './duration.ts';
 import { ForwardingTimeoutsSchema } from './dynamic.ts';
+import { AccessLogSchema } from './static/access-log.ts';
 import { ApiSchema, PingSchema } from './static/api.ts';
+import { EntryPointObservabilitySchema } from './static/entry-point-observability.ts';
+import { LogSchema } from './static/log.ts';
 import { MetricsSchema } from './static/metrics.ts';
 import { TracingSchema } from './static/tracing.ts';
 
@@ -116,6 +119,9 @@ export const EntryPointSchema = z.strictObject({
       insecure: z.boolean().optional().describe('Trust X-Forwarded-* headers from every peer'),
     })
     .optional(),
+  observability: EntryPointObservabilitySchema.optional().describe(
+    "Defaults of the routers on this entryPoint; a router's own observability key wins",
+  ),
 });
 
 /** `providers.docker`: where the Docker Engine is and how container labels become configuration. */
@@ -288,31 +294,7 @@ export const StaticConfigSchema = z.strictObject({
     "Traefik's read-only API and the dashboard (api@internal, dashboard@internal)",
   ),
   ping: PingSchema.optional().describe('The /ping health check (ping@internal)'),
-  log: z
-    .strictObject({
-      level: z
-        .enum([
-          'TRACE',
-          'DEBUG',
-          'INFO',
-          'WARN',
-          'ERROR',
-          'FATAL',
-          'PANIC',
-          'trace',
-          'debug',
-          'info',
-          'warn',
-          'error',
-          'fatal',
-          'panic',
-        ])
-        .default('INFO')
-        .describe('Log level (default INFO)'),
-      format: z.enum(['common', 'json']).default('common').describe('common (readable) or json'),
-      filePath: z.string().optional().describe('Write logs to this file instead of stdout'),
-    })
-    .prefault({}),
+  log: LogSchema.prefault({}).describe("Wharf's own log: level, format, file and its rotation"),
   certificatesResolvers: z
     .record(z.string(), z.strictObject({ acme: AcmeResolverSchema.describe('An ACME certificate resolver') }))
     .optional()
@@ -320,12 +302,9 @@ export const StaticConfigSchema = z.strictObject({
   serversTransport: StaticServersTransportSchema.optional().describe(
     'Default servers transport of every service (default@internal)',
   ),
-  accessLog: z
-    .strictObject({
-      filePath: z.string().optional().describe('Access log file (default stdout)'),
-      format: z.enum(['common', 'json']).default('common').describe('common (Traefik CLF) or json'),
-    })
-    .optional(),
+  accessLog: AccessLogSchema.optional().describe(
+    'Access log: one line per request (`--accessLog` alone turns it on)',
+  ),
   metrics: MetricsSchema.optional().describe('Metrics exporters (Prometheus)'),
   tracing: TracingSchema.optional().describe('OpenTelemetry tracing of requests, exported with OTLP'),
 });

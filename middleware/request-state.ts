@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 
 /**
@@ -27,8 +27,15 @@ export interface RequestState {
   replayBody?: Buffer | Readable;
   /** Retries the retry middleware made (attempts − 1), for the access log's RetryAttempts. */
   retryAttempts?: number;
-  /** Response body bytes relayed from the server (for the access log). */
+  /** Response body bytes relayed from the server (the access log's OriginContentSize). */
   responseBytes?: number;
+  // Access log (router/access-log/): what the last server call answered, set by router/proxy/forward.ts.
+  /** Status the server answered (OriginStatus). */
+  originStatus?: number;
+  /** Response headers the server sent, as relayed (origin_<Name> fields). */
+  originHeaders?: OutgoingHttpHeaders;
+  /** Milliseconds from sending the request to the server to the end of its response (OriginDuration). */
+  originMs?: number;
   /** The user an auth middleware read from the credentials (the access log's ClientUsername). */
   username?: string;
   /** Set for requests answered by Wharf itself (API, ping), which the access log leaves out. */

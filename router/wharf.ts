@@ -11,6 +11,7 @@ import { ConsulProvider } from '../providers/consul/consul-provider.ts';
 import { DockerProvider } from '../providers/docker/docker-provider.ts';
 import { FileProvider } from '../providers/file/file-provider.ts';
 import type { Provider, Snapshot } from '../providers/provider.ts';
+import { type AccessLog, accessLogDefaults, createAccessLog } from './access-log/access-log.ts';
 import type { Acme } from './acme/acme.ts';
 import { type AcmeProvider, acmeProviderName } from './acme/acme-provider.ts';
 import { createApiHandler } from './api/api.ts';
@@ -18,7 +19,6 @@ import { basePrefix, internalSnapshot } from './api/internal-config.ts';
 import { internalServices, pingHandler } from './api/internal-services.ts';
 import { compile, type EntryPointSpec } from './compile/compile.ts';
 import { dashboardService, withEvents } from './dashboard/with-dashboard.ts';
-import { type AccessLog, createAccessLog } from './http/access-log.ts';
 import { EntryPoint, parseAddress } from './http/entrypoint.ts';
 import { FdExhaustion } from './http/fd-exhaustion.ts';
 import { PrometheusMetrics } from './metrics/prometheus.ts';
@@ -115,7 +115,9 @@ export class Wharf {
     this.logger = options.logger;
     this.config = options.staticConfig;
     const c = options.staticConfig;
-    this.accessLog = c.accessLog ? createAccessLog(c.accessLog) : undefined;
+    this.accessLog = c.accessLog
+      ? createAccessLog(c.accessLog, { entryPointDefaults: accessLogDefaults(resolveEntryPoints(c)) })
+      : undefined;
     this.tracing = c.tracing ? new Tracing(c.tracing, this.logger) : undefined;
     this.fdExhaustion = new FdExhaustion(this.logger);
     this.ready = new Promise((r) => (this.readyResolve = r));
@@ -181,6 +183,9 @@ export class Wharf {
     // ACME learns the domains it must serve from each table in service; its certificates come back as
     // the snapshots of its providers (startProviders), through the watcher like any provider's.
     if (acme) this.reloader.subscribe((table) => acme.onTable(table));
+    // The access log learns each router's observability.accessLogs from the table in service.
+    const accessLog = this.accessLog;
+    if (accessLog) this.reloader.subscribe((table) => accessLog.onTable(table));
     this.providers = options.providers ?? defaultProviders(c, this.logger);
     // --- metrics (issue 16): counted when a response is done; everything else is read when scraped.
     const prom = c.metrics?.prometheus;
@@ -370,6 +375,11 @@ export class Wharf {
       .catch((err: unknown) =>
         this.logger.warn({ err: String(err) }, 'tracing: cannot export the last spans'),
       );
+  }
+
+  /** Closes and reopens the access log file (SIGUSR1, as Traefik: logrotate has moved it). */
+  reopenAccessLog(): void {
+    this.accessLog?.reopen();
   }
 }
 

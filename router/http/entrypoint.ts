@@ -20,6 +20,8 @@ import { normalizeIp, toMatchRequest } from '../../core/rules/match-request.ts';
 import { sendRedirect } from '../../middleware/redirect-response.ts';
 import { redirectLocation } from '../../middleware/redirect-scheme/redirect-scheme.ts';
 import { type RequestState, setRequestState } from '../../middleware/request-state.ts';
+import type { AccessLog } from '../access-log/access-log.ts';
+import { CountingResponse } from '../access-log/counting-response.ts';
 import { applyForwardedHeaders, type ForwardedHeadersPolicy } from '../proxy/forwarded-headers.ts';
 import { renderError } from '../proxy/render-error.ts';
 import { attachUpgradeHandling } from '../proxy/upgrade.ts';
@@ -30,7 +32,6 @@ import { sniffConnection } from '../tls/sniff.ts';
 import { TlsTerminator } from '../tls/tls-terminator.ts';
 import type { RequestTrace } from '../tracing/request-trace.ts';
 import type { Tracing } from '../tracing/tracing.ts';
-import type { AccessLog } from './access-log.ts';
 import type { FdExhaustion } from './fd-exhaustion.ts';
 import { awaitRequestLine, BAD_REQUEST_RESPONSE } from './first-line.ts';
 import { cleanTarget, requestRefusal } from './request-checks.ts';
@@ -126,6 +127,8 @@ export class EntryPoint {
         requestTimeout: options.readTimeoutMs,
         headersTimeout: this.headersTimeoutMs,
         keepAliveTimeout: options.idleTimeoutMs,
+        // Counts the body bytes written, for the access log's DownstreamContentSize (only with one).
+        ServerResponse: options.accessLog ? CountingResponse : ServerResponse,
       },
       (req, res) => this.handle(req, res, undefined),
     );
@@ -133,7 +136,7 @@ export class EntryPoint {
     // Node ends CONNECT connections without a word when nobody listens; answer them (501) like any request.
     this.server.on('connect', (req: IncomingMessage, socket: Duplex) => {
       socket.on('error', () => socket.destroy());
-      const res = new ServerResponse(req);
+      const res = new CountingResponse(req);
       res.shouldKeepAlive = false;
       res.assignSocket(socket as Socket);
       res.on('finish', () => (socket as Socket).destroySoon());
@@ -333,6 +336,8 @@ export class EntryPoint {
     const location =
       o.redirect && !secure ? redirectLocation(req, o.redirect.scheme, o.redirect.port()) : undefined;
     if (location !== undefined) {
+      // Traefik's redirection router serves noop@internal: internal, so not in the access log by default.
+      state.internal = true;
       sendRedirect(req, res, location, o.redirect?.permanent === true);
       trace = o.tracing?.beginInternal(req, res, state);
       return;

@@ -84,6 +84,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly #state: RequestState;
   #headersSent = false;
   #settled = false;
+  /** When the request went to the server (the access log's OriginDuration). */
+  readonly #started = performance.now();
 
   constructor(
     req: IncomingMessage,
@@ -108,6 +110,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   #settle(err?: WharfError): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.#state.originMs = performance.now() - this.#started;
     this.#res.off('close', this.#onClientClose);
     this.#spans?.done(err);
     if (err) this.#reject(err);
@@ -148,8 +151,12 @@ class Exchange implements Dispatcher.DispatchHandler {
       if (statusCode === 103 && link !== undefined) this.#res.writeEarlyHints({ link });
       return;
     }
+    const state = this.#state;
+    state.originStatus = statusCode;
     try {
-      this.#res.writeHead(statusCode, downstreamResponseHeaders(headers));
+      const relayed = downstreamResponseHeaders(headers);
+      state.originHeaders = relayed;
+      this.#res.writeHead(statusCode, relayed);
     } catch (err) {
       // An upstream header value Node refuses to send (invalid characters): a bad gateway.
       controller.abort(err as Error);

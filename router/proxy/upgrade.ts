@@ -1,6 +1,7 @@
-import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { CountingResponse } from '../access-log/counting-response.ts';
 
 /** The raw client connection of an Upgrade request, as Node hands it to the server's `upgrade` event. */
 export interface UpgradeSocket {
@@ -21,7 +22,7 @@ export function attachUpgradeHandling(
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Node removed its own error listener when it handed the socket over; a reset must not crash.
     socket.on('error', () => socket.destroy());
-    const res = new ServerResponse(req);
+    const res = new CountingResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(socket as Socket);
     // Once the response is out, close the connection; the socket's 'close' then emits the response's

@@ -1,5 +1,6 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { type Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { BODY_BYTES, countBody } from '../access-log/counting-response.ts';
 
 /**
  * Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2). Node throws on most of them in a response
@@ -75,6 +76,15 @@ function filterHeaders(
  * tells whether the stream is gone (as ServerResponse's does).
  */
 export class WharfHttp2Response extends Http2ServerResponse {
+  [BODY_BYTES] = 0;
+
+  // Counts body bytes for the access log (end() writes its chunk through write()).
+  override write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+    countBody(this as unknown as ServerResponse, chunk, encoding);
+    // biome-ignore lint/suspicious/noExplicitAny: forwards Node's overloads unchanged
+    return (super.write as any)(chunk, encoding, cb);
+  }
+
   override setHeader(name: string, value: number | string | readonly string[]): this {
     if (allowed(name, value)) super.setHeader(name, single(name, value));
     return this;

@@ -34,7 +34,14 @@ beforeAll(async () => {
         },
       },
     },
-    { accessLog: { filePath: accessLogPath, format: 'common' } },
+    {
+      accessLog: {
+        filePath: accessLogPath,
+        format: 'common',
+        // Traefik drops headers by default; the tests find their lines by User-Agent.
+        fields: { headers: { names: { 'User-Agent': 'keep' } } },
+      },
+    },
   );
 });
 afterAll(async () => {
