@@ -10,11 +10,12 @@ import { prepare, wharfBin } from './prepare.ts';
 import { canPin, freePort, pollUntil, runMain, type Started, stopAll } from './procs.ts';
 import type { ProxyContext } from './proxies/proxy.ts';
 import { wharfProxy } from './proxies/wharf.ts';
-import { SCENARIO_A } from './scenarios.ts';
+import { SCENARIO_A, SCENARIO_E } from './scenarios.ts';
 import { median, runWrk } from './wrk.ts';
 
 // `npm run bench:tracing -- [--wharf-tracing=0.1] [--runs=N] [--duration=S]`: Wharf with tracing on
-// against Wharf without, in scenario A, with the two measured in alternation (off, on, on, off, ...)
+// against Wharf without, in scenario A; `npm run bench:rate-limit` (`--rate-limit`): scenario E (a
+// rateLimit that never limits) against scenario A. The two are measured in alternation (off, on, on, off, ...)
 // rather than one after the other. On a machine other work shares, throughput drifts over minutes; pairs
 // of neighbouring runs see nearly the same machine, so the median of the per-pair ratios is a fairer
 // figure than a ratio of two medians taken minutes apart. Both processes run all along (only the one
@@ -37,8 +38,10 @@ interface Run {
 
 async function main(argv: readonly string[]): Promise<number> {
   let opts: Options;
+  const rateLimit = argv.includes('--rate-limit');
+  const rest = argv.filter((a) => a !== '--rate-limit');
   try {
-    opts = parseArgs(argv.some((a) => a.startsWith('--only')) ? argv : ['--only=wharf', ...argv]);
+    opts = parseArgs(rest.some((a) => a.startsWith('--only')) ? rest : ['--only=wharf', ...rest]);
   } catch (err) {
     say(err instanceof Error ? err.message : String(err));
     return 2;
@@ -55,13 +58,13 @@ async function main(argv: readonly string[]): Promise<number> {
     const backend = await startBackend(TMP, prepared.found.nginx, cpu.load);
     const s = SCENARIO_A;
     const variants: { name: string; proc: Started; port: number }[] = [];
-    for (const [name, tracing] of [
-      ['off', undefined],
-      [`tracing ${rate * 100}%`, { sampleRate: rate, endpoint: sink.url }],
-    ] as const) {
+    const second = rateLimit
+      ? (['rateLimit', SCENARIO_E, undefined] as const)
+      : ([`tracing ${rate * 100}%`, s, { sampleRate: rate, endpoint: sink.url }] as const);
+    for (const [name, scenario, tracing] of [['off', s, undefined] as const, second]) {
       const ctx: ProxyContext = {
         dir: join(TMP, name.replace(/\W+/g, '-')),
-        scenario: s,
+        scenario,
         backendPort: backend.port,
         port: await freePort(),
         cpu: cpu.proxy,
@@ -120,7 +123,9 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     const m = (f: (p: (typeof pairs)[0]) => number) => median(pairs.map(f));
     say('');
-    say(`scenario A, wrk -c${opts.connections} -d${opts.durationS}s, ${opts.runs} pairs, medians:`);
+    say(
+      `${rateLimit ? 'scenario E against A' : 'scenario A'}, wrk -c${opts.connections} -d${opts.durationS}s, ${opts.runs} pairs, medians:`,
+    );
     say(
       `  off:        ${Math.round(m((p) => p.off.rps))} req/s, p99 ${m((p) => p.off.p99Ms).toFixed(2)} ms, ${m((p) => p.off.cpuUs).toFixed(1)} µs CPU/request`,
     );
@@ -130,7 +135,7 @@ async function main(argv: readonly string[]): Promise<number> {
     say(
       `  ratio ${on.name}/off (median of pairs): req/s ${m((p) => p.on.rps / p.off.rps).toFixed(3)}x, CPU/request ${m((p) => p.on.cpuUs / p.off.cpuUs).toFixed(3)}x`,
     );
-    say(`  OTLP sink: ${sink.exports} exports, ${sink.spans(0)}`);
+    if (!rateLimit) say(`  OTLP sink: ${sink.exports} exports, ${sink.spans(0)}`);
     return 0;
   } finally {
     await stopAll();
