@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { type Options, parseArgs } from './args.ts';
+import { type Options, parseArgs, WHARF_METRICS_FLAG } from './args.ts';
 import { startBackend } from './backend.ts';
 import { routedOk } from './checks.ts';
 import { foreignShare, sampleCpu, treeCpuSeconds } from './cpu.ts';
@@ -15,7 +15,8 @@ import { median, runWrk } from './wrk.ts';
 
 // `npm run bench:tracing -- [--wharf-tracing=0.1] [--runs=N] [--duration=S]`: Wharf with tracing on
 // against Wharf without, in scenario A; `npm run bench:rate-limit` (`--rate-limit`): scenario E (a
-// rateLimit that never limits) against scenario A. The two are measured in alternation (off, on, on, off, ...)
+// rateLimit that never limits) against scenario A; `--metrics`: Prometheus metrics on (every level) against
+// off. The two are measured in alternation (off, on, on, off, ...)
 // rather than one after the other. On a machine other work shares, throughput drifts over minutes; pairs
 // of neighbouring runs see nearly the same machine, so the median of the per-pair ratios is a fairer
 // figure than a ratio of two medians taken minutes apart. Both processes run all along (only the one
@@ -39,7 +40,8 @@ interface Run {
 async function main(argv: readonly string[]): Promise<number> {
   let opts: Options;
   const rateLimit = argv.includes('--rate-limit');
-  const rest = argv.filter((a) => a !== '--rate-limit');
+  const metrics = argv.includes('--metrics');
+  const rest = argv.filter((a) => a !== '--rate-limit' && a !== '--metrics');
   try {
     opts = parseArgs(rest.some((a) => a.startsWith('--only')) ? rest : ['--only=wharf', ...rest]);
   } catch (err) {
@@ -59,9 +61,11 @@ async function main(argv: readonly string[]): Promise<number> {
     const s = SCENARIO_A;
     const variants: { name: string; proc: Started; port: number }[] = [];
     const second = rateLimit
-      ? (['rateLimit', SCENARIO_E, undefined] as const)
-      : ([`tracing ${rate * 100}%`, s, { sampleRate: rate, endpoint: sink.url }] as const);
-    for (const [name, scenario, tracing] of [['off', s, undefined] as const, second]) {
+      ? (['rateLimit', SCENARIO_E, undefined, []] as const)
+      : metrics
+        ? (['metrics', s, undefined, [WHARF_METRICS_FLAG]] as const)
+        : ([`tracing ${rate * 100}%`, s, { sampleRate: rate, endpoint: sink.url }, []] as const);
+    for (const [name, scenario, tracing, extraArgs] of [['off', s, undefined, []] as const, second]) {
       const ctx: ProxyContext = {
         dir: join(TMP, name.replace(/\W+/g, '-')),
         scenario,
@@ -70,6 +74,7 @@ async function main(argv: readonly string[]): Promise<number> {
         cpu: cpu.proxy,
         bin: wharfBin(opts),
         ...(tracing ? { tracing } : {}),
+        extraArgs,
       };
       // Each writes the shared static file before it starts: start them one after the other.
       const proc = await wharfProxy.start(ctx);
@@ -135,7 +140,7 @@ async function main(argv: readonly string[]): Promise<number> {
     say(
       `  ratio ${on.name}/off (median of pairs): req/s ${m((p) => p.on.rps / p.off.rps).toFixed(3)}x, CPU/request ${m((p) => p.on.cpuUs / p.off.cpuUs).toFixed(3)}x`,
     );
-    if (!rateLimit) say(`  OTLP sink: ${sink.exports} exports, ${sink.spans(0)}`);
+    if (!rateLimit && !metrics) say(`  OTLP sink: ${sink.exports} exports, ${sink.spans(0)}`);
     return 0;
   } finally {
     await stopAll();
