@@ -61,7 +61,9 @@ export class RequestMetrics {
   record(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
     const o = this.o;
     let router: RouterEntry | undefined;
-    if (state.internal === true) {
+    // Wharf's own answers: an @internal service, or Traefik's internal routers (api, dashboard, ping,
+    // prometheus @internal), whose middlewares (the dashboard's redirect) may answer before the service.
+    if (state.internal === true || state.router?.endsWith('@internal') === true) {
       if (!o.internals) return;
     } else if (state.router !== undefined) {
       router = this.routerEntries.get(state.router) ?? this.lookupRouter(state.router);

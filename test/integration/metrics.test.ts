@@ -142,6 +142,17 @@ describe('metrics.prometheus with every level and a header label', () => {
     ).toBe(false);
   });
 
+  it("leaves out what Traefik's internal routers answer themselves (the dashboard's redirect)", async () => {
+    const root = await request(`${w.api}/`);
+    await root.body.dump();
+    expect(root.statusCode).toBe(301);
+    const m = await scrape(w.api);
+    expect(m.samples.filter((s) => s.labels.router?.endsWith('@internal'))).toEqual([]);
+    expect(
+      m.samples.some((s) => s.labels.entrypoint === 'wharf' && s.name.startsWith('wharf_entrypoint_')),
+    ).toBe(false);
+  });
+
   it('leaves out routers with observability.metrics false, on every level', async () => {
     const before = await scrape(w.api);
     const ep = (s: Sample[]) =>
