@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { WharfError } from '../config/errors.ts';
 import { type StaticConfigInput, StaticConfigSchema } from '../config/static.ts';
 import { silentLogger } from '../core/log.ts';
+import { resolveEntryPoints } from './entry-points.ts';
 import { checkStatic } from './static-checks.ts';
-import { resolveEntryPoints, Wharf } from './wharf.ts';
+import { Wharf } from './wharf.ts';
 
 const web = { web: { address: ':80' } };
 const check = (input: StaticConfigInput, env: Record<string, string | undefined> = {}) => {

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import { WharfError } from '../config/errors.ts';
-import type { EntryPointConfig, StaticConfig } from '../config/static.ts';
-import { INTERNAL_ENTRYPOINT, INTERNAL_ENTRYPOINT_ADDRESS } from '../config/static.ts';
+import type { StaticConfig } from '../config/static.ts';
 import { Agent } from '../core/http-client.ts';
 import type { Logger } from '../core/log.ts';
 import { compileIpMatcher } from '../core/net/ip-matcher.ts';
@@ -17,8 +16,9 @@ import { type AcmeProvider, acmeProviderName } from './acme/acme-provider.ts';
 import { createApiHandler } from './api/api.ts';
 import { basePrefix, internalSnapshot } from './api/internal-config.ts';
 import { internalServices, pingHandler } from './api/internal-services.ts';
-import { compile, type EntryPointSpec } from './compile/compile.ts';
+import { compile } from './compile/compile.ts';
 import { dashboardService, withEvents } from './dashboard/with-dashboard.ts';
+import { entryPointSpecs, resolveEntryPoints } from './entry-points.ts';
 import { EntryPoint, parseAddress } from './http/entrypoint.ts';
 import { FdExhaustion } from './http/fd-exhaustion.ts';
 import { PrometheusMetrics } from './metrics/prometheus.ts';
@@ -45,33 +45,6 @@ export interface WharfOptions {
   readonly reloadSliceMs?: number;
   /** The clock middlewares count time with (default: the system clock); tests advance one by hand. */
   readonly clock?: Clock;
-}
-
-/** Entry points after defaults: the user's, or `http` on :80, plus the internal one when the API or ping needs it. */
-export function resolveEntryPoints(config: StaticConfig): Record<string, EntryPointConfig> {
-  const eps: Record<string, EntryPointConfig> = { ...(config.entryPoints ?? { http: { address: ':80' } }) };
-  const prom = config.metrics?.prometheus;
-  const needsInternal =
-    config.api?.insecure === true ||
-    (config.ping !== undefined && config.ping.entryPoint === INTERNAL_ENTRYPOINT) ||
-    (prom !== undefined && !prom.manualRouting && prom.entryPoint === INTERNAL_ENTRYPOINT);
-  if (needsInternal && !eps[INTERNAL_ENTRYPOINT])
-    eps[INTERNAL_ENTRYPOINT] = { address: INTERNAL_ENTRYPOINT_ADDRESS };
-  return eps;
-}
-
-/**
- * EntryPoints as compile sees them: routers without entryPoints attach to the `asDefault` ones, or to all
- * but the internal one when none is marked.
- */
-export function entryPointSpecs(eps: Record<string, EntryPointConfig>): EntryPointSpec[] {
-  const anyDefault = Object.values(eps).some((e) => e.asDefault);
-  return Object.entries(eps).map(([name, ep]) => ({
-    name,
-    middlewares: ep.http?.middlewares ?? [],
-    isDefault: name !== INTERNAL_ENTRYPOINT && (ep.asDefault === true || !anyDefault),
-    ...(ep.http?.tls ? { tls: ep.http.tls } : {}),
-  }));
 }
 
 /** A running router: its listeners, routing table, providers and lifecycle. */
