@@ -8,15 +8,16 @@ import { foreignShare, sampleCpu, treeCpuSeconds } from './cpu.ts';
 import { startOtlpSink } from './otlp-sink.ts';
 import { prepare, wharfBin } from './prepare.ts';
 import { canPin, freePort, pollUntil, runMain, type Started, stopAll } from './procs.ts';
-import type { ProxyContext } from './proxies/proxy.ts';
+import { caddyProxy } from './proxies/caddy.ts';
+import type { ProxyContext, ProxyDef } from './proxies/proxy.ts';
 import { wharfProxy } from './proxies/wharf.ts';
-import { SCENARIO_A, SCENARIO_E } from './scenarios.ts';
+import { SCENARIO_A, SCENARIO_D, SCENARIO_E, type Scenario } from './scenarios.ts';
 import { median, runWrk } from './wrk.ts';
 
 // `npm run bench:tracing -- [--wharf-tracing=0.1] [--runs=N] [--duration=S]`: Wharf with tracing on
 // against Wharf without, in scenario A; `npm run bench:rate-limit` (`--rate-limit`): scenario E (a
 // rateLimit that never limits) against scenario A; `--metrics`: Prometheus metrics on (every level) against
-// off. The two are measured in alternation (off, on, on, off, ...)
+// off; `--gzip-vs-caddy`: Wharf against Caddy in scenario D (16 KB HTML gzip), "off" being Caddy. The two are measured in alternation (off, on, on, off, ...)
 // rather than one after the other. On a machine other work shares, throughput drifts over minutes; pairs
 // of neighbouring runs see nearly the same machine, so the median of the per-pair ratios is a fairer
 // figure than a ratio of two medians taken minutes apart. Both processes run all along (only the one
@@ -41,9 +42,12 @@ async function main(argv: readonly string[]): Promise<number> {
   let opts: Options;
   const rateLimit = argv.includes('--rate-limit');
   const metrics = argv.includes('--metrics');
-  const rest = argv.filter((a) => a !== '--rate-limit' && a !== '--metrics');
+  const gzip = argv.includes('--gzip-vs-caddy');
+  const modes = ['--rate-limit', '--metrics', '--gzip-vs-caddy'];
+  const rest = argv.filter((a) => !modes.includes(a));
   try {
-    opts = parseArgs(rest.some((a) => a.startsWith('--only')) ? rest : ['--only=wharf', ...rest]);
+    const only = gzip ? '--only=caddy,wharf' : '--only=wharf';
+    opts = parseArgs(rest.some((a) => a.startsWith('--only')) ? rest : [only, ...rest]);
   } catch (err) {
     say(err instanceof Error ? err.message : String(err));
     return 2;
@@ -58,27 +62,33 @@ async function main(argv: readonly string[]): Promise<number> {
   const sink = await startOtlpSink();
   try {
     const backend = await startBackend(TMP, prepared.found.nginx, cpu.load);
-    const s = SCENARIO_A;
+    const s = gzip ? SCENARIO_D : SCENARIO_A;
     const variants: { name: string; proc: Started; port: number }[] = [];
-    const second = rateLimit
-      ? (['rateLimit', SCENARIO_E, undefined, []] as const)
-      : metrics
-        ? (['metrics', s, undefined, [WHARF_METRICS_FLAG]] as const)
-        : ([`tracing ${rate * 100}%`, s, { sampleRate: rate, endpoint: sink.url }, []] as const);
-    for (const [name, scenario, tracing, extraArgs] of [['off', s, undefined, []] as const, second]) {
+    type Variant = readonly [string, ProxyDef, Scenario, ProxyContext['tracing'], readonly string[]];
+    const first: Variant = gzip
+      ? ['caddy', caddyProxy, s, undefined, []]
+      : ['off', wharfProxy, s, undefined, []];
+    const second: Variant = gzip
+      ? ['wharf', wharfProxy, s, undefined, []]
+      : rateLimit
+        ? ['rateLimit', wharfProxy, SCENARIO_E, undefined, []]
+        : metrics
+          ? ['metrics', wharfProxy, s, undefined, [WHARF_METRICS_FLAG]]
+          : [`tracing ${rate * 100}%`, wharfProxy, s, { sampleRate: rate, endpoint: sink.url }, []];
+    for (const [name, def, scenario, tracing, extraArgs] of [first, second]) {
       const ctx: ProxyContext = {
         dir: join(TMP, name.replace(/\W+/g, '-')),
         scenario,
         backendPort: backend.port,
         port: await freePort(),
         cpu: cpu.proxy,
-        bin: wharfBin(opts),
+        bin: def === wharfProxy ? wharfBin(opts) : (prepared.found.caddy as string),
         ...(tracing ? { tracing } : {}),
         extraArgs,
       };
       // Each writes the shared static file before it starts: start them one after the other.
-      const proc = await wharfProxy.start(ctx);
-      await pollUntil(`wharf ${name}: route`, routedOk(s, ctx.port), 60_000, proc);
+      const proc = await def.start(ctx);
+      await pollUntil(`${name}: route`, routedOk(s, ctx.port), 60_000, proc);
       variants.push({ name, proc, port: ctx.port });
     }
     const found = prepared.found;
@@ -91,6 +101,7 @@ async function main(argv: readonly string[]): Promise<number> {
         port: v.port,
         host: s.host,
         path: s.path,
+        ...(s.requestHeaders !== undefined && { headers: s.requestHeaders }),
         durationS,
         connections: opts.connections,
         cpu: cpu.load,
@@ -116,7 +127,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const pair = first === off ? { off: a, on: b } : { off: b, on: a };
       pairs.push(pair);
       say(
-        `pair ${i + 1}: off ${Math.round(pair.off.rps)} req/s ${pair.off.cpuUs.toFixed(1)} µs/req, ` +
+        `pair ${i + 1}: ${off.name} ${Math.round(pair.off.rps)} req/s ${pair.off.cpuUs.toFixed(1)} µs/req, ` +
           `${on.name} ${Math.round(pair.on.rps)} req/s ${pair.on.cpuUs.toFixed(1)} µs/req ` +
           `(other CPU ${Math.round(Math.max(pair.off.otherCpu, pair.on.otherCpu) * 100)}%)`,
       );
@@ -124,23 +135,28 @@ async function main(argv: readonly string[]): Promise<number> {
     // A variant that stopped answering would look like a slow one: check that both still route.
     for (const v of variants) {
       const answers = await routedOk(s, v.port)().catch(() => false);
-      say(`wharf ${v.name}: ${answers ? 'still answers' : 'DOES NOT ANSWER any more'} after the runs`);
+      say(`${v.name}: ${answers ? 'still answers' : 'DOES NOT ANSWER any more'} after the runs`);
     }
     const m = (f: (p: (typeof pairs)[0]) => number) => median(pairs.map(f));
     say('');
+    const what = gzip
+      ? 'scenario D (16 KB HTML gzip), Wharf against Caddy'
+      : rateLimit
+        ? 'scenario E against A'
+        : metrics
+          ? 'scenario A, metrics on against off'
+          : 'scenario A';
+    say(`${what}, wrk -c${opts.connections} -d${opts.durationS}s, ${opts.runs} pairs, medians:`);
     say(
-      `${rateLimit ? 'scenario E against A' : 'scenario A'}, wrk -c${opts.connections} -d${opts.durationS}s, ${opts.runs} pairs, medians:`,
-    );
-    say(
-      `  off:        ${Math.round(m((p) => p.off.rps))} req/s, p99 ${m((p) => p.off.p99Ms).toFixed(2)} ms, ${m((p) => p.off.cpuUs).toFixed(1)} µs CPU/request`,
+      `  ${off.name}: ${Math.round(m((p) => p.off.rps))} req/s, p99 ${m((p) => p.off.p99Ms).toFixed(2)} ms, ${m((p) => p.off.cpuUs).toFixed(1)} µs CPU/request`,
     );
     say(
       `  ${on.name}: ${Math.round(m((p) => p.on.rps))} req/s, p99 ${m((p) => p.on.p99Ms).toFixed(2)} ms, ${m((p) => p.on.cpuUs).toFixed(1)} µs CPU/request`,
     );
     say(
-      `  ratio ${on.name}/off (median of pairs): req/s ${m((p) => p.on.rps / p.off.rps).toFixed(3)}x, CPU/request ${m((p) => p.on.cpuUs / p.off.cpuUs).toFixed(3)}x`,
+      `  ratio ${on.name}/${off.name} (median of pairs): req/s ${m((p) => p.on.rps / p.off.rps).toFixed(3)}x, CPU/request ${m((p) => p.on.cpuUs / p.off.cpuUs).toFixed(3)}x, p99 ${m((p) => p.on.p99Ms / p.off.p99Ms).toFixed(3)}x`,
     );
-    if (!rateLimit && !metrics) say(`  OTLP sink: ${sink.exports} exports, ${sink.spans(0)}`);
+    if (!rateLimit && !metrics && !gzip) say(`  OTLP sink: ${sink.exports} exports, ${sink.spans(0)}`);
     return 0;
   } finally {
     await stopAll();
