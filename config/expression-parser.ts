@@ -367,3 +367,31 @@ export function parseExpression(text: string, dialect: ExpressionDialect): Expre
     throw e;
   }
 }
+
+/**
+ * Turns a parsed tree into one predicate: `&&`, `||` and `!` combine what `leaf` makes of each call
+ * (circuitBreaker's condition, buffering's retryExpression), evaluated left to right with short-circuit.
+ */
+export function compilePredicate<C>(
+  node: ExpressionNode,
+  leaf: (call: ExpressionCall) => (context: C) => boolean,
+): (context: C) => boolean {
+  switch (node.type) {
+    case 'and': {
+      const l = compilePredicate(node.left, leaf);
+      const r = compilePredicate(node.right, leaf);
+      return (c) => l(c) && r(c);
+    }
+    case 'or': {
+      const l = compilePredicate(node.left, leaf);
+      const r = compilePredicate(node.right, leaf);
+      return (c) => l(c) || r(c);
+    }
+    case 'not': {
+      const e = compilePredicate(node.expr, leaf);
+      return (c) => !e(c);
+    }
+    default:
+      return leaf(node);
+  }
+}

@@ -1,7 +1,7 @@
 import {
+  compilePredicate,
   type ExpressionCall,
   type ExpressionDialect,
-  type ExpressionNode,
   nameHint,
   parseExpression,
 } from '../../config/expression-parser.ts';
@@ -101,28 +101,7 @@ export function compileRetryExpression(expression: string): RetryPredicate {
     throw new Error(
       'retryExpression is blank: give the condition to replay the request on, e.g. IsNetworkError() && Attempts() <= 2, or leave the key out',
     );
-  return compile(parsed.ast);
-}
-
-function compile(node: ExpressionNode): RetryPredicate {
-  switch (node.type) {
-    case 'and': {
-      const l = compile(node.left);
-      const r = compile(node.right);
-      return (c) => l(c) && r(c);
-    }
-    case 'or': {
-      const l = compile(node.left);
-      const r = compile(node.right);
-      return (c) => l(c) || r(c);
-    }
-    case 'not': {
-      const e = compile(node.expr);
-      return (c) => !e(c);
-    }
-    default:
-      return leaf(node);
-  }
+  return compilePredicate(parsed.ast, leaf);
 }
 
 function leaf(call: ExpressionCall): RetryPredicate {

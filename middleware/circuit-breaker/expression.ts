@@ -1,7 +1,7 @@
 import {
+  compilePredicate,
   type ExpressionCall,
   type ExpressionDialect,
-  type ExpressionNode,
   nameHint,
   parseExpression,
 } from '../../config/expression-parser.ts';
@@ -80,28 +80,7 @@ export function compileCondition(expression: string): BreakerCondition {
     throw new Error(
       'expression is empty: give the condition that trips the breaker, e.g. NetworkErrorRatio() > 0.5',
     );
-  return compile(parsed.ast);
-}
-
-function compile(node: ExpressionNode): BreakerCondition {
-  switch (node.type) {
-    case 'and': {
-      const l = compile(node.left);
-      const r = compile(node.right);
-      return (m) => l(m) && r(m);
-    }
-    case 'or': {
-      const l = compile(node.left);
-      const r = compile(node.right);
-      return (m) => l(m) || r(m);
-    }
-    case 'not': {
-      const e = compile(node.expr);
-      return (m) => !e(m);
-    }
-    default:
-      return leaf(node);
-  }
+  return compilePredicate(parsed.ast, leaf);
 }
 
 function leaf(call: ExpressionCall): BreakerCondition {
