@@ -40,6 +40,13 @@ export interface RequestState {
   username?: string;
   /** Set for requests answered by Wharf itself (API, ping), which the access log leaves out. */
   internal?: boolean;
+  /**
+   * Which edge-security check refused the request, set by the refusing middleware (waf block, basicAuth,
+   * digestAuth or forwardAuth refusal) so the ban middleware counts it (its `onWafBlock` and auth refusals).
+   */
+  refusedBy?: 'waf' | 'basicAuth' | 'digestAuth' | 'forwardAuth';
+  /** An id for this request, shared by the WAF's audit log and the access log (set lazily by whoever needs it first). */
+  requestId?: string;
 }
 
 const STATE = Symbol('wharf.requestState');
