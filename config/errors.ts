@@ -140,7 +140,7 @@ export const ERRORS = {
       'providers.docker.endpoint{from}: "{endpoint}" is not unix:///path/docker.sock or tcp://host:port',
   },
   LOG_FILE_UNWRITABLE: { template: '{option}: cannot open {path} for writing: {problem}' },
-  TRACING_OPTION_INVALID: { template: '{option}: {problem}' },
+  OTLP_OPTION_INVALID: { template: '{option}: {problem}' },
 
   // --- request path ---
   NO_ROUTE: { template: 'no router matches {host}{path}', status: 404 },

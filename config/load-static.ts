@@ -89,9 +89,7 @@ const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, st
   ],
   [
     unwrapSchema(MetricsSchema),
-    Object.fromEntries(
-      ['datadog', 'statsD', 'influxDB2', 'otlp'].map((k) => [k, `the ${k} metrics exporter`]),
-    ),
+    Object.fromEntries(['datadog', 'statsD', 'influxDB2'].map((k) => [k, `the ${k} metrics exporter`])),
   ],
   [
     unwrapSchema(EntryPointSchema),

@@ -49,7 +49,12 @@ describe('checkStatic: each provider checks its own options, the router its own;
     {
       name: 'tracing: an OTLP endpoint that is not a URL',
       input: { entryPoints: web, tracing: { otlp: { http: { endpoint: 'collector:4318' } } } },
-      expected: [['TRACING_OPTION_INVALID', 'error', 'tracing.otlp.http.endpoint']],
+      expected: [['OTLP_OPTION_INVALID', 'error', 'tracing.otlp.http.endpoint']],
+    },
+    {
+      name: 'metrics.otlp: a gRPC endpoint that is not host:port',
+      input: { entryPoints: web, metrics: { otlp: { grpc: { endpoint: 'http://collector:4317' } } } },
+      expected: [['OTLP_OPTION_INVALID', 'error', 'metrics.otlp.grpc.endpoint']],
     },
     {
       name: 'ping on an entryPoint that does not exist',

@@ -7,7 +7,8 @@ import { checkDockerOptions } from '../providers/docker/check-docker-options.ts'
 import { checkFileOptions } from '../providers/file/check-file-options.ts';
 import { checkAcmeOptions } from './acme/check-acme-options.ts';
 import { parseAddress } from './http/entrypoint.ts';
-import { tracingProblems } from './tracing/exporter.ts';
+import { METRICS } from './metrics/otlp-metrics.ts';
+import { otlpProblems, tracingProblems } from './tracing/exporter.ts';
 
 /**
  * Every check of the static configuration, as diagnostics with catalog codes: each provider and the
@@ -42,7 +43,9 @@ export function checkStatic(
       ...(item ? { item } : {}),
     });
   for (const { option, problem } of config.tracing ? tracingProblems(config.tracing) : [])
-    add('error', option, 'TRACING_OPTION_INVALID', { option, problem });
+    add('error', option, 'OTLP_OPTION_INVALID', { option, problem });
+  for (const { option, problem } of config.metrics?.otlp ? otlpProblems(config.metrics.otlp, METRICS) : [])
+    add('error', option, 'OTLP_OPTION_INVALID', { option, problem });
   const known = Object.keys(eps).join(', ');
   if (config.ping && !eps[config.ping.entryPoint])
     add('error', 'ping.entryPoint', 'PING_ENTRYPOINT_UNKNOWN', { entryPoint: config.ping.entryPoint, known });

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { WharfError } from '../config/errors.ts';
+import { entryPointObservability } from '../config/static/entry-point-observability.ts';
 import type { StaticConfig } from '../config/static.ts';
 import { Agent } from '../core/http-client.ts';
 import type { Logger } from '../core/log.ts';
@@ -10,7 +11,7 @@ import { ConsulProvider } from '../providers/consul/consul-provider.ts';
 import { DockerProvider } from '../providers/docker/docker-provider.ts';
 import { FileProvider } from '../providers/file/file-provider.ts';
 import type { Provider, Snapshot } from '../providers/provider.ts';
-import { type AccessLog, accessLogDefaults, createAccessLog } from './access-log/access-log.ts';
+import { type AccessLog, createAccessLog } from './access-log/access-log.ts';
 import type { Acme } from './acme/acme.ts';
 import { type AcmeProvider, acmeProviderName } from './acme/acme-provider.ts';
 import { createApiHandler } from './api/api.ts';
@@ -21,7 +22,7 @@ import { dashboardService, withEvents } from './dashboard/with-dashboard.ts';
 import { entryPointSpecs, resolveEntryPoints } from './entry-points.ts';
 import { EntryPoint, parseAddress } from './http/entrypoint.ts';
 import { FdExhaustion } from './http/fd-exhaustion.ts';
-import { PrometheusMetrics } from './metrics/prometheus.ts';
+import { Metrics } from './metrics/metrics.ts';
 import { ProviderActivity } from './metrics/provider-activity.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
 import { merge } from './reload/merge.ts';
@@ -74,10 +75,10 @@ export class Wharf {
   /** Resolves once every provider's first snapshot is in service. */
   readonly ready: Promise<void>;
   /**
-   * The Prometheus exporter, when `metrics.prometheus` is set. `metrics.serve` is the handler of the
-   * `prometheus@internal` service (what a router of the user's reaches with `manualRouting: true`).
+   * The metrics, when `metrics.prometheus` or `metrics.otlp` is set. `metrics.serve` is the handler of
+   * the `prometheus@internal` service (what a router of the user's reaches with `manualRouting: true`).
    */
-  readonly metrics: PrometheusMetrics | undefined;
+  readonly metrics: Metrics | undefined;
   private stopping = false;
 
   private constructor(
@@ -89,9 +90,16 @@ export class Wharf {
     this.config = options.staticConfig;
     const c = options.staticConfig;
     this.accessLog = c.accessLog
-      ? createAccessLog(c.accessLog, { entryPointDefaults: accessLogDefaults(resolveEntryPoints(c)) })
+      ? createAccessLog(c.accessLog, {
+          entryPointDefaults: entryPointObservability(resolveEntryPoints(c), 'accessLogs'),
+        })
       : undefined;
-    this.tracing = c.tracing ? new Tracing(c.tracing, this.logger) : undefined;
+    this.tracing = c.tracing
+      ? new Tracing(c.tracing, this.logger, undefined, {
+          tracing: entryPointObservability(resolveEntryPoints(c), 'tracing'),
+          traceVerbosity: entryPointObservability(resolveEntryPoints(c), 'traceVerbosity'),
+        })
+      : undefined;
     this.fdExhaustion = new FdExhaustion(this.logger);
     this.ready = new Promise((r) => (this.readyResolve = r));
     const eps = resolveEntryPoints(c);
@@ -122,9 +130,7 @@ export class Wharf {
       dashboard,
       ping: c.ping ? pingHandler(c.ping.terminatingStatusCode, () => this.stopping) : undefined,
       // prometheus@internal: /metrics (this.metrics is made below, once the table and reloader exist).
-      prometheus: c.metrics?.prometheus
-        ? (req, res) => (this.metrics as PrometheusMetrics).serve(req, res)
-        : undefined,
+      prometheus: c.metrics?.prometheus ? (req, res) => (this.metrics as Metrics).serve(req, res) : undefined,
     });
     this.internal = internalSnapshot(c);
     const deps = {
@@ -161,11 +167,11 @@ export class Wharf {
     if (accessLog) this.reloader.subscribe((table) => accessLog.onTable(table));
     this.providers = options.providers ?? defaultProviders(c, this.logger);
     // --- metrics (issue 16): counted when a response is done; everything else is read when scraped.
-    const prom = c.metrics?.prometheus;
+    const metricsConfig = c.metrics?.prometheus || c.metrics?.otlp ? c.metrics : undefined;
     const activity = new ProviderActivity();
-    this.metrics = prom
-      ? new PrometheusMetrics(
-          { ...c.metrics, addInternals: c.metrics?.addInternals ?? false, prometheus: prom },
+    this.metrics = metricsConfig
+      ? new Metrics(
+          metricsConfig,
           {
             tableRef: this.tableRef,
             reloader: this.reloader,
@@ -173,7 +179,7 @@ export class Wharf {
             providers: () => this.providers,
             activity,
           },
-          Object.keys(eps),
+          eps,
           this.logger,
         )
       : undefined;
@@ -348,6 +354,17 @@ export class Wharf {
       .catch((err: unknown) =>
         this.logger.warn({ err: String(err) }, 'tracing: cannot export the last spans'),
       );
+    // The counts since the last OTLP push go out too, waited for 5 s at most (as the spans).
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.metrics?.close(),
+      new Promise((r) => {
+        bound = setTimeout(r, 5_000).unref();
+      }),
+    ]).catch((err: unknown) =>
+      this.logger.warn({ err: String(err) }, 'metrics.otlp: cannot push the last metrics'),
+    );
+    clearTimeout(bound);
   }
 
   /** Closes and reopens the access log file (SIGUSR1, as Traefik: logrotate has moved it). */

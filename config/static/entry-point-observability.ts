@@ -21,3 +21,19 @@ export const EntryPointObservabilitySchema = z.strictObject({
 
 /** An entryPoint's `observability` section. */
 export type EntryPointObservability = z.infer<typeof EntryPointObservabilitySchema>;
+
+/**
+ * The entryPoints that set `observability.<key>`, with the value: the default of the routers on them (and
+ * of their unmatched requests). EntryPoints that leave it unset are absent (Traefik's default: on, minimal).
+ */
+export function entryPointObservability<K extends keyof EntryPointObservability>(
+  entryPoints: Readonly<Record<string, { observability?: EntryPointObservability | undefined }>>,
+  key: K,
+): Map<string, NonNullable<EntryPointObservability[K]>> {
+  const out = new Map<string, NonNullable<EntryPointObservability[K]>>();
+  for (const [name, ep] of Object.entries(entryPoints)) {
+    const value = ep.observability?.[key];
+    if (value !== undefined && value !== null) out.set(name, value);
+  }
+  return out;
+}

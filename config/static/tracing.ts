@@ -30,17 +30,22 @@ export const TracingTlsSchema = z.strictObject({
     .describe('Accept any certificate from the collector (no chain or name check); for tests only'),
 });
 
+/** `otlp.http` of tracing or metrics: OTLP over HTTP (protobuf, gzip), Traefik's default exporter. */
+export function otlpHttpSchema(defaultPath: string) {
+  return z.strictObject({
+    endpoint: z
+      .string()
+      .default('https://localhost:4318')
+      .describe(
+        `Collector URL, scheme://host:port/path (default https://localhost:4318; without a path: ${defaultPath})`,
+      ),
+    headers: headerMap('collector'),
+    tls: TracingTlsSchema.optional().describe('TLS towards the collector (https endpoints)'),
+  });
+}
+
 /** `tracing.otlp.http`: OTLP over HTTP (protobuf, gzip), Traefik's default exporter. */
-export const TracingOtlpHttpSchema = z.strictObject({
-  endpoint: z
-    .string()
-    .default('https://localhost:4318')
-    .describe(
-      'Collector URL, scheme://host:port/path (default https://localhost:4318; without a path: /v1/traces)',
-    ),
-  headers: headerMap('collector'),
-  tls: TracingTlsSchema.optional().describe('TLS towards the collector (https endpoints)'),
-});
+export const TracingOtlpHttpSchema = otlpHttpSchema('/v1/traces');
 
 /** `tracing.otlp.grpc`: OTLP over gRPC (gzip); chosen over http when both are set. */
 export const TracingOtlpGrpcSchema = z.strictObject({

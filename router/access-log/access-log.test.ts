@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccessLogSchema } from '../../config/static/access-log.ts';
+import { entryPointObservability } from '../../config/static/entry-point-observability.ts';
 import type { RequestState } from '../../middleware/request-state.ts';
 import { until } from '../../test/helpers/backends.ts';
 import type { RoutingTable } from '../compile/table-types.ts';
-import { accessLogDefaults, createAccessLog } from './access-log.ts';
+import { createAccessLog } from './access-log.ts';
 import { compileFilters, parseStatusRange } from './filters.ts';
 
 let dir: string;
@@ -87,7 +88,10 @@ describe('createAccessLog', () => {
   it('logs according to addInternals, the router observability and the entryPoint defaults', async () => {
     const filePath = join(dir, 'access.log');
     const log = createAccessLog(AccessLogSchema.parse({ filePath, format: 'json' }), {
-      entryPointDefaults: accessLogDefaults({ quiet: { observability: { accessLogs: false } }, web: {} }),
+      entryPointDefaults: entryPointObservability(
+        { quiet: { observability: { accessLogs: false } }, web: {} },
+        'accessLogs',
+      ),
     });
     log.onTable(
       table({

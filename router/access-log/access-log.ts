@@ -169,18 +169,6 @@ class AccessLogWriter implements AccessLog {
   }
 }
 
-/** The entryPoints' `observability.accessLogs` where set: the default of the routers on them. */
-export function accessLogDefaults(
-  entryPoints: Readonly<Record<string, { observability?: { accessLogs?: boolean | undefined } | undefined }>>,
-): Map<string, boolean> {
-  const out = new Map<string, boolean>();
-  for (const [name, ep] of Object.entries(entryPoints)) {
-    const value = ep.observability?.accessLogs;
-    if (value !== undefined) out.set(name, value);
-  }
-  return out;
-}
-
 /**
  * Opens the access log: a file (appended, created with its folder; throws LOG_FILE_UNWRITABLE when it
  * cannot be) or stdout.

@@ -28,6 +28,44 @@ describe('headerValues: the label headers of a request, in label order, empty wh
   });
 });
 
+describe('request families: an exporter whose buckets are a subset of the cells', () => {
+  // Prometheus (0.1, 5) and OTLP (0.05, 0.1, 1, 5) export from the same cells, counted over both sets.
+  it.each<[string, number[], Array<[string, number]>]>([
+    [
+      'prometheus',
+      [0.1, 5],
+      [
+        ['0.1', 2],
+        ['5', 3],
+        ['+Inf', 4],
+      ],
+    ],
+    [
+      'otlp',
+      [0.05, 0.1, 1, 5],
+      [
+        ['0.05', 1],
+        ['0.1', 2],
+        ['1', 2],
+        ['5', 3],
+        ['+Inf', 4],
+      ],
+    ],
+  ])('%s', async (_name, exported, expected) => {
+    const cells = [0.05, 0.1, 1, 5];
+    const map = new SubjectMap(cells);
+    const s = map.create('web', { entrypoint: 'web' });
+    for (const sec of [0.01, 0.07, 3, 9]) s.add(seriesKey(200, 0, 0), 200, 0, 0, sec, 0, 0, undefined);
+    const registry = new Registry();
+    registerRequestFamilies(registry, map, { prefix: 'x_', what: 'x' }, { exported, cells }, undefined);
+    const samples = parseExposition(await registry.metrics());
+    const buckets = samples
+      .filter((x) => x.name === 'x_request_duration_seconds_bucket')
+      .map((x) => [x.labels.le, x.value]);
+    expect(buckets).toEqual(expected);
+  });
+});
+
 describe('request families: cells exported with Traefik label names', () => {
   it('a histogram with cumulative buckets, counters per code/method/protocol, header labels', async () => {
     const map = new SubjectMap(BOUNDS);
@@ -43,10 +81,16 @@ describe('request families: cells exported with Traefik label names', () => {
       s.add(key, 200, 0, 0, sec, 10, 100, `${ua}`);
     s.add(seriesKey(503, 2, 1), 503, 2, 1, 0.5, 0, 7, 'a');
     const registry = new Registry();
-    registerRequestFamilies(registry, map, { prefix: 'x_entrypoint_', what: 'an entrypoint' }, BOUNDS, {
-      names: ['useragent'],
-      headers: ['user-agent'],
-    });
+    registerRequestFamilies(
+      registry,
+      map,
+      { prefix: 'x_entrypoint_', what: 'an entrypoint' },
+      { exported: BOUNDS, cells: BOUNDS },
+      {
+        names: ['useragent'],
+        headers: ['user-agent'],
+      },
+    );
     const samples = parseExposition(await registry.metrics());
     const ok = { entrypoint: 'web', code: '200', method: 'GET', protocol: 'http' };
     expect(sampleValue(samples, 'x_entrypoint_requests_total', { ...ok, useragent: 'a' })).toBe(3);
@@ -87,7 +131,13 @@ describe('request families: cells exported with Traefik label names', () => {
     s.addTls(tls);
     s.addTls(tls);
     const registry = new Registry();
-    registerRequestFamilies(registry, map, { prefix: 'x_service_', what: 'a service' }, BOUNDS, undefined);
+    registerRequestFamilies(
+      registry,
+      map,
+      { prefix: 'x_service_', what: 'a service' },
+      { exported: BOUNDS, cells: BOUNDS },
+      undefined,
+    );
     const samples = parseExposition(await registry.metrics());
     expect(
       sampleValue(samples, 'x_service_requests_tls_total', {

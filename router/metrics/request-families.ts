@@ -38,6 +38,12 @@ function cellLabels(s: Subject, c: Cell): Labels {
   return { ...s.labels, code: c.code, method: c.method, protocol: c.protocol };
 }
 
+/** The duration buckets: those an exporter shows, and those the cells count (a superset, sorted). */
+export interface Bounds {
+  readonly exported: readonly number[];
+  readonly cells: readonly number[];
+}
+
 /** What a level is called in metric names and help texts. */
 export interface LevelNames {
   /** e.g. wharf_entrypoint_ */
@@ -54,9 +60,12 @@ export function registerRequestFamilies(
   registry: Registry,
   level: SubjectMap,
   names: LevelNames,
-  bounds: readonly number[],
+  bounds: Bounds,
   headerLabels: HeaderLabels | undefined,
 ): void {
+  // The cells count per bucket of `bounds.cells` (every exporter's bounds together); an exporter's
+  // cumulative bucket at bound b is the sum of the cells' buckets up to b, exact as b is one of them.
+  const upTo = bounds.exported.map((b) => bounds.cells.indexOf(b));
   const each = (f: (s: Subject, c: Cell, out: Values) => void) => (): Values => {
     const out: Values = [];
     for (const s of level.subjects.values()) for (const c of s.cells.values()) f(s, c, out);
@@ -107,15 +116,20 @@ export function registerRequestFamilies(
       each((s, c, out) => {
         const labels = cellLabels(s, c);
         let cumulative = 0;
-        for (let b = 0; b <= bounds.length; b++) {
-          cumulative += c.buckets[b] as number;
-          const le = b < bounds.length ? (bounds[b] as number) : '+Inf';
+        let cell = 0;
+        bounds.exported.forEach((le, i) => {
+          for (; cell <= (upTo[i] as number); cell++) cumulative += c.buckets[cell] as number;
           out.push({
-            metricName: `${names.prefix}request_duration_seconds_bucket`,
+            metricName: `${prefix}request_duration_seconds_bucket`,
             labels: { ...labels, le },
             value: cumulative,
           });
-        }
+        });
+        out.push({
+          metricName: `${prefix}request_duration_seconds_bucket`,
+          labels: { ...labels, le: '+Inf' },
+          value: c.requests,
+        });
         out.push({ metricName: `${prefix}request_duration_seconds_sum`, labels, value: c.durationSum });
         out.push({ metricName: `${prefix}request_duration_seconds_count`, labels, value: c.requests });
       }),

@@ -15,16 +15,21 @@ export interface RequestMetricsOptions {
   readonly internals: boolean;
   readonly bounds: readonly number[];
   readonly headerLabels?: HeaderLabels;
+  /** EntryPoints with `observability.metrics: false`: their routers (unless they say otherwise) and unmatched requests are not counted. */
+  readonly quietEntryPoints?: ReadonlySet<string>;
 }
 
-/** A router as the request path needs it: off (observability.metrics false) or its router subject. */
+/**
+ * A router as the request path needs it: off (observability.metrics false), on (true), or as its
+ * entryPoint says (unset), and its router subject.
+ */
 interface RouterEntry {
   readonly off: boolean;
+  readonly inherits: boolean;
   readonly subject: Subject | undefined;
 }
 
-const OFF: RouterEntry = { off: true, subject: undefined };
-const NO_SUBJECT: RouterEntry = { off: false, subject: undefined };
+const OFF: RouterEntry = { off: true, inherits: false, subject: undefined };
 
 /**
  * Counts every finished request on its entryPoint, router and service: one call when its response is
@@ -67,8 +72,8 @@ export class RequestMetrics {
       if (!o.internals) return;
     } else if (state.router !== undefined) {
       router = this.routerEntries.get(state.router) ?? this.lookupRouter(state.router);
-      if (router.off) return;
-    }
+      if (router.off || (router.inherits && o.quietEntryPoints?.has(state.entryPoint) === true)) return;
+    } else if (o.quietEntryPoints?.has(state.entryPoint) === true) return;
     const code = res.headersSent ? res.statusCode : 499;
     const method = methodIndex(req.method);
     const protocol = protocolIndex(req.headers);
@@ -101,14 +106,15 @@ export class RequestMetrics {
   /** A router's entry for the serving table: off when its observability.metrics is false. */
   private lookupRouter(name: string): RouterEntry {
     const info = this.table?.info.routers.get(name);
+    const own = info?.observability?.metrics;
     let entry: RouterEntry;
-    if (info?.observability?.metrics === false) entry = OFF;
-    else if (!this.o.routers) entry = NO_SUBJECT;
+    if (own === false) entry = OFF;
+    else if (!this.o.routers) entry = { off: false, inherits: own === undefined, subject: undefined };
     else {
       const service = info?.service ? qualifyName(info.service, info.provider) : '';
       const key = `${name}\u0000${service}`;
       const subject = this.routers.subjects.get(key) ?? this.routers.create(key, { router: name, service });
-      entry = { off: false, subject };
+      entry = { off: false, inherits: own === undefined, subject };
     }
     this.routerEntries.set(name, entry);
     return entry;

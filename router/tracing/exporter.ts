@@ -1,12 +1,36 @@
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { type ChannelCredentials, credentials, Metadata } from '@grpc/grpc-js';
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  hostDetector,
+  osDetector,
+  processDetector,
+  type Resource,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { TracingConfig } from '../../config/static/tracing.ts';
+import { VERSION } from '../../core/version.ts';
 import { clientTls } from '../../middleware/forward-auth/client-tls.ts';
 
-// Traefik's OTLP exporters (pkg/observability/types/tracing.go): HTTP with protobuf bodies, or gRPC when
-// `otlp.grpc` is set; both gzip-compressed, with the configured headers and client TLS.
+// Traefik's OTLP exporters (pkg/observability/types/tracing.go, metrics.go): HTTP with protobuf bodies, or
+// gRPC when `otlp.grpc` is set; both gzip-compressed, with the configured headers and client TLS. Tracing
+// and metrics (router/metrics/otlp-metrics.ts) read the same `otlp` keys; `OtlpSignal` says which.
+
+/** Which OTLP signal an `otlp` section is for: its option path in messages, its default URL path. */
+export interface OtlpSignal {
+  readonly option: string;
+  readonly path: string;
+}
+
+/** `tracing.otlp`: spans, to /v1/traces. */
+export const TRACES: OtlpSignal = { option: 'tracing.otlp', path: '/v1/traces' };
+
+/** An `otlp` section of tracing or metrics. */
+export type OtlpSection = TracingConfig['otlp'];
 
 /** Where spans go, resolved from `tracing.otlp`; `problem` says why it cannot work. */
 export type ExportTarget =
@@ -15,13 +39,14 @@ export type ExportTarget =
   | { kind: 'invalid'; option: string; problem: string };
 
 /**
- * The collector `tracing.otlp` names: gRPC when `grpc` is set, else HTTP (default https://localhost:4318).
- * An HTTP endpoint without a path gets `/v1/traces`, as Go's otlptracehttp adds it.
+ * The collector an `otlp` section names: gRPC when `grpc` is set, else HTTP (default
+ * https://localhost:4318). An HTTP endpoint without a path gets the signal's (`/v1/traces`,
+ * `/v1/metrics`), as Go's otlptracehttp and otlpmetrichttp add it.
  */
-export function exportTarget(otlp: TracingConfig['otlp']): ExportTarget {
+export function exportTarget(otlp: OtlpSection, signal: OtlpSignal = TRACES): ExportTarget {
   const grpc = otlp?.grpc;
   if (grpc) {
-    const option = 'tracing.otlp.grpc';
+    const option = `${signal.option}.grpc`;
     if (grpc.insecure && grpc.tls)
       return { kind: 'invalid', option, problem: 'tls and insecure cannot both be set; keep one' };
     const m = /^(?:\[([^\]]+)\]|([^:/\s]+)):(\d{1,5})$/.exec(grpc.endpoint);
@@ -38,32 +63,48 @@ export function exportTarget(otlp: TracingConfig['otlp']): ExportTarget {
   if (!m)
     return {
       kind: 'invalid',
-      option: 'tracing.otlp.http.endpoint',
-      problem: `"${endpoint}" is not an http(s) URL; write e.g. "https://collector:4318/v1/traces"`,
+      option: `${signal.option}.http.endpoint`,
+      problem: `"${endpoint}" is not an http(s) URL; write e.g. "https://collector:4318${signal.path}"`,
     };
-  return { kind: 'http', url: m[3] === '' ? `${endpoint}/v1/traces` : endpoint };
+  return { kind: 'http', url: m[3] === '' ? `${endpoint}${signal.path}` : endpoint };
 }
 
-/** Problems of `tracing` that stop the start: a bad endpoint, or client TLS files that cannot be used. */
-export function tracingProblems(config: TracingConfig): { option: string; problem: string }[] {
-  const target = exportTarget(config.otlp);
+/** Problems of an `otlp` section that stop the start: a bad endpoint, or client TLS files that cannot be used. */
+export function otlpProblems(otlp: OtlpSection, signal: OtlpSignal): { option: string; problem: string }[] {
+  const target = exportTarget(otlp, signal);
   if (target.kind === 'invalid') return [{ option: target.option, problem: target.problem }];
-  const tls = target.kind === 'grpc' ? config.otlp?.grpc?.tls : config.otlp?.http?.tls;
+  const tls = target.kind === 'grpc' ? otlp?.grpc?.tls : otlp?.http?.tls;
   if (!tls) return [];
   try {
     clientTls(tls);
     return [];
   } catch (err) {
-    return [{ option: `tracing.otlp.${target.kind}.tls`, problem: (err as Error).message }];
+    return [{ option: `${signal.option}.${target.kind}.tls`, problem: (err as Error).message }];
   }
 }
 
-/** The OTLP exporter `tracing.otlp` asks for; throws when tracingProblems has any. */
-export function createExporter(config: TracingConfig): SpanExporter {
-  const target = exportTarget(config.otlp);
+/** Problems of `tracing` that stop the start: a bad endpoint, or client TLS files that cannot be used. */
+export function tracingProblems(config: TracingConfig): { option: string; problem: string }[] {
+  return otlpProblems(config.otlp, TRACES);
+}
+
+/** The options of an OTLP exporter (trace or metric, http or grpc) for an `otlp` section. */
+export type ExporterOptions =
+  | { kind: 'grpc'; url: string; credentials: ChannelCredentials; metadata: Metadata; compression: 'gzip' }
+  | {
+      kind: 'http';
+      url: string;
+      headers: Record<string, string>;
+      compression: 'gzip';
+      httpAgentOptions?: object;
+    };
+
+/** What an OTLP exporter for `otlp` is given; throws when otlpProblems has any. */
+export function exporterOptions(otlp: OtlpSection, signal: OtlpSignal): ExporterOptions {
+  const target = exportTarget(otlp, signal);
   if (target.kind === 'invalid') throw new Error(`${target.option}: ${target.problem}`);
   if (target.kind === 'grpc') {
-    const grpc = config.otlp?.grpc;
+    const grpc = otlp?.grpc;
     const metadata = new Metadata();
     for (const [k, v] of Object.entries(grpc?.headers ?? {})) metadata.set(k, v);
     let creds = credentials.createInsecure();
@@ -77,19 +118,39 @@ export function createExporter(config: TracingConfig): SpanExporter {
         tls.rejectUnauthorized === false ? { rejectUnauthorized: false } : {},
       );
     }
-    return new GrpcTraceExporter({
-      url: `${target.secure ? 'https' : 'http'}://${target.address}`,
-      credentials: creds,
-      metadata,
-      // The exporter's own enum (otlp-exporter-base), which it does not re-export; the value is its text.
-      compression: 'gzip' as NonNullable<ConstructorParameters<typeof GrpcTraceExporter>[0]>['compression'],
-    });
+    const url = `${target.secure ? 'https' : 'http'}://${target.address}`;
+    return { kind: 'grpc', url, credentials: creds, metadata, compression: 'gzip' };
   }
-  const http = config.otlp?.http;
-  return new HttpTraceExporter({
+  const http = otlp?.http;
+  return {
+    kind: 'http',
     url: target.url,
     headers: { ...http?.headers },
-    compression: 'gzip' as NonNullable<ConstructorParameters<typeof HttpTraceExporter>[0]>['compression'],
+    compression: 'gzip',
     ...(http?.tls ? { httpAgentOptions: { keepAlive: true, ...clientTls(http.tls) } } : {}),
-  });
+  };
+}
+
+/** The OTLP exporter `tracing.otlp` asks for; throws when tracingProblems has any. */
+export function createExporter(config: TracingConfig): SpanExporter {
+  const { kind, ...options } = exporterOptions(config.otlp, TRACES);
+  // `compression` is the exporters' own enum (otlp-exporter-base), which they do not re-export; its value is the text.
+  type Grpc = NonNullable<ConstructorParameters<typeof GrpcTraceExporter>[0]>;
+  type Http = NonNullable<ConstructorParameters<typeof HttpTraceExporter>[0]>;
+  return kind === 'grpc'
+    ? new GrpcTraceExporter(options as unknown as Grpc)
+    : new HttpTraceExporter(options as unknown as Http);
+}
+
+/**
+ * The resource of spans and pushed metrics, in Traefik's order: detected attributes, then service.name and
+ * service.version, then the user's, then the environment's (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME),
+ * each overriding the ones before.
+ */
+export function otlpResource(serviceName: string, attributes: Readonly<Record<string, string>>): Resource {
+  return defaultResource()
+    .merge(detectResources({ detectors: [hostDetector, osDetector, processDetector] }))
+    .merge(resourceFromAttributes({ 'service.name': serviceName, 'service.version': VERSION }))
+    .merge(resourceFromAttributes(attributes))
+    .merge(detectResources({ detectors: [envDetector] }));
 }

@@ -3,15 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Attributes, ROOT_CONTEXT, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import { setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
-  defaultResource,
-  detectResources,
-  envDetector,
-  hostDetector,
-  osDetector,
-  processDetector,
-  resourceFromAttributes,
-} from '@opentelemetry/resources';
-import {
   BatchSpanProcessor,
   type IdGenerator,
   ParentBasedSampler,
@@ -34,7 +25,7 @@ import {
   requestBodySize,
   splitTarget,
 } from './attributes.ts';
-import { createExporter } from './exporter.ts';
+import { createExporter, otlpResource } from './exporter.ts';
 import { RequestTrace, type TraceSettings } from './request-trace.ts';
 
 /** What the entryPoint knows of the matched router (router/compile/table-types.ts CompiledRoute). */
@@ -45,6 +36,14 @@ export interface TracedRoute {
   /** The router's `observability` options. */
   readonly observability?: { tracing?: boolean; traceVerbosity?: 'minimal' | 'detailed' } | undefined;
 }
+
+/** The entryPoints' `observability.tracing` and `traceVerbosity` where set: defaults of their routers. */
+export interface EntryPointTraceDefaults {
+  readonly tracing: ReadonlyMap<string, boolean>;
+  readonly traceVerbosity: ReadonlyMap<string, 'minimal' | 'detailed'>;
+}
+
+const NO_DEFAULTS: EntryPointTraceDefaults = { tracing: new Map(), traceVerbosity: new Map() };
 
 /** Instrumentation scope of every span (Traefik: github.com/traefik/traefik). */
 const SCOPE = 'wharf';
@@ -74,21 +73,25 @@ export class Tracing implements TraceSettings {
   readonly #sampler: Sampler;
   readonly #ids = new PresetIdGenerator();
   readonly #logger: Logger;
+  readonly #entryPoints: EntryPointTraceDefaults;
 
-  constructor(config: TracingConfig, logger: Logger, exporter: SpanExporter = createExporter(config)) {
+  constructor(
+    config: TracingConfig,
+    logger: Logger,
+    exporter: SpanExporter = createExporter(config),
+    entryPoints: EntryPointTraceDefaults = NO_DEFAULTS,
+  ) {
+    this.#entryPoints = entryPoints;
     this.safeQuery = new Set(config.safeQueryParams ?? []);
     const lower = (list: readonly string[] | undefined) => (list ?? []).map((h) => h.toLowerCase());
     this.requestHeaders = lower(config.capturedRequestHeaders).filter((h) => h !== 'user-agent');
     this.responseHeaders = lower(config.capturedResponseHeaders);
     this.addInternals = config.addInternals;
     this.#logger = logger;
-    // Traefik's order: detected attributes, then service.name/version, then the user's, then the
-    // environment's (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME), each overriding the ones before.
-    const resource = defaultResource()
-      .merge(detectResources({ detectors: [hostDetector, osDetector, processDetector] }))
-      .merge(resourceFromAttributes({ 'service.name': config.serviceName, 'service.version': VERSION }))
-      .merge(resourceFromAttributes(config.resourceAttributes ?? config.globalAttributes ?? {}))
-      .merge(detectResources({ detectors: [envDetector] }));
+    const resource = otlpResource(
+      config.serviceName,
+      config.resourceAttributes ?? config.globalAttributes ?? {},
+    );
     this.#sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRate) });
     this.#provider = new TracerProvider({
       resource,
@@ -116,7 +119,8 @@ export class Tracing implements TraceSettings {
   /**
    * Starts the server span of a request the entryPoint routed to `route` (undefined: no router matched,
    * the 404 is traced as Traefik's default handler is). Undefined when the router opts out
-   * (`observability.tracing: false`). Continues the caller's trace when its `traceparent` is valid.
+   * (`observability.tracing: false`, its own or else its entryPoint's). Continues the caller's trace when
+   * its `traceparent` is valid.
    */
   begin(
     req: IncomingMessage,
@@ -125,7 +129,8 @@ export class Tracing implements TraceSettings {
     route: TracedRoute | undefined,
   ): RequestTrace | undefined {
     const obs = route?.observability;
-    if (obs?.tracing === false) return undefined;
+    // A router's own key wins; unset, its entryPoint's (Traefik copies the entryPoint's into its routers).
+    if ((obs?.tracing ?? this.#entryPoints.tracing.get(state.entryPoint)) === false) return undefined;
     const parent =
       req.headers.traceparent === undefined
         ? ROOT_CONTEXT
@@ -147,12 +152,13 @@ export class Tracing implements TraceSettings {
     }
     // A new trace keeps the id the decision was made on (the sampler decides the same again).
     if (remote === undefined) this.#ids.preset = traceId;
+    const verbosity = obs?.traceVerbosity ?? this.#entryPoints.traceVerbosity.get(state.entryPoint);
     const span = this.tracer.startSpan(
       method,
       { kind: SpanKind.SERVER, startTime: epochMs(state.start) },
       parent,
     );
-    const t = RequestTrace.sampled(this, span, parent, obs?.traceVerbosity === 'detailed');
+    const t = RequestTrace.sampled(this, span, parent, verbosity === 'detailed');
     // A fault in recording must not cost the request its answer: it loses attributes, not its response.
     try {
       span.setAttributes(this.#serverAttributes(req, state, method));

@@ -27,14 +27,16 @@ export interface DecodedSpan {
 /** Span kinds by number. */
 export const SPAN_KIND = { internal: 1, server: 2, client: 3 } as const;
 
-interface Field {
+/** One protobuf field as read from the wire. */
+export interface Field {
   no: number;
   wire: number;
   varint?: bigint;
   bytes?: Buffer;
 }
 
-function* fields(buf: Buffer): Generator<Field> {
+/** The fields of a protobuf message, in wire order. */
+export function* fields(buf: Buffer): Generator<Field> {
   let i = 0;
   const varint = (): bigint => {
     let out = 0n;
@@ -101,7 +103,8 @@ function keyValues(list: Field[]): [string, AttributeValue][] {
   });
 }
 
-function attributesOf(buf: Buffer, no: number): Record<string, AttributeValue> {
+/** The KeyValue attributes at field `no` of a message. */
+export function attributesOf(buf: Buffer, no: number): Record<string, AttributeValue> {
   return Object.fromEntries(keyValues([...fields(buf)].filter((f) => f.no === no)));
 }
 

@@ -402,3 +402,71 @@ describe('tracing over OTLP/HTTPS with tls.ca', () => {
     }
   });
 });
+
+describe("tracing: an entryPoint's observability is the default of its routers", () => {
+  let receiver: OtlpReceiver;
+  let backend: Awaited<ReturnType<typeof recordingBackend>>;
+  let w: TestWharf;
+  let quiet: string;
+  let detail: string;
+
+  beforeAll(async () => {
+    receiver = await startOtlpHttpReceiver();
+    backend = await recordingBackend();
+    w = await startWharf(
+      {
+        http: {
+          routers: {
+            app: { rule: 'Host(`app.test`)', service: 'backend', entryPoints: ['quiet', 'detail'] },
+            loud: {
+              rule: 'Host(`loud.test`)',
+              service: 'backend',
+              entryPoints: ['quiet'],
+              observability: { tracing: true },
+            },
+          },
+          services: { backend: { loadBalancer: { servers: [{ url: backend.url }] } } },
+        },
+      },
+      {
+        entryPoints: {
+          web: { address: '127.0.0.1:0' },
+          quiet: { address: '127.0.0.1:0', observability: { tracing: false } },
+          detail: { address: '127.0.0.1:0', observability: { traceVerbosity: 'detailed' } },
+          wharf: { address: '127.0.0.1:0' },
+        },
+        tracing: { otlp: { http: { endpoint: `${receiver.endpoint}/v1/traces` } } },
+      },
+    );
+    quiet = `http://127.0.0.1:${w.wharf.port('quiet')}`;
+    detail = `http://127.0.0.1:${w.wharf.port('detail')}`;
+  });
+  afterAll(async () => {
+    await w?.stop();
+    await backend?.close();
+    await receiver?.close();
+  });
+
+  it('tracing: false on the entryPoint: no trace unless the router sets its own key', async () => {
+    const before = backend.seen.length;
+    expect((await get(quiet, '/', 'app.test')).status).toBe(200);
+    expect(backend.seen[before]?.traceparent).toBeUndefined();
+    expect((await get(quiet, '/', 'loud.test')).status).toBe(200);
+    const sent = traceparentOf(backend.seen[before + 1] as IncomingHttpHeaders);
+    await w.wharf.tracing?.forceFlush();
+    await receiver.waitFor((s) => inTrace(s, sent.traceId).length >= 2, 'the spans of loud.test');
+  });
+
+  it('traceVerbosity: detailed on the entryPoint: its routers get Router and Service spans', async () => {
+    const before = backend.seen.length;
+    expect((await get(detail, '/', 'app.test')).status).toBe(200);
+    const sent = traceparentOf(backend.seen[before] as IncomingHttpHeaders);
+    await w.wharf.tracing?.forceFlush();
+    await receiver.waitFor((s) => inTrace(s, sent.traceId).length >= 4, 'the detailed spans of app.test');
+    expect(
+      inTrace(receiver.spans, sent.traceId)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['GET', 'ReverseProxy', 'Router', 'Service']);
+  });
+});
