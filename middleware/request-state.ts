@@ -1,6 +1,26 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 
+/** A call a middleware makes to another server for the request (forwardAuth's AuthRequest). */
+export interface SideCall {
+  /** The call ended: the server answered `status`, or the call failed with `err`. */
+  end(status: number | undefined, err?: unknown): void;
+}
+
+/** What a middleware tells tracing about its own calls to other servers (router/tracing/request-trace.ts). */
+export interface SideCallTracer {
+  /**
+   * Opens a client span `name` for a call to `url` and writes the trace context (traceparent, tracestate)
+   * into `headers`; undefined when there is no span to end (an unsampled trace only propagates).
+   */
+  sideCall(
+    name: string,
+    method: string,
+    url: URL,
+    headers: Record<string, string | string[] | undefined>,
+  ): SideCall | undefined;
+}
+
 /**
  * Per-request facts shared along the request path (entryPoint → router → middlewares → service → proxy),
  * stored on the request object under a symbol so no lookup table is needed.
@@ -45,6 +65,8 @@ export interface RequestState {
    * digestAuth or forwardAuth refusal) so the ban middleware counts it (its `onWafBlock` and auth refusals).
    */
   refusedBy?: 'waf' | 'basicAuth' | 'digestAuth' | 'forwardAuth';
+  /** Set by tracing on traced requests: middlewares report their calls to other servers to it. */
+  tracer?: SideCallTracer;
   /** An id for this request, shared by the WAF's audit log and the access log (set lazily by whoever needs it first). */
   requestId?: string;
 }

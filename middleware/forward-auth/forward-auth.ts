@@ -187,18 +187,27 @@ export function createForwardAuth(options: ForwardAuthOptions, ctx: MiddlewareCo
       if (p.basicAuth !== undefined && headers.authorization === undefined)
         headers.authorization = p.basicAuth;
       const method = (options.preserveRequestMethod === true ? req.method : 'GET') as 'GET';
-      const answer = await pool.request({
-        origin: p.address.origin,
-        path,
-        method,
-        headers,
-        body: body ?? null,
-        signal: abort.signal,
-      });
+      // Tracing (Traefik's AuthRequest client span): ended once the answer's body is read.
+      const call = state.tracer?.sideCall('AuthRequest', method, p.address, headers);
+      const answer = await pool
+        .request({
+          origin: p.address.origin,
+          path,
+          method,
+          headers,
+          body: body ?? null,
+          signal: abort.signal,
+        })
+        .catch((err: unknown) => {
+          call?.end(undefined, err);
+          throw err;
+        });
       let answerBody: Buffer;
       try {
         answerBody = await readLimited(answer.body, p.maxResponseBodySize, abort.signal, 'response');
+        call?.end(answer.statusCode);
       } catch (err) {
+        call?.end(answer.statusCode, err);
         answer.body.destroy();
         throw err;
       }

@@ -12,6 +12,7 @@ import {
 } from '@opentelemetry/api';
 import type { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { errorStatus, WharfError } from '../../config/errors.ts';
+import type { SideCall, SideCallTracer } from '../../middleware/request-state.ts';
 import { flatHeaderValues, headerValues, hostPort, safeUrl, spanStatus } from './attributes.ts';
 
 /** What a request's trace needs from the process-wide tracing setup (router/tracing/tracing.ts). */
@@ -26,6 +27,13 @@ export interface TraceSettings {
   /** Reports a fault in recording spans (logged; the request goes on). */
   fault(err: unknown): void;
 }
+
+/** Sets a propagated header in a header object, replacing what the client sent. */
+const objectSetter: TextMapSetter<Record<string, string | string[] | undefined>> = {
+  set(carrier, key, value) {
+    carrier[key] = value;
+  },
+};
 
 /** Sets a propagated header in undici's flat `[name, value, ...]` list, replacing what the client sent. */
 const flatSetter: TextMapSetter<string[]> = {
@@ -63,7 +71,7 @@ export function traceOf(req: IncomingMessage): RequestTrace | undefined {
  * unsampled request has one too, without any span: only the `traceparent` (and `tracestate`) the backend
  * gets, carrying the trace id and the sampling decision.
  */
-export class RequestTrace {
+export class RequestTrace implements SideCallTracer {
   readonly settings: TraceSettings;
   /** The server span; a placeholder for unsampled requests (never ended, never exported). */
   readonly server: Span;
@@ -153,6 +161,69 @@ export class RequestTrace {
       if (values) this.server.setAttribute(`http.response.header.${name}`, values);
     }
   };
+
+  /**
+   * A middleware's call to another server (forwardAuth: `AuthRequest`, as Traefik names it): a client
+   * span, child of the current one, with the client attributes of a ReverseProxy span; the trace context
+   * goes into `headers`. Unsampled: the headers carry the trace's context, and there is no span.
+   */
+  sideCall(
+    name: string,
+    method: string,
+    url: URL,
+    headers: Record<string, string | string[] | undefined>,
+  ): SideCall | undefined {
+    const s = this.settings;
+    const propagated = this.#propagated;
+    if (propagated !== undefined) {
+      headers.traceparent = propagated[0];
+      if (propagated[1] !== '') headers.tracestate = propagated[1];
+      else delete headers.tracestate;
+      return undefined;
+    }
+    try {
+      const { host, port } = hostPort(url);
+      const attributes: Attributes = {
+        'http.request.method': method,
+        'network.protocol.version': '1.1',
+        'url.full': safeUrl(url.origin, url.pathname + url.search, s.safeQuery),
+        'url.scheme': url.protocol.slice(0, -1),
+        'network.peer.address': host,
+        'server.address': host,
+      };
+      if (port !== undefined) {
+        attributes['network.peer.port'] = port;
+        attributes['server.port'] = port;
+      }
+      const agent = headerValues(headers['user-agent'])?.[0];
+      if (agent !== undefined) attributes['user_agent.original'] = agent;
+      for (const h of s.requestHeaders) {
+        const values = headerValues(headers[h]);
+        if (values) attributes[`http.request.header.${h}`] = values;
+      }
+      const span = s.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, this.current);
+      s.propagator.inject(trace.setSpan(this.current, span), headers, objectSetter);
+      let open = true;
+      return {
+        end(status, err) {
+          if (!open) return;
+          open = false;
+          try {
+            const code = status ?? (err instanceof WharfError ? errorStatus(err.code) : 500);
+            const st = spanStatus(code, 'client');
+            if (st) span.setStatus(st);
+            if (status !== undefined) span.setAttribute('http.response.status_code', status);
+            span.end();
+          } catch (fault) {
+            s.fault(fault);
+          }
+        },
+      };
+    } catch (err) {
+      s.fault(err);
+      return undefined;
+    }
+  }
 
   /**
    * Spans of a call to `serverUrl` (ReverseProxy, and Service for detailed traces), with `traceparent` and

@@ -148,6 +148,7 @@ export class Tracing implements TraceSettings {
         remote?.traceState?.serialize() ?? '',
       );
       t.attach(req);
+      state.tracer = t;
       return t;
     }
     // A new trace keeps the id the decision was made on (the sampler decides the same again).
@@ -174,6 +175,7 @@ export class Tracing implements TraceSettings {
       this.fault(err);
     }
     t.attach(req);
+    state.tracer = t;
     return t;
   }
 

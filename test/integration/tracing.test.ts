@@ -470,3 +470,79 @@ describe("tracing: an entryPoint's observability is the default of its routers",
     ).toEqual(['GET', 'ReverseProxy', 'Router', 'Service']);
   });
 });
+
+describe('tracing: forwardAuth calls the auth server in an AuthRequest client span', () => {
+  let receiver: OtlpReceiver;
+  let backend: Awaited<ReturnType<typeof recordingBackend>>;
+  let auth: Backend & { seen: IncomingHttpHeaders[] };
+  let w: TestWharf;
+
+  beforeAll(async () => {
+    receiver = await startOtlpHttpReceiver();
+    backend = await recordingBackend();
+    const seen: IncomingHttpHeaders[] = [];
+    auth = Object.assign(
+      await startServer((req, res) => {
+        seen.push(req.headers);
+        res.writeHead(req.headers['x-deny'] ? 403 : 200).end();
+      }),
+      { seen },
+    );
+    w = await startWharf(
+      {
+        http: {
+          routers: {
+            app: { rule: 'Host(`app.test`)', service: 'backend', middlewares: ['auth'] },
+            off: {
+              rule: 'Host(`off.test`)',
+              service: 'backend',
+              middlewares: ['auth'],
+              observability: { tracing: false },
+            },
+          },
+          middlewares: { auth: { forwardAuth: { address: `${auth.url}/check?token=s3cret` } } },
+          services: { backend: { loadBalancer: { servers: [{ url: backend.url }] } } },
+        },
+      },
+      { tracing: { otlp: { http: { endpoint: `${receiver.endpoint}/v1/traces` } } } },
+    );
+  });
+  afterAll(async () => {
+    await w?.stop();
+    await backend?.close();
+    await auth?.close();
+    await receiver?.close();
+  });
+
+  it('the auth server gets the AuthRequest span as parent; the span is a client span of the trace', async () => {
+    const before = auth.seen.length;
+    expect((await get(w.web, '/x', 'app.test')).status).toBe(200);
+    const sent = traceparentOf(auth.seen[before] as IncomingHttpHeaders);
+    await w.wharf.tracing?.forceFlush();
+    await receiver.waitFor((s) => inTrace(s, sent.traceId).length >= 3, 'the spans of the request');
+    const spans = inTrace(receiver.spans, sent.traceId);
+    const call = named(spans, 'AuthRequest');
+    expect(call.kind).toBe(SPAN_KIND.client);
+    expect(call.spanId).toBe(sent.parent);
+    expect(call.parentSpanId).toBe(named(spans, 'GET').spanId);
+    expect(call.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'http.response.status_code': 200,
+      'url.full': `${auth.url}/check?token=REDACTED`,
+    });
+    // The backend's call is another client span of the same trace.
+    expect(traceparentOf(backend.seen.at(-1) as IncomingHttpHeaders).traceId).toBe(sent.traceId);
+  });
+
+  it('a refusal ends the span with the status; an untraced router sends no traceparent', async () => {
+    const before = auth.seen.length;
+    expect((await get(w.web, '/x', 'app.test', { 'x-deny': '1' })).status).toBe(403);
+    const sent = traceparentOf(auth.seen[before] as IncomingHttpHeaders);
+    await w.wharf.tracing?.forceFlush();
+    await receiver.waitFor((s) => inTrace(s, sent.traceId).length >= 2, 'the spans of the refusal');
+    const call = named(inTrace(receiver.spans, sent.traceId), 'AuthRequest');
+    expect(call.attributes['http.response.status_code']).toBe(403);
+    expect((await get(w.web, '/x', 'off.test')).status).toBe(200);
+    expect(auth.seen.at(-1)?.traceparent).toBeUndefined();
+  });
+});
