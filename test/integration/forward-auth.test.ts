@@ -242,6 +242,9 @@ function config(extra: Record<string, unknown> = {}, authelia: Record<string, un
 beforeAll(async () => {
   app = await startEchoServer();
   auth = await startServer(authHandler);
+  // The pooled-connection test counts connections across reloads: on a loaded machine two asks can be
+  // more than Node's default 5 s keep-alive apart, and an idle close would look like a new connection.
+  auth.server.keepAliveTimeout = 120_000;
   certDir = mkdtempSync(join(tmpdir(), 'wharf-fwdauth-'));
   files = privateCa(certDir);
   const clientCerts: string[] = [];
