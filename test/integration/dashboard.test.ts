@@ -8,6 +8,7 @@ import { silentLogger } from '../../core/log.ts';
 import { Wharf } from '../../router/wharf.ts';
 import { type Backend, startServer } from '../helpers/backends.ts';
 import { ensureChromium, launchChromium } from '../helpers/chromium.ts';
+import { get } from '../helpers/wharf.ts';
 
 // The dashboard in a real browser (Debian's Chromium, headless) on the demo's configuration: `npm start`'s
 // demo/wharf.yml and a copy of demo/dynamic.yml, on ephemeral ports, with two backends of its own.
@@ -151,6 +152,33 @@ describe.skipIf(skip)('dashboard in Chromium (demo configuration)', () => {
       expect.stringMatching(/^blue@file\s+enabled\s+3$/),
       expect.stringMatching(/^green@file\s+enabled\s+1$/),
     ]);
+  });
+
+  it('shows request rates from /metrics on the router page and in the list', async () => {
+    // The demo enables metrics.prometheus with router labels; the page scrapes /metrics every few seconds
+    // and shows the rate between two scrapes. Traffic is sent until the page shows a rate above 0, bounded
+    // in count and time.
+    await open('routers', 'whoami@file');
+    const requests = page
+      .locator('.detail dt', { hasText: 'Requests' })
+      .locator('xpath=following-sibling::dd[1]');
+    const web = `http://127.0.0.1:${wharf.port('web')}`;
+    const deadline = Date.now() + 45_000;
+    let sent = 0;
+    let shown = '';
+    while (sent < 20_000 && Date.now() < deadline) {
+      for (let i = 0; i < 20; i++) {
+        expect((await get(web, '/', 'whoami.localhost')).status).toBe(200);
+        sent++;
+      }
+      shown = (await requests.count()) > 0 ? ((await requests.textContent()) ?? '') : '';
+      if (/^(?:<0\.1|\d+(?:\.\d)?)\/s \(5xx 0\/s\)$/.test(shown) && !shown.startsWith('0/s')) break;
+    }
+    expect(shown).toMatch(/^(?:<0\.1|[0-9.]+)\/s \(5xx 0\/s\)$/);
+    expect(shown.startsWith('0/s')).toBe(false);
+    // The list has a Requests column with the same router's rate.
+    await page.goto(`${home}#/routers`);
+    await page.locator('#items th', { hasText: 'Requests' }).waitFor();
   });
 
   it('shows a broken item and its diagnostic as soon as the file breaks, without reloading the page', async () => {

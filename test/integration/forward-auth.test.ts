@@ -155,7 +155,7 @@ function privateCa(
 }
 
 let app: Backend;
-let auth: Backend;
+let auth: Awaited<ReturnType<typeof startServer>>;
 let tlsAuth: { url: string; close(): Promise<void>; clientCerts: string[] };
 let certDir: string;
 let files: ReturnType<typeof privateCa>;
