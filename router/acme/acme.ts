@@ -30,6 +30,11 @@ export class Acme {
     setupAcmeHttp(
       entries.flatMap(([, r]) => r.acme.caCertificates ?? []),
       Math.max(0, ...entries.map(([, r]) => r.acme.clientTimeout)),
+      {
+        // One HTTP client per process: the system roots stay while any resolver needs them.
+        systemRoots: entries.some(([, r]) => !r.acme.caCertificates?.length || r.acme.caSystemCertPool),
+        servername: entries.find(([, r]) => r.acme.caServerName)?.[1].acme.caServerName,
+      },
     );
     for (const [name, { acme }] of entries) {
       const target = consulStorageTarget(acme.storage, c.providers.consul);
@@ -128,8 +133,8 @@ export class Acme {
   }
 
   /**
-   * The certificate requests of one router: each domain's main and SANs, lower case. Wildcards (DNS-01
-   * only) and routers without a name are reported once and skipped; names all served by a configured
+   * The certificate requests of one router: each domain's main and SANs, lower case. Wildcards without a
+   * usable dnsChallenge (DNS-01 only) and routers without a name are reported once and skipped; names all served by a configured
    * certificate need nothing, as in Traefik.
    */
   #names(demand: AcmeDemand, table: RoutingTable): string[][] {
@@ -156,8 +161,13 @@ export class Acme {
       ];
       if (names.length === 0) continue;
       const wildcard = names.find((n) => n.includes('*'));
-      if (wildcard) {
-        report(`${wildcard} is a wildcard, which needs the DNS-01 challenge (not supported yet)`);
+      const dns01 = this.resolvers.get(demand.resolver)?.dns01;
+      if (wildcard && !(dns01 && 'provider' in dns01)) {
+        report(
+          dns01
+            ? `${wildcard} is a wildcard, which needs DNS-01, and the resolver's ${dns01.error}`
+            : `${wildcard} is a wildcard, which needs the DNS-01 challenge: configure certificatesResolvers.${demand.resolver}.acme.dnsChallenge`,
+        );
         continue;
       }
       const covered = names.every((n) => {
