@@ -75,24 +75,25 @@ async function zoneOf(c: Rfc2136Config, name: string): Promise<string> {
 }
 
 /**
- * Adds (`insert`: first deleting the whole TXT set at the name, as lego does, so leftovers go) or deletes
+ * Adds (`insert`: first deleting the whole TXT set at the name, as lego does, so leftovers go; `add`: next
+ * to the values there, for tools such as an httpreq server whose challenges come in parallel) or deletes
  * (`remove`: that one value) the TXT record `value` at `name`; throws with the server's answer.
  */
 export async function rfc2136Update(
   c: Rfc2136Config,
-  action: 'insert' | 'remove',
+  action: 'insert' | 'add' | 'remove',
   name: string,
   value: string,
 ): Promise<void> {
   const zone = await zoneOf(c, name);
   const txt = txtData(value);
+  const add = { name, type: TYPE.TXT, class: CLASS.IN, ttl: c.ttl, data: txt };
   const records =
     action === 'insert'
-      ? [
-          { name, type: TYPE.TXT, class: CLASS.ANY, ttl: 0, data: Buffer.alloc(0) },
-          { name, type: TYPE.TXT, class: CLASS.IN, ttl: c.ttl, data: txt },
-        ]
-      : [{ name, type: TYPE.TXT, class: CLASS.NONE, ttl: 0, data: txt }];
+      ? [{ name, type: TYPE.TXT, class: CLASS.ANY, ttl: 0, data: Buffer.alloc(0) }, add]
+      : action === 'add'
+        ? [add]
+        : [{ name, type: TYPE.TXT, class: CLASS.NONE, ttl: 0, data: txt }];
   const wire = encodeMessage({
     id: newId(),
     opcode: OPCODE.UPDATE,
