@@ -318,6 +318,10 @@ export const TlsOptionsSchema = z.strictObject({
     'ALPN protocols in order of preference (default h2, http/1.1, acme-tls/1)',
   ),
   clientAuth: ClientAuthSchema.optional(),
+  disableSessionTickets: z
+    .boolean()
+    .optional()
+    .describe('Refuse TLS session resumption by session tickets (TLS 1.2 and 1.3); every connection does a full handshake'),
 });
 
 /** A certificate store; only `default` exists. */
