@@ -109,14 +109,48 @@ export class Acme {
     return undefined;
   }
 
+  /** Reports once that defaultGeneratedCert names a resolver that does not exist (or did not start). */
+  #unknownResolver(resolver: string): void {
+    const key = `defaultGeneratedCert|${resolver}`;
+    if (this.#reported.has(key)) return;
+    this.#reported.add(key);
+    this.#logger.warn(
+      { code: 'ACME_DOMAIN_INVALID', resolver },
+      formatError('ACME_DOMAIN_INVALID', {
+        router: 'tls.stores.default.defaultGeneratedCert',
+        resolver,
+        problem: `certificate resolver "${resolver}" does not exist or did not start (${[...this.resolvers.keys()].join(', ') || 'none'})`,
+      }),
+    );
+  }
+
   /**
    * The table listener: tells each resolver which certificates the routers of `table` want. The reloader
    * calls it after each swap, so a resolver learns its domains from the table in service.
    */
   onTable(table: RoutingTable): void {
     const byResolver = new Map<string, Map<string, { names: string[]; routers: string[] }>>();
-    for (const demand of table.acme ?? []) {
-      if (!this.resolvers.has(demand.resolver)) continue;
+    const generated = table.tls?.state.defaultGeneratedCert;
+    // tls.stores.default.defaultGeneratedCert: wanted like a router's domain, even when a configured
+    // certificate serves its names (it is to become the default certificate).
+    const demands: Array<AcmeDemand & { always?: boolean }> = [
+      ...(table.acme ?? []),
+      ...(generated
+        ? [
+            {
+              router: 'tls.stores.default.defaultGeneratedCert',
+              resolver: generated.resolver,
+              domains: [generated.domain],
+              always: true,
+            },
+          ]
+        : []),
+    ];
+    for (const demand of demands) {
+      if (!this.resolvers.has(demand.resolver)) {
+        if (demand.always) this.#unknownResolver(demand.resolver);
+        continue;
+      }
       for (const names of this.#names(demand, table)) {
         const wanted = byResolver.get(demand.resolver) ?? new Map();
         byResolver.set(demand.resolver, wanted);
@@ -137,7 +171,7 @@ export class Acme {
    * usable dnsChallenge (DNS-01 only) and routers without a name are reported once and skipped; names all served by a configured
    * certificate need nothing, as in Traefik.
    */
-  #names(demand: AcmeDemand, table: RoutingTable): string[][] {
+  #names(demand: AcmeDemand & { always?: boolean }, table: RoutingTable): string[][] {
     const out: string[][] = [];
     const store = table.tls?.state.store;
     const acmeIds = table.tls?.state.acmeCertificateIds;
@@ -170,11 +204,13 @@ export class Acme {
         );
         continue;
       }
-      const covered = names.every((n) => {
-        const cert = store?.match(n);
-        // A resolver's own certificate (in the table through its provider) never counts: it renews it.
-        return cert !== undefined && !acmeIds?.has(cert.id);
-      });
+      const covered =
+        !demand.always &&
+        names.every((n) => {
+          const cert = store?.match(n);
+          // A resolver's own certificate (in the table through its provider) never counts: it renews it.
+          return cert !== undefined && !acmeIds?.has(cert.id);
+        });
       if (!covered) out.push(names);
     }
     return out;

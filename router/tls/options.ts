@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { constants } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureVersion } from 'node:tls';
 import type { TlsOptions } from '../../config/dynamic.ts';
 import type { ReadFile } from './certificates.ts';

@@ -135,6 +135,40 @@ describe.skipIf(skip !== undefined)('ACME DNS-01 with Pebble and BIND', { timeou
     );
   });
 
+  it('tls.stores.default.defaultGeneratedCert: the resolver obtains the default certificate, served for unknown names', async () => {
+    env({
+      RFC2136_NAMESERVER: bind.address,
+      RFC2136_TSIG_KEY: bind.key.name,
+      RFC2136_TSIG_SECRET: bind.key.secret,
+      RFC2136_TSIG_ALGORITHM: bind.key.algorithm,
+      ...timings('RFC2136_'),
+    });
+    const config = {
+      http: {
+        routers: {
+          plain: { rule: 'Host(`plain.other.test`)', service: 'echo', entryPoints: ['websecure'], tls: {} },
+        },
+        services: { echo: { loadBalancer: { servers: [{ url: echo.url }] } } },
+      },
+      tls: {
+        stores: {
+          default: {
+            defaultGeneratedCert: {
+              resolver: 'le',
+              domain: { main: 'example.test', sans: ['*.example.test'] },
+            },
+          },
+        },
+      },
+    };
+    wharf = await startAcmeWharf(config, {
+      certificatesResolvers: dnsResolver('rfc2136', 'default-cert.json'),
+    });
+    // A name no certificate serves (and a client without SNI's fallback) gets the resolver's certificate.
+    const cert = await untilAcmeCertificate(wharf.port('websecure'), 'nothing.other.test', 40_000);
+    expect(cert.subjectaltname?.split(', ').sort()).toEqual(['DNS:*.example.test', 'DNS:example.test']);
+  });
+
   it('exec: the program is called as lego calls it (present|cleanup <fqdn> <value>) and writes into BIND', async () => {
     const calls = join(dir, 'exec-calls.log');
     const script = join(dir, 'update-dns.mjs');
