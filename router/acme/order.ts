@@ -57,6 +57,19 @@ export function challengeTypes(config: AcmeResolverConfig, dns01 = false): strin
   ];
 }
 
+/** The CSR of an order: every name in subjectAltName, the first also as common name unless disableCommonName. */
+export async function csrFor(
+  config: AcmeResolverConfig,
+  names: readonly string[],
+  key: string,
+): Promise<Buffer> {
+  const [, csr] = await acme.crypto.createCsr(
+    { ...(config.disableCommonName ? {} : { commonName: names[0] }), altNames: [...names] },
+    key,
+  );
+  return csr;
+}
+
 /**
  * Obtains one certificate for `names` (the first is the main domain): registers the account when it has no
  * URL yet, places the order, publishes each challenge response in the storage for whichever replica the CA
@@ -90,10 +103,7 @@ export async function orderCertificate(
     ctx.remember(account);
   }
   const key = newPrivateKey(config.keyType);
-  const [, csr] = await acme.crypto.createCsr(
-    { ...(config.disableCommonName ? {} : { commonName: names[0] }), altNames: [...names] },
-    key,
-  );
+  const csr = await csrFor(config, names, key);
   if (config.profile) {
     // acme-client's auto() builds the new-order payload itself; the profile (draft-aaron-acme-profiles)
     // is added to it here.
