@@ -19,6 +19,7 @@ import { ReplacePathRegexSchema } from './middlewares/replace-path-regex.ts';
 import { RetrySchema } from './middlewares/retry.ts';
 import { StripPrefixRegexSchema } from './middlewares/strip-prefix-regex.ts';
 import { ClientAuthSchema } from './tls-client-auth.ts';
+import { DefaultGeneratedCertSchema } from './tls-store.ts';
 
 // The routing ("dynamic") configuration: Traefik v3's tree, key for key. A Traefik dynamic file that uses
 // only these features loads unchanged. Descriptions are user documentation (docs/configuration.md).
@@ -318,6 +319,12 @@ export const TlsOptionsSchema = z.strictObject({
     'ALPN protocols in order of preference (default h2, http/1.1, acme-tls/1)',
   ),
   clientAuth: ClientAuthSchema.optional(),
+  disableSessionTickets: z
+    .boolean()
+    .optional()
+    .describe(
+      'Refuse TLS session resumption by session tickets (TLS 1.2 and 1.3); every connection does a full handshake',
+    ),
 });
 
 /** A certificate store; only `default` exists. */
@@ -325,6 +332,9 @@ export const TlsStoreSchema = z.strictObject({
   defaultCertificate: CertificateSchema.omit({ stores: true })
     .optional()
     .describe('Certificate for server names no other certificate serves (default: a generated one)'),
+  defaultGeneratedCert: DefaultGeneratedCertSchema.optional().describe(
+    'Default certificate obtained by a certificate resolver (ACME) for this domain; defaultCertificate wins over it',
+  ),
 });
 
 export const TlsConfigSchema = z.strictObject({

@@ -217,6 +217,12 @@ export const ERRORS = {
       'router "{router}": certificate resolver "{resolver}" does not exist (certificatesResolvers: {known}); the configured or default certificate is served',
   },
   ACME_CONFIG_INVALID: { template: 'certificatesResolvers.{resolver}.acme: {problem}' },
+  // DNS-01 (issue 18): a dnsChallenge Wharf cannot use, and ACME keys it accepts without acting on them.
+  ACME_DNS_PROVIDER_UNUSABLE: {
+    template:
+      'certificatesResolvers.{resolver}.acme.dnsChallenge: {problem}; DNS-01 is off for this resolver (wildcard names are not requested; other names use its HTTP-01 or TLS-ALPN-01 challenge if any)',
+  },
+  ACME_OPTION_IGNORED: { template: 'certificatesResolvers.{resolver}.acme.{option}: {problem}' },
   ACME_DOMAIN_INVALID: {
     template: 'router "{router}" (certificate resolver "{resolver}"): {problem}; no certificate is requested',
   },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DurationSchema, parseDuration } from './duration.ts';
 import { ForwardingTimeoutsSchema } from './dynamic.ts';
 import { AccessLogSchema } from './static/access-log.ts';
+import { AcmeExtraKeys } from './static/acme.ts';
 import { ApiSchema, PingSchema } from './static/api.ts';
 import { EntryPointObservabilitySchema } from './static/entry-point-observability.ts';
 import { LogSchema } from './static/log.ts';
@@ -199,7 +200,9 @@ export const AcmeResolverSchema = z.strictObject({
   caCertificates: z
     .array(z.string())
     .optional()
-    .describe("Extra CA certificate files (PEM) trusted for the CA server's HTTPS, besides the system roots"),
+    .describe(
+      "CA certificate files (PEM) trusted for the CA server's HTTPS (instead of the system roots unless caSystemCertPool)",
+    ),
   storage: z
     .string()
     .default('acme.json')
@@ -251,6 +254,7 @@ export const AcmeResolverSchema = z.strictObject({
     })
     .optional()
     .describe('Prove control with TLS-ALPN-01 on the TLS entryPoints (must be reachable on :443)'),
+  ...AcmeExtraKeys, // dnsChallenge, profile, caServerName, ... (config/static/acme.ts)
 });
 
 /**

@@ -21,7 +21,7 @@ export function checkStatic(
   eps: Record<string, EntryPointConfig>,
   env: Record<string, string | undefined> = process.env,
 ): Diagnostic[] {
-  const out: Diagnostic[] = [...checkAcmeOptions(config, eps)];
+  const out: Diagnostic[] = [...checkAcmeOptions(config, eps, env)];
   const { file, consul, docker } = config.providers;
   if (file) out.push(...checkFileOptions(file));
   if (consul) out.push(...checkConsulOptions(consul));

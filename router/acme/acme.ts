@@ -30,6 +30,11 @@ export class Acme {
     setupAcmeHttp(
       entries.flatMap(([, r]) => r.acme.caCertificates ?? []),
       Math.max(0, ...entries.map(([, r]) => r.acme.clientTimeout)),
+      {
+        // One HTTP client per process: the system roots stay while any resolver needs them.
+        systemRoots: entries.some(([, r]) => !r.acme.caCertificates?.length || r.acme.caSystemCertPool),
+        servername: entries.find(([, r]) => r.acme.caServerName)?.[1].acme.caServerName,
+      },
     );
     for (const [name, { acme }] of entries) {
       const target = consulStorageTarget(acme.storage, c.providers.consul);
@@ -104,14 +109,48 @@ export class Acme {
     return undefined;
   }
 
+  /** Reports once that defaultGeneratedCert names a resolver that does not exist (or did not start). */
+  #unknownResolver(resolver: string): void {
+    const key = `defaultGeneratedCert|${resolver}`;
+    if (this.#reported.has(key)) return;
+    this.#reported.add(key);
+    this.#logger.warn(
+      { code: 'ACME_DOMAIN_INVALID', resolver },
+      formatError('ACME_DOMAIN_INVALID', {
+        router: 'tls.stores.default.defaultGeneratedCert',
+        resolver,
+        problem: `certificate resolver "${resolver}" does not exist or did not start (${[...this.resolvers.keys()].join(', ') || 'none'})`,
+      }),
+    );
+  }
+
   /**
    * The table listener: tells each resolver which certificates the routers of `table` want. The reloader
    * calls it after each swap, so a resolver learns its domains from the table in service.
    */
   onTable(table: RoutingTable): void {
     const byResolver = new Map<string, Map<string, { names: string[]; routers: string[] }>>();
-    for (const demand of table.acme ?? []) {
-      if (!this.resolvers.has(demand.resolver)) continue;
+    const generated = table.tls?.state.defaultGeneratedCert;
+    // tls.stores.default.defaultGeneratedCert: wanted like a router's domain, even when a configured
+    // certificate serves its names (it is to become the default certificate).
+    const demands: Array<AcmeDemand & { always?: boolean }> = [
+      ...(table.acme ?? []),
+      ...(generated
+        ? [
+            {
+              router: 'tls.stores.default.defaultGeneratedCert',
+              resolver: generated.resolver,
+              domains: [generated.domain],
+              always: true,
+            },
+          ]
+        : []),
+    ];
+    for (const demand of demands) {
+      if (!this.resolvers.has(demand.resolver)) {
+        if (demand.always) this.#unknownResolver(demand.resolver);
+        continue;
+      }
       for (const names of this.#names(demand, table)) {
         const wanted = byResolver.get(demand.resolver) ?? new Map();
         byResolver.set(demand.resolver, wanted);
@@ -128,11 +167,11 @@ export class Acme {
   }
 
   /**
-   * The certificate requests of one router: each domain's main and SANs, lower case. Wildcards (DNS-01
-   * only) and routers without a name are reported once and skipped; names all served by a configured
+   * The certificate requests of one router: each domain's main and SANs, lower case. Wildcards without a
+   * usable dnsChallenge (DNS-01 only) and routers without a name are reported once and skipped; names all served by a configured
    * certificate need nothing, as in Traefik.
    */
-  #names(demand: AcmeDemand, table: RoutingTable): string[][] {
+  #names(demand: AcmeDemand & { always?: boolean }, table: RoutingTable): string[][] {
     const out: string[][] = [];
     const store = table.tls?.state.store;
     const acmeIds = table.tls?.state.acmeCertificateIds;
@@ -156,15 +195,22 @@ export class Acme {
       ];
       if (names.length === 0) continue;
       const wildcard = names.find((n) => n.includes('*'));
-      if (wildcard) {
-        report(`${wildcard} is a wildcard, which needs the DNS-01 challenge (not supported yet)`);
+      const dns01 = this.resolvers.get(demand.resolver)?.dns01;
+      if (wildcard && !(dns01 && 'provider' in dns01)) {
+        report(
+          dns01
+            ? `${wildcard} is a wildcard, which needs DNS-01, and the resolver's ${dns01.error}`
+            : `${wildcard} is a wildcard, which needs the DNS-01 challenge: configure certificatesResolvers.${demand.resolver}.acme.dnsChallenge`,
+        );
         continue;
       }
-      const covered = names.every((n) => {
-        const cert = store?.match(n);
-        // A resolver's own certificate (in the table through its provider) never counts: it renews it.
-        return cert !== undefined && !acmeIds?.has(cert.id);
-      });
+      const covered =
+        !demand.always &&
+        names.every((n) => {
+          const cert = store?.match(n);
+          // A resolver's own certificate (in the table through its provider) never counts: it renews it.
+          return cert !== undefined && !acmeIds?.has(cert.id);
+        });
       if (!covered) out.push(names);
     }
     return out;

@@ -1,6 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import acme from 'acme-client';
 import type { AcmeResolverConfig } from '../../config/static.ts';
+import type { Logger } from '../../core/log.ts';
+import { Dns01Solver } from './dns01/dns01-solver.ts';
+import type { Dns01Setup } from './dns01/setup.ts';
 import type { AcmeStorage, StoredAccount, StoredCertificate } from './storage.ts';
 
 /** What one order needs from its resolver. */
@@ -12,7 +15,14 @@ export interface OrderContext {
   readonly account: () => Promise<StoredAccount>;
   /** Keeps the account once registered, so the next order skips the registration. */
   readonly remember: (account: StoredAccount) => void;
+  /** The resolver's DNS-01 provider and propagation rules, when it has a usable dnsChallenge. */
+  readonly dns01?: Dns01Setup;
+  readonly logger?: Logger;
+  /** Aborted when the resolver stops: propagation waits end. */
+  readonly signal?: AbortSignal;
 }
+
+const silent = { info() {}, debug() {}, warn() {} } as unknown as Logger;
 
 /** A new private key of the configured type, PEM. */
 export function newPrivateKey(keyType: AcmeResolverConfig['keyType']): string {
@@ -35,9 +45,29 @@ export function newAccount(email: string | undefined): StoredAccount {
   return { email, keyPem: newPrivateKey('EC256') };
 }
 
-/** The challenge types the resolver may use, in order of preference. */
-export function challengeTypes(config: AcmeResolverConfig): string[] {
-  return [...(config.httpChallenge ? ['http-01'] : []), ...(config.tlsChallenge ? ['tls-alpn-01'] : [])];
+/**
+ * The challenge types the resolver may use, in lego's order of preference (it sorts the CA's challenges by
+ * type name): dns-01 (when the resolver has a usable dnsChallenge), http-01, tls-alpn-01.
+ */
+export function challengeTypes(config: AcmeResolverConfig, dns01 = false): string[] {
+  return [
+    ...(dns01 ? ['dns-01'] : []),
+    ...(config.httpChallenge ? ['http-01'] : []),
+    ...(config.tlsChallenge ? ['tls-alpn-01'] : []),
+  ];
+}
+
+/** The CSR of an order: every name in subjectAltName, the first also as common name unless disableCommonName. */
+export async function csrFor(
+  config: AcmeResolverConfig,
+  names: readonly string[],
+  key: string,
+): Promise<Buffer> {
+  const [, csr] = await acme.crypto.createCsr(
+    { ...(config.disableCommonName ? {} : { commonName: names[0] }), altNames: [...names] },
+    key,
+  );
+  return csr;
 }
 
 /**
@@ -73,16 +103,40 @@ export async function orderCertificate(
     ctx.remember(account);
   }
   const key = newPrivateKey(config.keyType);
-  const [, csr] = await acme.crypto.createCsr({ commonName: names[0], altNames: [...names] }, key);
+  const csr = await csrFor(config, names, key);
+  if (config.profile) {
+    // acme-client's auto() builds the new-order payload itself; the profile (draft-aaron-acme-profiles)
+    // is added to it here.
+    const createOrder = client.createOrder.bind(client);
+    client.createOrder = (data) => createOrder({ ...data, profile: config.profile } as typeof data);
+  }
+  const dns = ctx.dns01 && 'provider' in ctx.dns01 ? ctx.dns01 : undefined;
+  const solver = dns && new Dns01Solver(dns.provider, dns.rules, ctx.logger ?? silent);
+  // The raw key authorization (token.thumbprint) that lego hands DNS providers (exec and httpreq RAW mode).
+  const rawKeyAuth = (challenge: { token: string }) =>
+    client.getChallengeKeyAuthorization({ ...challenge, type: 'http-01' } as never);
   const certificate = await client.auto({
     csr,
     termsOfServiceAgreed: true,
     skipChallengeVerification: true,
-    challengePriority: challengeTypes(config),
+    challengePriority: challengeTypes(config, solver !== undefined),
     ...(config.preferredChain ? { preferredChain: config.preferredChain } : {}),
     challengeCreateFn: async (authz, challenge, keyAuthorization) => {
       const type: string = challenge.type;
-      if (type === 'http-01') {
+      if (type === 'dns-01') {
+        if (!solver)
+          throw new Error(
+            ctx.dns01 && 'error' in ctx.dns01
+              ? `DNS-01 is needed for ${authz.identifier.value} and ${ctx.dns01.error}`
+              : `${authz.identifier.value} can only be validated with DNS-01: configure certificatesResolvers.${ctx.resolver}.acme.dnsChallenge`,
+          );
+        await solver.present(
+          authz.identifier.value,
+          challenge.token,
+          await rawKeyAuth(challenge),
+          ctx.signal,
+        );
+      } else if (type === 'http-01') {
         await storage.putChallenge('http-01', challenge.token, keyAuthorization);
       } else if (type === 'tls-alpn-01') {
         const [alpnKey, alpnCert] = await acme.crypto.createAlpnCertificate(
@@ -95,7 +149,10 @@ export async function orderCertificate(
       } else throw new Error(`the CA offers no challenge Wharf answers (it offered ${type})`);
     },
     challengeRemoveFn: async (authz, challenge) => {
-      if (challenge.type === 'http-01') await storage.removeChallenge('http-01', challenge.token);
+      if (challenge.type === 'dns-01') {
+        if (solver)
+          await solver.cleanup(authz.identifier.value, challenge.token, await rawKeyAuth(challenge));
+      } else if (challenge.type === 'http-01') await storage.removeChallenge('http-01', challenge.token);
       else await storage.removeChallenge('tls-alpn-01', authz.identifier.value.toLowerCase());
     },
   });

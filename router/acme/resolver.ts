@@ -4,6 +4,7 @@ import { formatError } from '../../config/errors.ts';
 import type { AcmeResolverConfig } from '../../config/static.ts';
 import type { Logger } from '../../core/log.ts';
 import { isProblem, type LoadedCertificate, loadCertificate } from '../tls/certificates.ts';
+import { type Dns01Setup, dns01Setup } from './dns01/setup.ts';
 import { newAccount, orderCertificate, refusedByCa } from './order.ts';
 import { type RenewalSchedule, renewalSchedule, retryDelay } from './schedule.ts';
 import type { AcmeStorage, StoredAccount, StoredCertificate } from './storage.ts';
@@ -48,6 +49,8 @@ export class AcmeResolver {
   readonly config: AcmeResolverConfig;
   readonly storage: AcmeStorage;
   readonly schedule: RenewalSchedule;
+  /** The DNS-01 provider and rules (or why DNS-01 cannot be used), when the resolver has dnsChallenge. */
+  readonly dns01: Dns01Setup | undefined;
   readonly #logger: Logger;
   readonly #listeners = new Set<() => void>();
   readonly #held = new Map<string, Held>();
@@ -74,6 +77,7 @@ export class AcmeResolver {
     this.storage = o.storage;
     this.schedule = renewalSchedule(o.config.certificatesDuration);
     this.#logger = o.logger;
+    this.dns01 = dns01Setup(o.config, o.logger);
   }
 
   /** Calls `listener` after each change of the certificates this resolver serves; returns the unsubscribe. */
@@ -271,6 +275,9 @@ export class AcmeResolver {
           remember: (a) => {
             this.#account = a;
           },
+          ...(this.dns01 ? { dns01: this.dns01 } : {}),
+          logger: this.#logger,
+          signal: this.#abort.signal,
         },
         names,
       );

@@ -3,6 +3,7 @@ import type { Diagnostic } from '../../config/diagnostics.ts';
 import type { TlsConfig } from '../../config/dynamic.ts';
 import { type ErrorCode, formatError } from '../../config/errors.ts';
 import { joinName } from '../../config/names.ts';
+import type { DefaultGeneratedCert } from '../../config/tls-store.ts';
 import { isProblem, type LoadedCertificate, loadCertificate, type ReadFile } from './certificates.ts';
 import { type CompiledTlsOptions, compileTlsOptions, DEFAULT_TLS_OPTIONS } from './options.ts';
 import { CertificateStore } from './store.ts';
@@ -33,6 +34,8 @@ export interface TlsState {
   readonly invalidOptions: ReadonlyMap<string, string>;
   /** Ids of the certificates that came from `acmeProviders`: they never count as configured ones. */
   readonly acmeCertificateIds: ReadonlySet<string>;
+  /** `tls.stores.default.defaultGeneratedCert`, for the certificate resolvers to obtain. */
+  readonly defaultGeneratedCert?: DefaultGeneratedCert;
 }
 
 /**
@@ -70,6 +73,7 @@ export function buildTls(
   const invalidOptions = new Map<string, string>();
   const defaultOptionProviders: string[] = [];
   const acmeCertificateIds = new Set<string>();
+  const generated: Array<{ provider: string; value: DefaultGeneratedCert }> = [];
   const isAcme = (provider: string) => deps.acmeProviders?.has(provider) === true;
   const ordered = [
     ...sections.filter((s) => !isAcme(s.provider)),
@@ -116,6 +120,7 @@ export function buildTls(
         report('warning', `tls.${item}@${provider}`, item, 'CONFIG_UNSUPPORTED', message);
         continue;
       }
+      if (store.defaultGeneratedCert) generated.push({ provider, value: store.defaultGeneratedCert });
       if (!store.defaultCertificate) continue;
       defaults.push({
         provider,
@@ -180,6 +185,14 @@ export function buildTls(
       }),
     );
   } else if (defaults[0]?.cert) defaultCertificate = defaults[0].cert;
+  const wanted = defaultGenerated(generated, defaults.length > 0, report);
+  if (wanted && defaults.length === 0) {
+    // As Traefik: the resolver's certificate for exactly these names, once it has it; until then the
+    // generated one.
+    const names = domainNames(wanted.domain);
+    const found = certificates.find((c) => acmeCertificateIds.has(c.id) && sameNames(c.names, names));
+    if (found) defaultCertificate = found;
+  }
 
   return {
     state: {
@@ -187,7 +200,62 @@ export function buildTls(
       options,
       invalidOptions,
       acmeCertificateIds,
+      ...(wanted ? { defaultGeneratedCert: wanted } : {}),
     },
     diagnostics,
   };
+}
+
+/** The names of a domain, lower case, without duplicates. */
+const domainNames = (d: DefaultGeneratedCert['domain']) => [
+  ...new Set([d.main, ...(d.sans ?? [])].map((n) => n.toLowerCase().replace(/\.$/, ''))),
+];
+
+const sameNames = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
+
+/**
+ * The one `defaultGeneratedCert` in force: none when several providers set one (reported), nor when
+ * `defaultCertificate` is set too (reported; the configured certificate wins, as Traefik's ACME provider
+ * refuses to use both).
+ */
+function defaultGenerated(
+  generated: ReadonlyArray<{ provider: string; value: DefaultGeneratedCert }>,
+  hasDefault: boolean,
+  report: (
+    s: Diagnostic['severity'],
+    subject: string,
+    item: string,
+    code: ErrorCode,
+    message: string,
+  ) => void,
+): DefaultGeneratedCert | undefined {
+  if (generated.length > 1) {
+    report(
+      'error',
+      'tls.stores.default',
+      'stores.default',
+      'TLS_DEFAULT_CONFLICT',
+      formatError('TLS_DEFAULT_CONFLICT', {
+        item: 'tls.stores.default.defaultGeneratedCert',
+        providers: generated.map((g) => g.provider).join(', '),
+        fallback: 'none is obtained; the generated default certificate is used',
+      }),
+    );
+    return undefined;
+  }
+  if (generated.length === 1 && hasDefault) {
+    report(
+      'warning',
+      'tls.stores.default',
+      'stores.default',
+      'CONFIG_UNSUPPORTED',
+      formatError('CONFIG_UNSUPPORTED', {
+        key: `tls.stores.default.defaultGeneratedCert (provider ${generated[0]?.provider})`,
+        what: 'defaultGeneratedCert next to defaultCertificate (Traefik refuses both at once); defaultCertificate is served and nothing is obtained',
+      }),
+    );
+    return undefined;
+  }
+  return generated[0]?.value;
 }

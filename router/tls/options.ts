@@ -1,3 +1,4 @@
+import { constants } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureVersion } from 'node:tls';
 import type { TlsOptions } from '../../config/dynamic.ts';
@@ -16,6 +17,8 @@ export interface CompiledTlsOptions {
     readonly maxVersion: SecureVersion;
     readonly ciphers?: string;
     readonly ecdhCurve?: string;
+    /** OpenSSL options: SSL_OP_NO_TICKET for `disableSessionTickets`. */
+    readonly secureOptions?: number;
   };
   /** ALPN protocols offered, in the server's order of preference. */
   readonly alpn: readonly string[];
@@ -141,6 +144,9 @@ export function compileTlsOptions(
     maxVersion,
     ...(ciphers !== undefined ? { ciphers } : {}),
     ...(ecdhCurve !== undefined ? { ecdhCurve } : {}),
+    // Go's SessionTicketsDisabled: no resumption by ticket. On the server's own context too, where OpenSSL
+    // takes the option from (a context picked by SNI does not change it).
+    ...(options.disableSessionTickets ? { secureOptions: constants.SSL_OP_NO_TICKET } : {}),
   };
   if (problems.length === 0) {
     try {

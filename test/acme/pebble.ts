@@ -94,6 +94,8 @@ export interface PebbleOptions {
   readonly validitySeconds?: number;
   /** Names Pebble refuses to issue for (rejectedIdentifier). */
   readonly blocklist?: readonly string[];
+  /** The DNS server Pebble's validation asks (`host:port`; default: challtestsrv, 127.0.0.1 for every name). */
+  readonly dnsServer?: string;
 }
 
 /** A Pebble CA for a test file. */
@@ -207,7 +209,8 @@ export async function startPebble(options: PebbleOptions & { start?: boolean } =
   let pebble: ChildProcess | undefined;
   const directory = `https://127.0.0.1:${port}/dir`;
   const startCa = async () => {
-    pebble = spawn('pebble', ['-config', configFile, '-dnsserver', `127.0.0.1:${dns}`], {
+    const dnsServer = options.dnsServer ?? `127.0.0.1:${dns}`;
+    pebble = spawn('pebble', ['-config', configFile, '-dnsserver', dnsServer], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
     });
