@@ -6,6 +6,7 @@ import type { Logger } from '../core/log.ts';
 import { compileIpMatcher } from '../core/net/ip-matcher.ts';
 import type { Clock } from '../middleware/clock.ts';
 import { deniedEncodings } from '../middleware/encoded-characters/denied-encodings.ts';
+import { middlewareRegistry } from '../middleware/registry.ts';
 import { ConsulProvider } from '../providers/consul/consul-provider.ts';
 import { DockerProvider } from '../providers/docker/docker-provider.ts';
 import { FileProvider } from '../providers/file/file-provider.ts';
@@ -16,6 +17,8 @@ import { type AcmeProvider, acmeProviderName } from './acme/acme-provider.ts';
 import { createApiHandler } from './api/api.ts';
 import { basePrefix, internalSnapshot } from './api/internal-config.ts';
 import { internalServices, pingHandler } from './api/internal-services.ts';
+import { registerBanMetrics } from './ban/ban-metrics.ts';
+import { Bans } from './ban/bans.ts';
 import { compile } from './compile/compile.ts';
 import { dashboardService, withEvents } from './dashboard/with-dashboard.ts';
 import { entryPointSpecs, resolveEntryPoints } from './entry-points.ts';
@@ -78,6 +81,8 @@ export class Wharf {
    * `prometheus@internal` service (what a router of the user's reaches with `manualRouting: true`).
    */
   readonly metrics: PrometheusMetrics | undefined;
+  /** The ban middleware's bans, shared by its instances (and through Consul): router/ban/ (issue 17). */
+  readonly bans: Bans;
   private stopping = false;
 
   private constructor(
@@ -98,6 +103,7 @@ export class Wharf {
     const specs = entryPointSpecs(eps);
     const acme = acmeModule ? new acmeModule.Acme(c, this.logger) : undefined;
     this.acme = acme;
+    this.bans = new Bans(c, this.logger, options.clock);
     // --- internal services (router/api/): api@internal, dashboard@internal, ping@internal, noop@internal ---
     const startDate = new Date();
     const dashboard = c.api?.dashboard ? dashboardService(c) : undefined;
@@ -110,6 +116,7 @@ export class Wharf {
               staticConfig: { ...c, entryPoints: eps },
               startDate,
               dashboard,
+              bans: this.bans,
             }),
             {
               basePath: basePrefix(c.api.basePath) || '/',
@@ -139,6 +146,7 @@ export class Wharf {
       },
       certResolvers: new Set(Object.keys(c.certificatesResolvers ?? {})),
       internalServices: internal,
+      middlewares: { ...middlewareRegistry, ban: this.bans.definition },
       ...(options.clock ? { clock: options.clock } : {}),
       ...(this.tracing ? { traceMiddleware: tracedMiddleware } : {}),
     };
@@ -181,6 +189,7 @@ export class Wharf {
       const m = this.metrics;
       this.providers = this.providers.map((p) => activity.tap(p));
       m.onTable(this.tableRef.current().table);
+      registerBanMetrics(m.registry, this.bans.list, options.clock ? () => options.clock!.now() : Date.now);
       this.reloader.subscribe((table) => m.onTable(table));
     }
     for (const [name, ep] of Object.entries(eps)) {
@@ -339,6 +348,7 @@ export class Wharf {
     await this.watcherDone;
     await this.acme?.stop();
     this.tableRef.closeAll();
+    await this.bans.close();
     // Health probes and mirror copies are Wharf's own traffic: abort them rather than wait.
     await Promise.all([this.pools.close(), this.sideTraffic.destroy()]);
     this.accessLog?.close();

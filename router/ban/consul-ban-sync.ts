@@ -1,0 +1,249 @@
+import type { Logger } from '../../core/log.ts';
+import { type BanList, type BanListener, type BanRecord, banKey } from '../../middleware/ban/ban-list.ts';
+import type { Clock, ClockTimer } from '../../middleware/clock.ts';
+import type { ConsulKvClient, KvEntry } from '../../providers/consul/kv-client.ts';
+
+/** The folder under providers.consul.rootKey holding the bans (the Consul provider skips it). */
+export const BANS_FOLDER = 'bans';
+/** How often expired bans are removed from Consul and failed writes retried. */
+const SWEEP_MS = 5_000;
+/** Longest a blocking read of the bans waits for a change. */
+const WAIT_MS = 30_000;
+
+/** A key segment with `%` and `/` escaped, so a name or address is one segment whatever it holds. */
+const segment = (text: string) => text.replaceAll('%', '%25').replaceAll('/', '%2F');
+
+/** The Consul key of a ban: `<rootKey>/bans/<middleware>/<ip>`, e.g. `wharf/bans/ban@file/203.0.113.7`. */
+export function banConsulKey(prefix: string, middleware: string, ip: string): string {
+  return `${prefix}${segment(middleware)}/${segment(ip)}`;
+}
+
+/** A ban read back from its Consul value; undefined when the value is not one. */
+export function parseBanValue(text: string): BanRecord | undefined {
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const time = (k: string) => {
+    const t = Date.parse(str(k) ?? '');
+    return Number.isFinite(t) ? t : undefined;
+  };
+  const middleware = str('middleware');
+  const ip = str('ip');
+  const since = time('since');
+  const until = time('until');
+  if (!middleware || !ip || since === undefined || until === undefined) return undefined;
+  const offence = typeof v.offence === 'number' && v.offence >= 1 ? v.offence : 1;
+  return {
+    middleware,
+    ip,
+    reason: str('reason') ?? '',
+    since,
+    until,
+    offence,
+    forgetAt: Math.max(until, time('forgetAt') ?? until),
+    replica: str('replica') ?? '',
+  };
+}
+
+/** A ban as its Consul value: JSON with ISO-8601 times, readable with `consul kv get`. */
+export function banValue(r: BanRecord): string {
+  const iso = (t: number) => new Date(t).toISOString();
+  return JSON.stringify({
+    middleware: r.middleware,
+    ip: r.ip,
+    reason: r.reason,
+    since: iso(r.since),
+    until: iso(r.until),
+    offence: r.offence,
+    forgetAt: iso(r.forgetAt),
+    replica: r.replica,
+  });
+}
+
+interface Pending {
+  /** The record written, or undefined for a lift. */
+  readonly record: BanRecord | undefined;
+  /** Sequence number of the last read started before the write was acknowledged; undefined until then. */
+  ackedAt: number | undefined;
+  failed: boolean;
+}
+
+/**
+ * Shares a BanList's consul-store bans through Consul KV. Steps:
+ * 1. A blocking read of `<rootKey>/bans/` (recursive) loads every ban at start (so bans survive restarts)
+ *    and returns as soon as any replica adds or lifts one: the list is replaced by what Consul holds.
+ * 2. A ban decided here is enforced at once and written with one `set` (one write per ban, never per
+ *    request: a banned client's requests are refused without counting). Until a read that started after
+ *    the write was acknowledged comes back, the local record wins over what reads say.
+ * 3. A lift (the API's DELETE) deletes the key; every replica's read drops it.
+ * 4. Every few seconds: records past their forgetAt are dropped, and deleted from Consul with `delete-cas`
+ *    (a client banned again meanwhile keeps its new ban); writes that failed are retried.
+ * When Consul cannot be reached, bans decided here are still enforced here, and written once it is back.
+ */
+export class ConsulBanSync implements BanListener {
+  readonly #list: BanList;
+  readonly #client: ConsulKvClient;
+  readonly #prefix: string;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #pending = new Map<string, Pending>();
+  readonly #abort = new AbortController();
+  /** ModifyIndex of each ban key in the last read, for delete-cas. */
+  #indexes = new Map<string, { key: string; index: number }>();
+  #readSeq = 0;
+  #sweep: ClockTimer | undefined;
+  #loop: Promise<void> = Promise.resolve();
+  #loaded = false;
+  #firstLoad: () => void = () => {};
+  /** Resolves once the bans stored in Consul have been read (or the sync was closed). */
+  readonly loaded: Promise<void>;
+
+  constructor(list: BanList, client: ConsulKvClient, rootKey: string, logger: Logger, clock: Clock) {
+    this.#list = list;
+    this.#client = client;
+    this.#prefix = `${rootKey.replace(/\/+$/, '')}/${BANS_FOLDER}/`;
+    this.#logger = logger;
+    this.#clock = clock;
+    this.loaded = new Promise((r) => (this.#firstLoad = r));
+  }
+
+  /** The KV prefix of the bans, e.g. `wharf/bans/`. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  /** Starts following Consul and sweeping. */
+  start(): void {
+    this.#list.listener = this;
+    this.#loop = this.#watch().catch((err: unknown) =>
+      this.#logger.error({ err }, 'ban: the Consul watch of bans ended unexpectedly'),
+    );
+    this.#scheduleSweep();
+  }
+
+  added(record: BanRecord): void {
+    const key = banKey(record.middleware, record.ip);
+    this.#write(key, { record, ackedAt: undefined, failed: false });
+  }
+
+  lifted(middleware: string, ip: string): void {
+    this.#write(banKey(middleware, ip), { record: undefined, ackedAt: undefined, failed: false });
+  }
+
+  /** Deletes a ban in Consul and resolves once Consul has it (the API waits for this). */
+  async lift(middleware: string, ip: string): Promise<void> {
+    const p: Pending = { record: undefined, ackedAt: undefined, failed: false };
+    const key = banKey(middleware, ip);
+    this.#pending.set(key, p);
+    await this.#send(key, p);
+  }
+
+  #write(key: string, p: Pending): void {
+    this.#pending.set(key, p);
+    this.#send(key, p).catch((err: unknown) => {
+      p.failed = true;
+      this.#logger.warn(
+        { err: String(err) },
+        'ban: cannot write a ban to Consul; it is enforced here and written when Consul answers again',
+      );
+    });
+  }
+
+  async #send(key: string, p: Pending): Promise<void> {
+    const [middleware, ip] = key.split('\u0000') as [string, string];
+    const Key = banConsulKey(this.#prefix, middleware, ip);
+    const op = p.record
+      ? { Verb: 'set', Key, Value: Buffer.from(banValue(p.record)).toString('base64') }
+      : { Verb: 'delete', Key };
+    const res = await this.#client.txn([{ KV: op }]);
+    if (!res.ok) throw new Error(res.errors.map((e) => e.What).join('; '));
+    p.failed = false;
+    p.ackedAt = this.#readSeq;
+  }
+
+  async #watch(): Promise<void> {
+    const signal = this.#abort.signal;
+    let index = 0;
+    let failures = 0;
+    while (!signal.aborted) {
+      const seq = ++this.#readSeq;
+      try {
+        const res = await this.#client.list(this.#prefix, { index, waitMs: WAIT_MS, signal });
+        failures = 0;
+        if (res.index !== index || !this.#loaded) this.#apply(res.entries, seq);
+        index = res.index < index ? 0 : res.index;
+      } catch (err) {
+        if (signal.aborted) break;
+        failures++;
+        if (failures === 1 || failures % 10 === 0)
+          this.#logger.warn(
+            { err: String(err), failures },
+            'ban: cannot read the bans from Consul; retrying',
+          );
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 250 * 2 ** failures)).unref());
+      }
+    }
+    this.#firstLoad();
+  }
+
+  #apply(entries: readonly KvEntry[], seq: number): void {
+    const records: BanRecord[] = [];
+    const indexes = new Map<string, { key: string; index: number }>();
+    for (const e of entries) {
+      const r = parseBanValue(e.value);
+      if (!r) continue;
+      records.push(r);
+      indexes.set(banKey(r.middleware, r.ip), { key: e.key, index: e.modifyIndex });
+    }
+    this.#indexes = indexes;
+    // A write acknowledged before this read started is in it: the local record no longer needs to win.
+    for (const [key, p] of this.#pending)
+      if (p.ackedAt !== undefined && p.ackedAt < seq) this.#pending.delete(key);
+    const keep = new Map([...this.#pending].map(([k, p]) => [k, p.record] as const));
+    this.#list.replaceShared(records, keep);
+    if (!this.#loaded) {
+      this.#loaded = true;
+      this.#firstLoad();
+    }
+  }
+
+  #scheduleSweep(): void {
+    this.#sweep = this.#clock.setTimeout(() => {
+      this.#sweepOnce().finally(() => {
+        if (!this.#abort.signal.aborted) this.#scheduleSweep();
+      });
+    }, SWEEP_MS);
+  }
+
+  async #sweepOnce(): Promise<void> {
+    const now = this.#clock.now();
+    this.#list.sweep(now);
+    for (const [key, p] of this.#pending) if (p.failed) this.#write(key, { ...p, failed: false });
+    const gone = [...this.#indexes].filter(([k]) => {
+      const r = this.#list.last(...(k.split('\u0000') as [string, string]), now);
+      return r === undefined && !this.#pending.has(k);
+    });
+    for (const [k, { key, index }] of gone) {
+      this.#indexes.delete(k);
+      // Another replica may delete it first, or the client be banned again: the CAS then fails, harmlessly.
+      await this.#client
+        .txn([{ KV: { Verb: 'delete-cas', Key: key, Index: index } }])
+        .catch((err: unknown) =>
+          this.#logger.debug({ err: String(err) }, 'ban: cannot remove an expired ban from Consul'),
+        );
+    }
+  }
+
+  /** Stops the watch and the sweeps, and closes the client. */
+  async close(): Promise<void> {
+    this.#abort.abort();
+    this.#sweep?.cancel();
+    await this.#loop;
+    if (this.#list.listener === this) this.#list.listener = undefined;
+    await this.#client.close();
+  }
+}
