@@ -69,8 +69,13 @@ interface Pending {
   readonly record: BanRecord | undefined;
   /** Sequence number of the last read started before the write was acknowledged; undefined until then. */
   ackedAt: number | undefined;
+  /** When the write was acknowledged (clock ms). */
+  ackedAtMs?: number;
   failed: boolean;
 }
+
+/** How long an acknowledged write may still win over what reads say (a bound on any ordering race). */
+const PENDING_MS = 5_000;
 
 /**
  * Shares a BanList's consul-store bans through Consul KV. Steps:
@@ -94,6 +99,8 @@ export class ConsulBanSync implements BanListener {
   readonly #abort = new AbortController();
   /** ModifyIndex of each ban key in the last read, for delete-cas. */
   #indexes = new Map<string, { key: string; index: number }>();
+  /** The bans of the last read, by banKey. */
+  #last = new Map<string, BanRecord>();
   #readSeq = 0;
   #sweep: ClockTimer | undefined;
   #loop: Promise<void> = Promise.resolve();
@@ -163,6 +170,7 @@ export class ConsulBanSync implements BanListener {
     if (!res.ok) throw new Error(res.errors.map((e) => e.What).join('; '));
     p.failed = false;
     p.ackedAt = this.#readSeq;
+    p.ackedAtMs = this.#clock.now();
   }
 
   async #watch(): Promise<void> {
@@ -191,24 +199,38 @@ export class ConsulBanSync implements BanListener {
   }
 
   #apply(entries: readonly KvEntry[], seq: number): void {
-    const records: BanRecord[] = [];
+    const records = new Map<string, BanRecord>();
     const indexes = new Map<string, { key: string; index: number }>();
     for (const e of entries) {
       const r = parseBanValue(e.value);
       if (!r) continue;
-      records.push(r);
-      indexes.set(banKey(r.middleware, r.ip), { key: e.key, index: e.modifyIndex });
+      const k = banKey(r.middleware, r.ip);
+      records.set(k, r);
+      indexes.set(k, { key: e.key, index: e.modifyIndex });
     }
     this.#indexes = indexes;
-    // A write acknowledged before this read started is in it: the local record no longer needs to win.
-    for (const [key, p] of this.#pending)
-      if (p.ackedAt !== undefined && p.ackedAt < seq) this.#pending.delete(key);
-    const keep = new Map([...this.#pending].map(([k, p]) => [k, p.record] as const));
-    this.#list.replaceShared(records, keep);
+    this.#last = records;
+    for (const [key, p] of this.#pending) {
+      const stored = records.get(key);
+      const acked = p.ackedAt !== undefined;
+      // The read shows the write (the same ban, or the key gone), or started after the write was
+      // acknowledged (so it includes it): the local state no longer needs to win.
+      const shown = p.record
+        ? stored?.since === p.record.since && stored.until === p.record.until
+        : acked && stored === undefined;
+      if (shown || (acked && (p.ackedAt as number) < seq)) this.#pending.delete(key);
+    }
+    this.#replace();
     if (!this.#loaded) {
       this.#loaded = true;
       this.#firstLoad();
     }
+  }
+
+  /** The list's consul records: the last read, with the writes not yet shown by a read on top. */
+  #replace(): void {
+    const keep = new Map([...this.#pending].map(([k, p]) => [k, p.record] as const));
+    this.#list.replaceShared(this.#last.values(), keep);
   }
 
   #scheduleSweep(): void {
@@ -221,8 +243,16 @@ export class ConsulBanSync implements BanListener {
 
   async #sweepOnce(): Promise<void> {
     const now = this.#clock.now();
+    let dropped = false;
+    for (const [key, p] of this.#pending) {
+      if (p.failed) this.#write(key, { ...p, failed: false });
+      else if (p.ackedAtMs !== undefined && now - p.ackedAtMs > PENDING_MS) {
+        this.#pending.delete(key);
+        dropped = true;
+      }
+    }
+    if (dropped && this.#loaded) this.#replace();
     this.#list.sweep(now);
-    for (const [key, p] of this.#pending) if (p.failed) this.#write(key, { ...p, failed: false });
     const gone = [...this.#indexes].filter(([k]) => {
       const r = this.#list.last(...(k.split('\u0000') as [string, string]), now);
       return r === undefined && !this.#pending.has(k);
