@@ -7,6 +7,8 @@ import type { ConsulKvClient, KvEntry } from '../../providers/consul/kv-client.t
 export const BANS_FOLDER = 'bans';
 /** How often expired bans are removed from Consul and failed writes retried. */
 const SWEEP_MS = 5_000;
+/** Shortest time between two reads of the bans (changes in between are read together). */
+const MIN_READ_INTERVAL_MS = 200;
 /** Longest a blocking read of the bans waits for a change. */
 const WAIT_MS = 30_000;
 
@@ -177,7 +179,15 @@ export class ConsulBanSync implements BanListener {
     const signal = this.#abort.signal;
     let index = 0;
     let failures = 0;
+    let lastRead = 0;
     while (!signal.aborted) {
+      // Under attack bans change often and each read returns every ban: at most one read per
+      // MIN_READ_INTERVAL_MS batches the changes, well within the second a ban may take to reach all.
+      const since = performance.now() - lastRead;
+      if (since < MIN_READ_INTERVAL_MS)
+        await new Promise((r) => setTimeout(r, MIN_READ_INTERVAL_MS - since).unref());
+      if (signal.aborted) break;
+      lastRead = performance.now();
       const seq = ++this.#readSeq;
       try {
         const res = await this.#client.list(this.#prefix, { index, waitMs: WAIT_MS, signal });
