@@ -107,9 +107,6 @@ export class ConsulBanSync implements BanListener {
   #sweep: ClockTimer | undefined;
   #loop: Promise<void> = Promise.resolve();
   #loaded = false;
-  #firstLoad: () => void = () => {};
-  /** Resolves once the bans stored in Consul have been read (or the sync was closed). */
-  readonly loaded: Promise<void>;
 
   constructor(list: BanList, client: ConsulKvClient, rootKey: string, logger: Logger, clock: Clock) {
     this.#list = list;
@@ -117,7 +114,6 @@ export class ConsulBanSync implements BanListener {
     this.#prefix = `${rootKey.replace(/\/+$/, '')}/${BANS_FOLDER}/`;
     this.#logger = logger;
     this.#clock = clock;
-    this.loaded = new Promise((r) => (this.#firstLoad = r));
   }
 
   /** The KV prefix of the bans, e.g. `wharf/bans/`. */
@@ -148,7 +144,13 @@ export class ConsulBanSync implements BanListener {
     const p: Pending = { record: undefined, ackedAt: undefined, failed: false };
     const key = banKey(middleware, ip);
     this.#pending.set(key, p);
-    await this.#send(key, p);
+    try {
+      await this.#send(key, p);
+    } catch (err) {
+      // Retried by the sweep; the caller (the API) reports the failure.
+      p.failed = true;
+      throw err;
+    }
   }
 
   #write(key: string, p: Pending): void {
@@ -191,6 +193,8 @@ export class ConsulBanSync implements BanListener {
       const seq = ++this.#readSeq;
       try {
         const res = await this.#client.list(this.#prefix, { index, waitMs: WAIT_MS, signal });
+        // Consul answers again after an outage: write what could not be written meanwhile.
+        if (failures > 0) this.#retryFailed(this.#clock.now());
         failures = 0;
         if (res.index !== index || !this.#loaded) this.#apply(res.entries, seq);
         index = res.index < index ? 0 : res.index;
@@ -205,7 +209,6 @@ export class ConsulBanSync implements BanListener {
         await new Promise((r) => setTimeout(r, Math.min(30_000, 250 * 2 ** failures)).unref());
       }
     }
-    this.#firstLoad();
   }
 
   #apply(entries: readonly KvEntry[], seq: number): void {
@@ -231,10 +234,7 @@ export class ConsulBanSync implements BanListener {
       if (shown || (acked && (p.ackedAt as number) < seq)) this.#pending.delete(key);
     }
     this.#replace();
-    if (!this.#loaded) {
-      this.#loaded = true;
-      this.#firstLoad();
-    }
+    this.#loaded = true;
   }
 
   /** The list's consul records: the last read, with the writes not yet shown by a read on top. */
@@ -253,10 +253,9 @@ export class ConsulBanSync implements BanListener {
 
   async #sweepOnce(): Promise<void> {
     const now = this.#clock.now();
-    let dropped = false;
+    let dropped = this.#retryFailed(now);
     for (const [key, p] of this.#pending) {
-      if (p.failed) this.#write(key, { ...p, failed: false });
-      else if (p.ackedAtMs !== undefined && now - p.ackedAtMs > PENDING_MS) {
+      if (p.ackedAtMs !== undefined && now - p.ackedAtMs > PENDING_MS) {
         this.#pending.delete(key);
         dropped = true;
       }
@@ -276,6 +275,22 @@ export class ConsulBanSync implements BanListener {
           this.#logger.debug({ err: String(err) }, 'ban: cannot remove an expired ban from Consul'),
         );
     }
+  }
+
+  /**
+   * Writes again what failed to be written; a ban that has ended meanwhile is dropped instead (writing it
+   * would only make every replica read it to ignore it). True when something was dropped.
+   */
+  #retryFailed(now: number): boolean {
+    let dropped = false;
+    for (const [key, p] of this.#pending) {
+      if (!p.failed) continue;
+      if (p.record && p.record.forgetAt <= now) {
+        this.#pending.delete(key);
+        dropped = true;
+      } else this.#write(key, { ...p, failed: false });
+    }
+    return dropped;
   }
 
   /** Stops the watch and the sweeps, and closes the client. */

@@ -40,7 +40,11 @@ const replicas: TestWharf[] = [];
 
 const dynamic = {
   http: {
-    routers: { app: { rule: 'Host(`app.test`)', service: 'echo', middlewares: ['ban', 'auth'] } },
+    routers: {
+      app: { rule: 'Host(`app.test`)', service: 'echo', middlewares: ['ban', 'auth'] },
+      // The same with bans that outlast a test (the Consul outage test).
+      long: { rule: 'Host(`long.test`)', service: 'echo', middlewares: ['long', 'auth'] },
+    },
     middlewares: {
       // ban first: a banned client is refused before basicAuth runs, and ban sees basicAuth's refusals.
       ban: {
@@ -52,6 +56,7 @@ const dynamic = {
           allowList: ['203.0.113.0/24'],
         },
       },
+      long: { ban: { maxRetry: 5, banTime: '1m', ipStrategy: { depth: 1 } } },
       auth: { basicAuth: { users: [ALICE] } },
     },
     services: {},
@@ -90,8 +95,8 @@ async function start(withConsul = true): Promise<TestWharf> {
 }
 
 /** A request to the app through `w` from client `ip` with alice's `password`. */
-async function login(w: TestWharf, ip: string, password: string): Promise<number> {
-  const res = await get(w.web, '/', 'app.test', { 'x-forwarded-for': ip, authorization: basic(password) });
+async function login(w: TestWharf, ip: string, password: string, host = 'app.test'): Promise<number> {
+  const res = await get(w.web, '/', host, { 'x-forwarded-for': ip, authorization: basic(password) });
   return res.status;
 }
 
@@ -186,6 +191,24 @@ describe('ban shared by three replicas through Consul', () => {
     await again.body.dump();
   });
 
+  it('a ban decided while Consul is unreachable is enforced there, and shared once Consul is back', async () => {
+    const ip = '198.51.100.6';
+    const [a, b] = replicas as [TestWharf, TestWharf];
+    const long = (w: TestWharf, password: string) => login(w, ip, password, 'long.test');
+    consul.pause();
+    try {
+      for (let i = 0; i < 5; i++) await long(a, 'wrong');
+      expect(await long(a, 'secret')).toBe(403);
+      expect(await long(b, 'secret')).toBe(200);
+    } finally {
+      await consul.resume();
+    }
+    // The replica writes it when its watch reaches Consul again; the others' watches reconnect with backoff.
+    await eventually(async () => (await long(b, 'secret')) === 403, 'the ban on another replica', 20_000);
+    const { body } = await b.getJson<Array<Record<string, unknown>>>('/api/wharf/bans/long@file');
+    expect(body).toEqual([expect.objectContaining({ ip, reason: '5 failures within 10m: basicAuth ×5' })]);
+  }, 30_000);
+
   it('a restarted replica keeps refusing a banned client', async () => {
     const ip = '198.51.100.4';
     const a = replicas[0] as TestWharf;
@@ -202,7 +225,7 @@ describe('ban shared by three replicas through Consul', () => {
     );
     const metrics = await request(`${fresh.api}/metrics`);
     const text = await metrics.body.text();
-    expect(text).toMatch(/^wharf_bans_active\{middleware="ban@file"\} 1$/m);
+    expect(text).toMatch(/^wharf_bans_active\{middleware="ban@file"\} [1-9]/m);
     expect(text).toMatch(/^wharf_ban_refusals_total\{middleware="ban@file"\} [1-9]/m);
   }, 30_000);
 });
