@@ -162,6 +162,16 @@ describe('ban shared by three replicas through Consul', () => {
       'the ban to expire on every replica',
       15_000,
     );
+    // An ended ban's key is removed from Consul (by whichever replica sweeps first).
+    await eventually(
+      async () => {
+        const r = await request(`${consul.url}/v1/kv/wharf/bans/ban@file/${ip}`);
+        await r.body.dump();
+        return r.statusCode === 404;
+      },
+      'the ended ban removed from Consul',
+      15_000,
+    );
   }, 30_000);
 
   it('the allow list is never banned', async () => {
