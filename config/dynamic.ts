@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DurationSchema } from './duration.ts';
+import { BanSchema } from './middlewares/ban.ts';
 import { BasicAuthSchema } from './middlewares/basic-auth.ts';
 import { BufferingSchema } from './middlewares/buffering.ts';
 import { CircuitBreakerSchema } from './middlewares/circuit-breaker.ts';
@@ -241,6 +242,7 @@ export const MiddlewareSchema = z.strictObject({
   buffering: BufferingSchema.optional(),
   retry: RetrySchema.optional(),
   errors: ErrorsSchema.optional(),
+  ban: BanSchema.optional(), // issue 17: middleware/ban
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */

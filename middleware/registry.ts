@@ -1,5 +1,6 @@
 import type { MiddlewareConfig, MiddlewareKind } from '../config/dynamic.ts';
 import { addPrefix } from './add-prefix/add-prefix.ts';
+import { ban } from './ban/ban.ts';
 import { basicAuth } from './basic-auth/basic-auth.ts';
 import { buffering } from './buffering/buffering.ts';
 import { chain } from './chain/chain.ts';
@@ -56,4 +57,5 @@ export const middlewareRegistry: MiddlewareRegistry = {
   buffering,
   retry,
   errors,
+  ban,
 };

@@ -7,6 +7,7 @@ import type { Logger } from '../core/log.ts';
 import { compileIpMatcher } from '../core/net/ip-matcher.ts';
 import type { Clock } from '../middleware/clock.ts';
 import { deniedEncodings } from '../middleware/encoded-characters/denied-encodings.ts';
+import { middlewareRegistry } from '../middleware/registry.ts';
 import { ConsulProvider } from '../providers/consul/consul-provider.ts';
 import { DockerProvider } from '../providers/docker/docker-provider.ts';
 import { FileProvider } from '../providers/file/file-provider.ts';
@@ -17,6 +18,8 @@ import { type AcmeProvider, acmeProviderName } from './acme/acme-provider.ts';
 import { createApiHandler } from './api/api.ts';
 import { basePrefix, internalSnapshot } from './api/internal-config.ts';
 import { internalServices, pingHandler } from './api/internal-services.ts';
+import { registerBanMetrics } from './ban/ban-metrics.ts';
+import { Bans } from './ban/bans.ts';
 import { compile } from './compile/compile.ts';
 import { dashboardService, withEvents } from './dashboard/with-dashboard.ts';
 import { entryPointSpecs, resolveEntryPoints } from './entry-points.ts';
@@ -79,6 +82,8 @@ export class Wharf {
    * the `prometheus@internal` service (what a router of the user's reaches with `manualRouting: true`).
    */
   readonly metrics: Metrics | undefined;
+  /** The ban middleware's bans, shared by its instances (and through Consul): router/ban/ (issue 17). */
+  readonly bans: Bans;
   private stopping = false;
 
   private constructor(
@@ -106,6 +111,7 @@ export class Wharf {
     const specs = entryPointSpecs(eps);
     const acme = acmeModule ? new acmeModule.Acme(c, this.logger) : undefined;
     this.acme = acme;
+    this.bans = new Bans(c, this.logger, options.clock);
     // --- internal services (router/api/): api@internal, dashboard@internal, ping@internal, noop@internal ---
     const startDate = new Date();
     const dashboard = c.api?.dashboard ? dashboardService(c) : undefined;
@@ -118,6 +124,7 @@ export class Wharf {
               staticConfig: { ...c, entryPoints: eps },
               startDate,
               dashboard,
+              bans: this.bans,
             }),
             {
               basePath: basePrefix(c.api.basePath) || '/',
@@ -145,6 +152,7 @@ export class Wharf {
       },
       certResolvers: new Set(Object.keys(c.certificatesResolvers ?? {})),
       internalServices: internal,
+      middlewares: { ...middlewareRegistry, ban: this.bans.definition },
       ...(options.clock ? { clock: options.clock } : {}),
       ...(this.tracing ? { traceMiddleware: tracedMiddleware } : {}),
     };
@@ -187,6 +195,9 @@ export class Wharf {
       const m = this.metrics;
       this.providers = this.providers.map((p) => activity.tap(p));
       m.onTable(this.tableRef.current().table);
+      const now = options.clock ? () => options.clock!.now() : Date.now;
+      for (const registry of [m.registry, m.otlp?.registry])
+        if (registry) registerBanMetrics(registry, this.bans.list, now);
       this.reloader.subscribe((table) => m.onTable(table));
     }
     for (const [name, ep] of Object.entries(eps)) {
@@ -345,6 +356,7 @@ export class Wharf {
     await this.watcherDone;
     await this.acme?.stop();
     this.tableRef.closeAll();
+    await this.bans.close();
     // Health probes and mirror copies are Wharf's own traffic: abort them rather than wait.
     await Promise.all([this.pools.close(), this.sideTraffic.destroy()]);
     this.accessLog?.close();

@@ -16,7 +16,8 @@ export function statusRangeProblem(text: string): string | undefined {
   return undefined;
 }
 
-const StatusRange = z.string().superRefine((text, ctx) => {
+/** One item of a status list: a code, a range, or several of them separated by commas. */
+export const StatusRange = z.string().superRefine((text, ctx) => {
   // A comma-separated string is a list too (Traefik's docs write `500,502`; labels split it already).
   for (const part of text.split(',')) {
     const problem = statusRangeProblem(part);

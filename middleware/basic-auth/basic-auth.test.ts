@@ -148,6 +148,12 @@ describe('basicAuth', () => {
     await runMiddleware(m, bad);
     await runMiddleware(m, none);
     expect([ok, bad, none].map((r) => requestState(r).username)).toEqual(['alice', 'eve', undefined]);
+    // issue 17: the ban middleware counts refusals through refusedBy.
+    expect([ok, bad, none].map((r) => requestState(r).refusedBy)).toEqual([
+      undefined,
+      'basicAuth',
+      'basicAuth',
+    ]);
   });
 
   it.each([

@@ -90,6 +90,7 @@ export const basicAuth: MiddlewareDefinition<BasicAuth> = {
             (await verify.check(credentials.user, credentials.password))
           )
         ) {
+          requestState(req).refusedBy = 'basicAuth'; // issue 17: the ban middleware counts refusals
           sendUnauthorized(res, challenge);
           return;
         }

@@ -244,7 +244,7 @@ describe('digestAuth', () => {
   ])('401 without stale: $name', async ({ o, url, method }) => {
     const { m } = setup({ users: [`alice:traefik:${HA1}`, `bob:other:${md5('bob:other:secret')}`] });
     const { params } = await challengeOf(m);
-    const { run } = await send(
+    const { run, req } = await send(
       m,
       authorization(params, { uri: url ?? '/', ...o }),
       url ?? '/',
@@ -253,6 +253,7 @@ describe('digestAuth', () => {
     expect(run.next).toBeUndefined();
     expect(run.response.status).toBe(401);
     expect(String(run.response.headers['www-authenticate'])).not.toContain('stale');
+    expect(requestState(req).refusedBy).toBe('digestAuth');
   });
 
   it('refuses a replayed request, and says stale for an expired nonce so the client retries silently', async () => {
@@ -267,8 +268,11 @@ describe('digestAuth', () => {
     ]);
     expect((await send(m, authorization(params, { nc: '00000002' }))).run.response.status).toBe(200);
     clock.advance(NONCE_LIFETIME_MS + 1);
-    const expired = (await send(m, authorization(params, { nc: '00000003' }))).run.response;
+    const sent = await send(m, authorization(params, { nc: '00000003' }));
+    const expired = sent.run.response;
     expect(expired.status).toBe(401);
+    // A stale nonce is no wrong password: the ban middleware does not count it (issue 17).
+    expect(requestState(sent.req).refusedBy).toBeUndefined();
     const renewed = parseDigestParams(String(expired.headers['www-authenticate'])) as Map<string, string>;
     expect(renewed.get('stale')).toBe('true');
     expect(renewed.get('nonce')).not.toBe(params.get('nonce'));

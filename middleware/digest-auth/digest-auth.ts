@@ -114,6 +114,8 @@ export const digestAuth: MiddlewareDefinition<DigestAuth> = {
         // As Traefik, the access log names the user the client gave, whether or not it was accepted.
         if (outcome.user !== undefined) requestState(req).username = outcome.user;
         if (outcome.kind !== 'ok') {
+          // issue 17: the ban middleware counts refusals; a stale nonce is no wrong password (the client retries).
+          if (outcome.kind !== 'stale') requestState(req).refusedBy = 'digestAuth';
           sendUnauthorized(res, challenge(outcome.kind === 'stale'));
           return;
         }

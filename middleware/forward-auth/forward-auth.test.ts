@@ -169,11 +169,11 @@ describe('forwardAuth against a loopback auth server', () => {
   });
 
   it('non-2xx: the auth server status, headers and body go to the client; a relative Location is resolved against the address', async () => {
-    const out = await run(
-      { address: `${auth.url}/deny` },
-      fakeRequest('/', { headers: { host: 'app.test' } }),
-    );
+    const req = fakeRequest('/', { headers: { host: 'app.test' } });
+    const out = await run({ address: `${auth.url}/deny` }, req);
     expect(out.next).toBeUndefined();
+    // issue 17: the ban middleware counts the refusal.
+    expect(requestState(req).refusedBy).toBe('forwardAuth');
     expect(out.response).toEqual({
       status: 401,
       headers: expect.objectContaining({
@@ -209,6 +209,7 @@ describe('forwardAuth against a loopback auth server', () => {
     expect(seen[0]?.headers['content-length']).toBe('10');
     expect(out.response.status).toBe(200);
     expect(requestState(req).replayBody?.toString()).toBe('hello body');
+    expect(requestState(req).refusedBy).toBeUndefined();
   });
 
   it('forwardBody with a body over maxBodySize: 401 and the auth server is not asked', async () => {

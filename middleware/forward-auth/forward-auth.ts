@@ -216,6 +216,8 @@ export function createForwardAuth(options: ForwardAuthOptions, ctx: MiddlewareCo
         const user = first(auth[options.headerField.toLowerCase()]);
         if (user !== undefined) state.username = user;
       }
+      // issue 17: the ban middleware counts refusals (it reads the status the client got).
+      if (answer.statusCode < 200 || answer.statusCode >= 300) state.refusedBy = 'forwardAuth';
       if (options.authSigninURL !== undefined && answer.statusCode === 401) {
         redirect(req, res, options.authSigninURL);
         return 'answered';

@@ -67,7 +67,8 @@ export function isAuthorized(allowed: IpMatcher, ip: string): boolean {
   return ip !== '' && allowed(withoutPort(ip));
 }
 
-function withoutPort(address: string): string {
+/** An address without its port (`1.2.3.4:80`, `[::1]:80`), as Go's net.SplitHostPort reads it; the address itself otherwise. */
+export function withoutPort(address: string): string {
   if (address.charCodeAt(0) === 91 /* [ */) {
     const end = address.indexOf(']');
     return end > 0 && address.charCodeAt(end + 1) === 58 /* : */ ? address.slice(1, end) : address;

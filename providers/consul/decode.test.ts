@@ -92,6 +92,20 @@ describe('decodeKvEntries (Traefik KV layout)', () => {
     });
   }
 
+  it('skips the ACME storage and the bans (issue 17) under the root: they are no routing configuration', () => {
+    const out = decodeKvEntries(
+      kv({
+        'wharf/acme/le/account': '{"email":"a@example.com"}',
+        'wharf/bans/ban@file/203.0.113.7': '{"middleware":"ban@file","ip":"203.0.113.7"}',
+        'wharf/http/middlewares/m/addprefix/prefix': '/v1',
+      }),
+      'wharf',
+      'consul',
+    );
+    expect(out.diagnostics).toEqual([]);
+    expect(out.config.http).toEqual({ middlewares: { m: { addPrefix: { prefix: '/v1' } } } });
+  });
+
   it('the diagnostic names the key as stored and its value', () => {
     const out = decodeKvEntries(kv({ 'wharf/http/routers/bad/priorty': '5' }), 'wharf', 'consul');
     expect(out.diagnostics[0]).toMatchObject({

@@ -11,7 +11,8 @@ import { decodeRegistrarDocuments, isRegistrarKey } from './registrar-documents.
  *   codec labels use too. Folder keys (ending in `/`) are skipped. A key that does not decode disables only
  *   the item it belongs to, with a diagnostic naming the key and value;
  * - registrar documents under `<root>/registrar/`, one per container (registrar-documents.ts).
- * Keys under `<root>/acme/` are ACME storage shared by router replicas (docs/acme.md) and are skipped.
+ * Keys under `<root>/acme/` are ACME storage shared by router replicas (docs/acme.md) and are skipped, as
+ * are those under `<root>/bans/` (the ban middleware's bans, docs/middlewares/ban.md).
  * Both are merged as the Docker provider merges containers: items defined identically are kept once,
  * replicas' servers are united, and anything defined differently is left out with an error naming both.
  */
@@ -23,10 +24,11 @@ export function decodeKvEntries(
   const root = rootKey.replace(/\/+$/, '');
   // ACME accounts, certificates, challenges and locks (router/acme/consul-storage.ts), not routing.
   const acme = `${root}/acme/`;
+  const bans = `${root}/bans/`; // issue 17: router/ban/consul-ban-sync.ts
   const handWritten: Array<{ key: string; value: string }> = [];
   const documents: KvEntry[] = [];
   for (const e of entries) {
-    if (e.key.endsWith('/') || e.key.startsWith(acme)) continue;
+    if (e.key.endsWith('/') || e.key.startsWith(acme) || e.key.startsWith(bans)) continue;
     if (isRegistrarKey(e.key, root)) documents.push(e);
     else handWritten.push({ key: e.key, value: e.value });
   }

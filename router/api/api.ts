@@ -4,6 +4,7 @@ import { EntryPointSchema, type StaticConfig } from '../../config/static.ts';
 import { isSecretName, REDACTED, redactUrls } from '../../core/redact.ts';
 import { VERSION } from '../../core/version.ts';
 import type { Handler } from '../../middleware/middleware.ts';
+import { type BanApi, serveBanApi } from '../ban/ban-api.ts';
 import {
   collectItems,
   type Item,
@@ -26,6 +27,8 @@ export interface ApiSources extends ItemSources {
   readonly startDate: Date;
   /** The dashboard (dashboard@internal), served under {basePath}/dashboard/ when api.dashboard is on. */
   readonly dashboard?: Handler | undefined;
+  /** The ban middleware's bans (issue 17): listed and lifted under /api/wharf/bans. */
+  readonly bans?: BanApi | undefined;
 }
 
 function send(
@@ -158,6 +161,9 @@ export function createApiHandler(src: ApiSources): Handler {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
+    // issue 17: the bans (router/ban/ban-api.ts), whose DELETE is the API's one write.
+    const belowBase = base === '' ? path : path.startsWith(`${base}/`) ? path.slice(base.length) : undefined;
+    if (src.bans && belowBase !== undefined && (await serveBanApi(src.bans, belowBase, req, res))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, { message: 'the API is read-only: use GET' }, { allow: 'GET, HEAD' });
       return;
