@@ -4,6 +4,12 @@ import { ForwardingTimeoutsSchema } from './dynamic.ts';
 import { AccessLogSchema } from './static/access-log.ts';
 import { ApiSchema, PingSchema } from './static/api.ts';
 import { EntryPointObservabilitySchema } from './static/entry-point-observability.ts';
+import {
+  entryPointExtras,
+  entryPointForwardedExtras,
+  entryPointHttpExtras,
+  entryPointTransportExtras,
+} from './static/entry-point-options.ts';
 import { LogSchema } from './static/log.ts';
 import { MetricsSchema } from './static/metrics.ts';
 import { TracingSchema } from './static/tracing.ts';
@@ -42,7 +48,7 @@ export const EntryPointSchema = z.strictObject({
               .int()
               .optional()
               .describe(
-                'Accepted for compatibility; the redirection applies to every request on the entryPoint',
+                'Priority of the redirection against the routers of the entryPoint (default: above every router); a router with a higher priority is served without redirection',
               ),
           }),
         })
@@ -81,6 +87,7 @@ export const EntryPointSchema = z.strictObject({
         .describe(
           'Which percent-encoded characters a request path may contain; a denied one is answered 400',
         ),
+      ...entryPointHttpExtras,
     })
     .optional(),
   transport: z
@@ -108,6 +115,7 @@ export const EntryPointSchema = z.strictObject({
           ),
         })
         .optional(),
+      ...entryPointTransportExtras,
     })
     .optional(),
   forwardedHeaders: z
@@ -117,11 +125,13 @@ export const EntryPointSchema = z.strictObject({
         .optional()
         .describe('Peers whose X-Forwarded-* headers are kept (IPs or CIDRs)'),
       insecure: z.boolean().optional().describe('Trust X-Forwarded-* headers from every peer'),
+      ...entryPointForwardedExtras,
     })
     .optional(),
   observability: EntryPointObservabilitySchema.optional().describe(
     "Defaults of the routers on this entryPoint; a router's own observability key wins",
   ),
+  ...entryPointExtras,
 });
 
 /** `providers.docker`: where the Docker Engine is and how container labels become configuration. */

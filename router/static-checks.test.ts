@@ -74,7 +74,7 @@ describe('checkStatic: each provider checks its own options, the router its own;
     {
       name: 'file provider with both a file and a directory',
       input: { entryPoints: web, providers: { file: { filename: 'a.yml', directory: 'conf.d' } } },
-      expected: [['FILE_PROVIDER_SOURCE', 'error', 'providers.file']],
+      expected: [['FILE_PROVIDER_SOURCE', 'warning', 'providers.file']],
     },
     {
       name: 'file provider with neither',
