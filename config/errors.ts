@@ -117,7 +117,7 @@ export const ERRORS = {
       'entryPoints.{entryPoint}.http.redirections.entryPoint.to: "{to}" is neither an entryPoint ({known}) nor a port like ":443"',
   },
   ENTRYPOINT_TRUSTED_IPS_INVALID: {
-    template: 'entryPoints.{entryPoint}.forwardedHeaders.trustedIPs: {problem}; write IPs or CIDR ranges',
+    template: 'entryPoints.{entryPoint}.{section}.trustedIPs: {problem}; write IPs or CIDR ranges',
   },
   ENTRYPOINT_CERT_RESOLVER_UNKNOWN: {
     template:

@@ -19,6 +19,7 @@ import { internalServices, pingHandler } from './api/internal-services.ts';
 import { compile } from './compile/compile.ts';
 import { dashboardService, withEvents } from './dashboard/with-dashboard.ts';
 import { entryPointSpecs, resolveEntryPoints } from './entry-points.ts';
+import { entryPointExtraOptions } from './http/entry-point-extras.ts';
 import { EntryPoint, parseAddress } from './http/entrypoint.ts';
 import { FdExhaustion } from './http/fd-exhaustion.ts';
 import { PrometheusMetrics } from './metrics/prometheus.ts';
@@ -202,7 +203,12 @@ export class Wharf {
           port: addr.port,
           tableRef: this.tableRef,
           logger: this.logger,
-          forwarded: { trusted, serverName: hostname() },
+          forwarded: {
+            trusted,
+            serverName: hostname(),
+            connection: ep.forwardedHeaders?.connection?.map((h) => h.toLowerCase()),
+          },
+          ...entryPointExtraOptions(ep),
           readTimeoutMs: ep.transport?.respondingTimeouts?.readTimeout ?? 60_000,
           idleTimeoutMs: ep.transport?.respondingTimeouts?.idleTimeout ?? 180_000,
           writeTimeoutMs: ep.transport?.respondingTimeouts?.writeTimeout ?? 0,

@@ -15,6 +15,7 @@ import {
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WharfError } from '../../config/errors.ts';
+import { DEFAULT_MAX_HEADER_BYTES } from '../../config/static/entry-point-options.ts';
 import type { Logger } from '../../core/log.ts';
 import { normalizeIp, toMatchRequest } from '../../core/rules/match-request.ts';
 import { sendRedirect } from '../../middleware/redirect-response.ts';
@@ -34,6 +35,9 @@ import type { RequestTrace } from '../tracing/request-trace.ts';
 import type { Tracing } from '../tracing/tracing.ts';
 import type { FdExhaustion } from './fd-exhaustion.ts';
 import { awaitRequestLine, BAD_REQUEST_RESPONSE } from './first-line.ts';
+import type { KeepAlive } from './keep-alive.ts';
+import { inheritPeer, type ProxyProtocolPolicy, readProxyHeader } from './proxy-protocol.ts';
+import { querySemicolons } from './query-semicolons.ts';
 import { cleanTarget, requestRefusal } from './request-checks.ts';
 import type { TargetPolicy } from './sanitize-target.ts';
 
@@ -73,6 +77,19 @@ export interface EntryPointOptions {
   };
   /** OpenTelemetry tracing (static `tracing`): a server span per routed request. */
   readonly tracing?: Tracing;
+  // --- issue 18: entryPoint options (config/static/entry-point-options.ts) ---
+  /** `proxyProtocol`: read a PROXY v1/v2 header first; whose is believed. */
+  readonly proxyProtocol?: ProxyProtocolPolicy;
+  /** `http.maxHeaderBytes` (Traefik's default: 1 MiB). */
+  readonly maxHeaderBytes?: number;
+  /** `transport.keepAliveMaxRequests` / `keepAliveMaxTime`. */
+  readonly keepAlive?: KeepAlive;
+  /** `http.encodeQuerySemicolons`: `;` in queries forwarded as %3B (true) or as `&` (false, default). */
+  readonly encodeQuerySemicolons?: boolean;
+  /** `forwardedHeaders.notAppendXForwardedFor`. */
+  readonly notAppendXForwardedFor?: boolean;
+  /** `reusePort`: SO_REUSEPORT on the listening socket. */
+  readonly reusePort?: boolean;
 }
 
 const DEFAULT_TARGET_POLICY: TargetPolicy = { sanitizePath: true, deniedEncodings: new Set() };
@@ -127,6 +144,7 @@ export class EntryPoint {
         requestTimeout: options.readTimeoutMs,
         headersTimeout: this.headersTimeoutMs,
         keepAliveTimeout: options.idleTimeoutMs,
+        maxHeaderSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
         // Counts the body bytes written, for the access log's DownstreamContentSize (only with one).
         ServerResponse: options.accessLog ? CountingResponse : ServerResponse,
       },
@@ -145,7 +163,14 @@ export class EntryPoint {
     this.h2 = createHttp2Server(
       // Go's (and so Traefik's) default; Node's is effectively unlimited, which lets one connection hold
       // any number of upstream requests.
-      { Http2ServerResponse: WharfHttp2Response, settings: { maxConcurrentStreams: MAX_H2_STREAMS } },
+      {
+        Http2ServerResponse: WharfHttp2Response,
+        maxSendHeaderBlockLength: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+        settings: {
+          maxConcurrentStreams: MAX_H2_STREAMS,
+          maxHeaderListSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+        },
+      },
       (req, res) => {
         // readTimeout, as HTTP/1.1's requestTimeout: a request body that stalls is cancelled.
         if (options.readTimeoutMs > 0) {
@@ -182,6 +207,7 @@ export class EntryPoint {
       logger: options.logger,
       ...(options.acmeTlsAlpn ? { acmeTlsAlpn: options.acmeTlsAlpn } : {}),
       onSecure: (socket: TLSSocket) => {
+        if (options.proxyProtocol) inheritPeer(socket);
         if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
         else this.serveHttp1(socket);
       },
@@ -192,7 +218,8 @@ export class EntryPoint {
   async listen(): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.listener.once('error', reject);
-      this.listener.listen({ host: this.o.host, port: this.o.port }, () => {
+      const reusePort = this.o.reusePort === true;
+      this.listener.listen({ host: this.o.host, port: this.o.port, reusePort }, () => {
         this.listener.off('error', reject);
         resolve();
       });
@@ -217,6 +244,13 @@ export class EntryPoint {
       raw.destroy();
       return;
     }
+    const policy = this.o.proxyProtocol;
+    if (policy) readProxyHeader(raw, policy, this.headersTimeoutMs, () => this.sniff(raw));
+    else this.sniff(raw);
+  }
+
+  /** Tells TLS, h2c and HTTP/1.x apart and hands the connection to the server for it. */
+  private sniff(raw: Socket): void {
     sniffConnection(raw, this.headersTimeoutMs, (sniffed) => {
       if (sniffed.kind === 'tls') {
         // As https.Server: a TLS connection ends with its peer. Resets during the handshake end it too.
@@ -323,6 +357,9 @@ export class EntryPoint {
       res.end(text);
       return;
     }
+    if (o.keepAlive) o.keepAlive.onRequest(req, res);
+    if (req.url) req.url = querySemicolons(req.url, o.encodeQuerySemicolons === true);
+    if (o.notAppendXForwardedFor) state.notAppendXForwardedFor = true;
     applyForwardedHeaders(req, clientIp, state.scheme, this.localPort, o.forwarded);
     if (this.stopping) res.shouldKeepAlive = false;
     // Traefik's ACME challenge router outranks every other router and the redirection (the CA asks over HTTP).
