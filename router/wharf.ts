@@ -223,7 +223,14 @@ export class Wharf {
           ...(acme?.tlsAlpn ? { acmeTlsAlpn: acme.tlsAlpn } : {}),
           ...(this.metrics ? { metrics: this.metrics.requests } : {}),
           ...(redir
-            ? { redirect: { scheme: redir.scheme, port: redirectPort, permanent: redir.permanent } }
+            ? {
+                redirect: {
+                  scheme: redir.scheme,
+                  port: redirectPort,
+                  permanent: redir.permanent,
+                  ...(redir.priority !== undefined ? { priority: redir.priority } : {}),
+                },
+              }
             : {}),
         }),
       );

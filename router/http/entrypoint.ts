@@ -33,11 +33,10 @@ import { sniffConnection } from '../tls/sniff.ts';
 import { TlsTerminator } from '../tls/tls-terminator.ts';
 import type { RequestTrace } from '../tracing/request-trace.ts';
 import type { Tracing } from '../tracing/tracing.ts';
+import { applyRequestExtras, type EntryPointExtras, outranksRedirect } from './entry-point-extras.ts';
 import type { FdExhaustion } from './fd-exhaustion.ts';
 import { awaitRequestLine, BAD_REQUEST_RESPONSE } from './first-line.ts';
-import type { KeepAlive } from './keep-alive.ts';
-import { inheritPeer, type ProxyProtocolPolicy, readProxyHeader } from './proxy-protocol.ts';
-import { querySemicolons } from './query-semicolons.ts';
+import { inheritPeer, readProxyHeader } from './proxy-protocol.ts';
 import { cleanTarget, requestRefusal } from './request-checks.ts';
 import type { TargetPolicy } from './sanitize-target.ts';
 
@@ -66,7 +65,13 @@ export interface EntryPointOptions {
   /** Answers ACME TLS-ALPN-01 validations (ClientHellos offering `acme-tls/1`); false: serve normally. */
   readonly acmeTlsAlpn?: (raw: Socket, serverName: string | undefined) => boolean;
   /** entryPoints.<name>.http.redirections.entryPoint: a scheme, the target's port (read per request), permanent. */
-  readonly redirect?: { scheme: string; port: () => string | undefined; permanent: boolean };
+  /** `priority`: a router of higher priority is served instead (absent: the redirection outranks all). */
+  readonly redirect?: {
+    scheme: string;
+    port: () => string | undefined;
+    permanent: boolean;
+    priority?: number;
+  };
   /** `http.sanitizePath` and `http.encodedCharacters`; absent: sanitize, deny no encoded character. */
   readonly target?: TargetPolicy;
   /** Where accept errors of the listener go (they never crash the process); absent: logged as errors. */
@@ -77,19 +82,8 @@ export interface EntryPointOptions {
   };
   /** OpenTelemetry tracing (static `tracing`): a server span per routed request. */
   readonly tracing?: Tracing;
-  // --- issue 18: entryPoint options (config/static/entry-point-options.ts) ---
-  /** `proxyProtocol`: read a PROXY v1/v2 header first; whose is believed. */
-  readonly proxyProtocol?: ProxyProtocolPolicy;
-  /** `http.maxHeaderBytes` (Traefik's default: 1 MiB). */
-  readonly maxHeaderBytes?: number;
-  /** `transport.keepAliveMaxRequests` / `keepAliveMaxTime`. */
-  readonly keepAlive?: KeepAlive;
-  /** `http.encodeQuerySemicolons`: `;` in queries forwarded as %3B (true) or as `&` (false, default). */
-  readonly encodeQuerySemicolons?: boolean;
-  /** `forwardedHeaders.notAppendXForwardedFor`. */
-  readonly notAppendXForwardedFor?: boolean;
-  /** `reusePort`: SO_REUSEPORT on the listening socket. */
-  readonly reusePort?: boolean;
+  /** proxyProtocol, keep-alive limits, maxHeaderBytes and the other options of entry-point-extras.ts. */
+  readonly extras?: EntryPointExtras;
 }
 
 const DEFAULT_TARGET_POLICY: TargetPolicy = { sanitizePath: true, deniedEncodings: new Set() };
@@ -137,6 +131,7 @@ export class EntryPoint {
     this.o = options;
     this.name = options.name;
     this.headersTimeoutMs = options.readTimeoutMs > 0 ? Math.min(60_000, options.readTimeoutMs) : 60_000;
+    const maxHeaderBytes = options.extras?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
     // Node's defaults for a listening http.Server: half-open sockets are HTTP's to handle, no Nagle delay.
     this.listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (raw) => this.accept(raw));
     this.server = createServer(
@@ -144,7 +139,7 @@ export class EntryPoint {
         requestTimeout: options.readTimeoutMs,
         headersTimeout: this.headersTimeoutMs,
         keepAliveTimeout: options.idleTimeoutMs,
-        maxHeaderSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+        maxHeaderSize: maxHeaderBytes,
         // Counts the body bytes written, for the access log's DownstreamContentSize (only with one).
         ServerResponse: options.accessLog ? CountingResponse : ServerResponse,
       },
@@ -165,11 +160,7 @@ export class EntryPoint {
       // any number of upstream requests.
       {
         Http2ServerResponse: WharfHttp2Response,
-        maxSendHeaderBlockLength: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
-        settings: {
-          maxConcurrentStreams: MAX_H2_STREAMS,
-          maxHeaderListSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
-        },
+        settings: { maxConcurrentStreams: MAX_H2_STREAMS, maxHeaderListSize: maxHeaderBytes },
       },
       (req, res) => {
         // readTimeout, as HTTP/1.1's requestTimeout: a request body that stalls is cancelled.
@@ -207,7 +198,7 @@ export class EntryPoint {
       logger: options.logger,
       ...(options.acmeTlsAlpn ? { acmeTlsAlpn: options.acmeTlsAlpn } : {}),
       onSecure: (socket: TLSSocket) => {
-        if (options.proxyProtocol) inheritPeer(socket);
+        if (options.extras?.proxyProtocol) inheritPeer(socket);
         if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
         else this.serveHttp1(socket);
       },
@@ -218,7 +209,7 @@ export class EntryPoint {
   async listen(): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.listener.once('error', reject);
-      const reusePort = this.o.reusePort === true;
+      const reusePort = this.o.extras?.reusePort === true;
       this.listener.listen({ host: this.o.host, port: this.o.port, reusePort }, () => {
         this.listener.off('error', reject);
         resolve();
@@ -244,7 +235,7 @@ export class EntryPoint {
       raw.destroy();
       return;
     }
-    const policy = this.o.proxyProtocol;
+    const policy = this.o.extras?.proxyProtocol;
     if (policy) readProxyHeader(raw, policy, this.headersTimeoutMs, () => this.sniff(raw));
     else this.sniff(raw);
   }
@@ -357,9 +348,7 @@ export class EntryPoint {
       res.end(text);
       return;
     }
-    if (o.keepAlive) o.keepAlive.onRequest(req, res);
-    if (req.url) req.url = querySemicolons(req.url, o.encodeQuerySemicolons === true);
-    if (o.notAppendXForwardedFor) state.notAppendXForwardedFor = true;
+    applyRequestExtras(o.extras, req, res, state);
     applyForwardedHeaders(req, clientIp, state.scheme, this.localPort, o.forwarded);
     if (this.stopping) res.shouldKeepAlive = false;
     // Traefik's ACME challenge router outranks every other router and the redirection (the CA asks over HTTP).
@@ -371,7 +360,9 @@ export class EntryPoint {
     // The redirection is Traefik's router for plain HTTP on this entryPoint; TLS requests go to TLS routers.
     // A request already on the target (a trusted peer's X-Forwarded-Proto says https) goes to the routers.
     const location =
-      o.redirect && !secure ? redirectLocation(req, o.redirect.scheme, o.redirect.port()) : undefined;
+      o.redirect && !secure && !outranksRedirect(o.tableRef, o.name, req, clientIp, o.redirect.priority)
+        ? redirectLocation(req, o.redirect.scheme, o.redirect.port())
+        : undefined;
     if (location !== undefined) {
       // Traefik's redirection router serves noop@internal: internal, so not in the access log by default.
       state.internal = true;

@@ -27,6 +27,7 @@ beforeAll(async () => {
       http: {
         routers: {
           echo: { rule: 'PathPrefix(`/`)', service: 'echo' },
+          urgent: { rule: 'Host(`urgent.test`)', service: 'echo', priority: 200, entryPoints: ['redir'] },
           allowed: {
             rule: 'Host(`allowed.test`)',
             service: 'echo',
@@ -58,6 +59,9 @@ beforeAll(async () => {
         limits: ep({ transport: { keepAliveMaxRequests: 2 } }),
         aged: ep({ transport: { keepAliveMaxTime: '20ms' } }),
         small: ep({ http: { maxHeaderBytes: 2048 } }),
+        redir: ep({
+          http: { redirections: { entryPoint: { to: ':443', scheme: 'https', priority: 100 } } },
+        }),
         semicolons: ep({ http: { encodeQuerySemicolons: true } }),
         connection: ep({ forwardedHeaders: { connection: ['X-Foo'] } }),
         noxff: ep({ forwardedHeaders: { notAppendXForwardedFor: true, trustedIPs: ['127.0.0.1/32'] } }),
@@ -248,6 +252,16 @@ describe('http options', () => {
     expect((JSON.parse(plain.text) as Echo).url).toBe('/q?foo=bar&baz=bar');
     const encoded = await get(`http://127.0.0.1:${port('semicolons')}`, '/q?foo=bar;baz=bar', 'q.test');
     expect((JSON.parse(encoded.text) as Echo).url).toBe('/q?foo=bar%3Bbaz=bar');
+  });
+});
+
+describe('http.redirections.entryPoint.priority', () => {
+  it('a router of higher priority is served; the others are redirected', async () => {
+    const base = `http://127.0.0.1:${port('redir')}`;
+    expect((await get(base, '/', 'urgent.test')).status).toBe(200);
+    const other = await get(base, '/x', 'other.test');
+    expect(other.status).toBe(301);
+    expect(other.headers.location).toBe('https://other.test/x');
   });
 });
 
