@@ -14,6 +14,7 @@ import { type AccessLog, accessLogDefaults, createAccessLog } from './access-log
 import type { Acme } from './acme/acme.ts';
 import { type AcmeProvider, acmeProviderName } from './acme/acme-provider.ts';
 import { createApiHandler } from './api/api.ts';
+import { apiStartNotice } from './api/api-notice.ts';
 import { basePrefix, internalSnapshot } from './api/internal-config.ts';
 import { internalServices, pingHandler } from './api/internal-services.ts';
 import { compile } from './compile/compile.ts';
@@ -287,6 +288,8 @@ export class Wharf {
     }
     for (const d of checked.filter((x) => x.severity === 'warning'))
       w.logger.warn({ code: d.code, key: d.key }, d.message);
+    const apiNotice = apiStartNotice(options.staticConfig);
+    if (apiNotice) w.logger.info(apiNotice);
     w.startProviders();
     return w;
   }
