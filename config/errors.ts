@@ -16,7 +16,7 @@ export const ERRORS = {
   CONFIG_DEPRECATED: { template: '{key} is deprecated: {replacement}' },
   CONFIG_UNSUPPORTED_UNSAFE: {
     template:
-      '{key}: {what} is not supported by Wharf yet, and ignoring it would weaken security, so this item is left out; remove the key to use the item without it',
+      '{key}: {what} is not supported by Wharf yet, and ignoring it could weaken security or change which server answers, so this item is left out; remove the key to use the item without it',
   },
   MIDDLEWARE_TYPE_UNSUPPORTED: {
     template: 'middleware "{name}": type "{type}" is not supported by Wharf yet (supported: {supported})',

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { parseConfigText } from '../../config/config-file.ts';
 import { loadStaticConfig } from '../../config/load-static.ts';
+import { validateDynamic } from '../../config/validate-dynamic.ts';
 import { silentLogger } from '../../core/log.ts';
 import { Wharf } from '../../router/wharf.ts';
 import { type CertFactory, certFactory } from '../helpers/certs.ts';
@@ -16,6 +18,7 @@ import { type CertFactory, certFactory } from '../helpers/certs.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/wharf.js');
 const FIXTURE = join(import.meta.dirname, '../fixtures/traefik-reference/static.yaml');
+const DYNAMIC = join(import.meta.dirname, '../fixtures/traefik-reference/dynamic.yaml');
 
 let certs: CertFactory;
 let configFile: string;
@@ -101,5 +104,41 @@ describe("Traefik v3.7's whole static reference", () => {
     } finally {
       await wharf.stop();
     }
+  });
+});
+
+describe("Traefik v3.7's whole dynamic reference", () => {
+  const parsed = parseConfigText(readFileSync(DYNAMIC, 'utf8'), DYNAMIC);
+  if (!parsed.ok) throw new Error(parsed.message);
+  const { config, diagnostics } = validateDynamic(parsed.value, { source: 'file', subject: DYNAMIC });
+
+  it('has no unknown key: an option Wharf lacks is a warning, or leaves its item out as not supported', () => {
+    const byCode = (severity: string) =>
+      new Set(diagnostics.filter((d) => d.severity === severity).map((d) => d.code));
+    expect([...byCode('error')].sort()).toEqual(['CONFIG_UNSUPPORTED_UNSAFE', 'MIDDLEWARE_TYPE_UNSUPPORTED']);
+    expect([...byCode('warning')].sort()).toEqual(['CONFIG_DEPRECATED', 'CONFIG_UNSUPPORTED']);
+    for (const d of diagnostics.filter((x) => x.severity === 'error'))
+      expect(d.message).toContain('not supported');
+  });
+
+  it('keeps every item whose options Wharf supports or may ignore', () => {
+    expect(Object.keys(config.http?.routers ?? {})).toEqual(['Router0', 'Router1']);
+    expect(Object.keys(config.http?.services ?? {})).toEqual([
+      'Service01',
+      'Service03',
+      'Service04',
+      'Service05',
+    ]);
+    // grpcWeb and plugin are middleware types Wharf lacks; the 22 others load.
+    const middlewares = Object.keys(config.http?.middlewares ?? {});
+    expect(middlewares).not.toContain('Middleware11');
+    expect(middlewares).not.toContain('Middleware17');
+    expect(middlewares).toHaveLength(
+      Object.keys((parsed.value as { http: { middlewares: object } }).http.middlewares).length - 2,
+    );
+    // A transport or TLS options entry with a security option Wharf lacks is left out, never served weaker.
+    expect(Object.keys(config.http?.serversTransports ?? {})).toEqual([]);
+    expect(Object.keys(config.tls?.options ?? {})).toEqual([]);
+    expect(Object.keys(config.tls?.stores ?? {})).toEqual(['Store0', 'Store1']);
   });
 });
