@@ -59,6 +59,12 @@ export const entryPointHttpExtras = {
     .describe(
       'Largest request line and headers, in bytes (default 1048576, as Traefik; Node alone allows 16 KiB); larger ones are answered 431',
     ),
+  underscoreHeadersStrategy: z
+    .enum(['keep', 'delete', 'reject'])
+    .optional()
+    .describe(
+      'Request headers with `_` in their name: keep (default), delete them before routing, or reject the request with 400',
+    ),
   encodeQuerySemicolons: z
     .boolean()
     .optional()

@@ -29,13 +29,6 @@ export const STATIC_UNSUPPORTED_KEYS: UnsupportedKeys = new Map<AnySchema, Recor
     },
   ],
   [
-    at(StaticConfigSchema, 'entryPoints', '<name>', 'http'),
-    {
-      underscoreHeadersStrategy:
-        'a strategy for request headers with underscores (underscoreHeadersStrategy; they are kept, as Traefik does by default)',
-    },
-  ],
-  [
     at(StaticConfigSchema, 'providers', 'docker'),
     {
       useBindPortIP: 'the host IP of a published port as the server address (useBindPortIP)',

@@ -7,6 +7,7 @@ import type { TableRef } from '../reload/table-ref.ts';
 import { KeepAlive } from './keep-alive.ts';
 import type { ProxyProtocolPolicy } from './proxy-protocol.ts';
 import { querySemicolons } from './query-semicolons.ts';
+import type { RequestRefusal } from './request-checks.ts';
 
 // Traefik's entryPoint keys added in issue 18 (config/static/entry-point-options.ts), resolved for the
 // EntryPoint (router/http/entrypoint.ts), which reads them through its one `extras` option.
@@ -25,6 +26,8 @@ export interface EntryPointExtras {
   readonly notAppendXForwardedFor?: boolean;
   /** `reusePort`: SO_REUSEPORT on the listening socket. */
   readonly reusePort?: boolean;
+  /** `http.underscoreHeadersStrategy` other than keep. */
+  readonly underscoreHeaders?: 'delete' | 'reject';
 }
 
 /** The extras of one entryPoint's static configuration. */
@@ -39,6 +42,8 @@ export function entryPointExtraOptions(ep: EntryPointConfig): { extras: EntryPoi
   if (ep.http?.maxHeaderBytes !== undefined) out.maxHeaderBytes = ep.http.maxHeaderBytes;
   if (ep.http?.encodeQuerySemicolons) out.encodeQuerySemicolons = true;
   if (ep.forwardedHeaders?.notAppendXForwardedFor) out.notAppendXForwardedFor = true;
+  const underscore = ep.http?.underscoreHeadersStrategy;
+  if (underscore === 'delete' || underscore === 'reject') out.underscoreHeaders = underscore;
   return { extras: out };
 }
 
@@ -70,4 +75,23 @@ export function applyRequestExtras(
   // Always: by default `;` becomes `&` (Go's AllowQuerySemicolons, which Traefik applies).
   if (req.url) req.url = querySemicolons(req.url, extras?.encodeQuerySemicolons === true);
   if (extras?.notAppendXForwardedFor) state.notAppendXForwardedFor = true;
+}
+
+/**
+ * `http.underscoreHeadersStrategy` (Traefik v3.7): `delete` removes request headers whose name holds `_`
+ * before routing (a server that reads `X_User` as `X-User`, as CGI and PHP do, cannot be fed one a
+ * middleware never saw); `reject` refuses the request with 400. Runs with the other checks before routing.
+ */
+export function underscoreHeaders(
+  req: IncomingMessage,
+  extras: EntryPointExtras | undefined,
+): RequestRefusal | undefined {
+  const strategy = extras?.underscoreHeaders;
+  if (strategy === undefined) return undefined;
+  for (const name of Object.keys(req.headers)) {
+    if (!name.includes('_')) continue;
+    if (strategy === 'reject') return { status: 400, problem: `header ${name} has an underscore` };
+    delete req.headers[name];
+  }
+  return undefined;
 }

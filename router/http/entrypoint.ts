@@ -33,7 +33,12 @@ import { sniffConnection } from '../tls/sniff.ts';
 import { TlsTerminator } from '../tls/tls-terminator.ts';
 import type { RequestTrace } from '../tracing/request-trace.ts';
 import type { Tracing } from '../tracing/tracing.ts';
-import { applyRequestExtras, type EntryPointExtras, outranksRedirect } from './entry-point-extras.ts';
+import {
+  applyRequestExtras,
+  type EntryPointExtras,
+  outranksRedirect,
+  underscoreHeaders,
+} from './entry-point-extras.ts';
 import type { FdExhaustion } from './fd-exhaustion.ts';
 import { awaitRequestLine, BAD_REQUEST_RESPONSE } from './first-line.ts';
 import { inheritPeer, readProxyHeader } from './proxy-protocol.ts';
@@ -340,7 +345,10 @@ export class EntryPoint {
       o.metrics?.record(req, res, state);
     };
     res.once('close', finish);
-    const refusal = requestRefusal(req) ?? cleanTarget(req, o.target ?? DEFAULT_TARGET_POLICY);
+    const refusal =
+      requestRefusal(req) ??
+      cleanTarget(req, o.target ?? DEFAULT_TARGET_POLICY) ??
+      underscoreHeaders(req, o.extras);
     if (refusal) {
       o.logger.debug({ entryPoint: o.name, problem: refusal.problem }, 'request refused');
       const text = refusal.status === 400 ? '400 Bad Request\n' : '501 Not Implemented\n';

@@ -62,6 +62,8 @@ beforeAll(async () => {
         redir: ep({
           http: { redirections: { entryPoint: { to: ':443', scheme: 'https', priority: 100 } } },
         }),
+        underscoreDelete: ep({ http: { underscoreHeadersStrategy: 'delete' } }),
+        underscoreReject: ep({ http: { underscoreHeadersStrategy: 'reject' } }),
         semicolons: ep({ http: { encodeQuerySemicolons: true } }),
         connection: ep({ forwardedHeaders: { connection: ['X-Foo'] } }),
         noxff: ep({ forwardedHeaders: { notAppendXForwardedFor: true, trustedIPs: ['127.0.0.1/32'] } }),
@@ -245,6 +247,20 @@ describe('http options', () => {
     const base = `http://127.0.0.1:${port('small')}`;
     expect((await get(base, '/', 'small.test', { 'x-big': 'a'.repeat(1000) })).status).toBe(200);
     expect((await get(base, '/', 'small.test', { 'x-big': 'a'.repeat(4000) })).status).toBe(431);
+  });
+
+  it('underscoreHeadersStrategy: keep (default), delete, reject', async () => {
+    const headers = { x_user: 'admin', 'x-ok': '1' };
+    const kept = JSON.parse((await get(w.web, '/', 'u.test', headers)).text) as Echo;
+    expect(kept.headers.x_user).toBe('admin');
+    const del = await get(`http://127.0.0.1:${port('underscoreDelete')}`, '/', 'u.test', headers);
+    const deleted = JSON.parse(del.text) as Echo;
+    expect(deleted.headers.x_user).toBeUndefined();
+    expect(deleted.headers['x-ok']).toBe('1');
+    const rej = await get(`http://127.0.0.1:${port('underscoreReject')}`, '/', 'u.test', headers);
+    expect(rej.status).toBe(400);
+    const fine = await get(`http://127.0.0.1:${port('underscoreReject')}`, '/', 'u.test', { 'x-ok': '1' });
+    expect(fine.status).toBe(200);
   });
 
   it('encodeQuerySemicolons: false forwards ; as &, true as %3B (Traefik’s examples)', async () => {
