@@ -45,7 +45,7 @@ export const entryPointTransportExtras = {
     .optional()
     .describe('Close a keep-alive connection after this many requests (default 0: no limit)'),
   keepAliveMaxTime: DurationSchema.optional().describe(
-    'Close a keep-alive connection after the first request that ends this long after it opened (default 0: no limit)',
+    'Close a keep-alive connection after the first request that starts this long after it was accepted (default 0: no limit)',
   ),
 };
 

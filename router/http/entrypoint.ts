@@ -240,6 +240,7 @@ export class EntryPoint {
       raw.destroy();
       return;
     }
+    this.o.extras?.keepAlive?.accepted(raw);
     const policy = this.o.extras?.proxyProtocol;
     if (policy) readProxyHeader(raw, policy, this.headersTimeoutMs, () => this.sniff(raw));
     else this.sniff(raw);

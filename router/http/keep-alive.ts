@@ -17,9 +17,16 @@ export interface KeepAliveLimits {
 export class KeepAlive {
   readonly #limits: KeepAliveLimits;
   readonly #conns = new WeakMap<Socket, { count: number; start: number }>();
+  /** When each raw connection was accepted (Traefik counts keepAliveMaxTime from there). */
+  readonly #accepted = new WeakMap<Socket, number>();
 
   constructor(limits: KeepAliveLimits) {
     this.#limits = limits;
+  }
+
+  /** Called when the entryPoint accepts a connection. */
+  accepted(raw: Socket): void {
+    this.#accepted.set(raw, Date.now());
   }
 
   /** Called for each HTTP/1.x request before it is handled. */
@@ -28,8 +35,9 @@ export class KeepAlive {
     const socket = req.socket;
     let conn = this.#conns.get(socket);
     if (!conn) {
-      // Measured from the connection's first request (Traefik: from its accept; the gap is the handshake).
-      conn = { count: 0, start: Date.now() };
+      // A TLS socket's `_parent` is the raw connection that was accepted.
+      const raw = (socket as unknown as { _parent?: Socket })._parent ?? socket;
+      conn = { count: 0, start: this.#accepted.get(raw) ?? Date.now() };
       this.#conns.set(socket, conn);
     }
     conn.count++;
