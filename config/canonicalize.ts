@@ -8,6 +8,8 @@ import {
   MiddlewareSchema,
   ServersTransportSchema,
   ServiceSchema,
+  TlsOptionsSchema,
+  TlsStoreSchema,
   UNSUPPORTED_MIDDLEWARE_TYPES,
 } from './dynamic.ts';
 import { ERRORS, type ErrorCode, formatError } from './errors.ts';
@@ -73,9 +75,12 @@ const DYNAMIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, s
       pingTimeout: 'HTTP/2 ping health checks (pingTimeout; Wharf talks HTTP/1.1 to servers)',
     },
   ],
-  [ServiceSchema, { highestRandomWeight: 'a highestRandomWeight service' }],
   [LoadBalancerSchema, { passiveHealthCheck: 'passive health checking' }],
   [FailoverSchema, { errors: 'status-based failover (errors)' }],
+  // Go has ignored it since 1.18, and so does Traefik.
+  [TlsOptionsSchema, { preferServerCipherSuites: 'preferServerCipherSuites (Traefik ignores it too)' }],
+  // The generated default certificate is served instead: no weaker check, no other backend.
+  [TlsStoreSchema, { defaultGeneratedCert: 'an ACME default certificate (defaultGeneratedCert)' }],
 ]);
 
 /**
@@ -96,6 +101,9 @@ const DYNAMIC_UNSUPPORTED_UNSAFE: UnsupportedKeys = new Map<AnySchema, Record<st
       spiffe: 'SPIFFE verification of servers',
     },
   ],
+  // A service of this type alone would have no type left to serve with.
+  [ServiceSchema, { highestRandomWeight: 'a highestRandomWeight service' }],
+  [TlsOptionsSchema, { disableSessionTickets: 'disabling TLS session tickets (disableSessionTickets)' }],
 ]);
 
 /** Renders an issue's message for a key as the user sees it (dotted path, label, KV key, flag, ...). */

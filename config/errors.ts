@@ -16,7 +16,7 @@ export const ERRORS = {
   CONFIG_DEPRECATED: { template: '{key} is deprecated: {replacement}' },
   CONFIG_UNSUPPORTED_UNSAFE: {
     template:
-      '{key}: {what} is not supported by Wharf yet, and ignoring it would weaken security, so this item is left out; remove the key to use the item without it',
+      '{key}: {what} is not supported by Wharf yet, and ignoring it could weaken security or change which server answers, so this item is left out; remove the key to use the item without it',
   },
   MIDDLEWARE_TYPE_UNSUPPORTED: {
     template: 'middleware "{name}": type "{type}" is not supported by Wharf yet (supported: {supported})',
@@ -117,7 +117,7 @@ export const ERRORS = {
       'entryPoints.{entryPoint}.http.redirections.entryPoint.to: "{to}" is neither an entryPoint ({known}) nor a port like ":443"',
   },
   ENTRYPOINT_TRUSTED_IPS_INVALID: {
-    template: 'entryPoints.{entryPoint}.forwardedHeaders.trustedIPs: {problem}; write IPs or CIDR ranges',
+    template: 'entryPoints.{entryPoint}.{section}.trustedIPs: {problem}; write IPs or CIDR ranges',
   },
   ENTRYPOINT_CERT_RESOLVER_UNKNOWN: {
     template:

@@ -15,6 +15,7 @@ import { type AnySchema, unwrapSchema } from './schema-keys.ts';
 import { AccessLogSchema } from './static/access-log.ts';
 import { LogSchema } from './static/log.ts';
 import { MetricsSchema } from './static/metrics.ts';
+import { mergeUnsupported, STATIC_UNSUPPORTED_KEYS } from './static/unsupported.ts';
 import {
   EntryPointSchema,
   type StaticConfig,
@@ -94,10 +95,7 @@ const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, st
   [
     unwrapSchema(EntryPointSchema),
     Object.fromEntries(
-      ['http2', 'http3', 'proxyProtocol', 'udp', 'reusePort', 'allowACMEByPass'].map((k) => [
-        k,
-        `the entryPoint option "${k}"`,
-      ]),
+      ['http2', 'http3', 'udp', 'allowACMEByPass'].map((k) => [k, `the entryPoint option "${k}"`]),
     ),
   ],
   // OpenTelemetry export of logs (Traefik's experimental otlpLogs): lines still go to the file or stdout.
@@ -128,7 +126,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadStaticResult {
     schema: StaticConfigSchema,
     envPrefix: ENV_PREFIX,
     envIgnore: [REGISTRAR_ENV_PREFIX],
-    unsupported: STATIC_UNSUPPORTED,
+    unsupported: mergeUnsupported(STATIC_UNSUPPORTED, STATIC_UNSUPPORTED_KEYS),
   });
 }
 

@@ -5,6 +5,12 @@ import { AccessLogSchema } from './static/access-log.ts';
 import { AcmeExtraKeys } from './static/acme.ts';
 import { ApiSchema, PingSchema } from './static/api.ts';
 import { EntryPointObservabilitySchema } from './static/entry-point-observability.ts';
+import {
+  entryPointExtras,
+  entryPointForwardedExtras,
+  entryPointHttpExtras,
+  entryPointTransportExtras,
+} from './static/entry-point-options.ts';
 import { LogSchema } from './static/log.ts';
 import { MetricsSchema } from './static/metrics.ts';
 import { TracingSchema } from './static/tracing.ts';
@@ -43,7 +49,7 @@ export const EntryPointSchema = z.strictObject({
               .int()
               .optional()
               .describe(
-                'Accepted for compatibility; the redirection applies to every request on the entryPoint',
+                'Priority of the redirection against the routers of the entryPoint (default: above every router); a router with a higher priority is served without redirection',
               ),
           }),
         })
@@ -82,6 +88,7 @@ export const EntryPointSchema = z.strictObject({
         .describe(
           'Which percent-encoded characters a request path may contain; a denied one is answered 400',
         ),
+      ...entryPointHttpExtras,
     })
     .optional(),
   transport: z
@@ -109,6 +116,7 @@ export const EntryPointSchema = z.strictObject({
           ),
         })
         .optional(),
+      ...entryPointTransportExtras,
     })
     .optional(),
   forwardedHeaders: z
@@ -118,11 +126,13 @@ export const EntryPointSchema = z.strictObject({
         .optional()
         .describe('Peers whose X-Forwarded-* headers are kept (IPs or CIDRs)'),
       insecure: z.boolean().optional().describe('Trust X-Forwarded-* headers from every peer'),
+      ...entryPointForwardedExtras,
     })
     .optional(),
   observability: EntryPointObservabilitySchema.optional().describe(
     "Defaults of the routers on this entryPoint; a router's own observability key wins",
   ),
+  ...entryPointExtras,
 });
 
 /** `providers.docker`: where the Docker Engine is and how container labels become configuration. */

@@ -69,6 +69,8 @@ export interface RequestState {
   tracer?: SideCallTracer;
   /** An id for this request, shared by the WAF's audit log and the access log (set lazily by whoever needs it first). */
   requestId?: string;
+  /** The entryPoint's `forwardedHeaders.notAppendXForwardedFor`: X-Forwarded-For goes out as received. */
+  notAppendXForwardedFor?: boolean;
 }
 
 const STATE = Symbol('wharf.requestState');

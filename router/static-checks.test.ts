@@ -36,6 +36,7 @@ describe('checkStatic: each provider checks its own options, the router its own;
             address: 'nonsense',
             http: { redirections: { entryPoint: { to: 'nowhere' } }, tls: { certResolver: 'le' } },
             forwardedHeaders: { trustedIPs: ['10.0.0.0/99'] },
+            proxyProtocol: { trustedIPs: ['not-an-ip'] },
           },
         },
       },
@@ -43,6 +44,7 @@ describe('checkStatic: each provider checks its own options, the router its own;
         ['ENTRYPOINT_ADDRESS_INVALID', 'error', 'entryPoints.web.address'],
         ['ENTRYPOINT_REDIRECT_UNKNOWN', 'error', 'entryPoints.web.http.redirections.entryPoint.to'],
         ['ENTRYPOINT_TRUSTED_IPS_INVALID', 'error', 'entryPoints.web.forwardedHeaders.trustedIPs'],
+        ['ENTRYPOINT_TRUSTED_IPS_INVALID', 'error', 'entryPoints.web.proxyProtocol.trustedIPs'],
         ['ENTRYPOINT_CERT_RESOLVER_UNKNOWN', 'warning', 'entryPoints.web.http.tls.certResolver'],
       ],
     },
@@ -79,7 +81,7 @@ describe('checkStatic: each provider checks its own options, the router its own;
     {
       name: 'file provider with both a file and a directory',
       input: { entryPoints: web, providers: { file: { filename: 'a.yml', directory: 'conf.d' } } },
-      expected: [['FILE_PROVIDER_SOURCE', 'error', 'providers.file']],
+      expected: [['FILE_PROVIDER_SOURCE', 'warning', 'providers.file']],
     },
     {
       name: 'file provider with neither',

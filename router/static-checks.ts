@@ -78,16 +78,18 @@ export function checkStatic(
         { entryPoint: name, to, known },
         item,
       );
-    try {
-      compileIpMatcher(ep.forwardedHeaders?.trustedIPs ?? []);
-    } catch (err) {
-      add(
-        'error',
-        `entryPoints.${name}.forwardedHeaders.trustedIPs`,
-        'ENTRYPOINT_TRUSTED_IPS_INVALID',
-        { entryPoint: name, problem: (err as Error).message },
-        item,
-      );
+    for (const section of ['forwardedHeaders', 'proxyProtocol'] as const) {
+      try {
+        compileIpMatcher(ep[section]?.trustedIPs ?? []);
+      } catch (err) {
+        add(
+          'error',
+          `entryPoints.${name}.${section}.trustedIPs`,
+          'ENTRYPOINT_TRUSTED_IPS_INVALID',
+          { entryPoint: name, section, problem: (err as Error).message },
+          item,
+        );
+      }
     }
     const resolver = ep.http?.tls?.certResolver;
     if (resolver !== undefined && !resolvers.includes(resolver))

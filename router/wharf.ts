@@ -16,6 +16,7 @@ import { type AccessLog, createAccessLog } from './access-log/access-log.ts';
 import type { Acme } from './acme/acme.ts';
 import { type AcmeProvider, acmeProviderName } from './acme/acme-provider.ts';
 import { createApiHandler } from './api/api.ts';
+import { apiStartNotice } from './api/api-notice.ts';
 import { basePrefix, internalSnapshot } from './api/internal-config.ts';
 import { internalServices, pingHandler } from './api/internal-services.ts';
 import { registerBanMetrics } from './ban/ban-metrics.ts';
@@ -23,6 +24,7 @@ import { Bans } from './ban/bans.ts';
 import { compile } from './compile/compile.ts';
 import { dashboardService, withEvents } from './dashboard/with-dashboard.ts';
 import { entryPointSpecs, resolveEntryPoints } from './entry-points.ts';
+import { entryPointExtraOptions } from './http/entry-point-extras.ts';
 import { EntryPoint, parseAddress } from './http/entrypoint.ts';
 import { FdExhaustion } from './http/fd-exhaustion.ts';
 import { Metrics } from './metrics/metrics.ts';
@@ -219,7 +221,12 @@ export class Wharf {
           port: addr.port,
           tableRef: this.tableRef,
           logger: this.logger,
-          forwarded: { trusted, serverName: hostname() },
+          forwarded: {
+            trusted,
+            serverName: hostname(),
+            connection: ep.forwardedHeaders?.connection?.map((h) => h.toLowerCase()),
+          },
+          ...entryPointExtraOptions(ep),
           readTimeoutMs: ep.transport?.respondingTimeouts?.readTimeout ?? 60_000,
           idleTimeoutMs: ep.transport?.respondingTimeouts?.idleTimeout ?? 180_000,
           writeTimeoutMs: ep.transport?.respondingTimeouts?.writeTimeout ?? 0,
@@ -234,7 +241,14 @@ export class Wharf {
           ...(acme?.tlsAlpn ? { acmeTlsAlpn: acme.tlsAlpn } : {}),
           ...(this.metrics ? { metrics: this.metrics.requests } : {}),
           ...(redir
-            ? { redirect: { scheme: redir.scheme, port: redirectPort, permanent: redir.permanent } }
+            ? {
+                redirect: {
+                  scheme: redir.scheme,
+                  port: redirectPort,
+                  permanent: redir.permanent,
+                  ...(redir.priority !== undefined ? { priority: redir.priority } : {}),
+                },
+              }
             : {}),
         }),
       );
@@ -291,6 +305,8 @@ export class Wharf {
     }
     for (const d of checked.filter((x) => x.severity === 'warning'))
       w.logger.warn({ code: d.code, key: d.key }, d.message);
+    const apiNotice = apiStartNotice(options.staticConfig);
+    if (apiNotice) w.logger.info(apiNotice);
     w.startProviders();
     return w;
   }

@@ -6,15 +6,15 @@ import type { StaticConfig } from '../../config/static.ts';
 export const FILE_SOURCE_MISSING = 'set filename (one file) or directory (every file in it)';
 
 /**
- * The file provider's checks of its own options (Traefik's provider `Init()`): exactly one of `filename`
- * and `directory`. Each problem stops the start (`wharf check` reports it).
+ * The file provider's checks of its own options (Traefik's provider `Init()`): `filename` or `directory`.
+ * Neither stops the start (`wharf check` reports it); both is a warning: the directory is read and the
+ * file is not, as Traefik does.
  */
 export function checkFileOptions(config: NonNullable<StaticConfig['providers']['file']>): Diagnostic[] {
-  const problem = config.filename
-    ? config.directory
-      ? 'set either filename or directory, not both'
-      : undefined
-    : config.directory
+  const both = config.filename !== undefined && config.directory !== undefined;
+  const problem = both
+    ? 'filename and directory are both set: the directory is read and filename is ignored, as Traefik does; keep one'
+    : config.filename || config.directory
       ? undefined
       : FILE_SOURCE_MISSING;
   if (problem === undefined) return [];
@@ -24,7 +24,7 @@ export function checkFileOptions(config: NonNullable<StaticConfig['providers']['
       subject: 'providers.file',
       code: 'FILE_PROVIDER_SOURCE',
       message: formatError('FILE_PROVIDER_SOURCE', { problem }),
-      severity: 'error',
+      severity: both ? 'warning' : 'error',
       item: { kind: 'provider', name: 'file' },
       key: 'providers.file',
     },

@@ -52,6 +52,25 @@ describe('FileProvider.read', () => {
     expect(snap.diagnostics[0]?.message).toContain('b.toml');
   });
 
+  it('with filename and directory both set, reads the directory as Traefik does', async () => {
+    await mkdir(join(dir, 'conf.d'));
+    await writeFile(
+      join(dir, 'conf.d', 'a.yml'),
+      'http:\n  routers:\n    fromDir: {rule: "Host(`a`)", service: s}\n',
+    );
+    await writeFile(
+      join(dir, 'one.yml'),
+      'http:\n  routers:\n    fromFile: {rule: "Host(`b`)", service: s}\n',
+    );
+    const snap = await new FileProvider({
+      filename: join(dir, 'one.yml'),
+      directory: join(dir, 'conf.d'),
+      watch: false,
+      logger: silentLogger(),
+    }).read();
+    expect(Object.keys(snap.config.http?.routers ?? {})).toEqual(['fromDir']);
+  });
+
   it('reports a missing file and serves nothing from it', async () => {
     const snap = await new FileProvider({
       filename: join(dir, 'none.yml'),

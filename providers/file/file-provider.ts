@@ -98,7 +98,8 @@ export class FileProvider implements Provider {
   private startWatchers(poke: () => void): FSWatcher[] {
     // Watch the directory, not the file: editors replace files by rename, which ends a file watch.
     const target = this.o.directory ? resolve(this.o.directory) : dirname(resolve(this.o.filename as string));
-    const base = this.o.filename ? resolve(this.o.filename) : undefined;
+    // With both set the directory is read, as in Traefik (check-file-options.ts warns that filename is not).
+    const base = this.o.filename && !this.o.directory ? resolve(this.o.filename) : undefined;
     try {
       const w = fsWatch(target, { recursive: this.o.directory !== undefined }, (_event, name) => {
         if (!base || !name || resolve(target, name.toString()) === base) poke();
@@ -159,7 +160,7 @@ export class FileProvider implements Provider {
   }
 
   private async listFiles(diagnostics: Diagnostic[]): Promise<string[]> {
-    if (this.o.filename) return [resolve(this.o.filename)];
+    if (this.o.filename && !this.o.directory) return [resolve(this.o.filename)];
     const dir = resolve(this.o.directory as string);
     let entries: string[];
     try {

@@ -15,6 +15,8 @@ export interface IndexedRoute<T> {
 /** What the index keeps of a route and returns on a match (the syntax tree is dropped after indexing). */
 export interface RouteEntry<T> {
   readonly name: string;
+  /** The router's priority (an entryPoint redirection with a `priority` yields to higher ones). */
+  readonly priority: number;
   readonly matcher: Matcher;
   readonly value: T;
 }
@@ -69,7 +71,7 @@ export class RouteIndex<T> {
         push(this.#exact, host, rank);
         if (isOnlyHost(route.ast)) matcher = IN_BUCKET;
       }
-      ordered[rank] = { name: route.name, matcher, value: route.value };
+      ordered[rank] = { name: route.name, priority: route.priority, matcher, value: route.value };
     }
     this.#ordered = ordered;
   }

@@ -15,6 +15,7 @@ import {
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WharfError } from '../../config/errors.ts';
+import { DEFAULT_MAX_HEADER_BYTES } from '../../config/static/entry-point-options.ts';
 import type { Logger } from '../../core/log.ts';
 import { normalizeIp, toMatchRequest } from '../../core/rules/match-request.ts';
 import { sendRedirect } from '../../middleware/redirect-response.ts';
@@ -32,8 +33,15 @@ import { sniffConnection } from '../tls/sniff.ts';
 import { TlsTerminator } from '../tls/tls-terminator.ts';
 import type { RequestTrace } from '../tracing/request-trace.ts';
 import type { Tracing } from '../tracing/tracing.ts';
+import {
+  applyRequestExtras,
+  type EntryPointExtras,
+  outranksRedirect,
+  underscoreHeaders,
+} from './entry-point-extras.ts';
 import type { FdExhaustion } from './fd-exhaustion.ts';
 import { awaitRequestLine, BAD_REQUEST_RESPONSE } from './first-line.ts';
+import { inheritPeer, readProxyHeader } from './proxy-protocol.ts';
 import { cleanTarget, requestRefusal } from './request-checks.ts';
 import type { TargetPolicy } from './sanitize-target.ts';
 
@@ -62,7 +70,13 @@ export interface EntryPointOptions {
   /** Answers ACME TLS-ALPN-01 validations (ClientHellos offering `acme-tls/1`); false: serve normally. */
   readonly acmeTlsAlpn?: (raw: Socket, serverName: string | undefined) => boolean;
   /** entryPoints.<name>.http.redirections.entryPoint: a scheme, the target's port (read per request), permanent. */
-  readonly redirect?: { scheme: string; port: () => string | undefined; permanent: boolean };
+  /** `priority`: a router of higher priority is served instead (absent: the redirection outranks all). */
+  readonly redirect?: {
+    scheme: string;
+    port: () => string | undefined;
+    permanent: boolean;
+    priority?: number;
+  };
   /** `http.sanitizePath` and `http.encodedCharacters`; absent: sanitize, deny no encoded character. */
   readonly target?: TargetPolicy;
   /** Where accept errors of the listener go (they never crash the process); absent: logged as errors. */
@@ -73,6 +87,8 @@ export interface EntryPointOptions {
   };
   /** OpenTelemetry tracing (static `tracing`): a server span per routed request. */
   readonly tracing?: Tracing;
+  /** proxyProtocol, keep-alive limits, maxHeaderBytes and the other options of entry-point-extras.ts. */
+  readonly extras?: EntryPointExtras;
 }
 
 const DEFAULT_TARGET_POLICY: TargetPolicy = { sanitizePath: true, deniedEncodings: new Set() };
@@ -120,6 +136,7 @@ export class EntryPoint {
     this.o = options;
     this.name = options.name;
     this.headersTimeoutMs = options.readTimeoutMs > 0 ? Math.min(60_000, options.readTimeoutMs) : 60_000;
+    const maxHeaderBytes = options.extras?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
     // Node's defaults for a listening http.Server: half-open sockets are HTTP's to handle, no Nagle delay.
     this.listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (raw) => this.accept(raw));
     this.server = createServer(
@@ -127,6 +144,7 @@ export class EntryPoint {
         requestTimeout: options.readTimeoutMs,
         headersTimeout: this.headersTimeoutMs,
         keepAliveTimeout: options.idleTimeoutMs,
+        maxHeaderSize: maxHeaderBytes,
         // Counts the body bytes written, for the access log's DownstreamContentSize (only with one).
         ServerResponse: options.accessLog ? CountingResponse : ServerResponse,
       },
@@ -145,7 +163,10 @@ export class EntryPoint {
     this.h2 = createHttp2Server(
       // Go's (and so Traefik's) default; Node's is effectively unlimited, which lets one connection hold
       // any number of upstream requests.
-      { Http2ServerResponse: WharfHttp2Response, settings: { maxConcurrentStreams: MAX_H2_STREAMS } },
+      {
+        Http2ServerResponse: WharfHttp2Response,
+        settings: { maxConcurrentStreams: MAX_H2_STREAMS, maxHeaderListSize: maxHeaderBytes },
+      },
       (req, res) => {
         // readTimeout, as HTTP/1.1's requestTimeout: a request body that stalls is cancelled.
         if (options.readTimeoutMs > 0) {
@@ -182,6 +203,7 @@ export class EntryPoint {
       logger: options.logger,
       ...(options.acmeTlsAlpn ? { acmeTlsAlpn: options.acmeTlsAlpn } : {}),
       onSecure: (socket: TLSSocket) => {
+        if (options.extras?.proxyProtocol) inheritPeer(socket);
         if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
         else this.serveHttp1(socket);
       },
@@ -192,7 +214,8 @@ export class EntryPoint {
   async listen(): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.listener.once('error', reject);
-      this.listener.listen({ host: this.o.host, port: this.o.port }, () => {
+      const reusePort = this.o.extras?.reusePort === true;
+      this.listener.listen({ host: this.o.host, port: this.o.port, reusePort }, () => {
         this.listener.off('error', reject);
         resolve();
       });
@@ -217,6 +240,14 @@ export class EntryPoint {
       raw.destroy();
       return;
     }
+    this.o.extras?.keepAlive?.accepted(raw);
+    const policy = this.o.extras?.proxyProtocol;
+    if (policy) readProxyHeader(raw, policy, this.headersTimeoutMs, () => this.sniff(raw));
+    else this.sniff(raw);
+  }
+
+  /** Tells TLS, h2c and HTTP/1.x apart and hands the connection to the server for it. */
+  private sniff(raw: Socket): void {
     sniffConnection(raw, this.headersTimeoutMs, (sniffed) => {
       if (sniffed.kind === 'tls') {
         // As https.Server: a TLS connection ends with its peer. Resets during the handshake end it too.
@@ -315,7 +346,10 @@ export class EntryPoint {
       o.metrics?.record(req, res, state);
     };
     res.once('close', finish);
-    const refusal = requestRefusal(req) ?? cleanTarget(req, o.target ?? DEFAULT_TARGET_POLICY);
+    const refusal =
+      requestRefusal(req) ??
+      cleanTarget(req, o.target ?? DEFAULT_TARGET_POLICY) ??
+      underscoreHeaders(req, o.extras);
     if (refusal) {
       o.logger.debug({ entryPoint: o.name, problem: refusal.problem }, 'request refused');
       const text = refusal.status === 400 ? '400 Bad Request\n' : '501 Not Implemented\n';
@@ -323,6 +357,7 @@ export class EntryPoint {
       res.end(text);
       return;
     }
+    applyRequestExtras(o.extras, req, res, state);
     applyForwardedHeaders(req, clientIp, state.scheme, this.localPort, o.forwarded);
     if (this.stopping) res.shouldKeepAlive = false;
     // Traefik's ACME challenge router outranks every other router and the redirection (the CA asks over HTTP).
@@ -334,7 +369,9 @@ export class EntryPoint {
     // The redirection is Traefik's router for plain HTTP on this entryPoint; TLS requests go to TLS routers.
     // A request already on the target (a trusted peer's X-Forwarded-Proto says https) goes to the routers.
     const location =
-      o.redirect && !secure ? redirectLocation(req, o.redirect.scheme, o.redirect.port()) : undefined;
+      o.redirect && !secure && !outranksRedirect(o.tableRef, o.name, req, clientIp, o.redirect.priority)
+        ? redirectLocation(req, o.redirect.scheme, o.redirect.port())
+        : undefined;
     if (location !== undefined) {
       // Traefik's redirection router serves noop@internal: internal, so not in the access log by default.
       state.internal = true;

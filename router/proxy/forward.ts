@@ -269,7 +269,7 @@ export function createForwarder(
     const upgrade = state.upgrade;
     const headers = upstreamRequestHeaders(
       req.headers,
-      state.clientIp,
+      state.notAppendXForwardedFor ? undefined : state.clientIp,
       options.passHostHeader ? (req.headers.host ?? serverHost) : serverHost,
     );
     const upgradeProtocol = upgrade ? (req.headers.upgrade ?? 'websocket') : null;

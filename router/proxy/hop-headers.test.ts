@@ -116,3 +116,17 @@ describe('upstreamRequestHeaders with Connection naming framing headers', () => 
     ).toEqual(['content-length', '5', 'x-forwarded-for', '127.0.0.1', 'host', 'a.test']);
   });
 });
+
+describe('upstreamRequestHeaders without a client address (forwardedHeaders.notAppendXForwardedFor)', () => {
+  it.each<[string, Record<string, string | undefined>, string[]]>([
+    [
+      'forwards a received X-Forwarded-For as it is',
+      { 'x-forwarded-for': '203.0.113.9' },
+      ['x-forwarded-for', '203.0.113.9'],
+    ],
+    ['adds none when none was received', {}, []],
+    ['keeps one a middleware removed out', { 'x-forwarded-for': undefined }, []],
+  ])('%s', (_name, headers, expected) => {
+    expect(upstreamRequestHeaders(headers, undefined, undefined)).toEqual(expected);
+  });
+});

@@ -77,14 +77,15 @@ export function connectionTokens(value: string | string[] | undefined): string[]
  * `Expect`, `Host` and every header named in `Connection` (Wharf-managed X-Forwarded-* excepted), sends
  * `host` as the Host header, and appends `clientIp` to X-Forwarded-For, unless `x-forwarded-for` is a key
  * without a value: the headers middleware removed it, and as in Go's ReverseProxy (a nil entry) it then
- * stays out. The other X-Forwarded-* headers are set by the entryPoint, before the middlewares, so one a
+ * stays out; nor when `clientIp` is undefined (`forwardedHeaders.notAppendXForwardedFor`: the header goes
+ * out as received). The other X-Forwarded-* headers are set by the entryPoint, before the middlewares, so one a
  * middleware removed stays removed without help. The Upgrade token of an upgrade
  * request is not part of the list: undici writes `Connection: upgrade` and `Upgrade` itself from its
  * `upgrade` dispatch option.
  */
 export function upstreamRequestHeaders(
   headers: IncomingHttpHeaders,
-  clientIp: string,
+  clientIp: string | undefined,
   host: string | undefined,
 ): string[] {
   const out: string[] = [];
@@ -108,7 +109,9 @@ export function upstreamRequestHeaders(
       out.push(name, value);
     }
   }
-  if (!omitForwardedFor)
+  if (clientIp === undefined) {
+    if (forwardedFor !== undefined && !omitForwardedFor) out.push('x-forwarded-for', forwardedFor);
+  } else if (!omitForwardedFor)
     out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp);
   if (host !== undefined) out.push('host', host);
   return out;

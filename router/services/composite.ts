@@ -149,7 +149,9 @@ export function buildMirroring(
   const send = (req: IncomingMessage, mirror: ServiceRuntime, body: Buffer | null, withBody: boolean) => {
     const base = mirror.pickServer();
     if (!base || inFlight >= MAX_MIRRORS_IN_FLIGHT) return;
-    const all = upstreamRequestHeaders(req.headers, requestState(req).clientIp, req.headers.host);
+    const state = requestState(req);
+    const ip = state.notAppendXForwardedFor ? undefined : state.clientIp;
+    const all = upstreamRequestHeaders(req.headers, ip, req.headers.host);
     const headers: string[] = [];
     for (let i = 0; i + 1 < all.length; i += 2) {
       if (withBody || all[i] !== 'content-length') headers.push(all[i] as string, all[i + 1] as string);
