@@ -54,6 +54,11 @@ describe('checkStatic: each provider checks its own options, the router its own;
       expected: [['OTLP_OPTION_INVALID', 'error', 'tracing.otlp.http.endpoint']],
     },
     {
+      name: 'tracing.otlp.grpc: insecure and tls both set (TLS is used, as in Traefik)',
+      input: { entryPoints: web, tracing: { otlp: { grpc: { insecure: true, tls: {} } } } },
+      expected: [['OTLP_OPTION_INVALID', 'warning', 'tracing.otlp.grpc']],
+    },
+    {
       name: 'metrics.otlp: a gRPC endpoint that is not host:port',
       input: { entryPoints: web, metrics: { otlp: { grpc: { endpoint: 'http://collector:4317' } } } },
       expected: [['OTLP_OPTION_INVALID', 'error', 'metrics.otlp.grpc.endpoint']],

@@ -46,6 +46,15 @@ export function checkStatic(
     add('error', option, 'OTLP_OPTION_INVALID', { option, problem });
   for (const { option, problem } of config.metrics?.otlp ? otlpProblems(config.metrics.otlp, METRICS) : [])
     add('error', option, 'OTLP_OPTION_INVALID', { option, problem });
+  for (const [option, grpc] of [
+    ['tracing.otlp.grpc', config.tracing?.otlp?.grpc],
+    ['metrics.otlp.grpc', config.metrics?.otlp?.grpc],
+  ] as const)
+    if (grpc?.insecure && grpc.tls)
+      add('warning', option, 'OTLP_OPTION_INVALID', {
+        option,
+        problem: 'tls and insecure are both set: TLS is used, as in Traefik; remove one',
+      });
   const known = Object.keys(eps).join(', ');
   if (config.ping && !eps[config.ping.entryPoint])
     add('error', 'ping.entryPoint', 'PING_ENTRYPOINT_UNKNOWN', { entryPoint: config.ping.entryPoint, known });

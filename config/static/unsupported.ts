@@ -46,19 +46,6 @@ export const STATIC_UNSUPPORTED_KEYS: UnsupportedKeys = new Map<AnySchema, Recor
     { namespaces: 'several Consul Enterprise namespaces (namespaces; use namespace)' },
   ],
   [
-    at(StaticConfigSchema, 'certificatesResolvers', '<name>', 'acme'),
-    {
-      dnsChallenge: 'the ACME DNS-01 challenge (dnsChallenge)',
-      profile: 'ACME certificate profiles (profile)',
-      emailAddresses: 'extra contact addresses of the ACME account (emailAddresses)',
-      disableCommonName: 'certificates without a common name (disableCommonName)',
-      clientResponseHeaderTimeout: 'a response-header timeout towards the CA (clientResponseHeaderTimeout)',
-      caSystemCertPool: 'choosing whether the system CAs are trusted for the CA server (caSystemCertPool)',
-      caServerName: 'a TLS server name for the CA server (caServerName)',
-      certificateTimeout: 'a time limit for obtaining a certificate (certificateTimeout)',
-    },
-  ],
-  [
     at(StaticConfigSchema, 'certificatesResolvers', '<name>'),
     { tailscale: 'the Tailscale certificate resolver (tailscale)' },
   ],

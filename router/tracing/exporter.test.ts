@@ -24,7 +24,6 @@ describe('exportTarget: Traefik tracing.otlp (grpc wins over http; http is the d
   it.each([
     [{ http: { endpoint: 'collector:4318' } }, 'tracing.otlp.http.endpoint', /not an http\(s\) URL/],
     [{ grpc: { endpoint: 'http://c:4317' } }, 'tracing.otlp.grpc.endpoint', /not host:port/],
-    [{ grpc: { insecure: true, tls: {} } }, 'tracing.otlp.grpc', /tls and insecure/],
   ])('refuses %j', (otlp, option, problem) => {
     const [p] = tracingProblems(TracingSchema.parse({ otlp }));
     expect(p?.option).toBe(option);

@@ -47,8 +47,6 @@ export function exportTarget(otlp: OtlpSection, signal: OtlpSignal = TRACES): Ex
   const grpc = otlp?.grpc;
   if (grpc) {
     const option = `${signal.option}.grpc`;
-    if (grpc.insecure && grpc.tls)
-      return { kind: 'invalid', option, problem: 'tls and insecure cannot both be set; keep one' };
     const m = /^(?:\[([^\]]+)\]|([^:/\s]+)):(\d{1,5})$/.exec(grpc.endpoint);
     if (!m)
       return {
@@ -56,7 +54,9 @@ export function exportTarget(otlp: OtlpSection, signal: OtlpSignal = TRACES): Ex
         option: `${option}.endpoint`,
         problem: `"${grpc.endpoint}" is not host:port; write e.g. "collector:4317"`,
       };
-    return { kind: 'grpc', address: grpc.endpoint, secure: !grpc.insecure };
+    // Both insecure and tls: TLS, as in Traefik (its WithTLSCredentials option comes after WithInsecure);
+    // static-checks warns.
+    return { kind: 'grpc', address: grpc.endpoint, secure: !grpc.insecure || grpc.tls !== undefined };
   }
   const endpoint = otlp?.http?.endpoint ?? 'https://localhost:4318';
   const m = /^(https?):\/\/([^/?#]+)([^?#]*)$/i.exec(endpoint);
