@@ -30,6 +30,15 @@ export const ERRORS = {
   RULE_ARGUMENTS: { template: 'rule "{rule}": {matcher} {problem} at column {column}' },
   RULE_BAD_REGEXP: { template: 'rule "{rule}": invalid regular expression {pattern}: {problem}' },
   RULE_BAD_IP: { template: 'rule "{rule}": ClientIP "{value}" is not an IP address or CIDR range' },
+  RULE_V2_ARGUMENTS: { template: 'rule "{rule}" (Traefik v2 syntax): {problem} at column {column}' },
+  RULE_V2_SYNTAX: {
+    template:
+      'rule "{rule}": {problem}; this is Traefik v2 syntax, which v3 reads differently: write it as {rewrite}, or set ruleSyntax: v2 on the router',
+  },
+  RULE_V2_LOOKALIKE: {
+    template:
+      'rule "{rule}": {what} in v3 syntax; if it is a Traefik v2 rule, write it as {rewrite}, or set ruleSyntax: v2 on the router',
+  },
   RULE_TOO_COMPLEX: {
     template: 'rule "{rule}": {problem} at column {column}; split it into several routers or simplify it',
   },

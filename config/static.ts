@@ -3,6 +3,7 @@ import { DurationSchema, parseDuration } from './duration.ts';
 import { ForwardingTimeoutsSchema } from './dynamic.ts';
 import { AccessLogSchema } from './static/access-log.ts';
 import { ApiSchema, PingSchema } from './static/api.ts';
+import { CoreSchema } from './static/core.ts';
 import { EntryPointObservabilitySchema } from './static/entry-point-observability.ts';
 import { LogSchema } from './static/log.ts';
 import { MetricsSchema } from './static/metrics.ts';
@@ -307,6 +308,7 @@ export const StaticConfigSchema = z.strictObject({
   ),
   metrics: MetricsSchema.optional().describe('Metrics exporters (Prometheus)'),
   tracing: TracingSchema.optional().describe('OpenTelemetry tracing of requests, exported with OTLP'),
+  core: CoreSchema.optional().describe('The default rule syntax (core.defaultRuleSyntax)'),
 });
 
 export type EntryPointConfig = z.infer<typeof EntryPointSchema>;
