@@ -185,7 +185,10 @@ export const SERVICE_KINDS = ['loadBalancer', 'weighted', 'failover', 'mirroring
 // --- middlewares -------------------------------------------------------------------------------------
 
 export const AddPrefixSchema = z.strictObject({
-  prefix: z.string().startsWith('/').describe('Prefix added in front of the path, e.g. /api'),
+  prefix: z
+    .string()
+    .min(1, 'prefix cannot be empty')
+    .describe('Prefix added in front of the path, e.g. /api (a missing leading / is added, as Traefik does)'),
 });
 export const StripPrefixSchema = z.strictObject({
   prefixes: z

@@ -13,6 +13,10 @@ export const ERRORS = {
   CONFIG_KEY_CONFLICT: { template: '{key}: set both as a value and as a section ({other})' },
   CONFIG_BAD_INDEX: { template: '{key}: list index "{index}" is not a number' },
   CONFIG_UNSUPPORTED: { template: '{key}: {what} is not supported by Wharf yet; it is ignored' },
+  CONFIG_SECTION_OFF: {
+    template:
+      '{key} is ignored: {section}={value} switches that section off (as in Traefik, any value but true does); remove one of them',
+  },
   CONFIG_DEPRECATED: { template: '{key} is deprecated: {replacement}' },
   CONFIG_UNSUPPORTED_UNSAFE: {
     template:
@@ -143,6 +147,10 @@ export const ERRORS = {
   FILE_PROVIDER_SOURCE: { template: 'providers.file: {problem}' },
   PROVIDER_TLS_FILE_UNREADABLE: {
     template: '{option}: cannot read {path}: {problem}; give a readable PEM file',
+  },
+  DOCKER_ENABLE_MISSPELLED: {
+    template:
+      'label "{key}={value}" is not a Traefik label: did you mean "{expected}"? The container is left out until it is renamed, so that a misspelled enable=false never exposes it',
   },
   DOCKER_ENDPOINT_INVALID: {
     template:

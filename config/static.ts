@@ -161,6 +161,12 @@ export const DockerProviderSchema = z.strictObject({
     .default(false)
     .describe('Keep the services of unhealthy or starting containers, with no server (503 instead of 404)'),
   watch: z.boolean().default(true).describe('Follow Docker events (default true)'),
+  useBindPortIP: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Address servers by the host IP and port their port is published on (when bound to a specific IP), instead of the container's own address",
+    ),
 });
 
 /** `providers.consul`: where Consul is and which KV tree holds the routing configuration. */
