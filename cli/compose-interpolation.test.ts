@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are compose interpolation syntax under test
 import { describe, expect, it } from 'vitest';
 import { interpolate, interpolateTree, parseEnvFile } from './compose-interpolation.ts';
 
