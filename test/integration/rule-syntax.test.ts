@@ -22,6 +22,8 @@ beforeAll(async () => {
           query: { rule: 'Host(`q.test`) && Query(`v=2`)', service: 'echo' },
           v3: { rule: 'Host(`v3.test`) && Header(`X-A`, `c`)', ruleSyntax: 'v3', service: 'echo' },
           broken: { rule: 'Host(`x.test`, `y.test`)', ruleSyntax: 'v3', service: 'echo' },
+          upper: { rule: 'HostRegexp(`^[A-Z]+\\.up\\.test$`)', ruleSyntax: 'v3', service: 'echo' },
+          upperCi: { rule: 'HostRegexp(`(?i)^[A-Z]+\\.ci\\.test$`)', ruleSyntax: 'v3', service: 'echo' },
         },
         services: { echo: { loadBalancer: { servers: [{ url: echo.url }] } } },
       },
@@ -83,6 +85,11 @@ describe('rule matching fixes', () => {
     const head = 'GET / HTTP/1.1\r\nHost: v3.test\r\nX-A: a\r\nX-A: c';
     expect(await rawStatus(w.web, head)).toBe(200);
     expect(await rawStatus(w.web, 'GET / HTTP/1.1\r\nHost: v3.test\r\nX-A: a, b')).toBe(404);
+  });
+
+  it('HostRegexp (v3) is case-sensitive against the lower-cased host; (?i) makes it insensitive', async () => {
+    expect((await get(w.web, '/', 'ABC.up.test')).status).toBe(404);
+    expect((await get(w.web, '/', 'ABC.ci.test')).status).toBe(200);
   });
 
   it('an absolute-form request with an empty authority routes by its Host header', async () => {
