@@ -5,10 +5,11 @@ import { z } from 'zod';
 
 /** `core`: the default rule syntax of routers that set none. */
 export const CoreSchema = z.strictObject({
-  defaultRuleSyntax: z
-    .enum(['v2', 'v3'])
-    .default('v3')
-    .describe(
+  defaultRuleSyntax: z.enum(['v2', 'v3']).default('v3').meta({
+    description:
       'Rule syntax of routers without ruleSyntax (default v3); v2 reads Traefik v2 rules. Deprecated by Traefik since v3.4: rewrite rules in v3 syntax',
-    ),
+    // A start-up warning, as Traefik logs one; the option still works.
+    deprecated: true,
+    replacement: 'Traefik deprecated it in v3.4; it still applies, but write rules in v3 syntax',
+  }),
 });
