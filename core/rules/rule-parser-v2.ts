@@ -1,5 +1,5 @@
 import { type ErrorCode, formatError } from '../../config/errors.ts';
-import type { ExpressionCall, ExpressionDialect } from '../../config/expression-parser.ts';
+import type { ExpressionCall, ExpressionDialect, ExpressionNode } from '../../config/expression-parser.ts';
 import { nameHint, parseExpression } from '../../config/expression-parser.ts';
 import type { MatcherName, RuleAst, RuleParseResult } from './rule-parser.ts';
 import { templateRegexp } from './v2-template.ts';
@@ -175,7 +175,7 @@ function translate(call: ExpressionCall): RuleAst {
 }
 
 /** Rebuilds the parsed v2 tree with each call replaced by its v3 subtree. */
-function toV3(node: import('../../config/expression-parser.ts').ExpressionNode): RuleAst {
+function toV3(node: ExpressionNode): RuleAst {
   switch (node.type) {
     case 'and':
     case 'or':
