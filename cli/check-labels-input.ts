@@ -2,6 +2,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { load as loadYaml } from 'js-yaml';
 import { isPlainObject } from '../config/canonicalize.ts';
 import { type ContainerInfo, ContainerInfoSchema } from '../providers/docker/container.ts';
+import { interpolateTree, type Lookup } from './compose-interpolation.ts';
 
 // `wharf check --labels FILE` reads labels without Docker: `KEY=VALUE` lines (Docker's --label-file
 // format) or a compose file. Each becomes a synthetic running container reachable on 127.0.0.1.
@@ -13,6 +14,11 @@ export interface LabelsInput {
   readonly errors: string[];
   /** The compose project name (compose files only). */
   readonly project?: string;
+  /**
+   * Variables a compose file uses that are not set (compose gives them an empty string, with a warning),
+   * in order of first use; empty for label files, which are not interpolated (nor are they by Docker).
+   */
+  readonly unresolved: string[];
 }
 
 /** Where a synthetic container is reached: every network it is on answers 127.0.0.1. */
@@ -31,6 +37,7 @@ export function readLabelsInput(
   text: string,
   file: string,
   opts: { labelPrefix: string; network?: string | undefined },
+  variables: Lookup = () => undefined,
 ): LabelsInput {
   let doc: unknown;
   try {
@@ -38,7 +45,12 @@ export function readLabelsInput(
   } catch {
     doc = undefined; // not YAML: KEY=VALUE lines
   }
-  if (isPlainObject(doc) && isPlainObject(doc.services)) return fromCompose(doc, file);
+  if (isPlainObject(doc) && isPlainObject(doc.services)) {
+    // As `docker compose` does, before anything reads the file: every value, never a key.
+    const { tree, unresolved, errors } = interpolateTree(doc, variables);
+    const input = fromCompose(tree as Record<string, unknown>, file);
+    return { ...input, errors: [...errors.map((e) => `${file}: ${e}`), ...input.errors], unresolved };
+  }
   const errors: string[] = [];
   const labels: Record<string, string> = {};
   const scalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
@@ -62,10 +74,10 @@ export function readLabelsInput(
   const lead = `${opts.labelPrefix.toLowerCase()}.docker.network`;
   const wanted = Object.entries(labels).find(([k]) => k.toLowerCase() === lead)?.[1] ?? opts.network;
   const container = synthetic(name, labels, [], [wanted !== undefined && wanted !== '' ? wanted : 'default']);
-  return { kind: 'labels', containers: [container], errors };
+  return { kind: 'labels', containers: [container], errors, unresolved: [] };
 }
 
-function fromCompose(doc: Record<string, unknown>, file: string): LabelsInput {
+function fromCompose(doc: Record<string, unknown>, file: string): Omit<LabelsInput, 'unresolved'> {
   const errors: string[] = [];
   const project = composeProjectName(
     typeof doc.name === 'string' ? doc.name : basename(dirname(resolve(file))),

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerProviderSchema } from '../config/static.ts';
+import { DockerProviderSchema, StaticConfigSchema } from '../config/static.ts';
+import { enabledInternalServices } from '../router/api/internal-services.ts';
 import { checkLabelsText } from './check-labels.ts';
 import { readLabelsInput } from './check-labels-input.ts';
 
@@ -249,3 +250,115 @@ describe('wharf check --labels', () => {
 function lines(...l: string[]): string {
   return `${l.join('\n')}\n`;
 }
+
+const INTERPOLATED = `
+name: shop
+services:
+  web:
+    expose: ["8080"]
+    labels:
+      - wharf.http.routers.web.rule=Host(\`\${DOMAIN}\`) && PathPrefix(\`\${PREFIX:-/}\`)
+      - wharf.http.routers.web.middlewares=\${MW-auth@file}
+      - wharf.http.services.web.loadbalancer.server.port=\${PORT}
+      - wharf.http.routers.web.entrypoints=\${EP:?set EP to the entryPoint}
+      - wharf.cost=5$ and $$HOME
+`;
+
+describe('checkLabelsText with compose interpolation', () => {
+  const variables = (vars: Record<string, string>) => (name: string) => vars[name];
+
+  it('interpolates values as docker compose does and names every unset variable', () => {
+    const r = checkLabelsText(INTERPOLATED, '/srv/shop/compose.yml', defaults, {
+      variables: variables({ DOMAIN: 'shop.example.com', EP: 'websecure' }),
+    });
+    expect(r.output).toContain(
+      'web@docker  rule=Host(`shop.example.com`) && PathPrefix(`/`)  service=web  middlewares=auth@file  entryPoints=websecure',
+    );
+    // PORT unset: server.port="" is unset, so the only exposed port is used, as Traefik does
+    expect(r.output).toContain('web@docker  servers: http://127.0.0.1:8080');
+    expect(r.output).toContain('warning: variable PORT is not set; docker compose uses an empty string');
+    expect(r.errors).toBe(0);
+  });
+
+  it('a required variable that is unset is an error naming it and its message', () => {
+    const r = checkLabelsText(INTERPOLATED, '/srv/shop/compose.yml', defaults, {
+      variables: variables({ DOMAIN: 'a' }),
+    });
+    expect(r.output).toContain(
+      'error: /srv/shop/compose.yml: services.web.labels[3]: required variable EP is missing a value: set EP to the entryPoint',
+    );
+    // Compose would stop here; check goes on with an empty value, which the label decoder refuses too.
+    expect(r.output).toContain('error CONFIG_EMPTY_VALUE [shop-web-1]: wharf.http.routers.web.entrypoints');
+    expect(r.errors).toBe(2);
+  });
+
+  it('label files are not interpolated (Docker does not either)', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose interpolation syntax under test
+    const r = checkLabelsText('wharf.http.routers.app.rule=Host(`${X}`)\n', 'app.labels', defaults, {
+      variables: () => 'never',
+    });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose interpolation syntax under test
+    expect(r.output).toContain('rule=Host(`${X}`)');
+  });
+});
+
+describe('checkLabelsText --format json', () => {
+  it('prints every router, service and middleware as the router holds it, and the diagnostics', () => {
+    const r = checkLabelsText(COMPOSE, '/srv/stack/compose.yml', defaults, { format: 'json' });
+    const report = JSON.parse(r.output) as {
+      routers: Record<string, { rule: string; status: string; priority: number; using: string[] }>;
+      services: Record<string, { loadBalancer: { servers: Array<{ url: string }> }; status: string }>;
+      middlewares: Record<string, { stripPrefix: { prefixes: string[] }; status: string }>;
+      diagnostics: Array<{ code: string; severity: string }>;
+      skipped: Record<string, string>;
+      errors: number;
+    };
+    expect(report.routers['web@docker']).toMatchObject({
+      rule: 'Host(`shop.example.com`)',
+      status: 'enabled',
+      priority: 'Host(`shop.example.com`)'.length,
+      using: ['http'],
+    });
+    expect(report.services['api@docker']?.loadBalancer.servers).toEqual([{ url: 'http://127.0.0.1:9000' }]);
+    expect(report.middlewares['strip@docker']).toMatchObject({ stripPrefix: { prefixes: ['/api'] } });
+    expect(report.skipped).toEqual({ 'myshop-db-1': 'disabled by wharf.enable=false' });
+    expect(report.diagnostics.map((d) => d.code)).toContain('CONFIG_UNKNOWN_KEY');
+    expect(report.errors).toBe(r.errors);
+    expect(Object.keys(report.services)).not.toContain('auth@file');
+  });
+});
+
+describe('checkLabelsText: references checked as the router checks them', () => {
+  const labels = [
+    'wharf.http.routers.dash.rule=Host(`dash`)',
+    'wharf.http.routers.dash.service=api@internal',
+    'wharf.http.routers.dash.middlewares=auth@file',
+    'wharf.http.routers.other.rule=Host(`other`)',
+    'wharf.http.routers.other.service=app',
+    'wharf.http.routers.other.middlewares=missing@file,kv@consul',
+    'wharf.http.services.app.loadbalancer.server.port=80',
+  ].join('\n');
+  const snapshots = [
+    {
+      provider: 'file',
+      config: { http: { middlewares: { auth: { basicAuth: { users: ['a:b'] } } } } },
+      diagnostics: [],
+    },
+  ];
+
+  it('x@internal against the static configuration, x@file against the file provider', () => {
+    const internalServices = enabledInternalServices(StaticConfigSchema.parse({}));
+    const r = checkLabelsText(labels, 'app.labels', defaults, { internalServices, snapshots });
+    expect(r.output).toMatch(/error ROUTER_INTERNAL_SERVICE \[dash@docker\]: .*api@internal/);
+    expect(r.output).not.toMatch(/auth@file.*does not exist/);
+    expect(r.output).toMatch(/error ROUTER_MIDDLEWARE_MISSING \[other@docker\]: .*missing@file/);
+    // Consul is not read offline: its items are assumed to exist
+    expect(r.output).not.toContain('kv@consul" does not exist');
+  });
+
+  it('api@internal is fine when the static configuration enables the API', () => {
+    const internalServices = enabledInternalServices(StaticConfigSchema.parse({ api: {} }));
+    const r = checkLabelsText(labels, 'app.labels', defaults, { internalServices, snapshots });
+    expect(r.output).not.toContain('ROUTER_INTERNAL_SERVICE');
+  });
+});

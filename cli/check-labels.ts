@@ -6,15 +6,27 @@ import { formatError } from '../config/errors.ts';
 import { loadStaticConfig } from '../config/load-static.ts';
 import { parseQualifiedName, qualifyName } from '../config/names.ts';
 import { DockerProviderSchema } from '../config/static.ts';
+import type { RuleSyntax } from '../core/rules/rule-matcher.ts';
 import {
   containerName,
   type DockerDecodeOptions,
   decodeContainer,
   decodeContainers,
 } from '../providers/docker/decode.ts';
-import { resolveRouting } from '../router/compile/resolve-routing.ts';
+import type { Snapshot } from '../providers/provider.ts';
+import { enabledInternalServices } from '../router/api/internal-services.ts';
+import { INTERNAL_PROVIDER, resolveRouting } from '../router/compile/resolve-routing.ts';
+import type { RoutingPlan } from '../router/compile/routing-plan.ts';
+import type { InternalService } from '../router/compile/table-types.ts';
 import { merge } from '../router/reload/merge.ts';
 import { readLabelsInput } from './check-labels-input.ts';
+import {
+  composeVariables,
+  fileSnapshots,
+  labelCheckJson,
+  parseLabelCheckArgs,
+} from './check-labels-support.ts';
+import type { Lookup } from './compose-interpolation.ts';
 
 /** What `wharf check --labels` found: the report to print and how many errors it holds. */
 export interface LabelCheck {
@@ -22,30 +34,67 @@ export interface LabelCheck {
   readonly errors: number;
 }
 
+/** How `wharf check --labels` checks: output format, compose variables, and what the router knows. */
+export interface LabelCheckOptions {
+  /** `text` (default) for people, `json` for CI: the derived configuration and the diagnostics. */
+  readonly format?: 'text' | 'json';
+  /** Compose variables (the environment, then `--env-file` or the `.env` beside the compose file). */
+  readonly variables?: Lookup;
+  /** Wharf's services as the static configuration enables them: `x@internal` is checked against these. */
+  readonly internalServices?: ReadonlyMap<string, InternalService>;
+  /** Other providers read offline (the file provider): references to their items are checked for real. */
+  readonly snapshots?: readonly Snapshot[];
+  /** The static `core.defaultRuleSyntax`. */
+  readonly defaultRuleSyntax?: RuleSyntax;
+}
+
 /**
- * Decodes a labels file (KEY=VALUE lines or a compose file) as the Docker provider would and reports
- * the routers, services, middlewares and every problem, with the label at fault and a suggestion.
+ * Decodes a labels file (KEY=VALUE lines or a compose file, interpolated as docker compose does) as the
+ * Docker provider would and reports the routers, services, middlewares and every problem, with the label
+ * at fault and a suggestion.
  */
-export function checkLabelsText(text: string, file: string, opts: DockerDecodeOptions): LabelCheck {
-  const input = readLabelsInput(text, file, opts);
+export function checkLabelsText(
+  text: string,
+  file: string,
+  opts: DockerDecodeOptions,
+  check: LabelCheckOptions = {},
+): LabelCheck {
+  const input = readLabelsInput(text, file, opts, check.variables);
+  const skipped: Record<string, string> = {};
+  for (const c of input.containers) {
+    const reason = decodeContainer(c, opts).skipped;
+    if (reason !== undefined) skipped[containerName(c)] = reason;
+  }
+  const { config, diagnostics } = decodeContainers(input.containers, opts);
+  const plan = references(config, diagnostics, check);
+  const all = [...diagnostics, ...plan.diagnostics];
+  const errors = input.errors.length + all.filter((d) => d.severity === 'error').length;
+  const warnings = input.unresolved.length + all.length - all.filter((d) => d.severity === 'error').length;
+  if (check.format === 'json') {
+    const report = labelCheckJson({
+      file,
+      input,
+      skipped,
+      info: plan.info,
+      diagnostics: all,
+      errors,
+      warnings,
+    });
+    return { output: `${JSON.stringify(report, null, 2)}\n`, errors };
+  }
   const lines: string[] = [];
   const names = input.containers.map(containerName);
   const project = input.project !== undefined ? ` (compose project "${input.project}")` : '';
   lines.push(`${file}: ${names.length} container(s)${project}: ${names.join(', ')}`);
-  for (const c of input.containers) {
-    const skipped = decodeContainer(c, opts).skipped;
-    if (skipped !== undefined) lines.push(`  skipped ${containerName(c)}: ${skipped}`);
-  }
-  const { config, diagnostics } = decodeContainers(input.containers, opts);
-  const all = [...diagnostics, ...references(config, diagnostics)];
+  for (const [name, reason] of Object.entries(skipped)) lines.push(`  skipped ${name}: ${reason}`);
   lines.push(...describeConfig(config));
-  if (input.errors.length + all.length > 0) lines.push('problems:');
+  if (errors + warnings > 0) lines.push('problems:');
   for (const e of input.errors) lines.push(`  error: ${e}`);
+  for (const v of input.unresolved)
+    lines.push(`  warning: variable ${v} is not set; docker compose uses an empty string`);
   for (const d of all) lines.push(...diagnosticLines(d));
   if (all.some((d) => d.code === 'DOCKER_NO_PORT'))
     lines.push("note: check cannot see the image's EXPOSE ports; set the port label or `expose:` to be sure");
-  const errors = input.errors.length + all.filter((d) => d.severity === 'error').length;
-  const warnings = all.length - all.filter((d) => d.severity === 'error').length;
   const count = (s: keyof NonNullable<DynamicConfig['http']>) => Object.keys(config.http?.[s] ?? {}).length;
   lines.push(
     `${count('routers')} router(s), ${count('services')} service(s), ${count('middlewares')} middleware(s); ${errors} error(s), ${warnings} warning(s)`,
@@ -79,22 +128,31 @@ function describeConfig(config: DynamicConfig): string[] {
 }
 
 /**
- * What compile would say about the decoded labels: the diagnostics of its pure step (rules, references,
- * chains, services, TLS options). Labels alone cannot show items of other providers, the static
- * configuration's entryPoints or its certificate resolvers, so those the labels name are assumed to exist:
- * stand-ins are planned in their place, and only what the labels themselves get wrong is reported.
+ * What compile would say about the decoded labels: its pure step (rules, references, chains, services,
+ * TLS options) over them and the other providers read offline. `x@internal` is checked against what the
+ * static configuration enables, as the router checks it. Items of providers not read (Consul; files when
+ * no file provider is configured), entryPoints and certificate resolvers the labels name are assumed to
+ * exist: stand-ins are planned in their place, and only what the labels themselves get wrong is reported.
  */
-function references(config: DynamicConfig, found: readonly Diagnostic[]): Diagnostic[] {
-  const merged = merge([{ provider: 'docker', config, diagnostics: [...found] }]);
+function references(
+  config: DynamicConfig,
+  found: readonly Diagnostic[],
+  check: LabelCheckOptions,
+): RoutingPlan {
+  const others = check.snapshots ?? [];
+  const merged = merge([{ provider: 'docker', config, diagnostics: [...found] }, ...others]);
+  const known = new Set(['docker', ...others.map((s) => s.provider)]);
+  if (check.internalServices) known.add(INTERNAL_PROVIDER);
   const entryPoints = new Set(['http']);
   const resolvers = new Set<string>();
   const tlsOptions = new Map<string, Record<string, object>>();
   const foreign = (ref: string) => {
     const q = qualifyName(ref, 'docker');
     const provider = parseQualifiedName(q).provider ?? 'docker';
-    return provider === 'docker' ? undefined : { q, provider, name: parseQualifiedName(q).name };
+    return known.has(provider) ? undefined : { q, provider, name: parseQualifiedName(q).name };
   };
-  for (const { config: r } of merged.routers.values()) {
+  for (const { provider, config: r } of merged.routers.values()) {
+    if (provider !== 'docker') continue;
     for (const ep of r.entryPoints ?? []) entryPoints.add(ep);
     if (r.tls?.certResolver) resolvers.add(r.tls.certResolver);
     const service = r.service === undefined ? undefined : foreign(r.service);
@@ -111,13 +169,18 @@ function references(config: DynamicConfig, found: readonly Diagnostic[]): Diagno
     ...merged.tls,
     ...[...tlsOptions].map(([provider, options]) => ({ provider, config: { options } })),
   ];
-  return resolveRouting(
+  const plan = resolveRouting(
     { ...merged, tls },
     {
       entryPoints: [...entryPoints].map((name) => ({ name, middlewares: [], isDefault: true })),
       certResolvers: resolvers,
+      ...(check.internalServices && { internalServices: check.internalServices }),
+      ...(check.defaultRuleSyntax && { defaultRuleSyntax: check.defaultRuleSyntax }),
     },
-  ).diagnostics;
+  );
+  // Only what concerns the labels: the other providers' own problems are `wharf check`'s to report.
+  const ours = (d: Diagnostic) => !d.subject.includes('@') || d.subject.endsWith('@docker');
+  return { ...plan, diagnostics: plan.diagnostics.filter(ours) };
 }
 
 function diagnosticLines(d: Diagnostic): string[] {
@@ -139,6 +202,7 @@ export function checkLabels(
   file: string,
   opts: DockerDecodeOptions,
   write: (s: string) => void = (s) => process.stdout.write(s),
+  check: LabelCheckOptions = {},
 ): number {
   let text: string;
   try {
@@ -147,7 +211,7 @@ export function checkLabels(
     write(`error: ${formatError('CONFIG_READ_ERROR', { file, problem: (err as Error).message })}\n`);
     return 1;
   }
-  const result = checkLabelsText(text, file, opts);
+  const result = checkLabelsText(text, file, opts, check);
   write(result.output);
   return result.errors > 0 ? 1 : 0;
 }
@@ -158,23 +222,21 @@ export function wantsLabelCheck(args: readonly string[]): boolean {
 }
 
 /**
- * `wharf check --labels FILE [static flags]`: the provider options come from the static configuration
- * (`--providers.docker.labelPrefix=traefik`, a config file, WHARF_* variables), else the defaults.
+ * `wharf check --labels FILE [--format json] [--env-file F]... [static flags]`: the provider options come
+ * from the static configuration (`--providers.docker.labelPrefix=traefik`, a config file, WHARF_*
+ * variables), else the defaults; a configured file provider is read once, so references to `x@file` are
+ * checked; compose variables come from the environment, then the `--env-file`s (else `.env` beside FILE).
  */
-export function runLabelCheck(args: readonly string[], env: Record<string, string | undefined>): number {
-  const rest: string[] = [];
-  let file: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a === '--labels') file = args[++i];
-    else if (a.startsWith('--labels=')) file = a.slice('--labels='.length);
-    else rest.push(a);
-  }
-  if (file === undefined || file === '' || file.startsWith('--')) {
-    process.stderr.write('wharf check: --labels needs a file: KEY=VALUE lines or a compose file\n');
+export async function runLabelCheck(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+): Promise<number> {
+  const parsed = parseLabelCheckArgs(args);
+  if (typeof parsed === 'string') {
+    process.stderr.write(`wharf check: ${parsed}\n`);
     return 2;
   }
-  const loaded = loadStaticConfig({ args: rest, env });
+  const loaded = loadStaticConfig({ args: parsed.rest, env });
   if (!loaded.ok) {
     process.stderr.write(
       `wharf: invalid static configuration:\n${loaded.errors.map((e) => `  - ${e}`).join('\n')}\n`,
@@ -182,5 +244,17 @@ export function runLabelCheck(args: readonly string[], env: Record<string, strin
     return 1;
   }
   for (const w of loaded.warnings) process.stderr.write(`wharf: warning: ${w}\n`);
-  return checkLabels(file, loaded.config.providers.docker ?? DockerProviderSchema.parse({}));
+  const variables = composeVariables(parsed.file, parsed.envFiles, env);
+  if (typeof variables === 'string') {
+    process.stderr.write(`wharf check: ${variables}\n`);
+    return 1;
+  }
+  const config = loaded.config;
+  return checkLabels(parsed.file, config.providers.docker ?? DockerProviderSchema.parse({}), undefined, {
+    format: parsed.format,
+    variables,
+    internalServices: enabledInternalServices(config),
+    snapshots: await fileSnapshots(config),
+    defaultRuleSyntax: config.core?.defaultRuleSyntax ?? 'v3',
+  });
 }

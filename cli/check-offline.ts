@@ -46,6 +46,7 @@ export async function checkOffline(config: StaticConfig, configFile: string | un
     certResolvers: new Set(Object.keys(config.certificatesResolvers ?? {})),
     // A router naming api@internal is checked against what the static configuration enables.
     internalServices: enabledInternalServices(config),
+    defaultRuleSyntax: config.core?.defaultRuleSyntax ?? 'v3',
   });
   for (const d of [...merged.diagnostics, ...plan.diagnostics]) {
     out.push(line(d));

@@ -187,7 +187,10 @@ export const SERVICE_KINDS = ['loadBalancer', 'weighted', 'failover', 'mirroring
 // --- middlewares -------------------------------------------------------------------------------------
 
 export const AddPrefixSchema = z.strictObject({
-  prefix: z.string().startsWith('/').describe('Prefix added in front of the path, e.g. /api'),
+  prefix: z
+    .string()
+    .min(1, 'prefix cannot be empty')
+    .describe('Prefix added in front of the path, e.g. /api (a missing leading / is added, as Traefik does)'),
 });
 export const StripPrefixSchema = z.strictObject({
   prefixes: z
@@ -275,7 +278,12 @@ const TRACE_VERBOSITY =
 /** An HTTP router: a rule, the entryPoints it listens on, its middlewares and its service. */
 export const RouterSchema = z.strictObject({
   rule: z.string().optional().describe('Matching rule, e.g. Host(`a.com`) && PathPrefix(`/api`)'),
-  ruleSyntax: z.string().optional().describe('Deprecated in Traefik v3; only v3 syntax is accepted'),
+  ruleSyntax: z
+    .string()
+    .optional()
+    .describe(
+      'Rule language: v3, or v2 for Traefik v2 rules (several arguments, {name:regexp} placeholders, Headers, Query(`k=v`)); default core.defaultRuleSyntax (v3); deprecated by Traefik',
+    ),
   entryPoints: StringList.optional().describe('EntryPoints the router listens on (default: all)'),
   middlewares: StringList.optional().describe('Middlewares applied in order before the service'),
   service: z.string().optional().describe('Service that answers; name or name@provider'),

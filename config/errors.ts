@@ -13,6 +13,10 @@ export const ERRORS = {
   CONFIG_KEY_CONFLICT: { template: '{key}: set both as a value and as a section ({other})' },
   CONFIG_BAD_INDEX: { template: '{key}: list index "{index}" is not a number' },
   CONFIG_UNSUPPORTED: { template: '{key}: {what} is not supported by Wharf yet; it is ignored' },
+  CONFIG_SECTION_OFF: {
+    template:
+      '{key} is ignored: {section}={value} switches that section off (as in Traefik, any value but true does); remove one of them',
+  },
   CONFIG_DEPRECATED: { template: '{key} is deprecated: {replacement}' },
   CONFIG_UNSUPPORTED_UNSAFE: {
     template:
@@ -30,6 +34,15 @@ export const ERRORS = {
   RULE_ARGUMENTS: { template: 'rule "{rule}": {matcher} {problem} at column {column}' },
   RULE_BAD_REGEXP: { template: 'rule "{rule}": invalid regular expression {pattern}: {problem}' },
   RULE_BAD_IP: { template: 'rule "{rule}": ClientIP "{value}" is not an IP address or CIDR range' },
+  RULE_V2_ARGUMENTS: { template: 'rule "{rule}" (Traefik v2 syntax): {problem} at column {column}' },
+  RULE_V2_SYNTAX: {
+    template:
+      'rule "{rule}": {problem}; this is Traefik v2 syntax, which v3 reads differently: write it as {rewrite}, or set ruleSyntax: v2 on the router',
+  },
+  RULE_V2_LOOKALIKE: {
+    template:
+      'rule "{rule}": {what} in v3 syntax; if it is a Traefik v2 rule, write it as {rewrite}, or set ruleSyntax: v2 on the router',
+  },
   RULE_TOO_COMPLEX: {
     template: 'rule "{rule}": {problem} at column {column}; split it into several routers or simplify it',
   },
@@ -134,6 +147,10 @@ export const ERRORS = {
   FILE_PROVIDER_SOURCE: { template: 'providers.file: {problem}' },
   PROVIDER_TLS_FILE_UNREADABLE: {
     template: '{option}: cannot read {path}: {problem}; give a readable PEM file',
+  },
+  DOCKER_ENABLE_MISSPELLED: {
+    template:
+      'label "{key}={value}" is not a Traefik label: did you mean "{expected}"? The container is left out until it is renamed, so that a misspelled enable=false never exposes it',
   },
   DOCKER_ENDPOINT_INVALID: {
     template:

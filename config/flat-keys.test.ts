@@ -300,6 +300,73 @@ describe('decodeFlatKeys, label style', () => {
     expect(decodeFlatKeys(entries, label)).toEqual({ config, diagnostics });
   });
 
+  // Traefik (paerser's allowEmpty): a section set to anything but true is off, its sub-keys ignored.
+  const switchedOff: Case[] = [
+    {
+      name: 'tls=false with tls.certresolver makes no TLS router',
+      entries: entries(
+        'wharf.http.routers.web.rule=Host(`a.com`)',
+        'wharf.http.routers.web.tls=false',
+        'wharf.http.routers.web.tls.certresolver=le',
+      ),
+      config: { http: { routers: { web: { rule: 'Host(`a.com`)' } } } },
+      diagnostics: [
+        labelDiag({
+          code: 'CONFIG_SECTION_OFF',
+          severity: 'warning',
+          item: { kind: 'router', name: 'web' },
+          key: 'wharf.http.routers.web.tls.certresolver',
+          message: 'wharf.http.routers.web.tls=false switches that section off',
+        }),
+      ],
+    },
+    {
+      name: 'sticky=false with sticky.cookie.name does not make a sticky service',
+      entries: entries(
+        'wharf.http.services.s.loadbalancer.sticky=false',
+        'wharf.http.services.s.loadbalancer.sticky.cookie.name=x',
+        'wharf.http.services.s.loadbalancer.servers[0].url=http://10.0.0.1',
+      ),
+      config: { http: { services: { s: { loadBalancer: { servers: [{ url: 'http://10.0.0.1' }] } } } } },
+      diagnostics: [
+        labelDiag({
+          code: 'CONFIG_SECTION_OFF',
+          severity: 'warning',
+          item: { kind: 'service', name: 's' },
+          key: 'wharf.http.services.s.loadbalancer.sticky.cookie.name',
+        }),
+      ],
+    },
+    {
+      name: 'sticky.cookie=no (any value but true) with sticky.cookie.name keeps the cookie off',
+      entries: entries(
+        'wharf.http.services.s.loadbalancer.sticky.cookie=no',
+        'wharf.http.services.s.loadbalancer.sticky.cookie.name=x',
+        'wharf.http.services.s.loadbalancer.servers[0].url=http://10.0.0.1',
+      ),
+      config: {
+        http: { services: { s: { loadBalancer: { sticky: {}, servers: [{ url: 'http://10.0.0.1' }] } } } },
+      },
+      diagnostics: [
+        labelDiag({
+          code: 'CONFIG_SECTION_OFF',
+          severity: 'warning',
+          item: { kind: 'service', name: 's' },
+          key: 'wharf.http.services.s.loadbalancer.sticky.cookie.name',
+        }),
+      ],
+    },
+    {
+      name: 'tls=TRUE turns the section on',
+      entries: entries('wharf.http.routers.web.rule=Host(`a.com`)', 'wharf.http.routers.web.tls=TRUE'),
+      config: { http: { routers: { web: { rule: 'Host(`a.com`)', tls: {} } } } },
+      diagnostics: [],
+    },
+  ];
+  it.each(switchedOff)('$name', ({ entries, config, diagnostics }) => {
+    expect(decodeFlatKeys(entries, label)).toEqual({ config, diagnostics });
+  });
+
   it('reads Traefik labels unchanged with root "traefik"', () => {
     const result = decodeFlatKeys(
       entries('traefik.http.routers.r.rule=Host(`a`)', 'wharf.http.routers.w.rule=x'),

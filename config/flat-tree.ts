@@ -39,7 +39,9 @@ export interface FlatTree {
 type BNode =
   | { t: 'o'; disp: string; children: Map<string, BNode>; names?: Map<string, string> }
   | { t: 'a'; disp: string; items: Map<number, BNode>; order?: BNode[] }
-  | { t: 'l'; disp: string; value: unknown };
+  | { t: 'l'; disp: string; value: unknown }
+  /** A section switched off (`tls=false`): left out of the tree, with whatever keys are under it. */
+  | { t: 'x'; disp: string; value: string };
 
 const INDEX = /^\d+$/;
 
@@ -145,10 +147,25 @@ function insert(
         : parent.t === 'o'
           ? parent.children.get(String(key))
           : undefined;
+    // Traefik (paerser's allowEmpty): a section set to anything but true is off, and its sub-keys with it.
+    const off = (section: { disp: string; value: string }, ignored: string) =>
+      issues.push({
+        code: 'CONFIG_SECTION_OFF',
+        severity: 'warning',
+        path: [...path, key],
+        key: ignored,
+        params: { section: section.disp, value: section.value },
+      });
+    if (existing?.t === 'x') return void off(existing, prefixes[segments.length - 1] as string);
     if (last) {
-      const leaf = leafNode(next, item.value, disp, parent.t === 'o' && node?.kind === 'record');
+      const leaf = leafNode(next, item.value, disp, parent.t === 'o' && node?.kind === 'record', key);
       if ('issue' in leaf) return void fail(leaf.issue, i, leaf.params ?? {}, [key]);
       if (leaf.node === undefined) return;
+      if (leaf.node.t === 'x' && existing?.t === 'o') {
+        // Sub-keys came first (unsorted sources): the switch still wins.
+        if (existing.children.size > 0) off(leaf.node, firstLeaf(existing));
+        return void put(parent, key, leaf.node);
+      }
       if (existing === undefined) return void put(parent, key, leaf.node);
       if (existing.t === 'o' && leaf.node.t === 'o' && leaf.node.children.size === 0) return; // `tls=true` beside `tls.options`
       if (existing.t === leaf.node.t && existing.t !== 'o') {
@@ -183,7 +200,7 @@ function insert(
 }
 
 function firstLeaf(node: BNode): string {
-  if (node.t === 'l') return node.disp;
+  if (node.t === 'l' || node.t === 'x') return node.disp;
   const first = node.t === 'a' ? node.items.values().next().value : node.children.values().next().value;
   return first === undefined ? node.disp : firstLeaf(first);
 }
@@ -200,14 +217,38 @@ function put(parent: BNode, key: string | number, child: BNode): void {
 
 type Leaf = { node: BNode | undefined } | { issue: ConfigIssue['code']; params?: Record<string, string> };
 
-function leafNode(schema: AnySchema | undefined, value: string, disp: string, inRecord: boolean): Leaf {
+/**
+ * The sections Traefik tags `label:"allowEmpty"` (pkg/config/dynamic): `tls=true` turns one on with its
+ * defaults, and any other value turns it off with whatever sub-keys it has.
+ */
+const SWITCHES = new Set([
+  'tls',
+  'sticky',
+  'cookie',
+  'healthCheck',
+  'compress',
+  'contentType',
+  'ipStrategy',
+  'proxyProtocol',
+  'spiffe',
+]);
+
+function leafNode(
+  schema: AnySchema | undefined,
+  value: string,
+  disp: string,
+  inRecord: boolean,
+  name: string | number,
+): Leaf {
   const empty = value.trim() === '';
   if (schema === undefined) return { node: { t: 'l', disp, value } };
   const node = schemaNode(schema);
   if (node.kind === 'object') {
     // `tls=true` (or an empty KV value) creates an empty section, as Traefik's allowEmpty does.
     if (empty || /^true$/i.test(value.trim())) return { node: { t: 'o', disp, children: new Map() } };
-    if (/^false$/i.test(value.trim())) return { node: undefined };
+    // Traefik's allowEmpty sections are off for any other value (`no`, `0`, ...); the others for false.
+    if (SWITCHES.has(String(name)) || /^false$/i.test(value.trim()))
+      return { node: { t: 'x', disp, value: value.trim() } };
     const problem = `is a section, not a value; set its keys instead (${node.keys.slice(0, 3).join(', ')}, ...)`;
     return { issue: 'CONFIG_INVALID_VALUE', params: { problem } };
   }
@@ -263,13 +304,13 @@ function fits(schema: AnySchema, segments: readonly string[]): boolean {
 }
 
 function finish(node: BNode): unknown {
-  if (node.t === 'l') return node.value;
+  if (node.t === 'l' || node.t === 'x') return node.value;
   if (node.t === 'a') {
     // Numeric order: KV `servers/10` comes after `servers/2` (Traefik sorts these as strings).
     node.order = [...node.items.entries()].sort(([a], [b]) => a - b).map(([, child]) => child);
     return node.order.map((child) => finish(child));
   }
   const out: Record<string, unknown> = {};
-  for (const [key, child] of node.children) out[key] = finish(child);
+  for (const [key, child] of node.children) if (child.t !== 'x') out[key] = finish(child);
   return out;
 }

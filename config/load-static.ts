@@ -67,7 +67,7 @@ const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, st
     unwrapSchema(StaticConfigSchema),
     Object.fromEntries(
       ['global', 'tcpServersTransport']
-        .concat(['experimental', 'hostResolver', 'spiffe', 'core', 'ocsp'])
+        .concat(['experimental', 'hostResolver', 'spiffe', 'ocsp'])
         .map((k) => [k, `the "${k}" section`]),
     ),
   ],

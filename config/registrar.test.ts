@@ -43,6 +43,7 @@ const DEFAULTS: RegistrarConfig = {
       defaultRule: 'Host(`{{ normalize .Name }}`)',
       allowEmptyServices: false,
       watch: true,
+      useBindPortIP: false,
     },
   },
   consul: { endpoints: ['127.0.0.1:8500'], rootKey: 'wharf' },

@@ -4,6 +4,7 @@ import { ForwardingTimeoutsSchema } from './dynamic.ts';
 import { AccessLogSchema } from './static/access-log.ts';
 import { AcmeExtraKeys } from './static/acme.ts';
 import { ApiSchema, PingSchema } from './static/api.ts';
+import { CoreSchema } from './static/core.ts';
 import { EntryPointObservabilitySchema } from './static/entry-point-observability.ts';
 import {
   entryPointExtras,
@@ -171,6 +172,12 @@ export const DockerProviderSchema = z.strictObject({
     .default(false)
     .describe('Keep the services of unhealthy or starting containers, with no server (503 instead of 404)'),
   watch: z.boolean().default(true).describe('Follow Docker events (default true)'),
+  useBindPortIP: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Address servers by the host IP and port their port is published on (when bound to a specific IP), instead of the container's own address",
+    ),
 });
 
 /** `providers.consul`: where Consul is and which KV tree holds the routing configuration. */
@@ -321,6 +328,7 @@ export const StaticConfigSchema = z.strictObject({
   ),
   metrics: MetricsSchema.optional().describe('Metrics exporters (Prometheus)'),
   tracing: TracingSchema.optional().describe('OpenTelemetry tracing of requests, exported with OTLP'),
+  core: CoreSchema.optional().describe('The default rule syntax (core.defaultRuleSyntax)'),
 });
 
 export type EntryPointConfig = z.infer<typeof EntryPointSchema>;

@@ -97,6 +97,26 @@ describe('desiredDocuments', () => {
     ]);
   });
 
+  it('publishes Traefik v2 rules: with ruleSyntax v2, or without ruleSyntax (the routers default decides)', () => {
+    const v2 = [
+      compose('old', 1, '10.1.0.6', {
+        'wharf.http.routers.a.rule': 'Host(`a.example`, `b.example`)',
+        'wharf.http.routers.a.rulesyntax': 'v2',
+        'wharf.http.routers.b.rule': 'Headers(`X-A`, `1`)',
+        'wharf.http.routers.c.rule': 'Host(`c.example`, `d.example`)',
+        'wharf.http.routers.c.rulesyntax': 'v3',
+      }),
+    ];
+    const doc = JSON.parse([...desiredDocuments(v2, opts, 'wharf', 'h1').documents.values()][0] as string);
+    expect(doc.labels['wharf.http.routers.a.rule']).toBe('Host(`a.example`, `b.example`)');
+    expect(doc.labels['wharf.http.routers.b.rule']).toBe('Headers(`X-A`, `1`)');
+    // ruleSyntax v3 chosen explicitly: a v2 rule is wrong for every router, so it stays out
+    expect(doc.labels['wharf.http.routers.c.rule']).toBeUndefined();
+    expect(doc.diagnostics).toEqual([
+      expect.objectContaining({ code: 'RULE_V2_SYNTAX', key: 'wharf.http.routers.c.rule' }),
+    ]);
+  });
+
   it('is deterministic: the same containers in another order give byte-identical documents', () => {
     const a = desiredDocuments(containers, opts, 'wharf', 'h1');
     const b = desiredDocuments([...containers].reverse(), opts, 'wharf', 'h1');

@@ -9,6 +9,7 @@ import {
   MAX_DOCUMENT_BYTES,
 } from '../core/registrar-document.ts';
 import { compileRuleText } from '../core/rules/rule-matcher.ts';
+import { ruleSyntaxOf } from '../core/rules/rule-syntax.ts';
 import { stableStringify } from '../core/stable-stringify.ts';
 import type { ContainerInfo } from '../providers/docker/container.ts';
 import { containerName, type DockerDecodeOptions, decodeContainer } from '../providers/docker/decode.ts';
@@ -97,8 +98,11 @@ function withoutBadRules(
   const kept = { ...routers };
   for (const [r, router] of Object.entries(routers)) {
     const rule = router.rule?.trim() ?? '';
-    const compiled = rule === '' ? undefined : compileRuleText(rule);
+    const syntax = ruleSyntaxOf(router.ruleSyntax, undefined);
+    const compiled = rule === '' ? undefined : compileRuleText(rule, syntax);
     if (!compiled || compiled.ok) continue;
+    // Without ruleSyntax, the routers' core.defaultRuleSyntax (unknown here) decides: a valid v2 rule stays.
+    if (!router.ruleSyntax && compiled.code === 'RULE_V2_SYNTAX') continue;
     delete kept[r];
     diagnostics.push({
       source: 'docker',

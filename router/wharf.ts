@@ -155,6 +155,7 @@ export class Wharf {
       certResolvers: new Set(Object.keys(c.certificatesResolvers ?? {})),
       internalServices: internal,
       middlewares: { ...middlewareRegistry, ban: this.bans.definition },
+      defaultRuleSyntax: c.core?.defaultRuleSyntax ?? 'v3', // issue 18: ruleSyntax v2
       ...(options.clock ? { clock: options.clock } : {}),
       ...(this.tracing ? { traceMiddleware: tracedMiddleware } : {}),
     };

@@ -14,6 +14,11 @@ export interface MatchRequest {
   headers: IncomingHttpHeaders;
   /** Socket peer address, IPv4-mapped IPv6 (::ffff:1.2.3.4) unwrapped to 1.2.3.4. */
   clientIp: string;
+  /**
+   * The Node request, for the values of a repeated header line one by one (`headersDistinct`, built by
+   * Node on first access only); absent in tests and for HTTP/2 requests, whose `headers` keep lists.
+   */
+  source?: Pick<IncomingMessage, 'headersDistinct'>;
 }
 
 const SLASH = 47;
@@ -52,7 +57,20 @@ export function toMatchRequest(req: IncomingMessage, clientIp: string): MatchReq
     method: method.toUpperCase(),
     headers,
     clientIp: normalizeIp(clientIp),
+    source: req,
   };
+}
+
+/**
+ * The values of a request header one per header line, as Go's Header holds them (Node joins repeated lines
+ * with ", " in `headers`): Traefik's Header and HeaderRegexp match each of them separately.
+ */
+export function headerValues(r: MatchRequest, key: string): readonly string[] | undefined {
+  // HTTP/2 requests (router/tls/http2-compat.ts) have no headersDistinct: their values are lists already.
+  const distinct = (r.source?.headersDistinct as IncomingMessage['headersDistinct'] | undefined)?.[key];
+  if (distinct !== undefined) return distinct;
+  const v = r.headers[key];
+  return v === undefined ? undefined : typeof v === 'string' ? [v] : v;
 }
 
 /** Lower-cases a Host header value and drops its port and IPv6 brackets. */

@@ -120,6 +120,17 @@ describe('compileRuleText: matching', () => {
       request: { headers: { 'set-cookie': ['b=2', 'a=1'] } },
       expected: true,
     },
+    // A repeated header line: each value separately (Go's Header), not Node's ", "-joined string
+    ...[
+      { rule: 'Header(`X-A`, `c`)', expected: true },
+      { rule: 'Header(`X-A`, `a, b`)', expected: true },
+      { rule: 'Header(`X-A`, `a, b, c`)', expected: false },
+      { rule: 'HeaderRegexp(`X-A`, `^c$`)', expected: true },
+      { rule: 'HeaderRegexp(`X-A`, `b, c`)', expected: false },
+    ].map((c) => ({
+      ...c,
+      request: { headers: { 'x-a': 'a, b, c' }, source: { headersDistinct: { 'x-a': ['a, b', 'c'] } } },
+    })),
     // Query: Go's url.ParseQuery; one argument means "present with an empty value"
     { rule: 'Query(`mobile`)', request: { rawQuery: 'mobile' }, expected: true },
     { rule: 'Query(`mobile`)', request: { rawQuery: 'x=1&mobile=' }, expected: true },

@@ -1,8 +1,10 @@
 import { type ErrorCode, formatError } from '../../config/errors.ts';
 import { compileIpMatcher, type IpMatcher } from '../net/ip-matcher.ts';
 import { compileLinearRegexp, type LinearRegexp } from '../regexp/linear-regexp.ts';
-import { type MatchRequest, queryHas, routingPath } from './match-request.ts';
-import { type MatcherName, parseRule, type RuleAst } from './rule-parser.ts';
+import { headerValues, type MatchRequest, queryHas, routingPath } from './match-request.ts';
+import { type MatcherName, parseRule, type RuleAst, type RuleParseResult } from './rule-parser.ts';
+import { parseRuleV2 } from './rule-parser-v2.ts';
+import { printRule } from './rule-print.ts';
 
 /** A compiled rule: a predicate over a request, built once and called per request. */
 export type Matcher = (r: MatchRequest) => boolean;
@@ -60,18 +62,12 @@ function leaf(a: readonly string[], ctx: Ctx): Matcher {
     }
     case 'Header': {
       const key = first.toLowerCase();
-      return (r) => {
-        const v = r.headers[key];
-        return v === second || (Array.isArray(v) && v.includes(second!));
-      };
+      return (r) => r.headers[key] !== undefined && headerValues(r, key)?.includes(second!) === true;
     }
     case 'HeaderRegexp': {
       const key = first.toLowerCase();
       const re = regexp(second!, ctx);
-      return (r) => {
-        const v = r.headers[key];
-        return typeof v === 'string' ? re.test(v) : v?.some((x) => re.test(x)) === true;
-      };
+      return (r) => r.headers[key] !== undefined && headerValues(r, key)?.some((x) => re.test(x)) === true;
     }
     case 'Query':
     case 'QueryRegexp': {
@@ -98,12 +94,70 @@ export function compileRule(ast: RuleAst, rule: string): RuleCompileResult {
   }
 }
 
-/** parse + compile in one call. */
-export function compileRuleText(rule: string): RuleCompileResult & { ast?: RuleAst } {
-  const parsed = parseRule(rule);
-  if (!parsed.ok) return { ok: false, code: parsed.code, message: parsed.message };
-  const compiled = compileRule(parsed.ast, rule);
-  return compiled.ok ? { ...compiled, ast: parsed.ast } : compiled;
+/** A router's rule syntax: Traefik v3's (the default) or v2's (`ruleSyntax: v2`, rule-parser-v2.ts). */
+export type RuleSyntax = 'v2' | 'v3';
+
+/**
+ * parse + compile in one call, in the given syntax. A v3 rule that fails but reads as a valid v2 rule
+ * gets RULE_V2_SYNTAX, whose message shows the v3 rewrite (and the ruleSyntax alternative).
+ */
+export function compileRuleText(
+  rule: string,
+  syntax: RuleSyntax = 'v3',
+): RuleCompileResult & { ast?: RuleAst } {
+  const parsed = syntax === 'v2' ? parseRuleV2(rule) : parseRule(rule);
+  const compiled = parsed.ok ? compileRule(parsed.ast, rule) : parsed;
+  if (compiled.ok) return { ...compiled, ast: (parsed as Extract<RuleParseResult, { ok: true }>).ast };
+  // Only where v3 refused a v2 construct (a v2 name, several arguments), not e.g. a bad regexp.
+  if (syntax === 'v3' && (compiled.code === 'RULE_UNKNOWN_MATCHER' || compiled.code === 'RULE_ARGUMENTS')) {
+    const rewrite = v2Rewrite(rule);
+    if (rewrite !== undefined) {
+      const problem = compiled.message.replace(`rule "${rule}": `, '');
+      return {
+        ok: false,
+        code: 'RULE_V2_SYNTAX',
+        message: formatError('RULE_V2_SYNTAX', { rule, problem, rewrite }),
+      };
+    }
+  }
+  return { ok: false, code: compiled.code, message: compiled.message };
+}
+
+/** A v2 placeholder, `{name}` or `{name:pattern}`: v3 reads it as literal text. */
+const PLACEHOLDER = /\{[A-Za-z_][\w-]*(?::[^}]*)?\}/;
+
+/**
+ * For a valid v3 rule that reads like a Traefik v2 one (a `{name:regexp}` placeholder in Host, HostRegexp,
+ * Path or PathPrefix, or Query(`k=v`)), what it means in v3 and its v3 rewrite; undefined otherwise.
+ */
+export function v2Lookalike(ast: RuleAst, rule: string): { what: string; rewrite: string } | undefined {
+  const stack: RuleAst[] = [ast];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.type === 'not') stack.push(n.expr);
+    else if (n.type !== 'matcher') stack.push(n.left, n.right);
+    else {
+      const [a = ''] = n.args;
+      const placeholder =
+        n.name !== 'Query' && n.name !== 'ClientIP' && n.args.some((x) => PLACEHOLDER.test(x));
+      const pair = n.name === 'Query' && n.args.length === 1 && a.includes('=');
+      if (!placeholder && !pair) continue;
+      const rewrite = v2Rewrite(rule);
+      if (rewrite === undefined || rewrite === rule) return undefined;
+      const what = pair
+        ? `Query(\`${a}\`) matches a parameter named "${a}"`
+        : `${n.name}(\`${a}\`) matches the text {…} literally`;
+      return { what, rewrite };
+    }
+  }
+  return undefined;
+}
+
+/** The v3 text of a rule that is valid Traefik v2 syntax, or undefined. */
+export function v2Rewrite(rule: string): string | undefined {
+  const v2 = parseRuleV2(rule);
+  if (!v2.ok || !compileRule(v2.ast, rule).ok) return undefined;
+  return printRule(v2.ast);
 }
 
 function build(ast: RuleAst, rule: string): Matcher {

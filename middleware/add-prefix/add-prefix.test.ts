@@ -16,6 +16,19 @@ describe('addPrefix', () => {
       url: '/users',
       expected: { url: '/v1/users', headers: {} },
     },
+    {
+      // Traefik's addprefix test "Works without leading slash": prefix `a`, path `/` gives `/a/`
+      name: 'a prefix without a leading slash gets one, as in Traefik',
+      prefix: 'a',
+      url: '/',
+      expected: { url: '/a/', headers: {} },
+    },
+    {
+      name: 'a prefix without a leading slash before a path',
+      prefix: 'api',
+      url: '/b?q',
+      expected: { url: '/api/b?q', headers: {} },
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {

@@ -160,3 +160,15 @@ export function publishedAddress(
     },
   };
 }
+
+/**
+ * `providers.docker.useBindPortIP`, as Traefik's getIPPort: the first host binding of `port` (TCP, then
+ * UDP) when it names a specific IP; undefined (the container's own address is used) for none, or for a
+ * binding on every address (`0.0.0.0`, `::`, empty), whose IP says nothing about where to connect.
+ */
+export function bindPortAddress(c: ContainerInfo, port: number): { host: string; port: number } | undefined {
+  const bindings = c.NetworkSettings.Ports?.[`${port}/tcp`] ?? c.NetworkSettings.Ports?.[`${port}/udp`];
+  const first = bindings?.[0];
+  if (!first || ANY.has(first.HostIp) || !/^\d+$/.test(first.HostPort)) return undefined;
+  return { host: hostOf(first.HostIp), port: Number(first.HostPort) };
+}

@@ -2,7 +2,13 @@ import type { Diagnostic, DiagnosticItem } from '../../config/diagnostics.ts';
 import type { Server, ServiceConfig } from '../../config/dynamic.ts';
 import { ServerSchema } from '../../config/dynamic.ts';
 import type { ErrorCode } from '../../config/errors.ts';
-import { type AddressMode, type AddressResult, type NetworkChoice, publishedAddress } from './address.ts';
+import {
+  type AddressMode,
+  type AddressResult,
+  bindPortAddress,
+  type NetworkChoice,
+  publishedAddress,
+} from './address.ts';
 import type { ContainerInfo } from './container.ts';
 import { type Label, labelDiagnostic, type ServerField } from './labels.ts';
 
@@ -22,6 +28,8 @@ export interface ServerContext {
   readonly addressOf: () => AddressResult;
   /** Container address (default) or host address and published port (the registrar's host mode). */
   readonly mode: AddressMode;
+  /** `providers.docker.useBindPortIP`: a port published on a specific host IP is reached there. */
+  readonly useBindPortIP?: boolean;
   readonly lowestPort: number | undefined;
   readonly diagnostics: Diagnostic[];
   /** Set once the address warning has been reported. */
@@ -35,6 +43,9 @@ type Problem = {
   params: Record<string, string>;
   suggestion?: string;
 };
+
+/** Schemes a server label may give: Traefik's, h2c being HTTP/2 without TLS (gRPC backends). */
+const SCHEMES = /^(https?|h2c)$/i;
 
 function check(fields: ReadonlyMap<ServerField, Label>): Problem | Partial<Server> {
   const f = (k: ServerField) => fields.get(k);
@@ -53,8 +64,8 @@ function check(fields: ReadonlyMap<ServerField, Label>): Problem | Partial<Serve
   if (port && (Number(port.value) < 1 || Number(port.value) > 65535))
     return bad(port, `${port.value} is not a port between 1 and 65535`);
   const scheme = f('scheme');
-  if (scheme && !/^https?$/i.test(scheme.value.trim()))
-    return bad(scheme, `"${scheme.value}" is not a supported scheme (http or https)`);
+  if (scheme && !SCHEMES.test(scheme.value.trim()))
+    return bad(scheme, `"${scheme.value}" is not a supported scheme (http, https or h2c)`);
   const out: Partial<Server> = {};
   if (url) {
     const parsed = ServerSchema.shape.url.safeParse(url.value.trim());
@@ -123,6 +134,9 @@ export function buildServer(
     return fail({ code: 'DOCKER_NO_PORT', key: label, params: { container: ctx.name, service, label } });
   }
   const scheme = fields.get('scheme')?.value.trim().toLowerCase() ?? 'http';
+  const bound =
+    ctx.useBindPortIP && ctx.mode.mode === 'container' ? bindPortAddress(ctx.container, port) : undefined;
+  if (bound) return withServer({ url: `${scheme}://${bound.host}:${bound.port}`, ...extras });
   if (ctx.mode.mode === 'host') {
     const label = `${ctx.prefix}.http.services.${service}.loadbalancer.server.port`;
     const published = publishedAddress(ctx.container, ctx.name, port, ctx.mode.hostIP, label);

@@ -217,7 +217,7 @@ const cases: Case[] = [
   },
   {
     name: 'typos in provider labels are warnings',
-    container: labels({ 'wharf.enabel': 'true', 'wharf.docker.netwrok': 'x', 'wharf.other': 'ignored' }),
+    container: labels({ 'wharf.dockr': 'x', 'wharf.docker.netwrok': 'x', 'wharf.other': 'ignored' }),
     expected: {
       ...routed('http://172.17.0.2:80'),
       diagnostics: [
@@ -231,8 +231,25 @@ const cases: Case[] = [
         diag('web', {
           code: 'CONFIG_UNKNOWN_KEY',
           severity: 'warning',
-          key: 'wharf.enabel',
-          suggestion: 'enable',
+          key: 'wharf.dockr',
+          suggestion: 'docker',
+        }),
+      ],
+    },
+  },
+  {
+    // Fail closed: `enabled=false` was meant to keep the container out (issue 18).
+    name: 'a misspelled enable label keeps the container out and names the label meant',
+    container: labels({ 'wharf.enabled': 'false' }),
+    expected: {
+      config: {},
+      skipped: 'wharf.enabled is not wharf.enable',
+      diagnostics: [
+        diag('web', {
+          code: 'DOCKER_ENABLE_MISSPELLED',
+          key: 'wharf.enabled',
+          value: 'false',
+          message: 'did you mean "wharf.enable"?',
         }),
       ],
     },

@@ -14,13 +14,14 @@ import { normalizeName, parseRuleTemplate, type RuleTemplateResult } from './rul
 export type DockerDecodeOptions = Pick<
   DockerProviderConfig,
   'labelPrefix' | 'exposedByDefault' | 'defaultRule' | 'constraints' | 'network' | 'allowEmptyServices'
-> & {
-  /**
-   * How servers are addressed: `container` (default) is the container's IP on its network; `host` (the
-   * registrar's `registrar.address=host`) is `hostIP` and the port the container publishes on the host.
-   */
-  address?: AddressMode;
-};
+> &
+  Partial<Pick<DockerProviderConfig, 'useBindPortIP'>> & {
+    /**
+     * How servers are addressed: `container` (default) is the container's IP on its network; `host` (the
+     * registrar's `registrar.address=host`) is `hostIP` and the port the container publishes on the host.
+     */
+    address?: AddressMode;
+  };
 
 /** One container's configuration and problems; `skipped` says why a container was left out. */
 export interface ContainerDecode {
@@ -71,6 +72,13 @@ export function decodeContainer(c: ContainerInfo, opts: DockerDecodeOptions): Co
   const skip = (skipped: string, diagnostics: Diagnostic[] = []) => ({ config: {}, diagnostics, skipped });
 
   // 1. Filtering: enable, constraints, state, health.
+  if (split.misspelledEnable) {
+    // Fail closed: whoever wrote `enabled=false` meant to keep the container out.
+    const { key, value } = split.misspelledEnable;
+    const params = { key, value, expected: `${prefix}.enable` };
+    const d = labelDiagnostic(name, { code: 'DOCKER_ENABLE_MISSPELLED', key, value, params });
+    return skip(`${key} is not ${prefix}.enable`, [d]);
+  }
   if (split.enable && !TRUE.test(split.enable.value.trim())) {
     if (FALSE.test(split.enable.value.trim()))
       return skip(`disabled by ${split.enable.key}=${split.enable.value}`);
@@ -146,6 +154,7 @@ export function decodeContainer(c: ContainerInfo, opts: DockerDecodeOptions): Co
     address: undefined,
     addressOf: () => containerAddress(c, name, ctx.network),
     mode: opts.address ?? { mode: 'container' },
+    useBindPortIP: opts.useBindPortIP === true,
     lowestPort: lowestPort(c),
     diagnostics,
   };

@@ -21,6 +21,8 @@ export type ServerField = (typeof SERVER_FIELDS)[number];
 /** A container's labels under the prefix, sorted by who reads them. */
 export interface SplitLabels {
   readonly enable?: Label;
+  /** A label one typo away from `<prefix>.enable` (`traefik.enabled=false`): the container stays out. */
+  readonly misspelledEnable?: Label;
   readonly network?: Label;
   readonly allowNonRunning?: Label;
   /** Server keys by service name (as written), then by field. */
@@ -111,6 +113,8 @@ export function splitLabels(
     const low = segs.map((s) => s.toLowerCase());
     const top = low[0] as string;
     const provider = PROVIDER_KEYS[low.join('.')];
+    // An empty string field is unset in Traefik (`docker.network=${NET}` with NET unset): its default holds.
+    if (provider === 'network' && value.trim() === '') continue;
     if (provider !== undefined) {
       const first = out[provider];
       if (first) out.diagnostics.push(twice(first, key));
@@ -133,6 +137,10 @@ export function splitLabels(
     if (!['http', 'tls', 'tcp', 'udp'].includes(top)) {
       // Other labels under the prefix are not Traefik's; only a near miss is worth a word.
       const suggestion = suggest(top, TOP);
+      if (suggestion === 'enable' && segs.length === 1) {
+        out.misspelledEnable ??= { key, value };
+        continue;
+      }
       if (suggestion !== undefined && !warned.has(top)) {
         warned.add(top);
         const written = key.trim().slice(0, lead.length + (segs[0] as string).length);
@@ -194,6 +202,9 @@ function serverKey(
     );
     return;
   }
+  // Empty `port`, `scheme` or `url` is unset, as Traefik's string fields are: `port=${PORT}` with PORT
+  // unset falls back to the lowest exposed port. (Empty weight and preservepath stay errors, as there.)
+  if (value.trim() === '' && (field === 'port' || field === 'scheme' || field === 'url')) return;
   const first = fields.get(field as ServerField);
   if (first) out.diagnostics.push(twice(first, key, item));
   else fields.set(field as ServerField, { key, value });

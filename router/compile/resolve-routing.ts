@@ -2,7 +2,8 @@ import type { Diagnostic } from '../../config/diagnostics.ts';
 import { middlewareKind } from '../../config/dynamic.ts';
 import { type ErrorCode, formatError } from '../../config/errors.ts';
 import { parseQualifiedName, qualifyName } from '../../config/names.ts';
-import { compileRuleText } from '../../core/rules/rule-matcher.ts';
+import { compileRuleText, v2Lookalike } from '../../core/rules/rule-matcher.ts';
+import { ruleSyntaxOf } from '../../core/rules/rule-syntax.ts';
 import type { Handler } from '../../middleware/middleware.ts';
 import { middlewareRegistry } from '../../middleware/registry.ts';
 import type { MergedConfig, MergedRouter } from '../reload/merge.ts';
@@ -177,10 +178,12 @@ export function* resolveRoutingSteps(merged: MergedConfig, deps: ResolveDeps): S
     const { provider, config } = merged.routers.get(q) as MergedRouter;
     const problems: Problem[] = [];
     const rule = config.rule?.trim() ?? '';
-    const compiled = rule === '' ? undefined : compileRuleText(rule);
+    const syntax = ruleSyntaxOf(config.ruleSyntax, deps.defaultRuleSyntax);
+    const compiled = rule === '' ? undefined : compileRuleText(rule, syntax);
     if (rule === '') fail(problems, 'ROUTER_NO_RULE', { router: q });
     else if (compiled && !compiled.ok)
       problems.push({ code: compiled.code, message: `router "${q}": ${compiled.message}`, critical: true });
+    const lookalike = compiled?.ok && syntax === 'v3' ? v2Lookalike(compiled.ast!, rule) : undefined;
     const serviceRef = config.service ? qualifyName(config.service, provider) : undefined;
     if (!serviceRef) fail(problems, 'ROUTER_NO_SERVICE', { router: q });
     else if (internal && providerOf(serviceRef) === INTERNAL_PROVIDER) {
@@ -201,6 +204,7 @@ export function* resolveRoutingSteps(merged: MergedConfig, deps: ResolveDeps): S
     const wanted = config.entryPoints && config.entryPoints.length > 0 ? config.entryPoints : defaultEps;
     const using: string[] = [];
     const warnings: Problem[] = [];
+    if (lookalike) fail(warnings, 'RULE_V2_LOOKALIKE', { rule, ...lookalike }, false);
     for (const ep of wanted) {
       if (epByName.has(ep)) using.push(ep);
       else fail(warnings, 'ROUTER_ENTRYPOINT_UNKNOWN', { router: q, entryPoint: ep }, false);

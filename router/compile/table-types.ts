@@ -1,3 +1,4 @@
+import type { RuleSyntax } from '../../core/rules/rule-matcher.ts';
 import type { Clock } from '../../middleware/clock.ts';
 import type { InstanceDeps, MiddlewareInstance } from '../../middleware/instances.ts';
 import type { Handler } from '../../middleware/middleware.ts';
@@ -48,6 +49,8 @@ export interface ResolveDeps {
   readonly certResolvers?: ReadonlySet<string>;
   /** Middleware definitions by kind (default: middleware/registry.ts); tests pass their own. */
   readonly middlewares?: MiddlewareRegistry;
+  /** The static `core.defaultRuleSyntax`: the syntax of routers without `ruleSyntax` (default v3). */
+  readonly defaultRuleSyntax?: RuleSyntax;
 }
 
 /** What provisioning needs: where services and middlewares get their resources, and what to reuse. */

@@ -50,12 +50,15 @@ export function unsupportedOptionWarnings(merged: MergedConfig): Diagnostic[] {
     }
   }
   for (const [q, r] of merged.routers) {
-    if (r.config.ruleSyntax && r.config.ruleSyntax !== 'v3') {
-      warn(
+    // v2 and v3 are both read (core/rules/rule-parser-v2.ts); Traefik reads any other value as v3.
+    const syntax = r.config.ruleSyntax;
+    if (syntax !== undefined && syntax !== '' && syntax !== 'v2' && syntax !== 'v3') {
+      const problem = `rule syntax "${syntax}" is neither v2 nor v3; the rule is read as v3, as Traefik does`;
+      push(
         q,
         { kind: 'router', name: plain(q) },
-        `router "${q}" ruleSyntax`,
-        `rule syntax "${r.config.ruleSyntax}" (rules are read as v3)`,
+        'CONFIG_INVALID_VALUE',
+        formatError('CONFIG_INVALID_VALUE', { key: `router "${q}" ruleSyntax`, problem }),
       );
     }
   }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { firstLineCheck } from './first-line.ts';
-import { requestRefusal } from './request-checks.ts';
+import { normalizeTarget, requestRefusal } from './request-checks.ts';
 
 function req(fields: { method?: string; httpVersionMajor?: number; rawHeaders?: string[] }): IncomingMessage {
   const rawHeaders = fields.rawHeaders ?? ['Host', 'a.test'];
@@ -58,5 +58,24 @@ describe('firstLineCheck', () => {
     [`GET /${'a'.repeat(20_000)}`, 'ok'],
   ])('%j → %s', (head, expected) => {
     expect(firstLineCheck(Buffer.from(head, 'latin1'))).toBe(expected);
+  });
+});
+
+describe('normalizeTarget', () => {
+  const cases: Array<{ url: string; ok: boolean; host: string; target?: string }> = [
+    { url: '/a?b', ok: true, host: 'a.test', target: '/a?b' },
+    { url: 'http://b.test/x?y', ok: true, host: 'b.test', target: '/x?y' },
+    { url: 'http://user@b.test:81/x', ok: true, host: 'b.test:81', target: '/x' },
+    // Go keeps the Host header when the authority is empty (Traefik routes `GET http://@/` by it)
+    { url: 'http://@/', ok: true, host: 'a.test', target: '/' },
+    { url: 'http://@?q=1', ok: true, host: 'a.test', target: '/?q=1' },
+    { url: 'http:///p', ok: true, host: 'a.test', target: '/p' },
+    { url: '*', ok: false, host: 'a.test' },
+  ];
+  it.each(cases)('$url', ({ url, ok, host, target }) => {
+    const r = { ...req({}), url } as IncomingMessage;
+    expect(normalizeTarget(r)).toBe(ok);
+    expect(r.headers.host).toBe(host);
+    if (target !== undefined) expect(r.url).toBe(target);
   });
 });

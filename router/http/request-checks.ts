@@ -54,7 +54,16 @@ export function cleanTarget(req: IncomingMessage, policy: TargetPolicy): Request
 export function normalizeTarget(req: IncomingMessage): boolean {
   const url = req.url ?? '';
   if (url.startsWith('/')) return true;
-  if (!/^https?:\/\//i.test(url)) return false;
+  const authority = /^https?:\/\/([^/?#]*)/i.exec(url);
+  if (!authority) return false;
+  // An empty authority (`GET http://@/`): Go keeps the Host header (net/http readRequest), so Traefik
+  // routes by it; WHATWG's URL refuses such a URL, so the target is cut by hand.
+  const name = authority[1]!.slice(authority[1]!.lastIndexOf('@') + 1);
+  if (name === '') {
+    const rest = url.slice(authority[0].length);
+    req.url = rest.startsWith('/') ? rest : `/${rest}`;
+    return true;
+  }
   try {
     const u = new URL(url);
     req.headers.host = u.host;

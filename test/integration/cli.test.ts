@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -271,4 +271,56 @@ describe('serving, healthcheck and graceful shutdown', () => {
     expect(stderr).toBe('');
     expect((await wharf(['healthcheck', '--configFile', staticFile])).code).toBe(1);
   }, 30_000);
+});
+
+describe('wharf check --labels on a compose file (issue 18)', () => {
+  const compose = [
+    'services:',
+    '  web:',
+    '    expose: ["8080"]',
+    '    labels:',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose interpolation syntax under test
+    '      - wharf.http.routers.web.rule=Host(`${DOMAIN}`)',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose interpolation syntax under test
+    '      - wharf.http.services.web.loadbalancer.server.port=${PORT}',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose interpolation syntax under test
+    '      - wharf.http.routers.web.service=${SVC:-web}',
+    '',
+  ].join('\n');
+
+  it('reads the .env beside the compose file, names unset variables, and prints JSON', async () => {
+    const stack = join(dir, 'stack');
+    await mkdir(stack, { recursive: true });
+    await writeFile(join(stack, 'compose.yml'), compose);
+    await writeFile(join(stack, '.env'), 'DOMAIN=from-dotenv.test\n');
+    const r = await wharf(['check', '--labels', join(stack, 'compose.yml'), '--format', 'json']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as {
+      routers: Record<string, { rule: string; status: string }>;
+      unresolvedVariables: string[];
+    };
+    expect(report.routers['web@docker']).toMatchObject({
+      rule: 'Host(`from-dotenv.test`)',
+      status: 'enabled',
+    });
+    expect(report.unresolvedVariables).toEqual(['PORT']);
+  });
+
+  it('--env-file replaces the .env file, and the environment wins over both', async () => {
+    const stack = join(dir, 'stack2');
+    await mkdir(stack, { recursive: true });
+    await writeFile(join(stack, 'compose.yml'), compose);
+    await writeFile(join(stack, '.env'), 'DOMAIN=from-dotenv.test\n');
+    await writeFile(join(stack, 'prod.env'), 'DOMAIN=from-env-file.test\nPORT=8080\n');
+    const file = join(stack, 'compose.yml');
+    const envFile = join(stack, 'prod.env');
+    const r = await wharf(['check', '--labels', file, '--env-file', envFile]);
+    expect(r.out).toContain('rule=Host(`from-env-file.test`)');
+    expect(r.out).not.toContain('is not set');
+    const shell = await wharf(['check', '--labels', file, '--env-file', envFile], {
+      DOMAIN: 'from-shell.test',
+    });
+    expect(shell.out).toContain('rule=Host(`from-shell.test`)');
+  });
 });
