@@ -31,7 +31,6 @@ export const STATIC_UNSUPPORTED_KEYS: UnsupportedKeys = new Map<AnySchema, Recor
   [
     at(StaticConfigSchema, 'providers', 'docker'),
     {
-      useBindPortIP: 'the host IP of a published port as the server address (useBindPortIP)',
       username: 'HTTP basic authentication to the Docker endpoint (username)',
       password: 'HTTP basic authentication to the Docker endpoint (password)',
       httpClientTimeout: 'a timeout of requests to the Docker endpoint (httpClientTimeout)',
