@@ -2,7 +2,6 @@ import { globalRegistry } from 'zod';
 import {
   DynamicConfigSchema,
   FailoverSchema,
-  ForwardingTimeoutsSchema,
   LoadBalancerSchema,
   MIDDLEWARE_KINDS,
   MiddlewareSchema,
@@ -55,24 +54,6 @@ export interface CanonicalizeOptions {
 
 const DYNAMIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, string>>([
   [DynamicConfigSchema, { tcp: 'TCP routing', udp: 'UDP routing' }],
-  [
-    ServersTransportSchema,
-    {
-      // Ignoring these is stricter than Traefik or only makes requests fail, never weaker.
-      insecureSkipVerify: 'skipping the verification of server certificates (insecureSkipVerify)',
-      certificates: 'client certificates for servers (mTLS)',
-      maxVersion: 'a TLS maximum version for servers',
-      maxIdleConnsPerHost: 'a limit of idle connections per server (maxIdleConnsPerHost)',
-      disableHTTP2: 'disableHTTP2 (Wharf talks HTTP/1.1 to servers)',
-    },
-  ],
-  [
-    ForwardingTimeoutsSchema,
-    {
-      readIdleTimeout: 'HTTP/2 ping health checks (readIdleTimeout; Wharf talks HTTP/1.1 to servers)',
-      pingTimeout: 'HTTP/2 ping health checks (pingTimeout; Wharf talks HTTP/1.1 to servers)',
-    },
-  ],
   [ServiceSchema, { highestRandomWeight: 'a highestRandomWeight service' }],
   [LoadBalancerSchema, { passiveHealthCheck: 'passive health checking' }],
   [FailoverSchema, { errors: 'status-based failover (errors)' }],
@@ -87,11 +68,7 @@ const DYNAMIC_UNSUPPORTED_UNSAFE: UnsupportedKeys = new Map<AnySchema, Record<st
   [
     ServersTransportSchema,
     {
-      serverName: 'a TLS server name for servers (serverName)',
-      rootCAs: 'a private CA set for server certificates (rootCAs)',
       cipherSuites: 'TLS cipher suites for servers (cipherSuites)',
-      minVersion: 'a TLS minimum version for servers (minVersion)',
-      peerCertURI: 'peerCertURI verification',
       peerCertSANs: 'peerCertSANs verification',
       spiffe: 'SPIFFE verification of servers',
     },

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { DurationSchema, parseDuration } from './duration.ts';
-import { ForwardingTimeoutsSchema } from './dynamic.ts';
 import { AccessLogSchema } from './static/access-log.ts';
 import { ApiSchema, PingSchema } from './static/api.ts';
 import { EntryPointObservabilitySchema } from './static/entry-point-observability.ts';
 import { LogSchema } from './static/log.ts';
 import { MetricsSchema } from './static/metrics.ts';
 import { TracingSchema } from './static/tracing.ts';
+import { StaticServersTransportSchema } from './transports.ts';
 
 // The install ("static") configuration: Traefik v3's key names for what Wharf supports. Loaded once at
 // start from a file (--configFile), environment (WHARF_*) and flags (--a.b.c=v); flags beat env beat file.
@@ -253,18 +253,7 @@ export const AcmeResolverSchema = z.strictObject({
     .describe('Prove control with TLS-ALPN-01 on the TLS entryPoints (must be reachable on :443)'),
 });
 
-/**
- * `serversTransport`: how Wharf talks to servers, for every service that names no other transport (Traefik
- * turns it into `default@internal`). Only forwardingTimeouts is implemented; the other Traefik keys are
- * accepted with a warning (config/load-static.ts).
- */
-export const StaticServersTransportSchema = z.strictObject({
-  // A copy of the dynamic schema (same keys): Traefik's dynamic transports have HTTP/2 keys the static
-  // one lacks, and the accepted-but-unsupported tables are looked up by schema object.
-  forwardingTimeouts: ForwardingTimeoutsSchema.extend({})
-    .optional()
-    .describe('Timeouts of requests to the servers'),
-});
+export { StaticServersTransportSchema } from './transports.ts';
 
 /** The whole static configuration. */
 export const StaticConfigSchema = z.strictObject({
@@ -314,7 +303,7 @@ export type DockerProviderConfig = z.infer<typeof DockerProviderSchema>;
 export type ConsulProviderConfig = z.infer<typeof ConsulProviderSchema>;
 export type AcmeResolverConfig = z.infer<typeof AcmeResolverSchema>;
 export type StaticConfig = z.infer<typeof StaticConfigSchema>;
-export type StaticServersTransport = z.infer<typeof StaticServersTransportSchema>;
+export type { StaticServersTransport } from './transports.ts';
 export type StaticConfigInput = z.input<typeof StaticConfigSchema>;
 
 /** The internal entryPoint for api, ping and metrics (Traefik's `traefik`). */
