@@ -192,13 +192,18 @@ function exchange(
       // Interim answers: relay 103 Early Hints, as the HTTP/1.1 path does.
       if (h[':status'] === 103 && h.link !== undefined && !settled) res.writeEarlyHints({ link: h.link });
     });
-    stream.on('response', (h) => {
+    stream.on('response', (h, flags) => {
       clearTimeout(headerTimer);
       if (settled) return;
       const status = Number(h[':status']);
       state.originStatus = status;
       try {
         const relayed = responseHeaders(h);
+        // A gRPC "trailers-only" answer (one HEADERS frame that ends the stream, grpc-status in it): Node's
+        // server would send its headers and end the stream apart, and gRPC clients take grpc-status only
+        // from the last HEADERS frame, so the status goes out as trailers.
+        if (flags & constants.NGHTTP2_FLAG_END_STREAM && relayed['grpc-status'] !== undefined)
+          res.addTrailers(grpcStatusTrailers(relayed));
         state.originHeaders = relayed;
         res.writeHead(status, relayed);
       } catch (err) {
@@ -257,6 +262,20 @@ function exchange(
       }
     });
   });
+}
+
+const GRPC_STATUS_HEADERS = ['grpc-status', 'grpc-message', 'grpc-status-details-bin'];
+
+/** Takes the grpc-status headers out of `headers` and returns them as trailers. */
+function grpcStatusTrailers(headers: OutgoingHttpHeaders): Record<string, string> {
+  const trailers: Record<string, string> = {};
+  for (const name of GRPC_STATUS_HEADERS) {
+    const v = headers[name];
+    if (v === undefined) continue;
+    trailers[name] = String(v);
+    delete headers[name];
+  }
+  return trailers;
 }
 
 /** Joins the server URL path and the request path with exactly one slash (Go's singleJoiningSlash). */
