@@ -9,6 +9,7 @@ import { DigestAuthSchema } from './middlewares/digest-auth.ts';
 import { EncodedCharactersSchema } from './middlewares/encoded-characters.ts';
 import { ErrorsSchema } from './middlewares/errors.ts';
 import { ForwardAuthSchema } from './middlewares/forward-auth.ts';
+import { GrpcWebSchema } from './middlewares/grpc-web.ts';
 import { HeadersSchema } from './middlewares/headers.ts';
 import { InFlightReqSchema } from './middlewares/in-flight-req.ts';
 import { IpAllowListSchema, IpWhiteListSchema } from './middlewares/ip-allow-list.ts';
@@ -214,10 +215,11 @@ export const MiddlewareSchema = z.strictObject({
   buffering: BufferingSchema.optional(),
   retry: RetrySchema.optional(),
   errors: ErrorsSchema.optional(),
+  grpcWeb: GrpcWebSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
-export const UNSUPPORTED_MIDDLEWARE_TYPES = ['grpcWeb', 'plugin'] as const;
+export const UNSUPPORTED_MIDDLEWARE_TYPES = ['plugin'] as const;
 
 // --- routers -----------------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import { digestAuth } from './digest-auth/digest-auth.ts';
 import { encodedCharacters } from './encoded-characters/encoded-characters.ts';
 import { errors } from './errors/errors.ts';
 import { forwardAuth } from './forward-auth/forward-auth.ts';
+import { grpcWeb } from './grpc-web/grpc-web.ts';
 import { headers } from './headers/headers.ts';
 import { inFlightReq } from './in-flight-req/in-flight-req.ts';
 import { ipAllowList, ipWhiteList } from './ip-allow-list/ip-allow-list.ts';
@@ -56,4 +57,5 @@ export const middlewareRegistry: MiddlewareRegistry = {
   buffering,
   retry,
   errors,
+  grpcWeb: stateless(grpcWeb),
 };

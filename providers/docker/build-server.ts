@@ -53,8 +53,8 @@ function check(fields: ReadonlyMap<ServerField, Label>): Problem | Partial<Serve
   if (port && (Number(port.value) < 1 || Number(port.value) > 65535))
     return bad(port, `${port.value} is not a port between 1 and 65535`);
   const scheme = f('scheme');
-  if (scheme && !/^https?$/i.test(scheme.value.trim()))
-    return bad(scheme, `"${scheme.value}" is not a supported scheme (http or https)`);
+  if (scheme && !/^(https?|h2c)$/i.test(scheme.value.trim()))
+    return bad(scheme, `"${scheme.value}" is not a supported scheme (http, https or h2c)`);
   const out: Partial<Server> = {};
   if (url) {
     const parsed = ServerSchema.shape.url.safeParse(url.value.trim());

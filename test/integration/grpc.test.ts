@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackendPki, makeBackendPki } from '../helpers/backend-pki.ts';
 import {
@@ -37,7 +38,9 @@ beforeAll(async () => {
       routers: {
         h2c: { rule: 'Host(`h2c.test`)', service: 'h2c' },
         tls: { rule: 'Host(`tls.test`)', service: 'tls' },
+        web: { rule: 'Host(`web.test`)', service: 'h2c', middlewares: ['gw'] },
       },
+      middlewares: { gw: { grpcWeb: { allowOrigins: ['https://app.test'] } } },
       services: {
         h2c: { loadBalancer: { servers: [{ url: `h2c://127.0.0.1:${h2c.port}` }] } },
         tls: {
@@ -192,5 +195,78 @@ describe('health checks with mode grpc', () => {
     tls.health = 'SERVING';
     await poll('UP', async () => (await status('health', h2cUrl)) === 'UP');
     await poll('TLS UP', async () => (await status('health-tls', tlsUrl)) === 'UP');
+  });
+});
+
+/** A gRPC length-prefixed frame of an Echo Msg with `text` (protobuf field 1, a string). */
+function msgFrame(text: string): Buffer {
+  const t = Buffer.from(text);
+  const msg = Buffer.concat([Buffer.from([0x0a, t.length]), t]);
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(msg.length, 1);
+  return Buffer.concat([head, msg]);
+}
+
+/** The frames of a gRPC-Web body: data messages (their text field) and the trailer lines. */
+function readFrames(body: Buffer): { texts: string[]; trailers: Record<string, string> } {
+  const texts: string[] = [];
+  const trailers: Record<string, string> = {};
+  for (let i = 0; i + 5 <= body.length; ) {
+    const flag = body[i] as number;
+    const len = body.readUInt32BE(i + 1);
+    const payload = body.subarray(i + 5, i + 5 + len);
+    i += 5 + len;
+    if (flag & 0x80) {
+      for (const line of payload.toString().split('\r\n').filter(Boolean)) {
+        const at = line.indexOf(':');
+        trailers[line.slice(0, at)] = line.slice(at + 1).trim();
+      }
+    } else if (payload[0] === 0x0a) {
+      texts.push(payload.subarray(2, 2 + (payload[1] as number)).toString());
+    }
+  }
+  return { texts, trailers };
+}
+
+describe('grpcWeb middleware: a gRPC-Web request over HTTP/1.1 to the gRPC server', () => {
+  const call = async (text: string, format: 'binary' | 'text') => {
+    const frame = msgFrame(text);
+    const res = await request(`${w.web}/wharf.test.Echo/Unary`, {
+      method: 'POST',
+      headers: {
+        host: 'web.test',
+        origin: 'https://app.test',
+        'x-grpc-web': '1',
+        'x-client': 'browser',
+        'content-type': format === 'text' ? 'application/grpc-web-text' : 'application/grpc-web+proto',
+      },
+      body: format === 'text' ? frame.toString('base64') : frame,
+    });
+    const raw = Buffer.from(await res.body.arrayBuffer());
+    // The text format may pad each piece apart (as gRPC-Web clients accept): decode piece by piece.
+    const pieces = raw.toString().split(/(?<==)(?=[^=])/);
+    const body = format === 'text' ? Buffer.concat(pieces.map((p) => Buffer.from(p, 'base64'))) : raw;
+    return { status: res.statusCode, headers: res.headers, ...readFrames(body) };
+  };
+
+  it.each(['binary', 'text'] as const)(
+    '%s: the answer and the trailers come back in the body',
+    async (format) => {
+      const r = await call('web', format);
+      expect(r.status).toBe(200);
+      expect(r.headers['content-type']).toBe(
+        format === 'text' ? 'application/grpc-web-text+proto' : 'application/grpc-web+proto',
+      );
+      expect(r.headers['access-control-allow-origin']).toBe('https://app.test');
+      expect(r.texts).toEqual(['echo:web:browser']);
+      expect(r.trailers).toMatchObject({ 'grpc-status': '0', 'x-trailer': 'done' });
+    },
+  );
+
+  it('an error status (a trailers-only answer) comes back in the trailer frame', async () => {
+    const r = await call('fail', 'binary');
+    expect(r.status).toBe(200);
+    expect(r.texts).toEqual([]);
+    expect(r.trailers).toMatchObject({ 'grpc-status': '5', 'grpc-message': 'no%20such%20thing' }); // percent-encoded, as gRPC sends it
   });
 });
