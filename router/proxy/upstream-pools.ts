@@ -69,21 +69,24 @@ export function idleCap(maxIdleConnsPerHost: number | undefined): number {
  * below the cap), a sweep closes idle clients beyond the cap, and runs again while the pool stays above it.
  */
 function capIdleClients(pool: Pool, cap: number): void {
-  const { kClients, kSize, kRemoveClient } = undiciInternals;
+  const { kClients, kConnected, kSize, kRemoveClient } = undiciInternals;
   let timer: NodeJS.Timeout | undefined;
   const clients = () => (pool as unknown as Record<symbol, Array<Record<symbol, unknown>>>)[kClients] ?? [];
   const sweep = (): void => {
     timer = undefined;
     if (pool.closed || pool.destroyed) return;
     const list = clients();
-    let idle = list.filter((c) => c[kSize] === 0).length;
+    // Idle means connected with nothing to do (undici keeps a spare client without a connection).
+    const isIdle = (c: Record<symbol, unknown>) => c[kSize] === 0 && c[kConnected] === true;
+    let idle = list.filter(isIdle).length;
     for (const c of [...list]) {
       if (idle <= cap) break;
-      if (c[kSize] !== 0) continue;
+      if (!isIdle(c)) continue;
       idle--;
       (pool as unknown as Record<symbol, (c: unknown) => void>)[kRemoveClient]?.(c);
     }
-    if (clients().length > cap) schedule();
+    // Busy connections past the cap become idle later: look again while there are more than the cap.
+    if (clients().filter((c) => c[kConnected] === true).length > cap) schedule();
   };
   const schedule = (): void => {
     if (timer) return;

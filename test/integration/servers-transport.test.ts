@@ -184,3 +184,27 @@ describe('serversTransports: TLS to servers', () => {
     expect(await status('health-ca')).toBe('UP');
   });
 });
+
+describe('the static serversTransport (default@internal)', () => {
+  it('applies to services that name no transport', async () => {
+    const caPem = readFileSync(pki.ca, 'utf8');
+    const s = await startWharf(
+      {
+        http: {
+          routers: {
+            self: { rule: 'Host(`self.test`)', service: 'self' },
+            ca: { rule: 'Host(`ca.test`)', service: 'ca' },
+          },
+          services: { self: svc(self.url), ca: svc(privateCa.url, 'default@internal') },
+        },
+      },
+      { serversTransport: { insecureSkipVerify: true, rootCAs: [caPem] } },
+    );
+    try {
+      expect((await get(s.web, '/', 'self.test')).status).toBe(200);
+      expect((await get(s.web, '/', 'ca.test')).status).toBe(200);
+    } finally {
+      await s.stop();
+    }
+  });
+});
