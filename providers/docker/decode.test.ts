@@ -294,7 +294,7 @@ const cases: Case[] = [
       'wharf.http.routers.r.rule': 'Host(`r`)',
       'wharf.http.routers.r.service': 'p',
       'wharf.http.services.p.loadbalancer.server.port': 'http',
-      'wharf.http.services.s.loadbalancer.server.scheme': 'h2c',
+      'wharf.http.services.s.loadbalancer.server.scheme': 'ftp', // h2c is a scheme (golden middleware-grpc-web)
       'wharf.http.services.t.loadbalancer.server.prt': '80',
       'wharf.http.services.t.loadbalancer.passhostheader': 'true',
     }),
@@ -318,7 +318,7 @@ const cases: Case[] = [
         diag('web', {
           code: 'CONFIG_INVALID_VALUE',
           key: 'wharf.http.services.s.loadbalancer.server.scheme',
-          value: 'h2c',
+          value: 'ftp',
           item: { kind: 'service', name: 's' },
         }),
       ],
