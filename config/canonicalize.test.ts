@@ -84,25 +84,16 @@ describe('canonicalize', () => {
         },
       },
       value: {
-        http: { serversTransports: { t: { forwardingTimeouts: { dialTimeout: '1s' } } }, routers: {} },
+        http: {
+          serversTransports: {
+            t: { insecureSkipVerify: true, forwardingTimeouts: { dialTimeout: '1s', pingTimeout: '1s' } },
+          },
+          routers: {},
+        },
       },
       issues: [
         { code: 'CONFIG_UNSUPPORTED', severity: 'warning', path: ['tcp'], params: { what: 'TCP routing' } },
         { code: 'CONFIG_UNSUPPORTED', severity: 'warning', path: ['UDP'], params: { what: 'UDP routing' } },
-        {
-          code: 'CONFIG_UNSUPPORTED',
-          severity: 'warning',
-          path: ['http', 'serversTransports', 't', 'insecureSkipVerify'],
-          params: { what: 'skipping the verification of server certificates (insecureSkipVerify)' },
-        },
-        {
-          code: 'CONFIG_UNSUPPORTED',
-          severity: 'warning',
-          path: ['http', 'serversTransports', 't', 'forwardingTimeouts', 'pingTimeout'],
-          params: {
-            what: 'HTTP/2 ping health checks (pingTimeout; Wharf talks HTTP/1.1 to servers)',
-          },
-        },
       ],
     },
     {

@@ -2,14 +2,12 @@ import { globalRegistry } from 'zod';
 import {
   DynamicConfigSchema,
   FailoverSchema,
-  ForwardingTimeoutsSchema,
   LoadBalancerSchema,
   MIDDLEWARE_KINDS,
   MiddlewareSchema,
   ServersTransportSchema,
   ServiceSchema,
   TlsOptionsSchema,
-  TlsStoreSchema,
   UNSUPPORTED_MIDDLEWARE_TYPES,
 } from './dynamic.ts';
 import { ERRORS, type ErrorCode, formatError } from './errors.ts';
@@ -57,30 +55,10 @@ export interface CanonicalizeOptions {
 
 const DYNAMIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, string>>([
   [DynamicConfigSchema, { tcp: 'TCP routing', udp: 'UDP routing' }],
-  [
-    ServersTransportSchema,
-    {
-      // Ignoring these is stricter than Traefik or only makes requests fail, never weaker.
-      insecureSkipVerify: 'skipping the verification of server certificates (insecureSkipVerify)',
-      certificates: 'client certificates for servers (mTLS)',
-      maxVersion: 'a TLS maximum version for servers',
-      maxIdleConnsPerHost: 'a limit of idle connections per server (maxIdleConnsPerHost)',
-      disableHTTP2: 'disableHTTP2 (Wharf talks HTTP/1.1 to servers)',
-    },
-  ],
-  [
-    ForwardingTimeoutsSchema,
-    {
-      readIdleTimeout: 'HTTP/2 ping health checks (readIdleTimeout; Wharf talks HTTP/1.1 to servers)',
-      pingTimeout: 'HTTP/2 ping health checks (pingTimeout; Wharf talks HTTP/1.1 to servers)',
-    },
-  ],
   [LoadBalancerSchema, { passiveHealthCheck: 'passive health checking' }],
   [FailoverSchema, { errors: 'status-based failover (errors)' }],
   // Go has ignored it since 1.18, and so does Traefik.
   [TlsOptionsSchema, { preferServerCipherSuites: 'preferServerCipherSuites (Traefik ignores it too)' }],
-  // The generated default certificate is served instead: no weaker check, no other backend.
-  [TlsStoreSchema, { defaultGeneratedCert: 'an ACME default certificate (defaultGeneratedCert)' }],
 ]);
 
 /**
@@ -92,18 +70,13 @@ const DYNAMIC_UNSUPPORTED_UNSAFE: UnsupportedKeys = new Map<AnySchema, Record<st
   [
     ServersTransportSchema,
     {
-      serverName: 'a TLS server name for servers (serverName)',
-      rootCAs: 'a private CA set for server certificates (rootCAs)',
       cipherSuites: 'TLS cipher suites for servers (cipherSuites)',
-      minVersion: 'a TLS minimum version for servers (minVersion)',
-      peerCertURI: 'peerCertURI verification',
       peerCertSANs: 'peerCertSANs verification',
       spiffe: 'SPIFFE verification of servers',
     },
   ],
   // A service of this type alone would have no type left to serve with.
   [ServiceSchema, { highestRandomWeight: 'a highestRandomWeight service' }],
-  [TlsOptionsSchema, { disableSessionTickets: 'disabling TLS session tickets (disableSessionTickets)' }],
 ]);
 
 /** Renders an issue's message for a key as the user sees it (dotted path, label, KV key, flag, ...). */

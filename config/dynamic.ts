@@ -10,6 +10,7 @@ import { DigestAuthSchema } from './middlewares/digest-auth.ts';
 import { EncodedCharactersSchema } from './middlewares/encoded-characters.ts';
 import { ErrorsSchema } from './middlewares/errors.ts';
 import { ForwardAuthSchema } from './middlewares/forward-auth.ts';
+import { GrpcWebSchema } from './middlewares/grpc-web.ts';
 import { HeadersSchema } from './middlewares/headers.ts';
 import { InFlightReqSchema } from './middlewares/in-flight-req.ts';
 import { IpAllowListSchema, IpWhiteListSchema } from './middlewares/ip-allow-list.ts';
@@ -21,6 +22,7 @@ import { RetrySchema } from './middlewares/retry.ts';
 import { StripPrefixRegexSchema } from './middlewares/strip-prefix-regex.ts';
 import { ClientAuthSchema } from './tls-client-auth.ts';
 import { DefaultGeneratedCertSchema } from './tls-store.ts';
+import { ServersTransportSchema } from './transports.ts';
 
 // The routing ("dynamic") configuration: Traefik v3's tree, key for key. A Traefik dynamic file that uses
 // only these features loads unchanged. Descriptions are user documentation (docs/configuration.md).
@@ -31,12 +33,11 @@ const StringList = z.array(z.string());
 export const ServerSchema = z.strictObject({
   url: z
     .url({
-      protocol: /^https?$/,
+      protocol: /^(https?|h2c)$/,
       hostname: /./,
-      error:
-        'must be an http:// or https:// URL with a host, e.g. http://10.0.0.5:8080 (h2c:// is not supported yet)',
+      error: 'must be an http://, https:// or h2c:// URL with a host, e.g. http://10.0.0.5:8080',
     })
-    .describe('Server URL, e.g. http://10.0.0.5:8080'),
+    .describe('Server URL, e.g. http://10.0.0.5:8080; h2c:// talks HTTP/2 without TLS (gRPC)'),
   weight: z
     .number()
     .int()
@@ -54,7 +55,10 @@ export const HealthCheckSchema = z.strictObject({
   path: z.string().optional().describe('Path probed on every server, e.g. /health'),
   port: z.number().int().min(1).max(65535).optional().describe('Port to probe instead of the server port'),
   scheme: z.enum(['http', 'https']).optional().describe('Scheme to probe with instead of the server scheme'),
-  mode: z.enum(['http']).optional().describe('Probe mode; only http is supported'),
+  mode: z
+    .enum(['http', 'grpc'])
+    .optional()
+    .describe('http (default), or grpc: the gRPC Health Checking Protocol (grpc.health.v1.Health/Check)'),
   hostname: z.string().optional().describe('Host header sent with the probe'),
   interval: DurationSchema.optional().describe('Time between probes (default 30s)'),
   unhealthyInterval: DurationSchema.optional().describe(
@@ -84,37 +88,8 @@ export const StickyCookieSchema = z.strictObject({
   domain: z.string().optional(),
 });
 
-/**
- * `forwardingTimeouts` of a servers transport (Traefik's keys and defaults). A value of 0 (or less) means
- * no limit. Shared by the static `serversTransport` and the dynamic `http.serversTransports.<name>`.
- */
-export const ForwardingTimeoutsSchema = z.strictObject({
-  // Defaults are applied where the transport is used (router/services/servers-transport.ts), so the API
-  // shows the configuration as written; docDefault shows them in the reference.
-  dialTimeout: DurationSchema.optional().meta({
-    description:
-      'Longest time to open a connection to a server (TCP, and TLS for https); expiry answers 504 (0: none)',
-    docDefault: '30s',
-  }),
-  responseHeaderTimeout: DurationSchema.optional().meta({
-    description:
-      "Longest wait for a server's response headers once the request is sent; expiry answers 504 (0: none)",
-    docDefault: '0s',
-  }),
-  idleConnTimeout: DurationSchema.optional().meta({
-    description:
-      'How long an idle keep-alive connection to a server stays open (0: until the server closes it)',
-    docDefault: '1m30s',
-  }),
-});
-
-/**
- * How Wharf talks to the servers of the services that use it (`loadBalancer.serversTransport`). Only
- * forwardingTimeouts is implemented; Traefik's other keys are accepted with a warning (config/canonicalize.ts).
- */
-export const ServersTransportSchema = z.strictObject({
-  forwardingTimeouts: ForwardingTimeoutsSchema.optional().describe('Timeouts of requests to the servers'),
-});
+// Servers transports (issue 18): their schemas live in config/transports.ts.
+export { ForwardingTimeoutsSchema, ServersTransportSchema } from './transports.ts';
 
 /** A load-balanced set of servers. */
 export const LoadBalancerSchema = z.strictObject({
@@ -246,10 +221,11 @@ export const MiddlewareSchema = z.strictObject({
   retry: RetrySchema.optional(),
   errors: ErrorsSchema.optional(),
   ban: BanSchema.optional(), // issue 17: middleware/ban
+  grpcWeb: GrpcWebSchema.optional(),
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
-export const UNSUPPORTED_MIDDLEWARE_TYPES = ['grpcWeb', 'plugin'] as const;
+export const UNSUPPORTED_MIDDLEWARE_TYPES = ['plugin'] as const;
 
 // --- routers -----------------------------------------------------------------------------------------
 
@@ -376,8 +352,7 @@ export type Server = z.infer<typeof ServerSchema>;
 export type HealthCheck = z.infer<typeof HealthCheckSchema>;
 export type StickyCookie = z.infer<typeof StickyCookieSchema>;
 export type LoadBalancer = z.infer<typeof LoadBalancerSchema>;
-export type ForwardingTimeouts = z.infer<typeof ForwardingTimeoutsSchema>;
-export type ServersTransportConfig = z.infer<typeof ServersTransportSchema>;
+export type { ForwardingTimeouts, ServersTransportConfig } from './transports.ts';
 export type Weighted = z.infer<typeof WeightedSchema>;
 export type Failover = z.infer<typeof FailoverSchema>;
 export type Mirroring = z.infer<typeof MirroringSchema>;

@@ -184,21 +184,27 @@ describe('loadStaticConfig: sources and precedence', () => {
       },
     },
     {
-      name: 'serversTransport: forwardingTimeouts are read, the other Traefik keys are warnings',
+      name: 'serversTransport: its Traefik keys are read, spiffe is a warning',
       args: [
         '--serversTransport.forwardingTimeouts.dialTimeout=5s',
         '--serversTransport.insecureSkipVerify=true',
+        '--serversTransport.maxIdleConnsPerHost=-1',
+        '--serversTransport.spiffe=true',
       ],
       env: { WHARF_SERVERSTRANSPORT_FORWARDINGTIMEOUTS_RESPONSEHEADERTIMEOUT: '2s' },
       result: {
         ok: true,
         config: {
           ...DEFAULTS,
-          serversTransport: { forwardingTimeouts: { dialTimeout: 5000, responseHeaderTimeout: 2000 } },
+          serversTransport: {
+            insecureSkipVerify: true,
+            maxIdleConnsPerHost: -1,
+            forwardingTimeouts: { dialTimeout: 5000, responseHeaderTimeout: 2000 },
+          },
         },
         warnings: [
           expect.stringMatching(
-            /^\[CONFIG_UNSUPPORTED\] --serversTransport\.insecureSkipVerify: skipping the verification .*\(flag\)$/,
+            /^\[CONFIG_UNSUPPORTED\] --serversTransport\.spiffe: SPIFFE verification .*\(flag\)$/,
           ),
         ],
       },

@@ -82,9 +82,6 @@ const STATIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, st
   [
     unwrapSchema(StaticServersTransportSchema),
     {
-      insecureSkipVerify: 'skipping the verification of server certificates (insecureSkipVerify)',
-      rootCAs: 'extra CAs for server certificates (rootCAs; the system CAs are used)',
-      maxIdleConnsPerHost: 'a limit of idle connections per server (maxIdleConnsPerHost)',
       spiffe: 'SPIFFE verification of servers',
     },
   ],

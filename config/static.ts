@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { DurationSchema, parseDuration } from './duration.ts';
-import { ForwardingTimeoutsSchema } from './dynamic.ts';
 import { AccessLogSchema } from './static/access-log.ts';
 import { AcmeExtraKeys } from './static/acme.ts';
 import { ApiSchema, PingSchema } from './static/api.ts';
@@ -15,6 +14,7 @@ import {
 import { LogSchema } from './static/log.ts';
 import { MetricsSchema } from './static/metrics.ts';
 import { TracingSchema } from './static/tracing.ts';
+import { StaticServersTransportSchema } from './transports.ts';
 
 // The install ("static") configuration: Traefik v3's key names for what Wharf supports. Loaded once at
 // start from a file (--configFile), environment (WHARF_*) and flags (--a.b.c=v); flags beat env beat file.
@@ -274,18 +274,7 @@ export const AcmeResolverSchema = z.strictObject({
   ...AcmeExtraKeys, // dnsChallenge, profile, caServerName, ... (config/static/acme.ts)
 });
 
-/**
- * `serversTransport`: how Wharf talks to servers, for every service that names no other transport (Traefik
- * turns it into `default@internal`). Only forwardingTimeouts is implemented; the other Traefik keys are
- * accepted with a warning (config/load-static.ts).
- */
-export const StaticServersTransportSchema = z.strictObject({
-  // A copy of the dynamic schema (same keys): Traefik's dynamic transports have HTTP/2 keys the static
-  // one lacks, and the accepted-but-unsupported tables are looked up by schema object.
-  forwardingTimeouts: ForwardingTimeoutsSchema.extend({})
-    .optional()
-    .describe('Timeouts of requests to the servers'),
-});
+export { StaticServersTransportSchema } from './transports.ts';
 
 /** The whole static configuration. */
 export const StaticConfigSchema = z.strictObject({
@@ -336,7 +325,7 @@ export type DockerProviderConfig = z.infer<typeof DockerProviderSchema>;
 export type ConsulProviderConfig = z.infer<typeof ConsulProviderSchema>;
 export type AcmeResolverConfig = z.infer<typeof AcmeResolverSchema>;
 export type StaticConfig = z.infer<typeof StaticConfigSchema>;
-export type StaticServersTransport = z.infer<typeof StaticServersTransportSchema>;
+export type { StaticServersTransport } from './transports.ts';
 export type StaticConfigInput = z.input<typeof StaticConfigSchema>;
 
 /** The internal entryPoint for api, ping and metrics (Traefik's `traefik`). */

@@ -373,16 +373,10 @@ describe('validateDynamic', () => {
         },
       },
       // Ignoring spiffe would weaken the checks of server certificates: that transport is left out.
-      config: { http: { routers: { r: { rule: 'x' } }, serversTransports: { t: {} } } },
+      config: { http: { routers: { r: { rule: 'x' } }, serversTransports: { t: { disableHTTP2: true } } } },
       diagnostics: [
         diag({ code: 'CONFIG_UNSUPPORTED', severity: 'warning', key: 'tcp' }),
         diag({ code: 'CONFIG_UNKNOWN_KEY', severity: 'error', key: 'htp', suggestion: 'http' }),
-        diag({
-          code: 'CONFIG_UNSUPPORTED',
-          severity: 'warning',
-          key: 'http.serversTransports.t.disableHTTP2',
-          item: { kind: 'serversTransport', name: 't' },
-        }),
         diag({
           code: 'CONFIG_UNSUPPORTED_UNSAFE',
           severity: 'error',

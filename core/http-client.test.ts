@@ -67,7 +67,9 @@ describe('http-client: undici by deep paths', () => {
     expect(typeof (pool as unknown as Record<symbol, unknown>)[undiciInternals.kRemoveClient]).toBe(
       'function',
     );
+    expect(Array.isArray((pool as unknown as Record<symbol, unknown>)[undiciInternals.kClients])).toBe(true);
     await pool.close();
     expect(undiciInternals.kSize.description).toBe('size');
+    expect(undiciInternals.kConnected.description).toBe('connected');
   });
 });

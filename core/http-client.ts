@@ -23,6 +23,9 @@ export type Dispatcher = undici.Dispatcher;
 export const undiciInternals = {
   kSize: (require('undici/lib/core/symbols.js') as { kSize: symbol }).kSize,
   kRemoveClient: (require('undici/lib/dispatcher/pool-base.js') as { kRemoveClient: symbol }).kRemoveClient,
+  /** Whether a client has a connection, and the pool's list of clients (the maxIdleConnsPerHost sweep). */
+  kConnected: (require('undici/lib/core/symbols.js') as { kConnected: symbol }).kConnected,
+  kClients: (require('undici/lib/dispatcher/pool-base.js') as { kClients: symbol }).kClients,
 };
 /** undici's socket connector (TCP, TLS, connect timeout), for pools that wrap the sockets they use. */
 export const buildConnector = require('undici/lib/core/connect.js') as typeof undici.buildConnector;

@@ -11,6 +11,7 @@ import { digestAuth } from './digest-auth/digest-auth.ts';
 import { encodedCharacters } from './encoded-characters/encoded-characters.ts';
 import { errors } from './errors/errors.ts';
 import { forwardAuth } from './forward-auth/forward-auth.ts';
+import { grpcWeb } from './grpc-web/grpc-web.ts';
 import { headers } from './headers/headers.ts';
 import { inFlightReq } from './in-flight-req/in-flight-req.ts';
 import { ipAllowList, ipWhiteList } from './ip-allow-list/ip-allow-list.ts';
@@ -58,4 +59,5 @@ export const middlewareRegistry: MiddlewareRegistry = {
   retry,
   errors,
   ban,
+  grpcWeb: stateless(grpcWeb),
 };

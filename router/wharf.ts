@@ -147,7 +147,7 @@ export class Wharf {
       pools: this.pools,
       sideTraffic: this.sideTraffic,
       logger: this.logger,
-      defaultTransport: transportSettings(c.serversTransport?.forwardingTimeouts),
+      defaultTransport: transportSettings(c.serversTransport),
       tls: {
         generatedDefault: defaultCertificate,
         acmeProviders: new Set(Object.keys(c.certificatesResolvers ?? {}).map(acmeProviderName)),

@@ -294,7 +294,7 @@ const cases: Case[] = [
       'wharf.http.routers.r.rule': 'Host(`r`)',
       'wharf.http.routers.r.service': 'p',
       'wharf.http.services.p.loadbalancer.server.port': 'http',
-      'wharf.http.services.s.loadbalancer.server.scheme': 'ftp',
+      'wharf.http.services.s.loadbalancer.server.scheme': 'ftp', // h2c is a scheme (golden middleware-grpc-web)
       'wharf.http.services.t.loadbalancer.server.prt': '80',
       'wharf.http.services.t.loadbalancer.passhostheader': 'true',
     }),

@@ -258,6 +258,11 @@ export function createForwarder(
   const bodyTimeout = options.bodyTimeoutMs ?? 0;
   const settings = options.pool ?? DEFAULT_POOL_SETTINGS;
   const pool: Pool = pools.acquire(origin, settings);
+  // Constant per server (issue 18): undici would take the TLS name from each request's Host header and
+  // reconnect when it changes; the pool's connector sets the real one (upstream-pools.ts). A negative
+  // maxIdleConnsPerHost closes each connection after its request, as Go without idle connections.
+  const servername = target.protocol === 'https:' ? target.hostname : undefined;
+  const reset = (settings.maxIdleConnsPerHost ?? 0) < 0 ? true : undefined; // false would undo undici's own resets
   // The server as logs and error messages show it (access log ServiceURL, "upstream ... unreachable"):
   // a password in the URL never leaves the configuration.
   const shown = redactUrls(server.url);
@@ -278,18 +283,19 @@ export function createForwarder(
     const spans = traceOf(req)?.upstream(req.method ?? 'GET', target, path, headers, state.service);
     return new Promise<void>((resolve, reject) => {
       const exchange = new Exchange(req, res, shown, upgrade, resolve, reject, spans);
-      pool.dispatch(
-        {
-          path,
-          method: req.method ?? 'GET',
-          headers,
-          body: upgrade ? null : (state.replayBody ?? (hasBody(req.headers) ? req : null)),
-          upgrade: upgradeProtocol,
-          headersTimeout,
-          bodyTimeout,
-        },
-        exchange,
-      );
+      // undici's Request takes `servername`; its DispatchOptions type lacks it.
+      const dispatch: Dispatcher.DispatchOptions & { servername: string | undefined } = {
+        path,
+        method: req.method ?? 'GET',
+        headers,
+        body: upgrade ? null : (state.replayBody ?? (hasBody(req.headers) ? req : null)),
+        upgrade: upgradeProtocol,
+        headersTimeout,
+        bodyTimeout,
+        reset,
+        servername,
+      };
+      pool.dispatch(dispatch, exchange);
     });
   };
 

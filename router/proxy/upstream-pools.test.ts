@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startServer, until } from '../../test/helpers/backends.ts';
-import { DEFAULT_POOL_SETTINGS, originOf, UpstreamPools } from './upstream-pools.ts';
+import { DEFAULT_POOL_SETTINGS, idleCap, originOf, UpstreamPools } from './upstream-pools.ts';
 
 describe('UpstreamPools', () => {
   it('shares one pool per origin and closes it with the last reference', async () => {
@@ -61,6 +61,31 @@ describe('UpstreamPools', () => {
     expect(await get()).toBe('ok');
     await pools.close();
     await backend.close();
+  });
+
+  it('maxIdleConnsPerHost: idle connections past the cap close, the others stay for reuse', async () => {
+    const backend = await startServer((_req, res) => {
+      setTimeout(() => res.end('ok'), 20);
+    });
+    const pools = new UpstreamPools();
+    const pool = pools.acquire(backend.url, { ...DEFAULT_POOL_SETTINGS, maxIdleConnsPerHost: 2 });
+    const get = async () => (await pool.request({ path: '/', method: 'GET' })).body.text();
+    expect(await Promise.all(Array.from({ length: 6 }, get))).toEqual(Array(6).fill('ok'));
+    expect(backend.connections.total).toBe(6);
+    await until(() => backend.connections.open === 2, 'the idle connections past 2 to close', 10_000);
+    expect(await get()).toBe('ok');
+    expect(backend.connections.total).toBe(6); // reused a kept connection
+    await pools.close();
+    await backend.close();
+  });
+
+  it.each([
+    { value: undefined, cap: 200 },
+    { value: 0, cap: 200 },
+    { value: -1, cap: 200 }, // negative: no reuse at all, per request (forward.ts)
+    { value: 5, cap: 5 },
+  ])('idleCap($value) = $cap', ({ value, cap }) => {
+    expect(idleCap(value)).toBe(cap);
   });
 
   it('normalizes origins', () => {

@@ -1,5 +1,7 @@
 import { buildConnector, Pool, type PoolOptions, undiciInternals } from '../../core/http-client.ts';
+import { stableStringify } from '../../core/stable-stringify.ts';
 import { filterInterimResponses } from './interim-filter.ts';
+import { type TransportTls, tlsConnectOptions, tlsServerName } from './transport-tls.ts';
 
 /** The connection settings of a servers transport (`forwardingTimeouts`), in ms; 0 means none. */
 export interface PoolSettings {
@@ -7,6 +9,13 @@ export interface PoolSettings {
   readonly connectTimeoutMs: number;
   /** How long an idle keep-alive connection stays open (Traefik `idleConnTimeout`, default 90s). */
   readonly idleTimeoutMs: number;
+  /** TLS to https servers (serversTransport: serverName, CAs, client certificate, checks); absent: defaults. */
+  readonly tls?: TransportTls | undefined;
+  /**
+   * Idle keep-alive connections kept per server (Traefik `maxIdleConnsPerHost`, default 200); negative: none,
+   * each request closes its connection.
+   */
+  readonly maxIdleConnsPerHost?: number | undefined;
 }
 
 /** Traefik's defaults: dialTimeout 30s, idleConnTimeout 90s. */
@@ -44,6 +53,51 @@ function dropClosedClients(pool: Pool): void {
   });
 }
 
+/** Traefik's DefaultMaxIdleConnsPerHost. */
+const DEFAULT_MAX_IDLE = 200;
+
+/** The idle-connection cap of `maxIdleConnsPerHost`: 0 or absent is Traefik's 200; negative is handled per request. */
+export function idleCap(maxIdleConnsPerHost: number | undefined): number {
+  return maxIdleConnsPerHost === undefined || maxIdleConnsPerHost <= 0
+    ? DEFAULT_MAX_IDLE
+    : maxIdleConnsPerHost;
+}
+
+/**
+ * Keeps at most `cap` idle keep-alive connections in a pool, as Go's MaxIdleConnsPerHost does: once the
+ * pool has more clients than that (checked when a connection opens, so the request path pays nothing
+ * below the cap), a sweep closes idle clients beyond the cap, and runs again while the pool stays above it.
+ */
+function capIdleClients(pool: Pool, cap: number): void {
+  const { kClients, kConnected, kSize, kRemoveClient } = undiciInternals;
+  let timer: NodeJS.Timeout | undefined;
+  const clients = () => (pool as unknown as Record<symbol, Array<Record<symbol, unknown>>>)[kClients] ?? [];
+  const sweep = (): void => {
+    timer = undefined;
+    if (pool.closed || pool.destroyed) return;
+    const list = clients();
+    // Idle means connected with nothing to do (undici keeps a spare client without a connection).
+    const isIdle = (c: Record<symbol, unknown>) => c[kSize] === 0 && c[kConnected] === true;
+    let idle = list.filter(isIdle).length;
+    for (const c of [...list]) {
+      if (idle <= cap) break;
+      if (!isIdle(c)) continue;
+      idle--;
+      (pool as unknown as Record<symbol, (c: unknown) => void>)[kRemoveClient]?.(c);
+    }
+    // Busy connections past the cap become idle later: look again while there are more than the cap.
+    if (clients().filter((c) => c[kConnected] === true).length > cap) schedule();
+  };
+  const schedule = (): void => {
+    if (timer) return;
+    timer = setTimeout(sweep, 1000);
+    timer.unref();
+  };
+  pool.on('connect', () => {
+    if (clients().length > cap) schedule();
+  });
+}
+
 /** The normalized origin key (`scheme://host[:port]`, default port dropped) of a server URL or origin. */
 export function originOf(url: string): string {
   return new URL(url).origin;
@@ -66,23 +120,33 @@ export class UpstreamPools {
     this.#connections = options.connections ?? null;
   }
 
-  #options(settings: PoolSettings): PoolOptions {
+  #options(origin: string, settings: PoolSettings): PoolOptions {
     const idle = settings.idleTimeoutMs > 0 ? Math.min(settings.idleTimeoutMs, MAX_TIMER_MS) : MAX_TIMER_MS;
     // undici's own connector (TCP, TLS, connect timeout; HTTP/1.1 only: undici cannot carry Upgrade over
     // h2, and Traefik's default for plain-http servers is HTTP/1.1 too), with 100 Continue filtered out.
+    // Reads the transport's CA and certificate files once per pool; a file that cannot be read throws here,
+    // which disables the services using the transport (build-services.ts) with the reason.
     const connector = buildConnector({
+      ...tlsConnectOptions(settings.tls),
       allowH2: false,
       timeout: settings.connectTimeoutMs > 0 ? settings.connectTimeoutMs : 0,
     });
+    // undici takes the TLS server name from the request's Host header; Traefik (Go) uses the server URL's
+    // host or serverName, so a client's Host never decides which certificate is accepted.
+    const url = new URL(origin);
+    const servername = url.protocol === 'https:' ? tlsServerName(url.hostname, settings.tls) : undefined;
     return {
       connections: this.#connections,
       pipelining: 1,
       allowH2: false,
       connect: (opts, callback) =>
-        connector(opts, (err, socket) => {
-          if (socket) filterInterimResponses(socket);
-          (callback as (e: Error | null, s: unknown) => void)(err, socket);
-        }),
+        connector(
+          servername === undefined ? opts : { ...opts, servername: servername ?? undefined },
+          (err, socket) => {
+            if (socket) filterInterimResponses(socket);
+            (callback as (e: Error | null, s: unknown) => void)(err, socket);
+          },
+        ),
       // Timeouts are per request (forward.ts); 0 here means "none unless the transport asks".
       headersTimeout: 0,
       bodyTimeout: 0,
@@ -93,7 +157,9 @@ export class UpstreamPools {
   }
 
   #key(origin: string, settings: PoolSettings): string {
-    return `${originOf(origin)} ${settings.connectTimeoutMs} ${settings.idleTimeoutMs}`;
+    const base = `${originOf(origin)} ${settings.connectTimeoutMs} ${settings.idleTimeoutMs}`;
+    if (settings.tls === undefined && settings.maxIdleConnsPerHost === undefined) return base;
+    return `${base} ${settings.maxIdleConnsPerHost ?? ''} ${stableStringify(settings.tls ?? {})}`;
   }
 
   /** Takes a reference on the pool of `origin` (scheme://host:port) with `settings`, creating it on first use. */
@@ -101,8 +167,9 @@ export class UpstreamPools {
     const key = this.#key(origin, settings);
     let entry = this.#pools.get(key);
     if (!entry) {
-      const pool = new Pool(originOf(origin), this.#options(settings));
+      const pool = new Pool(originOf(origin), this.#options(origin, settings));
       dropClosedClients(pool);
+      capIdleClients(pool, idleCap(settings.maxIdleConnsPerHost));
       entry = { pool, refs: 0 };
       this.#pools.set(key, entry);
     }

@@ -1,7 +1,17 @@
+import type { ConnectionOptions } from 'node:tls';
 import type { HealthCheck } from '../../config/dynamic.ts';
-import { type Dispatcher, redirectInterceptor, request } from '../../core/http-client.ts';
+import {
+  Agent,
+  buildConnector,
+  type Dispatcher,
+  redirectInterceptor,
+  request,
+} from '../../core/http-client.ts';
 import type { Logger } from '../../core/log.ts';
 import { redactUrls } from '../../core/redact.ts';
+import { tlsConnectOptions, tlsServerName } from '../proxy/transport-tls.ts';
+import { GRPC_HEALTH, grpcHealthVerdict, h2Probe } from './h2-probe.ts';
+import type { TransportSettings } from './servers-transport.ts';
 import type { ServerHealth } from './service.ts';
 
 const DEFAULT_INTERVAL = 30_000;
@@ -14,7 +24,8 @@ export const positiveOr = (ms: number | undefined, fallback: number): number =>
 
 /** The URL probed for a server: the server's origin with the check's scheme, port and path. */
 export function probeUrl(serverUrl: string, hc: HealthCheck): string {
-  const u = new URL(serverUrl);
+  // h2c:// is no special scheme for URL (no default port, "null" origin): probe it as http://.
+  const u = new URL(serverUrl.startsWith('h2c://') ? `http://${serverUrl.slice(6)}` : serverUrl);
   if (hc.scheme) u.protocol = `${hc.scheme}:`;
   if (hc.port) u.port = String(hc.port);
   const path = hc.path ?? '/';
@@ -38,21 +49,35 @@ export class HealthChecker {
   private readonly hc: HealthCheck;
   private readonly logger: Logger;
   private readonly dispatcher: Dispatcher;
+  /** The dispatcher of this checker's own, with the transport's TLS settings (closed on stop). */
+  private readonly own: Agent | undefined;
+  private readonly transport: TransportSettings | undefined;
+  private readonly tlsOptions: ConnectionOptions;
 
   constructor(
     service: string,
     servers: readonly string[],
     hc: HealthCheck,
     deps: { logger: Logger; sideTraffic: Dispatcher },
+    transport?: TransportSettings,
   ) {
     this.service = service;
     this.hc = hc;
     this.logger = deps.logger;
+    this.transport = transport;
+    this.tlsOptions = tlsConnectOptions(transport?.tls);
+    // Probes use the service's servers transport, as Traefik's do: its CAs, client certificate, server
+    // name and checks for https servers (and its dial timeout). Files are read here; a bad one throws.
+    this.own =
+      transport !== undefined && servers.some((s) => /^https:|^h2c:/.test(s) || hc.scheme === 'https')
+        ? transportAgent(transport)
+        : undefined;
+    const base = this.own ?? deps.sideTraffic;
     // Traefik follows redirects by default and judges the final answer.
     this.dispatcher =
       hc.followRedirects === false
-        ? deps.sideTraffic
-        : deps.sideTraffic.compose(redirectInterceptor({ maxRedirections: MAX_REDIRECTS }));
+        ? base
+        : base.compose(redirectInterceptor({ maxRedirections: MAX_REDIRECTS }));
     for (const s of servers) this.state.set(s, 'UP');
   }
 
@@ -77,6 +102,7 @@ export class HealthChecker {
     this.controller.abort();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.own?.destroy().catch(() => undefined);
   }
 
   private schedule(server: string, delay: number): void {
@@ -95,28 +121,65 @@ export class HealthChecker {
     this.timers.set(server, t);
   }
 
+  /**
+   * One probe of a server: the HTTP status, or why a gRPC check failed. gRPC checks and h2c servers use
+   * HTTP/2 on a connection of their own (gRPC over TLS for https servers, where Traefik's gRPC check can
+   * only speak cleartext); the others go through undici, following redirects unless told not to.
+   */
+  private async ask(server: string, signal: AbortSignal): Promise<number | string> {
+    const hc = this.hc;
+    const url = new URL(probeUrl(server, hc));
+    const h2c = server.startsWith('h2c://') && hc.scheme === undefined;
+    const tls = url.protocol === 'https:' ? this.h2Tls(url.hostname) : undefined;
+    if (hc.mode === 'grpc') {
+      url.pathname = GRPC_HEALTH.path;
+      url.search = '';
+      const res = await h2Probe({
+        url,
+        method: 'POST',
+        headers: GRPC_HEALTH.headers,
+        authority: url.host,
+        tls,
+        body: GRPC_HEALTH.body,
+        signal,
+      });
+      return grpcHealthVerdict(res) ?? 200;
+    }
+    const headers: Record<string, string> = { ...(hc.headers ?? {}) };
+    const method = (hc.method ?? 'GET').toUpperCase();
+    if (h2c) {
+      const res = await h2Probe({ url, method, headers, authority: hc.hostname ?? url.host, tls, signal });
+      return res.status;
+    }
+    if (hc.hostname) headers.host = hc.hostname;
+    const res = await request(url, {
+      method: method as 'GET',
+      headers,
+      dispatcher: this.dispatcher,
+      signal,
+    });
+    await res.body.dump();
+    return res.statusCode;
+  }
+
+  /** TLS options for an HTTP/2 probe of an https server: the transport's, with its server name. */
+  private h2Tls(hostname: string) {
+    const name = tlsServerName(hostname, this.transport?.tls);
+    return { ...this.tlsOptions, ...(name === null ? {} : { servername: name }) };
+  }
+
   private async probe(server: string): Promise<void> {
     const hc = this.hc;
     let healthy = false;
     let reason = '';
     try {
-      const headers: Record<string, string> = { ...(hc.headers ?? {}) };
-      if (hc.hostname) headers.host = hc.hostname;
-      const res = await request(probeUrl(server, hc), {
-        method: (hc.method ?? 'GET').toUpperCase() as 'GET',
-        headers,
-        dispatcher: this.dispatcher,
-        signal: AbortSignal.any([
-          this.controller.signal,
-          AbortSignal.timeout(positiveOr(hc.timeout, DEFAULT_TIMEOUT)),
-        ]),
-      });
-      await res.body.dump();
-      healthy =
-        hc.status !== undefined
-          ? res.statusCode === hc.status
-          : res.statusCode >= 200 && res.statusCode < 400;
-      if (!healthy) reason = `status ${res.statusCode}`;
+      const signal = AbortSignal.any([
+        this.controller.signal,
+        AbortSignal.timeout(positiveOr(hc.timeout, DEFAULT_TIMEOUT)),
+      ]);
+      const status = await this.ask(server, signal);
+      healthy = typeof status === 'number' && (hc.mode === 'grpc' || judge(status, hc.status));
+      if (!healthy) reason = typeof status === 'number' ? `status ${status}` : status;
     } catch (err) {
       if (this.stopped) return;
       reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -137,4 +200,29 @@ export class HealthChecker {
     const interval = positiveOr(hc.interval, DEFAULT_INTERVAL);
     this.schedule(server, next === 'UP' ? interval : positiveOr(hc.unhealthyInterval, interval));
   }
+}
+
+/** Traefik's verdict on an HTTP answer: exactly `status` when set, else any 2xx or 3xx. */
+export function judge(statusCode: number, expected: number | undefined): boolean {
+  return expected !== undefined ? statusCode === expected : statusCode >= 200 && statusCode < 400;
+}
+
+/**
+ * An undici Agent with a servers transport's TLS options, dial timeout and TLS server name (the server
+ * URL's host or serverName, never the probe's Host header, as Go's transport does).
+ */
+function transportAgent(transport: TransportSettings): Agent {
+  const connector = buildConnector({
+    ...tlsConnectOptions(transport.tls),
+    timeout: transport.connectTimeoutMs,
+  });
+  return new Agent({
+    connect: (opts, callback) =>
+      connector(
+        opts.protocol === 'https:'
+          ? { ...opts, servername: tlsServerName(opts.hostname, transport.tls) ?? undefined }
+          : opts,
+        callback,
+      ),
+  });
 }

@@ -2,7 +2,7 @@ import type { LoadBalancer } from '../../config/dynamic.ts';
 import { WharfError } from '../../config/errors.ts';
 import { requestState } from '../../middleware/request-state.ts';
 import { beforeResponseHead } from '../../middleware/response-head.ts';
-import { createForwarder } from '../proxy/forward.ts';
+import { createServerForwarder } from '../proxy/h2-forward.ts';
 import { HealthChecker } from './health-check.ts';
 import { type TransportSettings, transportSettings } from './servers-transport.ts';
 import type { ServiceDeps, ServiceRuntime } from './service.ts';
@@ -11,11 +11,17 @@ import { readCookie, stickyPolicy, stickyValue } from './sticky.ts';
 
 const DEFAULT_FLUSH_INTERVAL = 100;
 
+/** scheme://host[:port] of a server URL; h2c:// is no special scheme for URL, whose origin would be "null". */
+function serverOrigin(url: string): string {
+  const u = new URL(url);
+  return u.protocol === 'h2c:' ? `h2c://${u.host}` : u.origin;
+}
+
 interface ServerEntry {
   readonly url: string;
   /** What the forwarder puts in front of the request path: the origin, or the whole URL with preservePath. */
   readonly base: string;
-  readonly forward: ReturnType<typeof createForwarder>;
+  readonly forward: ReturnType<typeof createServerForwarder>;
   readonly cookie: string | undefined;
 }
 
@@ -35,13 +41,21 @@ export function buildLoadBalancer(
     passHostHeader: config.passHostHeader ?? true,
     flushIntervalMs: config.responseForwarding?.flushInterval ?? DEFAULT_FLUSH_INTERVAL,
     headersTimeoutMs: transport.responseHeaderTimeoutMs,
-    pool: { connectTimeoutMs: transport.connectTimeoutMs, idleTimeoutMs: transport.idleTimeoutMs },
+    pool: {
+      connectTimeoutMs: transport.connectTimeoutMs,
+      idleTimeoutMs: transport.idleTimeoutMs,
+      tls: transport.tls,
+      maxIdleConnsPerHost: transport.maxIdleConnsPerHost,
+    },
+    http2: transport.http2,
+    readIdleTimeoutMs: transport.readIdleTimeoutMs,
+    pingTimeoutMs: transport.pingTimeoutMs,
   };
   const sticky = config.sticky?.cookie ? stickyPolicy(name, config.sticky.cookie) : undefined;
   const entries: ServerEntry[] = servers.map((s) => ({
     url: s.url,
-    base: s.preservePath ? s.url.replace(/\/$/, '') : new URL(s.url).origin,
-    forward: createForwarder(s, forwardOptions, deps.pools),
+    base: s.preservePath ? s.url.replace(/\/$/, '') : serverOrigin(s.url),
+    forward: createServerForwarder(s, forwardOptions, deps.pools),
     cookie: sticky?.setCookie(s.url),
   }));
   const wrr = new SmoothWrr(entries.map((e, i) => ({ item: e, weight: servers[i]?.weight ?? 1 })));
@@ -54,6 +68,7 @@ export function buildLoadBalancer(
         entries.map((e) => e.url),
         config.healthCheck,
         deps,
+        transport,
       )
     : undefined;
   checker?.start();

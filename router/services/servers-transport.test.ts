@@ -8,27 +8,70 @@ import {
 } from './servers-transport.ts';
 
 describe('transportSettings', () => {
+  const h2 = { http2: true, readIdleTimeoutMs: 0, pingTimeoutMs: 15_000 };
   it.each([
     {
-      timeouts: undefined,
-      out: { connectTimeoutMs: 30_000, responseHeaderTimeoutMs: 0, idleTimeoutMs: 90_000 },
-    },
-    { timeouts: {}, out: { connectTimeoutMs: 30_000, responseHeaderTimeoutMs: 0, idleTimeoutMs: 90_000 } },
-    {
-      timeouts: { dialTimeout: 1000, responseHeaderTimeout: 2000, idleConnTimeout: 3000 },
-      out: { connectTimeoutMs: 1000, responseHeaderTimeoutMs: 2000, idleTimeoutMs: 3000 },
+      config: undefined,
+      out: { connectTimeoutMs: 30_000, responseHeaderTimeoutMs: 0, idleTimeoutMs: 90_000, ...h2 },
     },
     {
-      timeouts: { dialTimeout: 0, responseHeaderTimeout: -5, idleConnTimeout: 0 },
-      out: { connectTimeoutMs: 0, responseHeaderTimeoutMs: 0, idleTimeoutMs: 0 },
+      config: { forwardingTimeouts: {} },
+      out: { connectTimeoutMs: 30_000, responseHeaderTimeoutMs: 0, idleTimeoutMs: 90_000, ...h2 },
     },
-  ])('$timeouts', ({ timeouts, out }) => {
-    expect(transportSettings(timeouts)).toEqual(out);
+    {
+      config: {
+        forwardingTimeouts: {
+          dialTimeout: 1000,
+          responseHeaderTimeout: 2000,
+          idleConnTimeout: 3000,
+          readIdleTimeout: 4000,
+          pingTimeout: 5000,
+        },
+      },
+      out: {
+        connectTimeoutMs: 1000,
+        responseHeaderTimeoutMs: 2000,
+        idleTimeoutMs: 3000,
+        http2: true,
+        readIdleTimeoutMs: 4000,
+        pingTimeoutMs: 5000,
+      },
+    },
+    {
+      config: { forwardingTimeouts: { dialTimeout: 0, responseHeaderTimeout: -5, idleConnTimeout: 0 } },
+      out: { connectTimeoutMs: 0, responseHeaderTimeoutMs: 0, idleTimeoutMs: 0, ...h2 },
+    },
+    {
+      // maxIdleConnsPerHost 0 is Traefik's default (200): no setting; TLS keys go to `tls` as written.
+      config: { maxIdleConnsPerHost: 0, disableHTTP2: true, serverName: 'b.test', insecureSkipVerify: true },
+      out: {
+        connectTimeoutMs: 30_000,
+        responseHeaderTimeoutMs: 0,
+        idleTimeoutMs: 90_000,
+        http2: false,
+        readIdleTimeoutMs: 0,
+        pingTimeoutMs: 15_000,
+        tls: { serverName: 'b.test', insecureSkipVerify: true },
+      },
+    },
+    {
+      config: { maxIdleConnsPerHost: -1, rootCAs: ['/ca.pem'] },
+      out: {
+        connectTimeoutMs: 30_000,
+        responseHeaderTimeoutMs: 0,
+        idleTimeoutMs: 90_000,
+        ...h2,
+        maxIdleConnsPerHost: -1,
+        tls: { rootCAs: ['/ca.pem'] },
+      },
+    },
+  ])('$config', ({ config, out }) => {
+    expect(transportSettings(config)).toEqual(out);
   });
 });
 
 describe('resolveTransport', () => {
-  const defaults = transportSettings({ dialTimeout: 5000 });
+  const defaults = transportSettings({ forwardingTimeouts: { dialTimeout: 5000 } });
   const transports: Transports = {
     defaults,
     named: new Map([
@@ -37,7 +80,7 @@ describe('resolveTransport', () => {
     ]),
     leftOut: new Map([['bad@file', 'dialTimeout "soon" is not a duration']]),
   };
-  const fast = transportSettings({ responseHeaderTimeout: 100 });
+  const fast = transportSettings({ forwardingTimeouts: { responseHeaderTimeout: 100 } });
   it.each([
     { ref: undefined, out: { ok: true, settings: defaults } },
     { ref: '', out: { ok: true, settings: defaults } },

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../../config/diagnostics.ts';
-import type { ForwardingTimeouts, ServersTransportConfig } from '../../config/dynamic.ts';
+import type { ServersTransportConfig } from '../../config/dynamic.ts';
 import { joinName, qualifyName } from '../../config/names.ts';
 import type { PoolSettings } from '../proxy/upstream-pools.ts';
 
@@ -10,15 +10,32 @@ export const DEFAULT_TRANSPORT = 'default@internal';
 export interface TransportSettings extends PoolSettings {
   /** Longest wait for response headers once the request is sent (Traefik `responseHeaderTimeout`). */
   readonly responseHeaderTimeoutMs: number;
+  /** HTTP/2 to https servers that offer it by ALPN (false with `disableHTTP2`); h2c:// servers always. */
+  readonly http2: boolean;
+  /** HTTP/2: PING a connection silent this long (Traefik `readIdleTimeout`; 0: never). */
+  readonly readIdleTimeoutMs: number;
+  /** HTTP/2: close a connection whose PING is not answered within this (Traefik `pingTimeout`, 15s). */
+  readonly pingTimeoutMs: number;
 }
 
-/** Settings from `forwardingTimeouts` with Traefik's defaults: dialTimeout 30s, none, idleConnTimeout 90s. */
-export function transportSettings(timeouts: ForwardingTimeouts | undefined): TransportSettings {
+/**
+ * Settings of a servers transport (dynamic, or the static one, which has fewer keys) with Traefik's
+ * defaults: dialTimeout 30s, no responseHeaderTimeout, idleConnTimeout 90s, pingTimeout 15s, HTTP/2 on.
+ * Pure: CA and certificate files are read when a pool is made (router/proxy/transport-tls.ts).
+ */
+export function transportSettings(config: ServersTransportConfig | undefined): TransportSettings {
+  const timeouts = config?.forwardingTimeouts;
   const positive = (ms: number | undefined, def: number) => Math.max(0, ms ?? def);
+  const { forwardingTimeouts: _t, maxIdleConnsPerHost, disableHTTP2, ...tls } = config ?? {};
   return {
     connectTimeoutMs: positive(timeouts?.dialTimeout, 30_000),
     responseHeaderTimeoutMs: positive(timeouts?.responseHeaderTimeout, 0),
     idleTimeoutMs: positive(timeouts?.idleConnTimeout, 90_000),
+    http2: disableHTTP2 !== true,
+    readIdleTimeoutMs: positive(timeouts?.readIdleTimeout, 0),
+    pingTimeoutMs: positive(timeouts?.pingTimeout, 15_000),
+    ...(Object.keys(tls).length > 0 ? { tls } : {}),
+    ...(maxIdleConnsPerHost !== undefined && maxIdleConnsPerHost !== 0 ? { maxIdleConnsPerHost } : {}),
   };
 }
 
@@ -50,7 +67,7 @@ export function resolveTransport(
   const target = qualifyName(reference, provider);
   if (target === DEFAULT_TRANSPORT) return { ok: true, settings: transports.defaults };
   const config = transports.named.get(target);
-  if (config) return { ok: true, settings: transportSettings(config.forwardingTimeouts) };
+  if (config) return { ok: true, settings: transportSettings(config) };
   const reason = transports.leftOut?.get(target);
   return reason === undefined ? { ok: false, target } : { ok: false, target, reason };
 }

@@ -25,7 +25,7 @@ async function backend(handler: Parameters<typeof startServer>[0]): Promise<Back
 const named = (name: string) => backend((req, res) => req.resume().on('end', () => res.end(name)));
 
 describe('isolation of bad items', () => {
-  it('an h2c server URL disables its service only; others serve and later reloads still apply', async () => {
+  it('an ftp server URL disables its service only; others serve and later reloads still apply', async () => {
     const ok = await named('ok');
     const w = await wharfWith({
       http: {
@@ -35,14 +35,14 @@ describe('isolation of bad items', () => {
         },
         services: {
           good: { loadBalancer: { servers: [{ url: ok.url }] } },
-          bad: { loadBalancer: { servers: [{ url: 'h2c://127.0.0.1:9' }] } },
+          bad: { loadBalancer: { servers: [{ url: 'ftp://127.0.0.1:9' }] } },
         },
       },
     });
     expect((await get(w.web, '/', 'good.test')).text).toBe('ok');
     const bad = await w.getJson<{ status: string; error: string[] }>('/api/http/services/bad@file');
     expect(bad.body.status).toBe('disabled');
-    expect(bad.body.error.join(' ')).toMatch(/h2c:\/\/ is not supported yet/);
+    expect(bad.body.error.join(' ')).toMatch(/http:\/\/, https:\/\/ or h2c:\/\/ URL/);
     await w.reload({
       http: {
         routers: { later: { rule: 'Host(`later.test`)', service: 'good' } },

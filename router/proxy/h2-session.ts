@@ -1,0 +1,143 @@
+import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
+import { connect as netConnect, type Socket } from 'node:net';
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
+
+/** How an {@link H2Sessions} reaches its server. */
+export interface H2SessionOptions {
+  /** `https` (HTTP/2 chosen by ALPN, else HTTP/1.1) or `h2c` (HTTP/2 with prior knowledge, cleartext). */
+  readonly scheme: 'https' | 'h2c';
+  readonly hostname: string;
+  readonly port: number;
+  /** TLS options of the servers transport (CAs, client certificate, checks, servername); https only. */
+  readonly tls?: ConnectionOptions;
+  /** TCP (and TLS) connect timeout, ms; 0: none. */
+  readonly connectTimeoutMs: number;
+  /** A session without streams for this long closes (Traefik `idleConnTimeout`); 0: never. */
+  readonly idleTimeoutMs: number;
+  /** PING the server this often and close the session when it does not answer (readIdleTimeout); 0: never. */
+  readonly readIdleTimeoutMs: number;
+  /** How long a PING may stay unanswered (pingTimeout). */
+  readonly pingTimeoutMs: number;
+}
+
+/** What a connection attempt gave: an HTTP/2 session, or a server that chose HTTP/1.1 by ALPN. */
+export type H2Connection = ClientHttp2Session | 'http/1.1';
+
+/** An error with a Node-style code, so upstreamError (forward.ts) maps it (timeouts answer 504). */
+function codedError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * One HTTP/2 session to one server, opened on first use and reopened after it closes (server GOAWAY,
+ * idle timeout, unanswered PING, error): requests multiplex over it. For https the first connection's ALPN
+ * answer decides: a server that picks HTTP/1.1 is remembered as such and `get()` answers 'http/1.1' from
+ * then on, so the caller sends it through its HTTP/1.1 pool.
+ */
+export class H2Sessions {
+  readonly #options: H2SessionOptions;
+  #session: ClientHttp2Session | undefined;
+  #pending: Promise<H2Connection> | undefined;
+  #http1 = false;
+  #closed = false;
+
+  constructor(options: H2SessionOptions) {
+    this.#options = options;
+  }
+
+  /** Whether the server answered ALPN with HTTP/1.1 (then every request goes over HTTP/1.1). */
+  get http1(): boolean {
+    return this.#http1;
+  }
+
+  /** A usable session (opening one if needed), or 'http/1.1' when the server does not speak HTTP/2. */
+  get(): Promise<H2Connection> | H2Connection {
+    if (this.#http1) return 'http/1.1';
+    const s = this.#session;
+    if (s && !s.closed && !s.destroyed) return s;
+    this.#pending ??= this.#open().finally(() => {
+      this.#pending = undefined;
+    });
+    return this.#pending;
+  }
+
+  /** Closes the session gracefully (streams in flight finish) and refuses new ones. */
+  close(): void {
+    this.#closed = true;
+    this.#session?.close();
+    this.#session = undefined;
+  }
+
+  #socket(): Promise<Socket | TLSSocket> {
+    const o = this.#options;
+    return new Promise((resolve, reject) => {
+      const socket =
+        o.scheme === 'https'
+          ? tlsConnect({ ...o.tls, host: o.hostname, port: o.port, ALPNProtocols: ['h2', 'http/1.1'] })
+          : netConnect({ host: o.hostname, port: o.port });
+      const ready = o.scheme === 'https' ? 'secureConnect' : 'connect';
+      const timer =
+        o.connectTimeoutMs > 0
+          ? setTimeout(() => {
+              socket.destroy();
+              reject(codedError(`connect timeout after ${o.connectTimeoutMs}ms`, 'UND_ERR_CONNECT_TIMEOUT'));
+            }, o.connectTimeoutMs)
+          : undefined;
+      socket.once(ready, () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        resolve(socket);
+      });
+      const onError = (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      socket.once('error', onError);
+    });
+  }
+
+  async #open(): Promise<H2Connection> {
+    if (this.#closed) throw codedError('the service was reloaded', 'UND_ERR_DESTROYED');
+    const o = this.#options;
+    const socket = await this.#socket();
+    if (o.scheme === 'https' && (socket as TLSSocket).alpnProtocol !== 'h2') {
+      this.#http1 = true;
+      socket.destroy();
+      return 'http/1.1';
+    }
+    const authority = `${o.scheme === 'https' ? 'https' : 'http'}://${o.hostname.includes(':') ? `[${o.hostname}]` : o.hostname}:${o.port}`;
+    const session = h2connect(authority, { createConnection: () => socket });
+    // Errors reach the streams in flight; the session itself only has to be forgotten.
+    session.on('error', () => undefined);
+    const forget = () => {
+      if (this.#session === session) this.#session = undefined;
+      clearInterval(pinger);
+    };
+    session.once('close', forget);
+    session.once('goaway', forget);
+    if (o.idleTimeoutMs > 0) session.setTimeout(o.idleTimeoutMs, () => session.close());
+    const pinger =
+      o.readIdleTimeoutMs > 0
+        ? setInterval(() => this.#ping(session), o.readIdleTimeoutMs).unref()
+        : undefined;
+    if (this.#closed) {
+      session.close();
+      throw codedError('the service was reloaded', 'UND_ERR_DESTROYED');
+    }
+    this.#session = session;
+    return session;
+  }
+
+  /** Traefik's HTTP/2 health check: a PING not answered within pingTimeout closes the connection. */
+  #ping(session: ClientHttp2Session): void {
+    if (session.closed || session.destroyed) return;
+    const timer = setTimeout(
+      () => session.destroy(codedError('PING not answered', 'ETIMEDOUT')),
+      this.#options.pingTimeoutMs > 0 ? this.#options.pingTimeoutMs : 15_000,
+    ).unref();
+    session.ping((err) => {
+      clearTimeout(timer);
+      if (err && !session.destroyed) session.destroy(err);
+    });
+  }
+}
