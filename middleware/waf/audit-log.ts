@@ -22,6 +22,8 @@ export interface AuditRecord {
   readonly action: 'blocked' | 'detected' | 'matched';
   /** The intervention's status (the response status when blocked). */
   readonly status?: number;
+  /** The engine's reason when it refused without a rule (a body over requestBodyLimit with reject). */
+  readonly reason?: string;
   readonly rules: readonly RuleMatch[];
 }
 

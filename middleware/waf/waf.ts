@@ -100,6 +100,7 @@ function finishLater(
         mode: e.options.mode ?? 'block',
         action: blocked !== undefined ? 'blocked' : denied !== undefined ? 'detected' : 'matched',
         ...(denied !== undefined ? { status: denied.status } : {}),
+        ...(denied?.log && !denied.log.includes('[id "') ? { reason: denied.log } : {}),
         rules: matches,
       };
       e.audit?.write(record);
