@@ -9,6 +9,7 @@ import { plainError } from '../plain-error.ts';
 import { requestState } from '../request-state.ts';
 import { type AuditLog, type AuditRecord, openAuditLog } from './audit-log.ts';
 import {
+  type EngineLoad,
   type ModSecurityAddon,
   modsecurityEngine,
   type RulesHandle,
@@ -153,7 +154,8 @@ function handler(e: Engine, next: Handler): Handler {
       return;
     }
     try {
-      if (e.options.responseInspection === true) {
+      // An upgrade (WebSocket) has no HTTP response to hold: the proxy hands the socket over.
+      if (e.options.responseInspection === true && state.upgrade === undefined) {
         const blocked = await inspectResponse(e.addon, tx, req, res, next, steps, refuse);
         if (blocked !== undefined) state.refusedBy = 'waf';
         finishLater(e, tx, req, steps, blocked);
@@ -169,8 +171,8 @@ function handler(e: Engine, next: Handler): Handler {
 }
 
 /** Builds a waf instance: loads the engine, compiles (or shares) the rules, opens the audit log. */
-function create(options: WafOptions, ctx: MiddlewareContext): MiddlewareRuntime {
-  const loaded = modsecurityEngine();
+function create(load: () => EngineLoad, options: WafOptions, ctx: MiddlewareContext): MiddlewareRuntime {
+  const loaded = load();
   if (!('addon' in loaded)) throw new WharfError('WAF_UNAVAILABLE', { problem: loaded.reason });
   const lease = leaseRules(loaded.addon, options);
   const audit = options.auditLog !== undefined ? openAuditLog(options.auditLog, ctx.logger) : undefined;
@@ -192,5 +194,13 @@ function create(options: WafOptions, ctx: MiddlewareContext): MiddlewareRuntime 
   };
 }
 
+/**
+ * The waf definition over an engine loader; without the addon every waf middleware is disabled with
+ * WAF_UNAVAILABLE (tests pass a loader that finds none).
+ */
+export function wafDefinition(load: () => EngineLoad): MiddlewareDefinition<WafOptions> {
+  return { create: (options, ctx) => create(load, options, ctx) };
+}
+
 /** The waf middleware: ModSecurity (libmodsecurity3) with the OWASP Core Rule Set in front of the service. */
-export const waf: MiddlewareDefinition<WafOptions> = { create };
+export const waf: MiddlewareDefinition<WafOptions> = wafDefinition(() => modsecurityEngine());
