@@ -112,6 +112,17 @@ describe.skipIf(skip !== undefined)('the ModSecurity addon with the CRS', () => 
     expect(pendingAtTick).toBeGreaterThan(0);
   });
 
+  it('gives each of many concurrent transactions its own result (shared rules, pool threads)', async () => {
+    const uris = Array.from({ length: 12 }, (_, i) =>
+      i % 2 === 0 ? `/?id=${i}'%20or%201=1--` : `/?page=${i}`,
+    );
+    const results = await Promise.all(uris.map((uri) => evaluate(lease.rules, uri)));
+    results.forEach((r, i) => {
+      expect(r.request.disruptive).toBe(i % 2 === 0);
+      expect(r.ids.includes('942100')).toBe(i % 2 === 0);
+    });
+  });
+
   it('reports a rules error with the file and line', () => {
     expect(() => addon.rulesFromText('SecRule ARGS "@rx a" "id:1,phase:2,deny,nosuchaction"')).toThrow(
       /nosuchaction|Line/,
