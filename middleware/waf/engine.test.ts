@@ -123,6 +123,22 @@ describe.skipIf(skip !== undefined)('the ModSecurity addon with the CRS', () => 
     });
   });
 
+  it('refuses a body without files over 128 KiB with 400 (Debian’s SecRequestBodyNoFilesLimit), unless inlineRules raise it', async () => {
+    const body = Buffer.from(JSON.stringify({ blob: 'a'.repeat(200_000) }));
+    const headers = [...HEADERS, 'Content-Type', 'application/json', 'Content-Length', String(body.length)];
+    const refused = await evaluate(lease.rules, '/api', { method: 'POST', headers, body });
+    expect(refused.request).toMatchObject({ disruptive: true, status: 400 });
+    expect(refused.ids).toContain('200002');
+    const raised = leaseRules(addon, { crs: {}, inlineRules: 'SecRequestBodyNoFilesLimit 1048576' });
+    try {
+      expect(
+        (await evaluate(raised.rules, '/api', { method: 'POST', headers, body })).request.disruptive,
+      ).toBe(false);
+    } finally {
+      raised.release();
+    }
+  });
+
   it('reports a rules error with the file and line', () => {
     expect(() => addon.rulesFromText('SecRule ARGS "@rx a" "id:1,phase:2,deny,nosuchaction"')).toThrow(
       /nosuchaction|Line/,
