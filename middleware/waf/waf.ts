@@ -50,6 +50,11 @@ export function engineHeaders(req: IncomingMessage): string[] {
   return out;
 }
 
+/** An IPv4-mapped IPv6 address as IPv4 (SERVER_ADDR as nginx gives it; the client's is unwrapped already). */
+function unmapped(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
 /** Answers a request the rules denied: the intervention's status (CRS: 403) with a plain body, or its redirect. */
 function refuse(res: ServerResponse, step: StepResult): void {
   if (step.url !== null) {
@@ -138,7 +143,7 @@ function handler(e: Engine, next: Handler): Handler {
       tx,
       state.clientIp,
       socket?.remotePort ?? 0,
-      socket?.localAddress ?? '',
+      unmapped(socket?.localAddress ?? ''),
       socket?.localPort ?? 0,
       req.method ?? 'GET',
       req.url ?? '/',
