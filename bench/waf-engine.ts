@@ -1,7 +1,7 @@
 import { type ModSecurityAddon, modsecurityEngine, type RulesHandle } from '../middleware/waf/engine.ts';
 import { leaseRules } from '../middleware/waf/rules-cache.ts';
 
-// `node bench/waf-engine.ts`: what one ModSecurity evaluation costs in the addon (native/modsecurity.c) with
+// `npm exec -- node bench/waf-engine.ts` (Node 24): what one ModSecurity evaluation costs in the addon (native/modsecurity.c) with
 // Debian's CRS at paranoia level 1 (`waf: {crs: {}}`), for issue 17's two requests: a benign GET with 10
 // query arguments and a 2 KB JSON POST. Three ways, in one process:
 // - sync: processRequestSync + finish, one after the other on the main thread (the engine's CPU cost);
