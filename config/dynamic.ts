@@ -20,6 +20,7 @@ import { RedirectRegexSchema } from './middlewares/redirect-regex.ts';
 import { ReplacePathRegexSchema } from './middlewares/replace-path-regex.ts';
 import { RetrySchema } from './middlewares/retry.ts';
 import { StripPrefixRegexSchema } from './middlewares/strip-prefix-regex.ts';
+import { WafSchema } from './middlewares/waf.ts';
 import { ClientAuthSchema } from './tls-client-auth.ts';
 import { DefaultGeneratedCertSchema } from './tls-store.ts';
 import { ServersTransportSchema } from './transports.ts';
@@ -222,6 +223,7 @@ export const MiddlewareSchema = z.strictObject({
   errors: ErrorsSchema.optional(),
   ban: BanSchema.optional(), // issue 17: middleware/ban
   grpcWeb: GrpcWebSchema.optional(),
+  waf: WafSchema.optional(), // issue 17: Wharf's own (middleware/waf/)
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */
