@@ -18,7 +18,8 @@ const NGINX_BINS = ['/usr/sbin/nginx', '/usr/bin/nginx'];
 export const CRS_SETUP = '/etc/modsecurity/crs/crs-setup.conf';
 export const CRS_RULES = '/usr/share/modsecurity-crs/rules';
 
-function modulePath(): string | undefined {
+/** The installed ModSecurity module for nginx (Debian's libnginx-mod-http-modsecurity), if any. */
+export function modsecModulePath(): string | undefined {
   return MODULE_DIRS.map((d) => join(d, MODULE_FILE)).find((f) => existsSync(f));
 }
 
@@ -36,7 +37,7 @@ export async function ensureNginxModsec(): Promise<string | undefined> {
   if (process.env.WHARF_NGINX_MODSEC === 'off') return 'disabled by WHARF_NGINX_MODSEC=off';
   const missing = [
     ...(nginxPath() === undefined ? ['nginx-light'] : []),
-    ...(modulePath() === undefined ? ['libnginx-mod-http-modsecurity'] : []),
+    ...(modsecModulePath() === undefined ? ['libnginx-mod-http-modsecurity'] : []),
     ...(existsSync(CRS_SETUP) && existsSync(CRS_RULES) ? [] : ['modsecurity-crs']),
   ];
   if (missing.length === 0) return undefined;
@@ -46,7 +47,7 @@ export async function ensureNginxModsec(): Promise<string | undefined> {
     return `${missing.join(', ')} not installed (only automated on Debian)`;
   console.log(`[nginx-modsec] missing: apt-get install ${missing.join(' ')} …`);
   await aptInstall(missing);
-  if (nginxPath() === undefined || modulePath() === undefined || !existsSync(CRS_SETUP))
+  if (nginxPath() === undefined || modsecModulePath() === undefined || !existsSync(CRS_SETUP))
     throw new Error(`still missing after apt-get install ${missing.join(' ')}`);
   return undefined;
 }
@@ -78,7 +79,7 @@ function nginxConf(dir: string, port: number, backendPort: number, rulesFile: st
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
     .map((t) => `  ${t}_temp_path ${join(dir, `${t}_temp`)};`)
     .join('\n');
-  return `load_module ${modulePath()};
+  return `load_module ${modsecModulePath()};
 daemon off;
 master_process on;
 worker_processes 1;
@@ -112,7 +113,7 @@ ${temp}
 /** Starts nginx (master + 1 worker, foreground) with ModSecurity on, proxying to the backend. */
 export async function startNginxModsec(options: NginxModsecOptions): Promise<NginxModsec> {
   const bin = nginxPath();
-  if (bin === undefined || modulePath() === undefined)
+  if (bin === undefined || modsecModulePath() === undefined)
     throw new Error('nginx-modsec: call ensureNginxModsec first');
   const dir = mkdtempSync(join(tmpdir(), 'wharf-nginx-modsec-'));
   const port = await freePort();
