@@ -18,6 +18,7 @@ import { RedirectRegexSchema } from './middlewares/redirect-regex.ts';
 import { ReplacePathRegexSchema } from './middlewares/replace-path-regex.ts';
 import { RetrySchema } from './middlewares/retry.ts';
 import { StripPrefixRegexSchema } from './middlewares/strip-prefix-regex.ts';
+import { WafSchema } from './middlewares/waf.ts';
 import { ClientAuthSchema } from './tls-client-auth.ts';
 
 // The routing ("dynamic") configuration: Traefik v3's tree, key for key. A Traefik dynamic file that uses
@@ -240,6 +241,7 @@ export const MiddlewareSchema = z.strictObject({
   buffering: BufferingSchema.optional(),
   retry: RetrySchema.optional(),
   errors: ErrorsSchema.optional(),
+  waf: WafSchema.optional(), // issue 17: Wharf's own (middleware/waf/)
 });
 
 /** Traefik middleware types Wharf does not implement yet: reported as such, not as unknown keys. */

@@ -171,6 +171,15 @@ export const ERRORS = {
     status: 500,
   },
 
+  // waf (issue 17): the engine is a native addon over libmodsecurity3; without it the waf middlewares are
+  // disabled (the diagnostic's code), every other item serves.
+  WAF_UNAVAILABLE: {
+    template: 'waf: ModSecurity is not available: {problem}',
+  },
+  WAF_RULES_INVALID: {
+    template: 'waf: the rules do not compile: {problem}',
+  },
+
   // --- docker provider ---
   DOCKER_NO_PORT: {
     template:

@@ -1,4 +1,5 @@
 import type { MiddlewareKind } from '../config/dynamic.ts';
+import { type ErrorCode, WharfError } from '../config/errors.ts';
 import { parseQualifiedName, qualifyName } from '../config/names.ts';
 import type { Logger } from '../core/log.ts';
 import { stableStringify } from '../core/stable-stringify.ts';
@@ -76,6 +77,8 @@ export class MiddlewareInstances {
   readonly cache = new Map<string, MiddlewareInstance>();
   /** Middlewares that could not be built, with the reason (the thrown message, or the member's). */
   readonly errors = new Map<string, string>();
+  /** The catalog code of a factory's WharfError (waf's WAF_UNAVAILABLE), for the diagnostic; else MIDDLEWARE_INVALID. */
+  readonly errorCodes = new Map<string, ErrorCode>();
   readonly #specs: ReadonlyMap<string, MiddlewareSpec>;
   readonly #previous: ReadonlyMap<string, MiddlewareInstance>;
   readonly #deps: InstanceDeps;
@@ -166,6 +169,7 @@ export class MiddlewareInstances {
       runtime = definition.create(spec.options, ctx);
     } catch (err) {
       this.errors.set(name, err instanceof Error ? err.message : String(err));
+      if (err instanceof WharfError) this.errorCodes.set(name, err.code);
       return undefined;
     }
     let closed = false;

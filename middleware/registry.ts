@@ -24,6 +24,7 @@ import { replacePathRegex } from './replace-path-regex/replace-path-regex.ts';
 import { retry } from './retry/retry.ts';
 import { stripPrefix } from './strip-prefix/strip-prefix.ts';
 import { stripPrefixRegex } from './strip-prefix-regex/strip-prefix-regex.ts';
+import { waf } from './waf/waf.ts';
 
 /** Definitions by middleware kind; tests and embedders may pass their own (CompileDeps.middlewares). */
 export type MiddlewareRegistry = {
@@ -56,4 +57,5 @@ export const middlewareRegistry: MiddlewareRegistry = {
   buffering,
   retry,
   errors,
+  waf,
 };

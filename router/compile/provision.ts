@@ -97,7 +97,7 @@ function* provisionWith(
       if (reportedMiddlewares.has(name)) continue;
       reportedMiddlewares.add(name);
       const message = middlewareMessage(name);
-      report('middleware', name, 'MIDDLEWARE_INVALID', message);
+      report('middleware', name, instances.errorCodes.get(name) ?? 'MIDDLEWARE_INVALID', message);
       const entry = info.middlewares.get(name);
       if (entry) addError(entry, message, true);
     }

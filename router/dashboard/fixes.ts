@@ -77,6 +77,10 @@ export const FIXES: Partial<Record<ErrorCode, Fix>> = {
   SERVERS_TRANSPORT_CONFLICT: { fix: CONFLICT },
   MIDDLEWARE_RECURSION: { fix: 'Break the cycle: a chain must not reach the middleware it starts from.' },
   MIDDLEWARE_INVALID: { fix: 'Correct the middleware’s options as the message says.' },
+  WAF_UNAVAILABLE: {
+    fix: 'Install ModSecurity and build the addon: apt-get install -y libmodsecurity3 libmodsecurity-dev modsecurity-crs, then npm run build:native; restart Wharf.',
+  },
+  WAF_RULES_INVALID: { fix: 'Correct the rule files or inlineRules at the line the message names.' },
   SERVICE_REFERENCE_MISSING: { fix: 'Define the service it names, or correct the name.' },
   SERVICE_RECURSION: {
     fix: 'Break the cycle: a weighted, mirroring or failover service must not reach itself.',

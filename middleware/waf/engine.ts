@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+// The waf middleware's engine: libmodsecurity3 through native/modsecurity.c, built by native/build.js when
+// Debian's libmodsecurity-dev and a C compiler are present. Without it the waf middleware is unavailable
+// (each waf middleware is disabled with WAF_UNAVAILABLE); nothing else depends on it.
+
+/** Where native/build.js puts the addon. */
+export const MODSECURITY_PATH = fileURLToPath(
+  new URL('../../native/build/modsecurity.node', import.meta.url),
+);
+
+/** The commands that make the waf middleware available on Debian (its images run them). */
+export const WAF_INSTALL_COMMAND =
+  'apt-get install -y libmodsecurity3 libmodsecurity-dev modsecurity-crs, then npm run build:native';
+
+/** A compiled rules set (opaque; freed when unreferenced and no transaction uses it). */
+export type RulesHandle = { readonly __rules: unique symbol };
+/** A ModSecurity transaction (opaque; freed by finish, or when garbage-collected). */
+export type TransactionHandle = { readonly __transaction: unique symbol };
+
+/** What one step of a transaction gives: the intervention and the rule messages of that step. */
+export interface StepResult {
+  /** The intervention's status (200 when none). */
+  readonly status: number;
+  /** True when a rule's disruptive action stops the request (never in DetectionOnly). */
+  readonly disruptive: boolean;
+  /** A redirect target (the redirect action). */
+  readonly url: string | null;
+  /** The disruptive rule's message, in ModSecurity's text form. */
+  readonly log: string | null;
+  /** Rule messages logged during the step, in ModSecurity's text form (see match-log.ts). */
+  readonly messages: readonly string[];
+}
+
+/** The addon's functions (native/modsecurity.c documents them). */
+export interface ModSecurityAddon {
+  rulesFromFile(path: string): RulesHandle;
+  rulesFromText(text: string): RulesHandle;
+  newTransaction(rules: RulesHandle, id: string): TransactionHandle;
+  processRequest(
+    tx: TransactionHandle,
+    clientIp: string,
+    clientPort: number,
+    serverIp: string,
+    serverPort: number,
+    method: string,
+    uri: string,
+    httpVersion: string,
+    rawHeaders: readonly string[],
+    body: Buffer | null,
+  ): Promise<StepResult>;
+  processRequestSync(
+    tx: TransactionHandle,
+    clientIp: string,
+    clientPort: number,
+    serverIp: string,
+    serverPort: number,
+    method: string,
+    uri: string,
+    httpVersion: string,
+    rawHeaders: readonly string[],
+    body: Buffer | null,
+  ): StepResult;
+  processResponse(
+    tx: TransactionHandle,
+    status: number,
+    protocol: string,
+    rawHeaders: readonly string[],
+    body: Buffer | null,
+  ): Promise<StepResult>;
+  finish(tx: TransactionHandle): Promise<StepResult>;
+}
+
+/** The addon, or why it is not available. */
+export type EngineLoad = { readonly addon: ModSecurityAddon } | { readonly reason: string };
+
+let loaded: EngineLoad | undefined;
+
+/** Loads the addon once per process (for the default path); the reason names the install command. */
+export function modsecurityEngine(path: string = MODSECURITY_PATH): EngineLoad {
+  if (loaded !== undefined && path === MODSECURITY_PATH) return loaded;
+  let found: EngineLoad;
+  if (!existsSync(path)) {
+    found = { reason: `the ModSecurity addon is not built (${WAF_INSTALL_COMMAND})` };
+  } else {
+    try {
+      found = { addon: createRequire(import.meta.url)(path) as ModSecurityAddon };
+    } catch (err) {
+      found = {
+        reason: `the ModSecurity addon ${path} does not load (${(err as Error).message}; ${WAF_INSTALL_COMMAND})`,
+      };
+    }
+  }
+  if (path === MODSECURITY_PATH) loaded = found;
+  return found;
+}
