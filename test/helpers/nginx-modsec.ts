@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -50,6 +50,14 @@ export async function ensureNginxModsec(): Promise<string | undefined> {
   if (nginxPath() === undefined || modsecModulePath() === undefined || !existsSync(CRS_SETUP))
     throw new Error(`still missing after apt-get install ${missing.join(' ')}`);
   return undefined;
+}
+
+/** `nginx/<version>` of the installed nginx (nginx -v), for reports. */
+export function nginxVersion(): string {
+  const bin = nginxPath();
+  if (bin === undefined) return 'nginx (not installed)';
+  const m = /nginx\/[\w.]+/.exec(spawnSync(bin, ['-v'], { encoding: 'utf8' }).stderr ?? '');
+  return m ? m[0] : 'nginx';
 }
 
 /** What {@link startNginxModsec} serves. */

@@ -32,7 +32,7 @@ export function requestBytes(r: CorpusRequest): Buffer {
     lines.push(`Content-Length: ${body.length}`);
   }
   lines.push('Connection: close', '', '');
-  const head = Buffer.from(lines.join('\r\n'), 'utf8');
+  const head = Buffer.from(lines.join(r.lineEnd ?? '\r\n'), 'utf8');
   return body === undefined ? head : Buffer.concat([head, body]);
 }
 
