@@ -39,106 +39,109 @@ const SENTINEL = '127.78.0.1';
 
 const skip = (await ensureNginxModsec()) ?? (await ensureModsecurity());
 
-describe.skipIf(skip !== undefined)('waf agreement with nginx + ModSecurity (issue 17)', () => {
-  // One recording backend per proxy: both send a request from the same client address.
-  const backends: { nginx?: RecordingBackend; wharf?: RecordingBackend } = {};
-  let nginx: NginxModsec;
-  let wharf: TestWharf;
-  let wharfAudit: string;
-  let auditDir: string | undefined;
-  const options = WafSchema.parse({ crs: {} });
+describe.skipIf(skip !== undefined)(
+  `waf agreement with nginx + ModSecurity (issue 17)${skip ? ` (${skip})` : ''}`,
+  () => {
+    // One recording backend per proxy: both send a request from the same client address.
+    const backends: { nginx?: RecordingBackend; wharf?: RecordingBackend } = {};
+    let nginx: NginxModsec;
+    let wharf: TestWharf;
+    let wharfAudit: string;
+    let auditDir: string | undefined;
+    const options = WafSchema.parse({ crs: {} });
 
-  beforeAll(async () => {
-    backends.nginx = await startRecordingBackend();
-    backends.wharf = await startRecordingBackend();
-    const backendPort = backends.nginx.port;
-    nginx = await startNginxModsec({
-      backendPort,
-      // The same configuration as Wharf's, plus the JSON audit log of every transaction.
-      secLang: (auditLog) =>
-        `${wafSecLang(options)}SecAuditEngine On\nSecAuditLogFormat JSON\nSecAuditLogType Serial\nSecAuditLogParts ABHZ\nSecAuditLog ${auditLog}\n`,
-    });
-    auditDir = mkdtempSync(join(tmpdir(), 'wharf-waf-agreement-'));
-    wharfAudit = join(auditDir, 'waf-audit.log');
-    wharf = await startWharf({
-      http: {
-        routers: {
-          all: { rule: 'PathPrefix(`/`)', entryPoints: ['web'], service: 'backend', middlewares: ['waf'] },
+    beforeAll(async () => {
+      backends.nginx = await startRecordingBackend();
+      backends.wharf = await startRecordingBackend();
+      const backendPort = backends.nginx.port;
+      nginx = await startNginxModsec({
+        backendPort,
+        // The same configuration as Wharf's, plus the JSON audit log of every transaction.
+        secLang: (auditLog) =>
+          `${wafSecLang(options)}SecAuditEngine On\nSecAuditLogFormat JSON\nSecAuditLogType Serial\nSecAuditLogParts ABHZ\nSecAuditLog ${auditLog}\n`,
+      });
+      auditDir = mkdtempSync(join(tmpdir(), 'wharf-waf-agreement-'));
+      wharfAudit = join(auditDir, 'waf-audit.log');
+      wharf = await startWharf({
+        http: {
+          routers: {
+            all: { rule: 'PathPrefix(`/`)', entryPoints: ['web'], service: 'backend', middlewares: ['waf'] },
+          },
+          middlewares: { waf: { waf: { crs: {}, auditLog: wharfAudit } } },
+          services: {
+            backend: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${backends.wharf.port}` }] } },
+          },
         },
-        middlewares: { waf: { waf: { crs: {}, auditLog: wharfAudit } } },
-        services: {
-          backend: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${backends.wharf.port}` }] } },
-        },
-      },
-    });
-  }, 120_000);
+      });
+    }, 120_000);
 
-  afterAll(async () => {
-    await wharf?.stop();
-    await nginx?.stop();
-    await backends.nginx?.close();
-    await backends.wharf?.close();
-    if (auditDir !== undefined) rmSync(auditDir, { recursive: true, force: true });
-  });
-
-  it('agrees on block/pass and on the matched rule ids for every request of the corpus', async () => {
-    const wharfPort = Number(new URL(wharf.web).port);
-    const answers: { nginx: RawAnswer; wharf: RawAnswer }[] = [];
-    // Eight at a time: quick, and far below what either server handles.
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < WAF_CORPUS.length; i = next++) {
-        const bytes = requestBytes(WAF_CORPUS[i]!);
-        const from = corpusAddress(i);
-        const [a, b] = await Promise.all([
-          sendRaw(nginx.port, bytes, from, 5000),
-          sendRaw(wharfPort, bytes, from, 5000),
-        ]);
-        answers[i] = { nginx: a, wharf: b };
-      }
-    };
-    await Promise.all(Array.from({ length: 8 }, worker));
-    const wharfFacts = await settledWharfAudit(wharfAudit, wharfPort);
-    const nginxFacts = parseModsecAuditLog(readFileSync(nginx.auditLog, 'utf8'));
-    const observe = (
-      answer: RawAnswer,
-      facts: AuditFacts | undefined,
-      from: string,
-      backend: RecordingBackend,
-    ): Observation => ({
-      status: answer.status,
-      reached: backend.reached.has(from),
-      ruleIds: facts?.ruleIds ?? [],
+    afterAll(async () => {
+      await wharf?.stop();
+      await nginx?.stop();
+      await backends.nginx?.close();
+      await backends.wharf?.close();
+      if (auditDir !== undefined) rmSync(auditDir, { recursive: true, force: true });
     });
-    const rows: Row[] = WAF_CORPUS.map((request, i) => {
-      const from = corpusAddress(i);
-      return {
-        request,
-        reference: observe(answers[i]!.nginx, nginxFacts.get(from), from, backends.nginx!),
-        wharf: observe(answers[i]!.wharf, wharfFacts.get(from), from, backends.wharf!),
+
+    it('agrees on block/pass and on the matched rule ids for every request of the corpus', async () => {
+      const wharfPort = Number(new URL(wharf.web).port);
+      const answers: { nginx: RawAnswer; wharf: RawAnswer }[] = [];
+      // Eight at a time: quick, and far below what either server handles.
+      let next = 0;
+      const worker = async () => {
+        for (let i = next++; i < WAF_CORPUS.length; i = next++) {
+          const bytes = requestBytes(WAF_CORPUS[i]!);
+          const from = corpusAddress(i);
+          const [a, b] = await Promise.all([
+            sendRaw(nginx.port, bytes, from, 5000),
+            sendRaw(wharfPort, bytes, from, 5000),
+          ]);
+          answers[i] = { nginx: a, wharf: b };
+        }
       };
-    });
-    const s = summarize(rows);
-    console.log(
-      `waf agreement: ${s.blockAgree}/${s.total} block/pass, ${s.rulesAgree}/${s.total} rule ids, ${s.bothAgree}/${s.total} both\n` +
-        disagreementTable(rows, DISAGREEMENT_CAUSES),
-    );
-    const report = agreementReport(rows, {
-      nginx: nginxVersion(),
-      modsecurity: producer(nginx.auditLog),
-      secLang: wafSecLang(options),
-    });
-    if (process.env.UPDATE_DOCS === '1') writeFileSync(REPORT, report);
-    else if (!existsSync(REPORT) || readFileSync(REPORT, 'utf8') !== report)
-      console.log(`docs/waf-agreement.md differs from this run: UPDATE_DOCS=1 to refresh it`);
-    const unexplained = rows.filter((r) => {
-      const c = summarize([r]);
-      return c.bothAgree === 0 && DISAGREEMENT_CAUSES[r.request.name] === undefined;
-    });
-    expect(unexplained.map((r) => r.request.name)).toEqual([]);
-    expect(s.blockAgree / s.total).toBeGreaterThanOrEqual(MIN_BLOCK_AGREEMENT);
-  }, 60_000);
-});
+      await Promise.all(Array.from({ length: 8 }, worker));
+      const wharfFacts = await settledWharfAudit(wharfAudit, wharfPort);
+      const nginxFacts = parseModsecAuditLog(readFileSync(nginx.auditLog, 'utf8'));
+      const observe = (
+        answer: RawAnswer,
+        facts: AuditFacts | undefined,
+        from: string,
+        backend: RecordingBackend,
+      ): Observation => ({
+        status: answer.status,
+        reached: backend.reached.has(from),
+        ruleIds: facts?.ruleIds ?? [],
+      });
+      const rows: Row[] = WAF_CORPUS.map((request, i) => {
+        const from = corpusAddress(i);
+        return {
+          request,
+          reference: observe(answers[i]!.nginx, nginxFacts.get(from), from, backends.nginx!),
+          wharf: observe(answers[i]!.wharf, wharfFacts.get(from), from, backends.wharf!),
+        };
+      });
+      const s = summarize(rows);
+      console.log(
+        `waf agreement: ${s.blockAgree}/${s.total} block/pass, ${s.rulesAgree}/${s.total} rule ids, ${s.bothAgree}/${s.total} both\n` +
+          disagreementTable(rows, DISAGREEMENT_CAUSES),
+      );
+      const report = agreementReport(rows, {
+        nginx: nginxVersion(),
+        modsecurity: producer(nginx.auditLog),
+        secLang: wafSecLang(options),
+      });
+      if (process.env.UPDATE_DOCS === '1') writeFileSync(REPORT, report);
+      else if (!existsSync(REPORT) || readFileSync(REPORT, 'utf8') !== report)
+        console.log(`docs/waf-agreement.md differs from this run: UPDATE_DOCS=1 to refresh it`);
+      const unexplained = rows.filter((r) => {
+        const c = summarize([r]);
+        return c.bothAgree === 0 && DISAGREEMENT_CAUSES[r.request.name] === undefined;
+      });
+      expect(unexplained.map((r) => r.request.name)).toEqual([]);
+      expect(s.blockAgree / s.total).toBeGreaterThanOrEqual(MIN_BLOCK_AGREEMENT);
+    }, 60_000);
+  },
+);
 
 /** A backend that answers 200 to everything and records the client address each request came from. */
 interface RecordingBackend {
