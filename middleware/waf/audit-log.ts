@@ -18,10 +18,16 @@ export interface AuditRecord {
   readonly uri: string;
   readonly host: string | undefined;
   readonly mode: 'block' | 'detect';
-  /** blocked: Wharf answered `status`; detected: the rules would have; matched: rules matched, none denied. */
+  /**
+   * blocked: Wharf refused the request with `status`; detected: rules matched in detect mode (with the CRS,
+   * 949110 or 959100 among them means it would have been blocked); matched: rules matched in block mode
+   * without refusing it (a score under the threshold).
+   */
   readonly action: 'blocked' | 'detected' | 'matched';
   /** The intervention's status (the response status when blocked). */
   readonly status?: number;
+  /** The engine's reason when it refused without a rule (a body over requestBodyLimit with reject). */
+  readonly reason?: string;
   readonly rules: readonly RuleMatch[];
 }
 

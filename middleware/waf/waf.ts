@@ -98,8 +98,9 @@ function finishLater(
         uri: req.url ?? '',
         host: req.headers.host,
         mode: e.options.mode ?? 'block',
-        action: blocked !== undefined ? 'blocked' : denied !== undefined ? 'detected' : 'matched',
+        action: blocked !== undefined ? 'blocked' : e.options.mode === 'detect' ? 'detected' : 'matched',
         ...(denied !== undefined ? { status: denied.status } : {}),
+        ...(denied?.log && !denied.log.includes('[id "') ? { reason: denied.log } : {}),
         rules: matches,
       };
       e.audit?.write(record);

@@ -187,6 +187,9 @@ export const FIELD_GETTERS: Readonly<Record<string, (e: LogEntry) => unknown>> =
   },
   Overhead: (e) => e.durationNs - originNs(e),
   RetryAttempts: (e) => e.state.retryAttempts ?? 0,
+  // Wharf's own (Traefik has no request id): set only for requests a waf middleware evaluated, the id its
+  // audit log lines carry; absent otherwise, so other lines stay as Traefik writes them.
+  RequestId: (e) => e.state.requestId,
   TLSVersion: (e) => {
     const socket = tlsSocket(e);
     if (!socket) return undefined;
