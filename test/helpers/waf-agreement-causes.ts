@@ -22,6 +22,8 @@ export const DISAGREEMENT_CAUSES: Readonly<Record<string, string>> = {
     'nginx drops header names with underscores (`underscores_in_headers off`, its default), so ModSecurity never sees the shellshock payload and the backend never receives the header; Node keeps the header, the waf sees it and the CRS stops the request (932170). Wharf is the stricter one.',
   'protocol-bare-lf':
     "Both stop it. Node's parser refuses line ends without CR (400); nginx accepts bare LF and the CRS stops the SQL injection (942100).",
+  'protocol-utf8-in-path':
+    "Node's parser refuses a raw byte above 0x7F in the request target (400; a target is ASCII, browsers percent-encode the rest); nginx accepts it, ModSecurity matches nothing at paranoia level 1 (920250, which validates UTF-8, runs only with `tx.crs_validate_utf8_encoding` set) and nginx forwards the raw bytes. Wharf is the stricter one.",
   'protocol-fragment-in-target':
     "Wharf refuses a `#` in the request path (400, Traefik's fragment check) before the waf runs. nginx passes the raw target on; libmodsecurity matches nothing in it at paranoia level 1 (the CRS's XSS rules read arguments, cookies and some headers, not the path's fragment).",
   'protocol-ctl-char-in-header':

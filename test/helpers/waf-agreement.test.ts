@@ -3,6 +3,7 @@ import type { CorpusRequest } from '../fixtures/waf-corpus/corpus-request.ts';
 import { WAF_CORPUS } from '../fixtures/waf-corpus/waf-corpus.ts';
 import { parseModsecAuditLog, parseWharfAuditLog } from './modsec-audit.ts';
 import { corpusAddress, requestBytes } from './raw-http.ts';
+import { bodyLength } from './recording-backend.ts';
 import { compare, type Observation, type Row, summarize, verdictOf } from './waf-agreement.ts';
 
 const req = (over: Partial<CorpusRequest> = {}): CorpusRequest => ({
@@ -150,5 +151,19 @@ describe('waf agreement: corpus and raw requests', () => {
     const text = requestBytes(r).toString('latin1');
     expect(text.startsWith(start)).toBe(true);
     expect(text.endsWith(end)).toBe(true);
+  });
+});
+
+describe('waf agreement: the recording backend reads bodies', () => {
+  const h = (pairs: [string, string][]) => new Map(pairs);
+  it.each([
+    ['no body', h([]), 'GET / HTTP/1.1', 0],
+    ['a complete Content-Length body', h([['content-length', '3']]), 'a=1', 3],
+    ['an incomplete one', h([['content-length', '5']]), 'a=1', -1],
+    ['a complete chunked body', h([['transfer-encoding', 'chunked']]), '3\r\na=1\r\n0\r\n\r\nGET', 13],
+    ['chunked with a trailer', h([['transfer-encoding', 'chunked']]), '1\r\na\r\n0\r\nX: y\r\n\r\n', 17],
+    ['an incomplete chunked body', h([['transfer-encoding', 'chunked']]), '3\r\na=1\r\n', -1],
+  ] as const)('%s', (_, headers, body, n) => {
+    expect(bodyLength(headers, Buffer.from(body))).toBe(n);
   });
 });

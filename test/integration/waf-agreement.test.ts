@@ -1,6 +1,4 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +14,7 @@ import {
   startNginxModsec,
 } from '../helpers/nginx-modsec.ts';
 import { corpusAddress, type RawAnswer, requestBytes, sendRaw } from '../helpers/raw-http.ts';
+import { type RecordingBackend, startRecordingBackend } from '../helpers/recording-backend.ts';
 import { disagreementTable, type Observation, type Row, summarize } from '../helpers/waf-agreement.ts';
 import { DISAGREEMENT_CAUSES } from '../helpers/waf-agreement-causes.ts';
 import { agreementReport } from '../helpers/waf-agreement-report.ts';
@@ -28,9 +27,11 @@ import { startWharf, type TestWharf } from '../helpers/wharf.ts';
 //   UPDATE_DOCS=1 npx vitest run test/integration/waf-agreement.test.ts
 
 /**
- * Block/pass agreement the test demands. Measured: every request agrees except those whose cause is an
- * HTTP parser difference listed in DISAGREEMENT_CAUSES (the report); each such request must be explained,
- * so a new disagreement fails the test even above this rate.
+ * Block/pass agreement the test demands. Measured (2026-12-07): 219 of 225 (97.3%); the six others are
+ * requests one server's HTTP parser refuses and the other's accepts (nginx's against Node's llhttp and
+ * Wharf's target cleaning; docs/waf-agreement.md), never the engine deciding otherwise: among requests
+ * both parsers accepted, the rule ids agree on all but one (the header nginx drops). Each disagreement
+ * must be explained in DISAGREEMENT_CAUSES, so a new one fails the test even above this rate.
  */
 const MIN_BLOCK_AGREEMENT = 0.97;
 const REPORT = join(import.meta.dirname, '..', '..', 'docs', 'waf-agreement.md');
@@ -142,30 +143,6 @@ describe.skipIf(skip !== undefined)(
     }, 60_000);
   },
 );
-
-/** A backend that answers 200 to everything and records the client address each request came from. */
-interface RecordingBackend {
-  readonly port: number;
-  readonly reached: Set<string>;
-  close(): Promise<void>;
-}
-
-async function startRecordingBackend(): Promise<RecordingBackend> {
-  const reached = new Set<string>();
-  // Lenient on purpose: whatever a proxy forwards is recorded; refusing is the proxies' job.
-  const server = http.createServer({ requireHostHeader: false, insecureHTTPParser: true }, (req, res) => {
-    const xff = req.headers['x-forwarded-for'];
-    if (typeof xff === 'string') reached.add(xff.split(',')[0]!.trim());
-    req.resume();
-    req.on('end', () => res.end('ok\n'));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    reached,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
 
 /**
  * Wharf writes an audit record after each matching request's logging phase, on libuv's thread pool, so
