@@ -5,11 +5,11 @@
  * Functions:
  *   rulesFromFile(path) -> rules           compiles a SecLang file (its Includes resolve from its folder)
  *   rulesFromText(text) -> rules           compiles SecLang text
- *   newTransaction(rules, id) -> tx
+ *   newTransaction(rules, id) -> tx        a handle; libmodsecurity's Transaction is made by the first step
  *   processRequest(tx, clientIp, clientPort, serverIp, serverPort, method, uri, httpVersion,
  *                  rawHeaders, body|null) -> Promise<result>      phases 0 (connection) to 2 (body)
  *   processResponse(tx, status, protocol, rawHeaders, body|null) -> Promise<result>  phases 3 and 4
- *   finish(tx) -> Promise<result>           phase 5 (logging), then frees the transaction
+ *   finish(tx) -> Promise<result>           phase 5 (logging), then frees the transaction (on the pool)
  *   processRequestSync(...) -> result       as processRequest, on the calling thread (benchmarks only)
  * result: {status, url, disruptive, log, messages}: the intervention (status 200 and disruptive false when
  * none) and the rule messages the log callback received during that step, in ModSecurity's text form.
@@ -45,11 +45,19 @@ typedef struct {
   size_t cap;
 } messages_t;
 
+/*
+ * A transaction. libmodsecurity's Transaction is created by the first step and destroyed by finish, both on
+ * the pool: its constructor and destructor cost hundreds of microseconds (dozens of collections and
+ * strings), which the event loop should not pay.
+ */
 typedef struct {
   Transaction *tx;
+  ModSecurity *msc;
   rules_t *rules;
+  char *id;
   messages_t messages; /* filled by log_cb on whichever thread runs the step */
   int busy;
+  int finished;
 } tx_t;
 
 typedef struct {
@@ -121,12 +129,16 @@ static void finalize_rules(napi_env env, void *data, void *hint) {
   rules_release(data);
 }
 
+/* Frees what the main thread owns (the rules reference) and the transaction if a step did not. */
 static void tx_free(tx_t *t) {
   if (t->tx != NULL) msc_transaction_cleanup(t->tx);
   t->tx = NULL;
   messages_free(&t->messages);
   if (t->rules != NULL) rules_release(t->rules);
   t->rules = NULL;
+  free(t->id);
+  t->id = NULL;
+  t->finished = 1;
 }
 
 static void finalize_tx(napi_env env, void *data, void *hint) {
@@ -211,10 +223,10 @@ static napi_value new_transaction(napi_env env, napi_callback_info info) {
   }
   t->rules = r;
   r->refs++;
-  t->tx = msc_new_transaction_with_id(inst->msc, r->rules, id, t);
-  free(id);
+  t->msc = inst->msc;
+  t->id = id;
   napi_value out;
-  if (t->tx == NULL || napi_create_external(env, t, finalize_tx, NULL, &out) != napi_ok) {
+  if (napi_create_external(env, t, finalize_tx, NULL, &out) != napi_ok) {
     tx_free(t);
     free(t);
     return fail(env, "cannot create a transaction");
@@ -345,16 +357,24 @@ static void run_response(work_t *w) {
 static void execute(napi_env env, void *data) {
   (void)env;
   work_t *w = data;
+  tx_t *t = w->t;
   w->it.status = 200;
-  if (w->kind == 1) run_request(w);
-  else if (w->kind == 2) run_response(w);
-  else {
-    msc_process_logging(w->t->tx);
-    check(w);
+  if (t->tx == NULL && w->kind != 3) t->tx = msc_new_transaction_with_id(t->msc, t->rules->rules, t->id, t);
+  if (t->tx != NULL) {
+    if (w->kind == 1) run_request(w);
+    else if (w->kind == 2) run_response(w);
+    else {
+      msc_process_logging(t->tx);
+      check(w);
+    }
   }
   /* The messages of this step move to the work, so the main thread reads them without sharing. */
-  w->messages = w->t->messages;
-  memset(&w->t->messages, 0, sizeof(messages_t));
+  w->messages = t->messages;
+  memset(&t->messages, 0, sizeof(messages_t));
+  if (w->kind == 3 && t->tx != NULL) {
+    msc_transaction_cleanup(t->tx);
+    t->tx = NULL;
+  }
 }
 
 static napi_value result_of(napi_env env, work_t *w) {
@@ -402,7 +422,7 @@ static work_t *new_work(napi_env env, napi_value tx_value, int kind) {
     fail(env, "the first argument must be a transaction from newTransaction");
     return NULL;
   }
-  if (t->tx == NULL) {
+  if (t->finished) {
     fail(env, "the transaction is finished");
     return NULL;
   }

@@ -112,6 +112,33 @@ describe.skipIf(skip !== undefined)('the ModSecurity addon with the CRS', () => 
     expect(pendingAtTick).toBeGreaterThan(0);
   });
 
+  it('gives each of many concurrent transactions its own result (shared rules, pool threads)', async () => {
+    const uris = Array.from({ length: 12 }, (_, i) =>
+      i % 2 === 0 ? `/?id=${i}'%20or%201=1--` : `/?page=${i}`,
+    );
+    const results = await Promise.all(uris.map((uri) => evaluate(lease.rules, uri)));
+    results.forEach((r, i) => {
+      expect(r.request.disruptive).toBe(i % 2 === 0);
+      expect(r.ids.includes('942100')).toBe(i % 2 === 0);
+    });
+  });
+
+  it('refuses a body without files over 128 KiB with 400 (Debian’s SecRequestBodyNoFilesLimit), unless inlineRules raise it', async () => {
+    const body = Buffer.from(JSON.stringify({ blob: 'a'.repeat(200_000) }));
+    const headers = [...HEADERS, 'Content-Type', 'application/json', 'Content-Length', String(body.length)];
+    const refused = await evaluate(lease.rules, '/api', { method: 'POST', headers, body });
+    expect(refused.request).toMatchObject({ disruptive: true, status: 400 });
+    expect(refused.ids).toContain('200002');
+    const raised = leaseRules(addon, { crs: {}, inlineRules: 'SecRequestBodyNoFilesLimit 1048576' });
+    try {
+      expect(
+        (await evaluate(raised.rules, '/api', { method: 'POST', headers, body })).request.disruptive,
+      ).toBe(false);
+    } finally {
+      raised.release();
+    }
+  });
+
   it('reports a rules error with the file and line', () => {
     expect(() => addon.rulesFromText('SecRule ARGS "@rx a" "id:1,phase:2,deny,nosuchaction"')).toThrow(
       /nosuchaction|Line/,

@@ -9,6 +9,7 @@ import { plainError } from '../plain-error.ts';
 import { requestState } from '../request-state.ts';
 import { type AuditLog, type AuditRecord, openAuditLog } from './audit-log.ts';
 import {
+  type EngineLoad,
   type ModSecurityAddon,
   modsecurityEngine,
   type RulesHandle,
@@ -47,6 +48,11 @@ export function engineHeaders(req: IncomingMessage): string[] {
   }
   if (!host && authority !== undefined) out.unshift('Host', authority);
   return out;
+}
+
+/** An IPv4-mapped IPv6 address as IPv4 (SERVER_ADDR as nginx gives it; the client's is unwrapped already). */
+function unmapped(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 /** Answers a request the rules denied: the intervention's status (CRS: 403) with a plain body, or its redirect. */
@@ -137,7 +143,7 @@ function handler(e: Engine, next: Handler): Handler {
       tx,
       state.clientIp,
       socket?.remotePort ?? 0,
-      socket?.localAddress ?? '',
+      unmapped(socket?.localAddress ?? ''),
       socket?.localPort ?? 0,
       req.method ?? 'GET',
       req.url ?? '/',
@@ -153,7 +159,8 @@ function handler(e: Engine, next: Handler): Handler {
       return;
     }
     try {
-      if (e.options.responseInspection === true) {
+      // An upgrade (WebSocket) has no HTTP response to hold: the proxy hands the socket over.
+      if (e.options.responseInspection === true && state.upgrade === undefined) {
         const blocked = await inspectResponse(e.addon, tx, req, res, next, steps, refuse);
         if (blocked !== undefined) state.refusedBy = 'waf';
         finishLater(e, tx, req, steps, blocked);
@@ -169,8 +176,8 @@ function handler(e: Engine, next: Handler): Handler {
 }
 
 /** Builds a waf instance: loads the engine, compiles (or shares) the rules, opens the audit log. */
-function create(options: WafOptions, ctx: MiddlewareContext): MiddlewareRuntime {
-  const loaded = modsecurityEngine();
+function create(load: () => EngineLoad, options: WafOptions, ctx: MiddlewareContext): MiddlewareRuntime {
+  const loaded = load();
   if (!('addon' in loaded)) throw new WharfError('WAF_UNAVAILABLE', { problem: loaded.reason });
   const lease = leaseRules(loaded.addon, options);
   const audit = options.auditLog !== undefined ? openAuditLog(options.auditLog, ctx.logger) : undefined;
@@ -192,5 +199,13 @@ function create(options: WafOptions, ctx: MiddlewareContext): MiddlewareRuntime 
   };
 }
 
+/**
+ * The waf definition over an engine loader; without the addon every waf middleware is disabled with
+ * WAF_UNAVAILABLE (tests pass a loader that finds none).
+ */
+export function wafDefinition(load: () => EngineLoad): MiddlewareDefinition<WafOptions> {
+  return { create: (options, ctx) => create(load, options, ctx) };
+}
+
 /** The waf middleware: ModSecurity (libmodsecurity3) with the OWASP Core Rule Set in front of the service. */
-export const waf: MiddlewareDefinition<WafOptions> = { create };
+export const waf: MiddlewareDefinition<WafOptions> = wafDefinition(() => modsecurityEngine());
