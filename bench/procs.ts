@@ -180,6 +180,8 @@ export interface Answer {
 export interface RequestExtra {
   readonly method?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** A request body (its Content-Length is set). */
+  readonly body?: string;
 }
 
 /** One request (GET by default) to 127.0.0.1:port with the given Host header, bounded by timeoutMs. */
@@ -214,7 +216,7 @@ export function httpGet(
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (err) => resolve({ status: 0, body: '', headers: {}, error: err.message }));
-    req.end();
+    req.end(extra.body);
   });
 }
 

@@ -50,6 +50,8 @@ export interface WrkRun {
   readonly logFile: string;
   /** More request headers (besides Host), e.g. credentials. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** A wrk Lua script (`-s`), e.g. one that sets the method and body of a POST. */
+  readonly script?: string;
 }
 
 /** Runs `wrk -t1 -c<N> -d<S>s --latency` with the scenario's Host (and other) headers and parses its report. */
@@ -64,6 +66,7 @@ export async function runWrk(r: WrkRun): Promise<WrkResult> {
     '-H',
     `Host: ${r.host}`,
     ...Object.entries(r.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
+    ...(r.script !== undefined ? ['-s', r.script] : []),
     `http://127.0.0.1:${r.port}${r.path}`,
   ];
   const proc = start('wrk', r.wrk, args, { logFile: r.logFile, cpu: r.cpu });
