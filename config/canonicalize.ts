@@ -1,9 +1,7 @@
 import { globalRegistry } from 'zod';
 import {
   DynamicConfigSchema,
-  FailoverSchema,
   ForwardingTimeoutsSchema,
-  LoadBalancerSchema,
   MIDDLEWARE_KINDS,
   MiddlewareSchema,
   ServersTransportSchema,
@@ -73,9 +71,6 @@ const DYNAMIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, s
       pingTimeout: 'HTTP/2 ping health checks (pingTimeout; Wharf talks HTTP/1.1 to servers)',
     },
   ],
-  [ServiceSchema, { highestRandomWeight: 'a highestRandomWeight service' }],
-  [LoadBalancerSchema, { passiveHealthCheck: 'passive health checking' }],
-  [FailoverSchema, { errors: 'status-based failover (errors)' }],
 ]);
 
 /**
@@ -96,6 +91,8 @@ const DYNAMIC_UNSUPPORTED_UNSAFE: UnsupportedKeys = new Map<AnySchema, Record<st
       spiffe: 'SPIFFE verification of servers',
     },
   ],
+  // Service-level middlewares may be an auth or an allow-list: a service carrying them is left out.
+  [ServiceSchema, { middlewares: 'middlewares on a service (put them on the routers instead)' }],
 ]);
 
 /** Renders an issue's message for a key as the user sees it (dotted path, label, KV key, flag, ...). */

@@ -38,6 +38,8 @@ export class HealthChecker {
   private readonly hc: HealthCheck;
   private readonly logger: Logger;
   private readonly dispatcher: Dispatcher;
+  /** Told every probe's verdict (the passive check ends its hold on a healthy one, as in Traefik). */
+  onProbe: ((server: string, up: boolean) => void) | undefined;
 
   constructor(
     service: string,
@@ -123,6 +125,7 @@ export class HealthChecker {
     }
     if (this.stopped) return;
     const next: ServerHealth = healthy ? 'UP' : 'DOWN';
+    this.onProbe?.(server, healthy);
     if (this.state.get(server) !== next) {
       this.state.set(server, next);
       // Logs never show a password of the server URL.
