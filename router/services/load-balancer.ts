@@ -21,6 +21,8 @@ interface ServerEntry {
   /** What the forwarder puts in front of the request path: the origin, or the whole URL with preservePath. */
   readonly base: string;
   readonly forward: ReturnType<typeof createForwarder>;
+  /** The Set-Cookie that pins a client to this server, when the service is sticky. */
+  cookie: string | undefined;
   readonly times: ServerTimes;
 }
 
@@ -48,13 +50,14 @@ export function buildLoadBalancer(
     weight: s.weight ?? 1,
     base: s.preservePath ? s.url.replace(/\/$/, '') : new URL(s.url).origin,
     forward: createForwarder(s, forwardOptions, deps.pools),
+    cookie: undefined,
     times: new ServerTimes(),
   }));
   const chooser = createChooser(config.strategy, entries, deps.random);
   // hrw is sticky by itself: Traefik gives it no cookie.
   const sticky =
     config.sticky?.cookie && chooser.sticky ? stickyPolicy(name, config.sticky.cookie) : undefined;
-  const cookies = new Map(entries.map((e) => [e, sticky?.setCookie(e.url)]));
+  for (const e of entries) e.cookie = sticky?.setCookie(e.url);
   // p2c takes every server (weight plays no part there); the other strategies leave weight 0 out.
   const pinnable = entries.filter((e) => config.strategy === 'p2c' || e.weight > 0);
   const byCookie = new Map(pinnable.map((e) => [stickyValue(e.url), e]));
@@ -84,14 +87,15 @@ export function buildLoadBalancer(
     checker || passive
       ? (e: ServerEntry) => (!checker || checker.isUp(e.url)) && (!passive || passive.isUp(e.url))
       : undefined;
-  const measures = chooser.measures;
+  const measures = chooser.measures !== 'nothing';
+  const firstByte = chooser.measures === 'firstByte';
 
   /** Forwards to `e`, keeping what the strategy and the passive check read. */
   const send = async (e: ServerEntry, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!measures && !passive) return e.forward(req, res);
     const state = requestState(req);
-    if (measures) {
-      e.times.inFlight++;
+    if (measures) e.times.inFlight++;
+    if (firstByte) {
       const start = performance.now();
       // Time to the first byte of the server's answer (not of an error page Wharf writes).
       beforeResponseHead(res, () => {
@@ -122,7 +126,7 @@ export function buildLoadBalancer(
       }
       if (!server) {
         server = chooser.next(isUp, req);
-        const cookie = server && cookies.get(server);
+        const cookie = server?.cookie;
         if (cookie) {
           beforeResponseHead(res, (r) => {
             r.appendHeader('set-cookie', cookie);

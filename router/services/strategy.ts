@@ -22,8 +22,8 @@ export interface ServerChooser<T> {
   readonly size: number;
   /** The server for `req` (hrw hashes its client IP; a copy without a request hashes ''). */
   next(isUp: ((item: T) => boolean) | undefined, req?: IncomingMessage): T | undefined;
-  /** True when the strategy reads in-flight counts or response times, so the balancer keeps them. */
-  readonly measures: boolean;
+  /** What the balancer must keep for the strategy: in-flight counts (p2c), and times to first byte (leasttime). */
+  readonly measures: 'nothing' | 'inFlight' | 'firstByte';
   /** True when the strategy takes sticky cookies (hrw is sticky by itself and ignores them, as in Traefik). */
   readonly sticky: boolean;
 }
@@ -46,24 +46,24 @@ export function createChooser<T extends Balanced>(
   switch (strategy) {
     case 'p2c': {
       const p2c = new PowerOfTwoChoices(servers, (s) => s.times.inFlight, random);
-      return { size: p2c.size, next: (isUp) => p2c.next(isUp), measures: true, sticky: true };
+      return { size: p2c.size, next: (isUp) => p2c.next(isUp), measures: 'inFlight', sticky: true };
     }
     case 'hrw': {
       const hrw = new HighestRandomWeight(servers.map((s) => ({ item: s, name: s.url, weight: s.weight })));
       return {
         size: hrw.size,
         next: (isUp, req) => hrw.next(isUp, clientKey(req)),
-        measures: false,
+        measures: 'nothing',
         sticky: false,
       };
     }
     case 'leasttime': {
       const lt = new LeastTime(servers.map((s) => ({ item: s, weight: s.weight, times: s.times })));
-      return { size: lt.size, next: (isUp) => lt.next(isUp), measures: true, sticky: true };
+      return { size: lt.size, next: (isUp) => lt.next(isUp), measures: 'firstByte', sticky: true };
     }
     default: {
       const wrr = new SmoothWrr(servers.map((s) => ({ item: s, weight: s.weight })));
-      return { size: wrr.size, next: (isUp) => wrr.next(isUp), measures: false, sticky: true };
+      return { size: wrr.size, next: (isUp) => wrr.next(isUp), measures: 'nothing', sticky: true };
     }
   }
 }
