@@ -44,8 +44,8 @@ export function wharfDynamic(s: Scenario, backendPort: number): Record<string, u
       services: {
         backend: {
           loadBalancer: {
-            // WHARF_BENCH_STRATEGY=p2c (or hrw, leasttime) measures a strategy against the default wrr.
-            ...(process.env.WHARF_BENCH_STRATEGY ? { strategy: process.env.WHARF_BENCH_STRATEGY } : {}),
+            // BENCH_STRATEGY=p2c (or hrw, leasttime) measures a strategy against the default wrr.
+            ...(process.env.BENCH_STRATEGY ? { strategy: process.env.BENCH_STRATEGY } : {}),
             servers: [{ url: `http://127.0.0.1:${backendPort}` }],
           },
         },
