@@ -3,8 +3,9 @@ import type { Logger } from '../../core/log.ts';
 import { redactUrls } from '../../core/redact.ts';
 import type { Clock, ClockTimer } from '../../middleware/clock.ts';
 
-/** Traefik's defaults (PassiveServerHealthCheck.SetDefaults): a 10s window, out at the first failure. */
+/** Traefik's default failureWindow (PassiveServerHealthCheck.SetDefaults): 10s. */
 export const DEFAULT_FAILURE_WINDOW = 10_000;
+/** Traefik's default maxFailedAttempts: out at the first failure. */
 export const DEFAULT_MAX_FAILED_ATTEMPTS = 1;
 
 interface ServerState {
