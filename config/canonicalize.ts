@@ -1,8 +1,6 @@
 import { globalRegistry } from 'zod';
 import {
   DynamicConfigSchema,
-  FailoverSchema,
-  LoadBalancerSchema,
   MIDDLEWARE_KINDS,
   MiddlewareSchema,
   ServersTransportSchema,
@@ -55,8 +53,6 @@ export interface CanonicalizeOptions {
 
 const DYNAMIC_UNSUPPORTED: UnsupportedKeys = new Map<AnySchema, Record<string, string>>([
   [DynamicConfigSchema, { tcp: 'TCP routing', udp: 'UDP routing' }],
-  [LoadBalancerSchema, { passiveHealthCheck: 'passive health checking' }],
-  [FailoverSchema, { errors: 'status-based failover (errors)' }],
   // Go has ignored it since 1.18, and so does Traefik.
   [TlsOptionsSchema, { preferServerCipherSuites: 'preferServerCipherSuites (Traefik ignores it too)' }],
 ]);
@@ -75,8 +71,8 @@ const DYNAMIC_UNSUPPORTED_UNSAFE: UnsupportedKeys = new Map<AnySchema, Record<st
       spiffe: 'SPIFFE verification of servers',
     },
   ],
-  // A service of this type alone would have no type left to serve with.
-  [ServiceSchema, { highestRandomWeight: 'a highestRandomWeight service' }],
+  // Service-level middlewares may be an auth or an allow-list: a service carrying them is left out.
+  [ServiceSchema, { middlewares: 'middlewares on a service (put them on the routers instead)' }],
 ]);
 
 /** Renders an issue's message for a key as the user sees it (dotted path, label, KV key, flag, ...). */

@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import { DurationSchema } from './duration.ts';
+import {
+  FailoverErrorsSchema,
+  HighestRandomWeightSchema,
+  PassiveHealthCheckSchema,
+} from './load-balancing.ts';
 import { BanSchema } from './middlewares/ban.ts';
 import { BasicAuthSchema } from './middlewares/basic-auth.ts';
 import { BufferingSchema } from './middlewares/buffering.ts';
@@ -97,18 +102,21 @@ export const LoadBalancerSchema = z.strictObject({
   servers: z.array(ServerSchema).optional().describe('Backend servers'),
   passHostHeader: z.boolean().optional().describe('Forward the client Host header (default true)'),
   healthCheck: HealthCheckSchema.optional(),
+  passiveHealthCheck: PassiveHealthCheckSchema.optional(), // load-balancing.ts
   sticky: z.strictObject({ cookie: StickyCookieSchema.optional() }).optional(),
   responseForwarding: z
     .strictObject({
       flushInterval: DurationSchema.optional().describe(
-        'How often to flush the response to the client (default 100ms; negative: every write)',
+        'How often to flush the response to the client (default 100ms; negative: at every write; server-sent events and responses without Content-Length are flushed at every write)',
       ),
     })
     .optional(),
   strategy: z
     .enum(['wrr', 'p2c', 'hrw', 'leasttime'])
     .optional()
-    .describe('Balancing strategy; Wharf implements wrr'),
+    .describe(
+      'Balancing strategy (default wrr): wrr (weighted round robin), p2c (power of two choices), hrw (highest random weight of the client IP) or leasttime (least response time)',
+    ),
   serversTransport: z
     .string()
     .optional()
@@ -131,6 +139,7 @@ export const FailoverSchema = z.strictObject({
   service: z.string().min(1).describe('Main service'),
   fallback: z.string().min(1).describe('Service used while the main one is down'),
   healthCheck: z.strictObject({}).optional(),
+  errors: FailoverErrorsSchema.optional(), // load-balancing.ts
 });
 
 /** A service that copies a share of requests to mirrors and answers from the main service. */
@@ -149,16 +158,23 @@ export const MirroringSchema = z.strictObject({
   healthCheck: z.strictObject({}).optional(),
 });
 
-/** An HTTP service: exactly one of loadBalancer, weighted, failover, mirroring. */
+/** An HTTP service: exactly one of loadBalancer, weighted, highestRandomWeight, failover, mirroring. */
 export const ServiceSchema = z.strictObject({
   loadBalancer: LoadBalancerSchema.optional(),
   weighted: WeightedSchema.optional(),
+  highestRandomWeight: HighestRandomWeightSchema.optional(), // load-balancing.ts
   failover: FailoverSchema.optional(),
   mirroring: MirroringSchema.optional(),
 });
 
 /** The service kinds, in the order they are reported. */
-export const SERVICE_KINDS = ['loadBalancer', 'weighted', 'failover', 'mirroring'] as const;
+export const SERVICE_KINDS = [
+  'loadBalancer',
+  'weighted',
+  'highestRandomWeight',
+  'failover',
+  'mirroring',
+] as const;
 
 // --- middlewares -------------------------------------------------------------------------------------
 

@@ -177,6 +177,13 @@ export const ERRORS = {
     status: 401,
   },
 
+  // failover errors: Traefik answers 413 when the body to keep for the fallback is over maxRequestBodyBytes.
+  FAILOVER_REQUEST_TOO_LARGE: {
+    template:
+      'failover "{service}": the request body is larger than errors.maxRequestBodyBytes ({limit} bytes)',
+    status: 413,
+  },
+
   // buffering (vulcand/oxy's buffer): 413 for a request body over its limit, 500 for a response body over it.
   BUFFERING_REQUEST_TOO_LARGE: {
     template: 'buffering: the request body is larger than maxRequestBodyBytes ({limit} bytes)',

@@ -386,6 +386,49 @@ describe('validateDynamic', () => {
       ],
     },
     {
+      // A service's middlewares may be an auth: not acting on them would serve it unprotected.
+      name: 'leaves out a service with middlewares (not supported), keeps the load-balancing options',
+      input: {
+        http: {
+          services: {
+            guarded: { middlewares: ['auth'], loadBalancer: { servers: [{ url: 'http://a' }] } },
+            lb: {
+              loadBalancer: {
+                strategy: 'p2c',
+                servers: [{ url: 'http://a' }],
+                passiveHealthCheck: { failureWindow: '3s', maxFailedAttempts: 2 },
+              },
+            },
+            hrw: { highestRandomWeight: { services: [{ name: 'lb', weight: 2 }] } },
+            fo: { failover: { service: 'lb', fallback: 'hrw', errors: { status: ['500-599'] } } },
+          },
+        },
+      },
+      config: {
+        http: {
+          services: {
+            lb: {
+              loadBalancer: {
+                strategy: 'p2c',
+                servers: [{ url: 'http://a' }],
+                passiveHealthCheck: { failureWindow: 3000, maxFailedAttempts: 2 },
+              },
+            },
+            hrw: { highestRandomWeight: { services: [{ name: 'lb', weight: 2 }] } },
+            fo: { failover: { service: 'lb', fallback: 'hrw', errors: { status: ['500-599'] } } },
+          },
+        },
+      },
+      diagnostics: [
+        diag({
+          code: 'CONFIG_UNSUPPORTED_UNSAFE',
+          severity: 'error',
+          key: 'http.services.guarded.middlewares',
+          item: { kind: 'service', name: 'guarded' },
+        }),
+      ],
+    },
+    {
       name: 'leaves out a servers transport with a bad timeout, keeping the others',
       input: {
         http: {

@@ -41,7 +41,15 @@ export function wharfDynamic(s: Scenario, backendPort: number): Record<string, u
             },
           }
         : {}),
-      services: { backend: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${backendPort}` }] } } },
+      services: {
+        backend: {
+          loadBalancer: {
+            // BENCH_STRATEGY=p2c (or hrw, leasttime) measures a strategy against the default wrr.
+            ...(process.env.BENCH_STRATEGY ? { strategy: process.env.BENCH_STRATEGY } : {}),
+            servers: [{ url: `http://127.0.0.1:${backendPort}` }],
+          },
+        },
+      },
     },
   };
 }
@@ -98,7 +106,8 @@ export function wharfDynamicYaml(s: Scenario, backendPort: number): string {
   }
   lines.push(
     '  services:',
-    `    backend: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${backendPort}" }] } }`,
+    // BENCH_STRATEGY=p2c (or hrw, leasttime) measures a strategy against the default wrr.
+    `    backend: { loadBalancer: { ${process.env.BENCH_STRATEGY ? `strategy: ${process.env.BENCH_STRATEGY}, ` : ''}servers: [{ url: "http://127.0.0.1:${backendPort}" }] } }`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -64,6 +64,8 @@ export function resolveServices(
                 });
       } else if (kind === 'weighted')
         good = config.weighted!.services.every((s) => ref('weighted.services', s.name));
+      else if (kind === 'highestRandomWeight')
+        good = config.highestRandomWeight!.services.every((s) => ref('highestRandomWeight.services', s.name));
       else if (kind === 'failover')
         good =
           ref('failover.service', config.failover!.service) &&

@@ -25,14 +25,6 @@ export function unsupportedOptionWarnings(merged: MergedConfig): Diagnostic[] {
   for (const [q, s] of merged.services) {
     const lb = s.loadBalancer;
     const item = { kind: 'service' as const, name: plain(q) };
-    if (lb?.strategy && lb.strategy !== 'wrr') {
-      warn(
-        q,
-        item,
-        `service "${q}" loadBalancer.strategy`,
-        `strategy "${lb.strategy}" (Wharf balances with wrr)`,
-      );
-    }
     for (const key of ['interval', 'unhealthyInterval', 'timeout'] as const) {
       const ms = lb?.healthCheck?.[key];
       if (ms !== undefined && ms <= 0) {

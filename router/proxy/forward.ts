@@ -4,9 +4,11 @@ import type { Duplex } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import { type ErrorCode, WharfError } from '../../config/errors.ts';
 import { redactUrls } from '../../core/redact.ts';
+import { systemClock } from '../../middleware/clock.ts';
 import type { Handler } from '../../middleware/middleware.ts';
 import { type RequestState, requestState } from '../../middleware/request-state.ts';
 import { traceOf, type UpstreamSpans } from '../tracing/request-trace.ts';
+import { FlushCoalescer, flushMode } from './flush-policy.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.ts';
 import { switchingProtocolsHead, tunnel, type UpgradeSocket } from './upgrade.ts';
 import { DEFAULT_POOL_SETTINGS, type PoolSettings, type UpstreamPools } from './upstream-pools.ts';
@@ -16,9 +18,9 @@ export interface ForwardOptions {
   /** true: send the client's Host header; false: the server URL's host (Traefik `passHostHeader`). */
   passHostHeader: boolean;
   /**
-   * Traefik `responseForwarding.flushInterval`, accepted for compatibility only: Wharf never buffers a
-   * response body, each upstream chunk is written to the client as it arrives (Node sends it at once, with
-   * TCP_NODELAY), so every value behaves like "flush on every write".
+   * Traefik `responseForwarding.flushInterval`: small writes of a response with a Content-Length are sent
+   * together at most this often; negative, server-sent events and responses without Content-Length go out at
+   * every write (flush-policy.ts).
    */
   flushIntervalMs: number;
   /** Time to wait for the upstream's response headers before answering 504; 0 or absent: no limit. */
@@ -86,6 +88,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   #settled = false;
   /** When the request went to the server (the access log's OriginDuration). */
   readonly #started = performance.now();
+  readonly #flushIntervalMs: number;
+  /** Body bytes still to come while small writes may be held back (flush-policy.ts); -1: write through. */
+  #holdable = -1;
+  #coalescer: FlushCoalescer | undefined;
 
   constructor(
     req: IncomingMessage,
@@ -95,8 +101,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     resolve: () => void,
     reject: (err: WharfError) => void,
     spans: UpstreamSpans | undefined,
+    flushIntervalMs: number,
   ) {
     this.#spans = spans;
+    this.#flushIntervalMs = flushIntervalMs;
     this.#req = req;
     this.#res = res;
     this.#state = requestState(req);
@@ -125,6 +133,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** The client went away before the response finished: abort upstream; 499 if nothing was sent. */
   readonly #onClientClose = (): void => {
     if (this.#settled || this.#res.writableFinished) return;
+    this.#coalescer?.flush();
     this.#controller?.abort(new Error('client closed the connection'));
     this.#settle(this.#headersSent ? undefined : new WharfError('CLIENT_CLOSED'));
   };
@@ -165,12 +174,26 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#headersSent = true;
     this.#state.responseBytes = 0;
     this.#spans?.head(statusCode, headers);
+    const length = headers['content-length'];
+    if (
+      flushMode(this.#flushIntervalMs, headers['content-type'], length) >= 0 &&
+      typeof this.#res.cork === 'function'
+    )
+      this.#holdable = Number(length);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#settled) return;
     (this.#state.responseBytes as number) += chunk.length;
-    if (!this.#res.write(chunk) && !controller.paused) {
+    // A body that is not all here yet may be held back for the flush interval; a whole one goes out now.
+    if (this.#holdable > chunk.length || this.#coalescer) {
+      this.#holdable -= chunk.length;
+      this.#coalescer ??= new FlushCoalescer(this.#res, this.#flushIntervalMs, systemClock);
+      this.#coalescer.before(chunk.length);
+    }
+    const accepted = this.#res.write(chunk);
+    this.#coalescer?.after(chunk.length, accepted);
+    if (!accepted && !controller.paused) {
       controller.pause();
       this.#res.once('drain', this.#onDrain);
     }
@@ -178,12 +201,14 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     if (this.#settled) return;
+    this.#coalescer?.flush();
     this.#res.end();
     this.#settle();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     if (this.#settled) return;
+    this.#coalescer?.flush();
     if (this.#clientGone()) {
       this.#settle(this.#headersSent ? undefined : new WharfError('CLIENT_CLOSED', {}, { cause: err }));
     } else if (this.#headersSent) {
@@ -256,6 +281,7 @@ export function createForwarder(
   const serverHost = target.host;
   const headersTimeout = options.headersTimeoutMs ?? 0;
   const bodyTimeout = options.bodyTimeoutMs ?? 0;
+  const flushIntervalMs = options.flushIntervalMs;
   const settings = options.pool ?? DEFAULT_POOL_SETTINGS;
   const pool: Pool = pools.acquire(origin, settings);
   // Constant per server (issue 18): undici would take the TLS name from each request's Host header and
@@ -282,7 +308,7 @@ export function createForwarder(
     // Tracing: traceparent/tracestate into `headers`, and the spans of this call when sampled.
     const spans = traceOf(req)?.upstream(req.method ?? 'GET', target, path, headers, state.service);
     return new Promise<void>((resolve, reject) => {
-      const exchange = new Exchange(req, res, shown, upgrade, resolve, reject, spans);
+      const exchange = new Exchange(req, res, shown, upgrade, resolve, reject, spans, flushIntervalMs);
       // undici's Request takes `servername`; its DispatchOptions type lacks it.
       const dispatch: Dispatcher.DispatchOptions & { servername: string | undefined } = {
         path,

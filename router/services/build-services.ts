@@ -3,6 +3,7 @@ import { type ErrorCode, formatError } from '../../config/errors.ts';
 import { parseQualifiedName, qualifyName } from '../../config/names.ts';
 import { stableStringify } from '../../core/stable-stringify.ts';
 import { buildFailover, buildMirroring, buildWeighted } from './composite.ts';
+import { buildHighestRandomWeight } from './highest-random-weight.ts';
 import { buildLoadBalancer } from './load-balancer.ts';
 import { resolveTransport, type Transports, transportSettings } from './servers-transport.ts';
 import type { ServiceDeps, ServiceRuntime } from './service.ts';
@@ -116,6 +117,17 @@ export function buildServices(
         }
         runtime = reuse(name, config.weighted, [...children.values()], () =>
           buildWeighted(name, config.weighted!, children),
+        );
+      } else if (kind === 'highestRandomWeight') {
+        const hrw = config.highestRandomWeight!;
+        const children = new Map<string, ServiceRuntime>();
+        for (const s of hrw.services) {
+          const c = ref('highestRandomWeight.services', s.name);
+          if (!c) return undefined;
+          children.set(s.name, c);
+        }
+        runtime = reuse(name, hrw, [...children.values()], () =>
+          buildHighestRandomWeight(name, hrw, children),
         );
       } else if (kind === 'failover') {
         const main = ref('failover.service', config.failover!.service);

@@ -6,6 +6,7 @@ import { request } from '../../core/http-client.ts';
 import { requestState } from '../../middleware/request-state.ts';
 import { beforeResponseHead } from '../../middleware/response-head.ts';
 import { upstreamRequestHeaders } from '../proxy/hop-headers.ts';
+import { failoverOnErrors } from './failover-errors.ts';
 import type { ServiceDeps, ServiceRuntime } from './service.ts';
 import { SmoothWrr } from './smooth-wrr.ts';
 import { readCookie, stickyPolicy, stickyValue } from './sticky.ts';
@@ -57,17 +58,23 @@ export function buildWeighted(
   };
 }
 
-/** A failover service: the main service while it has a healthy server, else the fallback. */
+/**
+ * A failover service: the main service while it has a healthy server, else the fallback; with
+ * `errors.status`, also the fallback when the main service answers one of those statuses (failover-errors.ts).
+ */
 export function buildFailover(
   name: string,
-  _config: Failover,
+  config: Failover,
   main: ServiceRuntime,
   fallback: ServiceRuntime,
 ): ServiceRuntime {
   const pick = () => (main.isAvailable() ? main : fallback);
+  const onErrors = config.errors?.status?.length
+    ? failoverOnErrors(name, config.errors, main, fallback)
+    : undefined;
   return {
     name,
-    handler: (req, res) => pick().handler(req, res),
+    handler: onErrors ?? ((req, res) => pick().handler(req, res)),
     isAvailable: () => main.isAvailable() || fallback.isAvailable(),
     serverStatus: () => ({}),
     pickServer: () => pick().pickServer(),

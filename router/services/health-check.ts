@@ -53,6 +53,8 @@ export class HealthChecker {
   private readonly own: Agent | undefined;
   private readonly transport: TransportSettings | undefined;
   private readonly tlsOptions: ConnectionOptions;
+  /** Told every probe's verdict (the passive check ends its hold on a healthy one, as in Traefik). */
+  onProbe: ((server: string, up: boolean) => void) | undefined;
 
   constructor(
     service: string,
@@ -186,6 +188,7 @@ export class HealthChecker {
     }
     if (this.stopped) return;
     const next: ServerHealth = healthy ? 'UP' : 'DOWN';
+    this.onProbe?.(server, healthy);
     if (this.state.get(server) !== next) {
       this.state.set(server, next);
       // Logs never show a password of the server URL.

@@ -1,5 +1,6 @@
 import type { Dispatcher } from '../../core/http-client.ts';
 import type { Logger } from '../../core/log.ts';
+import type { Clock } from '../../middleware/clock.ts';
 import type { Handler } from '../../middleware/middleware.ts';
 import type { UpstreamPools } from '../proxy/upstream-pools.ts';
 import type { TransportSettings } from './servers-transport.ts';
@@ -30,4 +31,8 @@ export interface ServiceDeps {
   readonly logger: Logger;
   /** The static serversTransport's settings (default@internal); absent: Traefik's defaults. */
   readonly defaultTransport?: TransportSettings;
+  /** Time for passive health checks (default: the system clock). */
+  readonly clock?: Clock;
+  /** Random numbers in [0, 1) for p2c (default Math.random); tests pass a seeded one. */
+  readonly random?: () => number;
 }
