@@ -4,23 +4,20 @@ import { parseQualifiedName } from '../../config/names.ts';
 import type { MergedConfig } from '../reload/merge.ts';
 
 /**
- * Warnings for options Wharf accepts (so Traefik files load unchanged) but does not act on yet, and for
- * values it replaces with defaults. The item still serves; the warning says what is ignored, so nobody
- * relies on it unknowingly.
+ * Warnings for values Wharf replaces with defaults, as Traefik does (non-positive health-check durations,
+ * an unknown ruleSyntax). The item still serves; the warning says what is used instead.
  */
 export function unsupportedOptionWarnings(merged: MergedConfig): Diagnostic[] {
   const out: Diagnostic[] = [];
   const push = (
     subject: string,
     item: DiagnosticItem | undefined,
-    code: 'CONFIG_UNSUPPORTED' | 'CONFIG_INVALID_VALUE',
+    code: 'CONFIG_INVALID_VALUE',
     message: string,
   ) => {
     const d: Diagnostic = { source: 'compile', subject, code, message, severity: 'warning' };
     out.push(item ? { ...d, item } : d);
   };
-  const warn = (subject: string, item: DiagnosticItem | undefined, key: string, what: string) =>
-    push(subject, item, 'CONFIG_UNSUPPORTED', formatError('CONFIG_UNSUPPORTED', { key, what }));
   const plain = (q: string) => parseQualifiedName(q).name;
   for (const [q, s] of merged.services) {
     const lb = s.loadBalancer;
