@@ -14,8 +14,8 @@ export const HOLD_MS = 100;
  * Levels as Traefik v3.7's libraries use them by default, which are also Caddy's defaults: gzip 5
  * (klauspost gzip DefaultCompression), brotli quality 6 (andybalholm/brotli's default), zstd 3
  * (klauspost zstd SpeedDefault, "roughly zstd level 3"). A whole body is gzipped by libdeflate when its
- * addon is built (fast-gzip.ts: its level 2 compresses as well as klauspost's 5, three times faster than
- * zlib's 5); zlib at level 5 otherwise, and always for streams.
+ * addon is built (fast-gzip.ts: its level 1 output is 0.5% larger than klauspost's level 5, in a sixth of
+ * zlib level 5's time); zlib at level 5 otherwise, and always for streams.
  */
 const GZIP_OPTIONS: zlib.ZlibOptions = { level: 5 };
 const BROTLI_QUALITY = 6;

@@ -39,12 +39,13 @@ describe('libdeflate gzip (native addon)', () => {
     expect(gunzipSync(out).equals(input)).toBe(true);
   });
 
-  it("compresses the bench page no larger than klauspost's level 5 (Traefik's and Caddy's default, 4,734 bytes)", (ctx) => {
+  it("compresses the bench page within 1% of klauspost's level 5 (Traefik's and Caddy's default, 4,734 bytes)", (ctx) => {
     if (skip !== undefined) return ctx.skip(skip);
     const out = (gzipEngine().gzip as (b: Buffer) => Buffer)(page);
-    expect(out.length).toBeLessThanOrEqual(4734);
-    // and within 1% of zlib's level 5, the fallback's.
-    expect(out.length / gzipSync(page, { level: 5 }).length).toBeLessThan(1.01);
+    // Level 1 makes 4,757 bytes: the size traded for speed (docs/middlewares/compress.md).
+    expect(out.length / 4734).toBeLessThan(1.01);
+    // and within 3% of zlib's level 5, the fallback's.
+    expect(out.length / gzipSync(page, { level: 5 }).length).toBeLessThan(1.03);
   });
 
   it('refuses what is not a byte array, and levels outside 0-12', async (ctx) => {

@@ -6,11 +6,12 @@ import { fileURLToPath } from 'node:url';
 // libdeflate-dev and a C compiler are present). Without it the compress middleware uses Node's zlib.
 
 /**
- * libdeflate's level for the one-call path: the lowest whose output on bench/html-page.ts is no larger
- * than what Traefik's and Caddy's default (klauspost/compress gzip, level 5) makes of it: 4,697 bytes
- * against 4,734, at about a third of zlib level 5's CPU time (bench/README.md, scenario D).
+ * libdeflate's level for the one-call path. Level 1: on bench/html-page.ts it makes 4,757 bytes, 0.5% more
+ * than Caddy's and Traefik's default (klauspost/compress gzip level 5: 4,734) and 2% more than zlib level
+ * 5 (4,659), in about half the CPU time of libdeflate level 2 (4,697 bytes) and a third of zlib level 5's.
+ * Chosen for issue 15's throughput target against Caddy, which level 2 missed (bench/README.md, scenario D).
  */
-export const FAST_GZIP_LEVEL = 2;
+export const FAST_GZIP_LEVEL = 1;
 
 /** Where native/build.js puts the addon. */
 export const FAST_GZIP_PATH = fileURLToPath(new URL('../../native/build/fast-gzip.node', import.meta.url));
