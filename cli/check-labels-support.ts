@@ -5,7 +5,7 @@ import type { StaticConfig } from '../config/static.ts';
 import { silentLogger } from '../core/log.ts';
 import type { Snapshot } from '../providers/provider.ts';
 import type { RuntimeInfo } from '../router/compile/runtime-info.ts';
-import { defaultProviders } from '../router/wharf.ts';
+import { defaultProviders } from '../router/default-providers.ts';
 import type { LabelsInput } from './check-labels-input.ts';
 import { type Lookup, parseEnvFile } from './compose-interpolation.ts';
 

@@ -3,10 +3,10 @@ import type { StaticConfig } from '../config/static.ts';
 import { silentLogger } from '../core/log.ts';
 import { enabledInternalServices } from '../router/api/internal-services.ts';
 import { INTERNAL_PROVIDER, resolveRouting } from '../router/compile/resolve-routing.ts';
+import { defaultProviders } from '../router/default-providers.ts';
 import { entryPointSpecs, resolveEntryPoints } from '../router/entry-points.ts';
 import { merge } from '../router/reload/merge.ts';
 import { checkStatic } from '../router/static-checks.ts';
-import { defaultProviders } from '../router/wharf.ts';
 
 function line(d: Diagnostic): string {
   const where = d.key ? ` [${d.key}]` : '';

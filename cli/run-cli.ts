@@ -6,7 +6,7 @@ import { Agent, request } from '../core/http-client.ts';
 import { createLogger, logDestination } from '../core/log.ts';
 import { VERSION } from '../core/version.ts';
 import { resolveEntryPoints } from '../router/entry-points.ts';
-import { parseAddress } from '../router/http/entrypoint.ts';
+import { parseAddress } from '../router/http/parse-address.ts';
 import { Wharf } from '../router/wharf.ts';
 import { runLabelCheck, wantsLabelCheck } from './check-labels.ts';
 import { checkOffline } from './check-offline.ts';

@@ -6,7 +6,7 @@ import { checkConsulOptions } from '../providers/consul/check-consul-options.ts'
 import { checkDockerOptions } from '../providers/docker/check-docker-options.ts';
 import { checkFileOptions } from '../providers/file/check-file-options.ts';
 import { checkAcmeOptions } from './acme/check-acme-options.ts';
-import { parseAddress } from './http/entrypoint.ts';
+import { parseAddress } from './http/parse-address.ts';
 import { METRICS } from './metrics/otlp-metrics.ts';
 import { otlpProblems, tracingProblems } from './tracing/exporter.ts';
 

@@ -8,9 +8,6 @@ import { compileIpMatcher } from '../core/net/ip-matcher.ts';
 import type { Clock } from '../middleware/clock.ts';
 import { deniedEncodings } from '../middleware/encoded-characters/denied-encodings.ts';
 import { middlewareRegistry } from '../middleware/registry.ts';
-import { ConsulProvider } from '../providers/consul/consul-provider.ts';
-import { DockerProvider } from '../providers/docker/docker-provider.ts';
-import { FileProvider } from '../providers/file/file-provider.ts';
 import type { Provider, Snapshot } from '../providers/provider.ts';
 import { type AccessLog, createAccessLog } from './access-log/access-log.ts';
 import type { Acme } from './acme/acme.ts';
@@ -23,10 +20,12 @@ import { registerBanMetrics } from './ban/ban-metrics.ts';
 import { Bans } from './ban/bans.ts';
 import { compile } from './compile/compile.ts';
 import { dashboardService, withEvents } from './dashboard/with-dashboard.ts';
+import { defaultProviders } from './default-providers.ts';
 import { entryPointSpecs, resolveEntryPoints } from './entry-points.ts';
 import { entryPointExtraOptions } from './http/entry-point-extras.ts';
-import { EntryPoint, parseAddress } from './http/entrypoint.ts';
+import { EntryPoint } from './http/entrypoint.ts';
 import { FdExhaustion } from './http/fd-exhaustion.ts';
+import { parseAddress } from './http/parse-address.ts';
 import { Metrics } from './metrics/metrics.ts';
 import { ProviderActivity } from './metrics/provider-activity.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
@@ -383,40 +382,16 @@ export class Wharf {
       .catch((err: unknown) =>
         this.logger.warn({ err: String(err) }, 'tracing: cannot export the last spans'),
       );
-    // The counts since the last OTLP push go out too, waited for 5 s at most (as the spans).
-    let bound: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.metrics?.close(),
-      new Promise((r) => {
-        bound = setTimeout(r, 5_000).unref();
-      }),
-    ]).catch((err: unknown) =>
-      this.logger.warn({ err: String(err) }, 'metrics.otlp: cannot push the last metrics'),
-    );
-    clearTimeout(bound);
+    // The counts since the last OTLP push go out too (waited for 5 s at most, as the spans).
+    await this.metrics
+      ?.close()
+      .catch((err: unknown) =>
+        this.logger.warn({ err: String(err) }, 'metrics.otlp: cannot push the last metrics'),
+      );
   }
 
   /** Closes and reopens the access log file (SIGUSR1, as Traefik: logrotate has moved it). */
   reopenAccessLog(): void {
     this.accessLog?.reopen();
   }
-}
-
-/** The providers the static configuration enables. */
-export function defaultProviders(c: StaticConfig, logger: Logger): Provider[] {
-  const out: Provider[] = [];
-  if (c.providers.docker) out.push(new DockerProvider({ config: c.providers.docker, logger }));
-  if (c.providers.consul) out.push(new ConsulProvider({ config: c.providers.consul, logger }));
-  const f = c.providers.file;
-  if (f && (f.filename || f.directory)) {
-    out.push(
-      new FileProvider({
-        ...(f.filename ? { filename: f.filename } : {}),
-        ...(f.directory ? { directory: f.directory } : {}),
-        watch: f.watch,
-        logger,
-      }),
-    );
-  }
-  return out;
 }

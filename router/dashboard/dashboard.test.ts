@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaticConfigSchema } from '../../config/static.ts';
-import type { InternalHandler } from '../http/entrypoint.ts';
+import type { InternalHandler } from '../http/entry-point-options.ts';
 import { createDashboardHandler, DASHBOARD_CSP, forwardedPrefix } from './dashboard.ts';
 
 /** Serves `handler` on loopback; paths it declines answer 418, so a test sees who answered. */

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import type { StaticConfig } from '../../config/static.ts';
 import { VERSION } from '../../core/version.ts';
-import type { InternalHandler } from '../http/entrypoint.ts';
+import type { InternalHandler } from '../http/entry-point-options.ts';
 import { FIXES } from './fixes.ts';
 
 /** The page's files: plain ES modules, a stylesheet and the HTML shell, served as written (no build step). */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { InternalHandler } from '../http/entrypoint.ts';
+import type { InternalHandler } from '../http/entry-point-options.ts';
 
 /** What the event stream reads: reloads as they happen, the serving generation, and shutdown. */
 export interface EventSources {

@@ -16,30 +16,22 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WharfError } from '../../config/errors.ts';
 import { DEFAULT_MAX_HEADER_BYTES } from '../../config/static/entry-point-options.ts';
-import type { Logger } from '../../core/log.ts';
 import { normalizeIp, toMatchRequest } from '../../core/rules/match-request.ts';
 import { sendRedirect } from '../../middleware/redirect-response.ts';
 import { redirectLocation } from '../../middleware/redirect-scheme/redirect-scheme.ts';
 import { type RequestState, setRequestState } from '../../middleware/request-state.ts';
-import type { AccessLog } from '../access-log/access-log.ts';
 import { CountingResponse } from '../access-log/counting-response.ts';
-import { applyForwardedHeaders, type ForwardedHeadersPolicy } from '../proxy/forwarded-headers.ts';
+import { applyForwardedHeaders } from '../proxy/forwarded-headers.ts';
 import { renderError } from '../proxy/render-error.ts';
 import { attachUpgradeHandling } from '../proxy/upgrade.ts';
-import type { Generation, TableRef } from '../reload/table-ref.ts';
+import type { Generation } from '../reload/table-ref.ts';
 import { normalizeServerName, optionsForServerName } from '../tls/host-options.ts';
 import { asHttp1Request, WharfHttp2Response } from '../tls/http2-compat.ts';
 import { sniffConnection } from '../tls/sniff.ts';
 import { TlsTerminator } from '../tls/tls-terminator.ts';
 import type { RequestTrace } from '../tracing/request-trace.ts';
-import type { Tracing } from '../tracing/tracing.ts';
-import {
-  applyRequestExtras,
-  type EntryPointExtras,
-  outranksRedirect,
-  underscoreHeaders,
-} from './entry-point-extras.ts';
-import type { FdExhaustion } from './fd-exhaustion.ts';
+import { applyRequestExtras, outranksRedirect, underscoreHeaders } from './entry-point-extras.ts';
+import type { EntryPointOptions } from './entry-point-options.ts';
 import { awaitRequestLine, BAD_REQUEST_RESPONSE } from './first-line.ts';
 import { inheritPeer, readProxyHeader } from './proxy-protocol.ts';
 import { cleanTarget, requestRefusal } from './request-checks.ts';
@@ -48,60 +40,7 @@ import type { TargetPolicy } from './sanitize-target.ts';
 /** Concurrent streams per HTTP/2 connection (Go's default, so Traefik's). */
 const MAX_H2_STREAMS = 250;
 
-/** Answers internal requests (API, ping) on this entryPoint; returns false to let routers handle it. */
-export type InternalHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
-
-/** Everything an entryPoint listener needs, resolved from static configuration. */
-export interface EntryPointOptions {
-  readonly name: string;
-  readonly host: string | undefined;
-  readonly port: number;
-  readonly tableRef: TableRef;
-  readonly logger: Logger;
-  readonly forwarded: ForwardedHeadersPolicy;
-  readonly readTimeoutMs: number;
-  readonly idleTimeoutMs: number;
-  /** respondingTimeouts.writeTimeout: longest time from reading the request to the end of the response (0: none). */
-  readonly writeTimeoutMs?: number;
-  readonly accessLog?: AccessLog;
-  readonly internal?: InternalHandler;
-  /** Answers ACME HTTP-01 challenges (`/.well-known/acme-challenge/`) before redirections and routers. */
-  readonly acmeHttp?: InternalHandler;
-  /** Answers ACME TLS-ALPN-01 validations (ClientHellos offering `acme-tls/1`); false: serve normally. */
-  readonly acmeTlsAlpn?: (raw: Socket, serverName: string | undefined) => boolean;
-  /** entryPoints.<name>.http.redirections.entryPoint: a scheme, the target's port (read per request), permanent. */
-  /** `priority`: a router of higher priority is served instead (absent: the redirection outranks all). */
-  readonly redirect?: {
-    scheme: string;
-    port: () => string | undefined;
-    permanent: boolean;
-    priority?: number;
-  };
-  /** `http.sanitizePath` and `http.encodedCharacters`; absent: sanitize, deny no encoded character. */
-  readonly target?: TargetPolicy;
-  /** Where accept errors of the listener go (they never crash the process); absent: logged as errors. */
-  readonly fdExhaustion?: FdExhaustion;
-  /** Counts each finished request (router/metrics/request-metrics.ts); absent: metrics are off. */
-  readonly metrics?: {
-    record(req: IncomingMessage, res: ServerResponse, state: RequestState): void;
-  };
-  /** OpenTelemetry tracing (static `tracing`): a server span per routed request. */
-  readonly tracing?: Tracing;
-  /** proxyProtocol, keep-alive limits, maxHeaderBytes and the other options of entry-point-extras.ts. */
-  readonly extras?: EntryPointExtras;
-}
-
 const DEFAULT_TARGET_POLICY: TargetPolicy = { sanitizePath: true, deniedEncodings: new Set() };
-
-/** Parses `:80`, `127.0.0.1:8000`, `[::1]:8080` (Traefik's address syntax) into host and port. */
-export function parseAddress(address: string): { host: string | undefined; port: number } | undefined {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)(?:\/tcp)?$/.exec(address.trim());
-  if (!m) return undefined;
-  const port = Number(m[3]);
-  if (port > 65535) return undefined;
-  const host = m[1] ?? m[2];
-  return { host: host === '' ? undefined : host, port };
-}
 
 /**
  * One listener serving HTTP/1.1, HTTP/2 and TLS on one port, as a Traefik entryPoint does. Each connection's

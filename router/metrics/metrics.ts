@@ -130,9 +130,15 @@ export class Metrics {
     this.requests.services.sweep();
   }
 
-  /** Stops pushing after a last push of what was counted since the previous one. */
+  /** Stops pushing after a last push of what was counted since the previous one, waited for 5 s at most. */
   async close(): Promise<void> {
-    await this.otlp?.close();
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.otlp?.close(),
+      new Promise((r) => {
+        bound = setTimeout(r, 5_000).unref();
+      }),
+    ]).finally(() => clearTimeout(bound));
   }
 
   /**
