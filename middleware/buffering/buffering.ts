@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -7,6 +7,7 @@ import { errorStatus, WharfError } from '../../config/errors.ts';
 import type { BufferingSchema } from '../../config/middlewares/buffering.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Handler, MiddlewareDefinition } from '../middleware.ts';
+import { hasBody } from '../request-body.ts';
 import { type RequestState, requestState } from '../request-state.ts';
 import { dropHeadEditsSince, headEditMark } from '../response-head.ts';
 import { ResponseCapture } from './response-capture.ts';
@@ -26,11 +27,6 @@ export function spillLimits(
   dir: () => string,
 ): SpillLimits {
   return { memBytes: memBytes || DEFAULT_MEM_BODY_BYTES, maxBytes: maxBytes ?? 0, dir };
-}
-
-function hasBody(headers: IncomingHttpHeaders): boolean {
-  const length = headers['content-length'];
-  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
 }
 
 /** Whether a response carries a body (oxy's expectBody, after RFC 9112 §6.3). */

@@ -6,6 +6,7 @@ import { redactUrls } from '../../core/redact.ts';
 import { compileLinearRegexp } from '../../core/regexp/linear-regexp.ts';
 import type { ClockTimer } from '../clock.ts';
 import type { MiddlewareContext, MiddlewareDefinition, MiddlewareRuntime } from '../middleware.ts';
+import { hasBody } from '../request-body.ts';
 import { requestState } from '../request-state.ts';
 import { beforeResponseHead } from '../response-head.ts';
 import {
@@ -104,11 +105,6 @@ function warnings(options: ForwardAuthOptions): string[] {
   return out;
 }
 
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
@@ -164,7 +160,7 @@ export function createForwardAuth(options: ForwardAuthOptions, ctx: MiddlewareCo
       if (options.forwardBody === true) {
         const replay = state.replayBody;
         if (Buffer.isBuffer(replay)) body = replay;
-        else if (hasBody(req)) {
+        else if (hasBody(req.headers)) {
           body = await readLimited(req, p.maxBodySize, abort.signal, 'request').catch((err: unknown) => {
             // Anything but the limit means the client's body stopped coming: the client went away.
             if (!(err instanceof TooLarge)) stop('client');

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errorStatus, WharfError } from '../../config/errors.ts';
 import { inRanges, type StatusRanges } from '../errors/status-ranges.ts';
+import { hasBody } from '../request-body.ts';
 
 // Which failures the retry middleware repeats (Traefik v3.7 pkg/middlewares/retry). A network error is
 // retried only when the request reached the proxy but not one byte of it was written to the server (its
@@ -41,11 +42,6 @@ export function failedToReachServer(err: unknown): boolean {
   if (e?.code !== 'UPSTREAM_UNREACHABLE' && e?.code !== 'UPSTREAM_TIMEOUT') return false;
   const cause = e.cause?.code;
   return typeof cause === 'string' && CONNECT_ERROR_CODES.has(cause);
-}
-
-function hasBody(headers: IncomingHttpHeaders): boolean {
-  const length = headers['content-length'];
-  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ import { type ErrorCode, WharfError } from '../../config/errors.ts';
 import { redactUrls } from '../../core/redact.ts';
 import { systemClock } from '../../middleware/clock.ts';
 import type { Handler } from '../../middleware/middleware.ts';
+import { hasBody } from '../../middleware/request-body.ts';
 import { type RequestState, requestState } from '../../middleware/request-state.ts';
 import { traceOf, type UpstreamSpans } from '../tracing/request-trace.ts';
 import { FlushCoalescer, flushMode } from './flush-policy.ts';
@@ -65,11 +66,6 @@ export function upstreamError(err: unknown, server: string): WharfError {
 function joinPath(prefix: string, url: string): string {
   if (prefix === '') return url;
   return url.charCodeAt(0) === 47 ? prefix + url : `${prefix}/${url}`;
-}
-
-function hasBody(headers: IncomingHttpHeaders): boolean {
-  const length = headers['content-length'];
-  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
 }
 
 /** One proxied exchange: a v8 dispatch handler that streams the upstream response into `res`. */

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { WharfError } from '../../config/errors.ts';
 import { redactUrls } from '../../core/redact.ts';
 import type { Handler } from '../../middleware/middleware.ts';
+import { hasBody } from '../../middleware/request-body.ts';
 import { requestState } from '../../middleware/request-state.ts';
 import { traceOf } from '../tracing/request-trace.ts';
 import { createForwarder, type Forwarder, type ForwardOptions, upstreamError } from './forward.ts';
@@ -83,11 +84,6 @@ interface ExchangeContext {
   readonly scheme: string;
   /** The server URL's host:port, the :authority without passHostHeader. */
   readonly authorityOf: string;
-}
-
-function hasBody(headers: IncomingHttpHeaders): boolean {
-  const length = headers['content-length'];
-  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
 }
 
 /** Whether a TE header value lists `trailers` (gRPC needs `te: trailers` to reach the server). */

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type { Failover, Mirroring, Weighted } from '../../config/dynamic.ts';
 import { WharfError } from '../../config/errors.ts';
 import { request } from '../../core/http-client.ts';
+import { hasBody } from '../../middleware/request-body.ts';
 import { requestState } from '../../middleware/request-state.ts';
 import { beforeResponseHead } from '../../middleware/response-head.ts';
 import { upstreamRequestHeaders } from '../proxy/hop-headers.ts';
@@ -80,11 +81,6 @@ export function buildFailover(
     pickServer: () => pick().pickServer(),
     close: () => {},
   };
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const len = req.headers['content-length'];
-  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
 /** Copies in flight per mirroring service, beyond which copies are skipped (a slow mirror must not pile up). */
@@ -192,7 +188,7 @@ export function buildMirroring(
       });
       let body: Buffer | null = null;
       let withBody = true;
-      if (chosen.length > 0 && hasBody(req)) {
+      if (chosen.length > 0 && hasBody(req.headers)) {
         const kept = requestState(req).replayBody;
         if (!mirrorBody) withBody = false;
         else if (Buffer.isBuffer(kept)) {
