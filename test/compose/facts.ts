@@ -50,6 +50,25 @@ export async function get(
   }
 }
 
+/** One GET through the router with extra request headers, the body as bytes (not decoded); -1 on no answer. */
+export async function getRaw(
+  base: string,
+  host: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: Buffer; headers: Record<string, string | string[] | undefined> }> {
+  try {
+    const r = await request(`${base}${path}`, {
+      headers: { host, ...headers },
+      headersTimeout: 3000,
+      bodyTimeout: 3000,
+    });
+    return { status: r.statusCode, body: Buffer.from(await r.body.arrayBuffer()), headers: r.headers };
+  } catch {
+    return { status: -1, body: Buffer.alloc(0), headers: {} };
+  }
+}
+
 /** The hostname a whoami answer names (`Hostname: <name>`, as traefik/whoami and the stand-in answer). */
 export function hostnameOf(body: string): string | undefined {
   return /^Hostname: (\S+)/m.exec(body)?.[1];

@@ -9,14 +9,20 @@ import { type LocalImages, REPO } from './local-images.ts';
 type Cli = Exclude<ComposeCli, { skip: string }>;
 
 /** A compose file of compose/ and the override that swaps its images for the local ones. */
-export type StackFile = 'docker-compose.yml' | 'docker-compose.cluster.yml';
+export type StackFile = 'docker-compose.yml' | 'docker-compose.cluster.yml' | 'docker-compose.waf.yml';
+
+/**
+ * An environment variable of the waf layout's app in the test: the busybox stand-in writes its environment
+ * to /env.json, which this makes larger than compress's 1024-byte minimum (so the gzip engine shows).
+ */
+export const WAF_APP_PAD = { WHARF_TEST_PAD: 'wharf '.repeat(400) };
 
 /**
  * The override a test runs a compose file with: it swaps only the images (the router and registrar for the
  * local recipe's, traefik/whoami for a busybox stand-in, Consul for the Consul test server, whose command
  * differs) and labels what compose creates, so that the Docker test teardown finds it after a crash (the
- * networks keep the file's definition). Ports, the socket and its group come from the compose files' own
- * variables (see composeEnv).
+ * networks keep the file's definition); the waf layout's app also gets WAF_APP_PAD. Ports, the socket and
+ * its group come from the compose files' own variables (see composeEnv).
  */
 export function overrideFor(
   file: StackFile,
@@ -28,17 +34,19 @@ export function overrideFor(
   const services: Record<string, unknown> =
     file === 'docker-compose.yml'
       ? { wharf: { image: images.router, labels }, whoami: app, api: app }
-      : {
-          consul: {
-            image: images.consul,
-            command: ['--host', '0.0.0.0', '--port', '8500'],
-            labels,
-          },
-          registrar: { image: images.registrar, labels },
-          router: { image: images.router, labels },
-          whoami: app,
-          api: app,
-        };
+      : file === 'docker-compose.waf.yml'
+        ? { wharf: { image: images.router, labels }, app: { ...app, environment: WAF_APP_PAD } }
+        : {
+            consul: {
+              image: images.consul,
+              command: ['--host', '0.0.0.0', '--port', '8500'],
+              labels,
+            },
+            registrar: { image: images.registrar, labels },
+            router: { image: images.router, labels },
+            whoami: app,
+            api: app,
+          };
   // Compose replaces a network's whole definition from an override: keep the file's (internal: true, ...).
   // With `bridgeName`, each network's Linux bridge is named after the test run, so that the run's iptables
   // rules let it forward (test/docker/forwarding.ts) and a later run can delete it after a crash.

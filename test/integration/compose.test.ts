@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import bcrypt from 'bcryptjs';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { DEBIAN_CRS_PATH, DEBIAN_CRS_SETUP } from '../../config/middlewares/waf.ts';
 import { MALLOC_ENV, NODE_FLAGS } from '../../core/node-flags.ts';
+import { FAST_GZIP_PATH } from '../../middleware/compress/fast-gzip.ts';
+import { MODSECURITY_PATH } from '../../middleware/waf/engine.ts';
 import { type ComposeCli, compose, composeCli } from '../compose/compose-cli.ts';
 import { buildContextFiles } from '../compose/context.ts';
 import {
@@ -15,7 +20,7 @@ import {
   parseHealthcheck,
   stageChain,
 } from '../compose/dockerfile.ts';
-import { get, hostnameOf, listeningPorts, spread } from '../compose/facts.ts';
+import { get, getRaw, hostnameOf, listeningPorts, spread } from '../compose/facts.ts';
 import {
   DOCKERFILE,
   ensureLocalImages,
@@ -25,7 +30,8 @@ import {
   REPO,
   sharedStages,
 } from '../compose/local-images.ts';
-import { ComposeStack, composeEnv, overrideFor, type StackFile } from '../compose/stack.ts';
+import { IMAGE_ADDONS } from '../compose/native-rootfs.ts';
+import { ComposeStack, composeEnv, overrideFor, type StackFile, WAF_APP_PAD } from '../compose/stack.ts';
 import { dockerForTests, testBridgeName, testLabels, waitFor } from '../docker/engine.ts';
 
 // Issue 6: the compose files of compose/ and the images of compose/Dockerfile.
@@ -37,6 +43,8 @@ import { dockerForTests, testBridgeName, testLabels, waitFor } from '../docker/e
 // on 127.0.0.1; the test reads /proc of the containers it started.
 
 const COMPOSE_DIR = join(REPO, 'compose');
+/** The demo password of docker-compose.waf.yml's app (user demo), as its comments give it. */
+const WAF_DEMO_PASSWORD = 'change me now';
 const composeFiles = readdirSync(COMPOSE_DIR)
   .filter((f) => /^docker-compose.*\.ya?ml$/.test(f))
   .sort();
@@ -88,7 +96,7 @@ const mountsSocket = (s: ServiceConfig) =>
 describe.skipIf(cliSkip !== undefined)('compose files (static)', () => {
   it('every compose file passes `compose config`', async () => {
     expect(composeFiles).toEqual(
-      expect.arrayContaining(['docker-compose.yml', 'docker-compose.cluster.yml']),
+      expect.arrayContaining(['docker-compose.yml', 'docker-compose.cluster.yml', 'docker-compose.waf.yml']),
     );
     for (const file of composeFiles) {
       const r = await compose(cli as Cli, ['-f', join(COMPOSE_DIR, file), 'config', '-q'], {
@@ -100,7 +108,11 @@ describe.skipIf(cliSkip !== undefined)('compose files (static)', () => {
 
   it('the test override is valid on top of each layout', async () => {
     const images = { router: 'r:1', registrar: 'g:1', consul: 'c:1', whoami: 'w:1', buildSeconds: 0 };
-    for (const file of ['docker-compose.yml', 'docker-compose.cluster.yml'] as StackFile[]) {
+    for (const file of [
+      'docker-compose.yml',
+      'docker-compose.cluster.yml',
+      'docker-compose.waf.yml',
+    ] as StackFile[]) {
       const dir = join(REPO, 'compose', file);
       const override = JSON.stringify(overrideFor(file, images, { 'wharf.test': '1' }));
       const tmp = mkdtempSync(join(tmpdir(), 'wharf-compose-static-'));
@@ -173,6 +185,25 @@ describe.skipIf(cliSkip !== undefined)('compose files (static)', () => {
     }
   });
 
+  it('waf: the app is behind ban, waf (CRS), basicAuth and compress from labels; the read-only router has a tmpfs /tmp', async () => {
+    const { services } = await resolved('docker-compose.waf.yml');
+    const labels = (services.app as ServiceConfig).labels ?? {};
+    expect(labels['wharf.http.routers.app.middlewares']).toBe('app-ban,app-waf,app-auth,app-compress');
+    expect(labels['wharf.http.middlewares.app-waf.waf.crs']).toBe('true');
+    expect(labels['wharf.http.middlewares.app-ban.ban.maxretry']).toBe('5');
+    // `$$` is one `$` for Docker (`config` prints it escaped): the bcrypt hash of the documented password.
+    const [user, hash] = (labels['wharf.http.middlewares.app-auth.basicauth.users'] as string)
+      .replaceAll('$$', '$')
+      .split(':') as [string, string];
+    expect({ user, matches: bcrypt.compareSync(WAF_DEMO_PASSWORD, hash) }).toEqual({
+      user: 'demo',
+      matches: true,
+    });
+    const wharf = services.wharf as ServiceConfig & { tmpfs?: string[] };
+    expect(wharf.read_only).toBe(true);
+    expect(wharf.tmpfs).toEqual(['/tmp']);
+  });
+
   it('socket-proxy variants: only the proxy mounts the socket, on an internal network with its one client', async () => {
     for (const [file, client] of [
       ['docker-compose.socket-proxy.yml', 'wharf'],
@@ -202,19 +233,27 @@ describe.skipIf(cliSkip !== undefined)('compose files (static)', () => {
 });
 
 describe('compose/Dockerfile and the local recipe', () => {
-  it('the local recipe replaces only the two registry stages and keeps the rest verbatim', () => {
-    const local = parseDockerfile(localDockerfile(dockerfileText, 'runtime:local'));
+  it('the local recipe replaces only the three registry stages and keeps the rest verbatim', () => {
+    const local = parseDockerfile(localDockerfile(dockerfileText, 'runtime:local', 'native:local'));
     expect(local.map((s) => s.name)).toEqual(stages.map((s) => s.name));
-    expect(stages.map((s) => s.name)).toEqual(['deps', 'node-runtime', 'base', 'router', 'registrar']);
+    expect(stages.map((s) => s.name)).toEqual([
+      'deps',
+      'node-runtime',
+      'native',
+      'base',
+      'router',
+      'registrar',
+    ]);
     const shared = parseDockerfile(sharedStages(dockerfileText));
-    expect(local.slice(2)).toEqual(shared);
-    expect(stages.slice(2)).toEqual(shared);
+    expect(local.slice(3)).toEqual(shared);
+    expect(stages.slice(3)).toEqual(shared);
     // What the replaced stages hand over is what the shared part takes: /app/node_modules and /rootfs/.
     const froms = shared.flatMap((s) =>
       s.instructions.filter((i) => /--from=/.test(i.args)).map((i) => i.args),
     );
     expect(froms.sort()).toEqual([
       '--from=deps /app/node_modules /app/node_modules',
+      '--from=native /rootfs/ /',
       '--from=node-runtime /rootfs/ /',
     ]);
     const deps = stages[0] as (typeof stages)[0];
@@ -222,6 +261,34 @@ describe('compose/Dockerfile and the local recipe', () => {
     const runtime = (stages[1] as (typeof stages)[0]).instructions.map((i) => i.args).join('\n');
     expect(runtime).toContain(`strip -o /rootfs${NODE_PATH} ${NODE_PATH}`);
     expect(runtime).toContain(`ldd ${NODE_PATH}`);
+  });
+
+  it('the native stage builds both addons where the loaders look, with their libraries and the CRS; only the router takes it', () => {
+    const native = (stages.find((s) => s.name === 'native') as (typeof stages)[0]).instructions
+      .map((i) => `${i.op} ${i.args}`)
+      .join('\n');
+    expect(native).toMatch(/apt-get install .*libdeflate-dev.*libmodsecurity-dev.*modsecurity-crs/);
+    expect(native).toContain('node native/build.js --require');
+    // The loaders resolve native/build/*.node from the sources (WORKDIR /app in the image).
+    for (const [loader, inImage] of [
+      [FAST_GZIP_PATH, IMAGE_ADDONS[0]],
+      [MODSECURITY_PATH, IMAGE_ADDONS[1]],
+    ] as const) {
+      expect(`/app/${relative(REPO, loader)}`).toBe(inImage);
+      expect(native).toContain(`/rootfs${dirname(inImage as string)}/`);
+      expect(native).toContain(`native/build/${basename(inImage as string)}`);
+    }
+    expect(native).toMatch(/ldd "\$addon"/);
+    expect(native).toContain(`${DEBIAN_CRS_PATH}/rules`);
+    expect(native).toContain(dirname(DEBIAN_CRS_SETUP));
+    const takesNative = (target: string) =>
+      stageChain(stages, target).some((st) =>
+        st.instructions.some((i) => i.args.startsWith('--from=native ')),
+      );
+    expect({ router: takesNative('router'), registrar: takesNative('registrar') }).toEqual({
+      router: true,
+      registrar: false,
+    });
   });
 
   it('router and registrar: non-root, entrypoints and health checks run the package bins with the node flags', () => {
@@ -374,7 +441,7 @@ describe.skipIf(e2eSkip !== undefined)('compose end to end (real Docker Engine)'
   const layout = (file: StackFile, routerService: string) => {
     let stack: ComposeStack;
     let web: string;
-    const project = `wharfc${run}${file === 'docker-compose.yml' ? 's' : 'c'}`;
+    const project = `wharfc${run}${{ 'docker-compose.yml': 's', 'docker-compose.cluster.yml': 'c', 'docker-compose.waf.yml': 'w' }[file]}`;
     const withLogs = async <T>(what: Promise<T>): Promise<T> => {
       try {
         return await what;
@@ -620,6 +687,102 @@ describe.skipIf(e2eSkip !== undefined)('compose end to end (real Docker Engine)'
       120_000,
     );
     it('the router is non-root on a read-only root and healthy', () => s.routerHealthy(), 90_000);
+  });
+});
+
+// Issue 17: the router image carries both native addons, their libraries and the CRS. The example of
+// docker-compose.waf.yml runs on it: the CRS blocks attacks, gzip comes from libdeflate, the ban bans.
+describe.skipIf(e2eSkip !== undefined)('waf and ban: docker-compose.waf.yml (real Docker Engine)', () => {
+  const docker = 'docker' in engine ? engine.docker : (undefined as never);
+  const host = 'host' in engine ? engine.host : '';
+  let images: LocalImages;
+  let stack: ComposeStack;
+  let web: string;
+  const project = `wharfw${randomBytes(3).toString('hex')}`;
+  const auth = (password: string) => ({
+    authorization: `Basic ${Buffer.from(`demo:${password}`).toString('base64')}`,
+  });
+  const withLogs = async <T>(what: Promise<T>): Promise<T> => {
+    try {
+      return await what;
+    } catch (err) {
+      (err as Error).message += `\n--- compose logs ---\n${await stack.logs()}`;
+      throw err;
+    }
+  };
+  /** Requests the CRS blocked so far: each is a failure for the ban middleware too (onWafBlock). */
+  let wafBlocks = 0;
+
+  beforeAll(async () => {
+    // The images of the suite above (the same content hash: built once per engine).
+    images = await ensureLocalImages(docker, (m) => console.log(`[compose] ${m}`));
+    stack = new ComposeStack({
+      cli: cli as Cli,
+      docker,
+      file: 'docker-compose.waf.yml',
+      project,
+      engineHost: host,
+      images,
+      labels: testLabels(),
+      bridgeName: () => testBridgeName(),
+    });
+    await withLogs(stack.up());
+    web = await stack.published('wharf', 80);
+    await withLogs(
+      waitFor(
+        async () => (await getRaw(web, 'app.localhost', '/', auth(WAF_DEMO_PASSWORD))).status === 200,
+        'app.localhost to answer 200 with the demo credentials',
+        30_000,
+      ),
+    );
+  }, 300_000);
+  afterAll(async () => {
+    await stack?.down();
+  }, 60_000);
+
+  it('the router loads both addons: no WAF_UNAVAILABLE, gzip by libdeflate', async () => {
+    const r = await getRaw(web, 'app.localhost', '/env.json', {
+      ...auth(WAF_DEMO_PASSWORD),
+      'accept-encoding': 'gzip',
+    });
+    expect({ status: r.status, encoding: r.headers['content-encoding'] }).toEqual({
+      status: 200,
+      encoding: 'gzip',
+    });
+    // The gzip header's OS byte: 255 (unknown) from libdeflate, 3 (Unix) from Node's zlib.
+    expect(r.body[9]).toBe(0xff);
+    expect(JSON.parse(gunzipSync(r.body).toString()).WHARF_TEST_PAD).toBe(WAF_APP_PAD.WHARF_TEST_PAD);
+    const wharf = await stack.container('wharf');
+    const log = demux(await docker.getContainer(wharf.Id).logs({ stdout: true, stderr: true }));
+    expect(log).toContain('compress: gzip of whole bodies by libdeflate');
+    expect(log).not.toMatch(/WAF_UNAVAILABLE|WAF_RULES_INVALID|gzip by Node's zlib/);
+  });
+
+  it('the CRS blocks attacks with 403 before the password is asked, and passes benign requests', async () => {
+    const benign = await getRaw(web, 'app.localhost', '/?q=hello+world&page=2', auth(WAF_DEMO_PASSWORD));
+    expect(benign.status).toBe(200);
+    expect(hostnameOf(benign.body.toString())).toBe((await stack.container('app')).Config.Hostname);
+    for (const attack of ["/?id=1'%20OR%20'1'='1", '/?x=%3Cscript%3Ealert(1)%3C/script%3E']) {
+      const blocked = await getRaw(web, 'app.localhost', attack, {});
+      expect({ attack, status: blocked.status }).toEqual({ attack, status: 403 });
+      wafBlocks++;
+    }
+    // Without credentials a benign request reaches basicAuth: 401, not a waf block.
+    expect((await getRaw(web, 'app.localhost', '/', {})).status).toBe(401);
+  });
+
+  it('five failures (WAF blocks and refused logins) ban the client, even with the right password', async () => {
+    let refused = 0;
+    for (let i = 0; i < 10; i++) {
+      const r = await getRaw(web, 'app.localhost', '/', auth('wrong'));
+      if (r.status !== 401) break;
+      refused++;
+    }
+    expect(wafBlocks + refused).toBe(5);
+    expect((await getRaw(web, 'app.localhost', '/', auth(WAF_DEMO_PASSWORD))).status).toBe(403);
+    const bans = await getRaw(await stack.published('wharf', 8080), 'localhost', '/api/wharf/bans', {});
+    expect(bans.status).toBe(200);
+    expect(bans.body.toString()).toContain('app-ban');
   });
 });
 
