@@ -1,4 +1,6 @@
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ConsulTestServer, startConsulTestServer } from '../consul/server.ts';
 import { type Backend, startServer } from '../helpers/backends.ts';
 import { get, startWharf, type TestWharf } from '../helpers/wharf.ts';
 
@@ -139,5 +141,44 @@ describe('service middlewares through a running router', () => {
     // Smooth weighted round robin alternates between equal weights: a rebuilt rotation would start over.
     expect(await backendOf('rotate.test')).not.toBe(first);
     expect((await get(w.web, '/', 'limited2.test')).status).toBe(429);
+  });
+});
+
+describe('service middlewares from Consul KV through a running router', () => {
+  let consul: ConsulTestServer;
+  let kvWharf: TestWharf;
+
+  beforeAll(async () => {
+    consul = await startConsulTestServer();
+    kvWharf = await startWharf(
+      {},
+      { providers: { providersThrottleDuration: '0s', consul: { endpoints: [consul.url] } } },
+    );
+  });
+
+  afterAll(async () => {
+    await kvWharf?.stop();
+    await consul?.close();
+  });
+
+  it('wharf/http/services/<s>/middlewares/<n> guards the service', async () => {
+    const pairs: Array<[string, string]> = [
+      ['wharf/http/routers/kv/rule', 'Host(`kv.test`)'],
+      ['wharf/http/routers/kv/service', 'kv'],
+      ['wharf/http/services/kv/middlewares/0', 'kv-auth'],
+      ['wharf/http/services/kv/loadbalancer/servers/0/url', a.url],
+      ['wharf/http/middlewares/kv-auth/basicauth/users/0', CAROL],
+    ];
+    const body = pairs.map(([Key, v]) => ({
+      KV: { Verb: 'set', Key, Value: Buffer.from(v).toString('base64') },
+    }));
+    const r = await request(`${consul.url}/v1/txn`, { method: 'PUT', body: JSON.stringify(body) });
+    expect(r.statusCode).toBe(200);
+    await r.body.dump();
+    // Routed once the provider has read the transaction, behind the service's basicAuth.
+    await expect
+      .poll(async () => (await get(kvWharf.web, '/', 'kv.test')).status, { timeout: 5000 })
+      .toBe(401);
+    expect((await get(kvWharf.web, '/', 'kv.test', basic('carol', 'secret'))).status).toBe(200);
   });
 });
