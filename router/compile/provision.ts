@@ -15,8 +15,9 @@ import type { CompiledRoute, ProvisionDeps, RoutingTable } from './table-types.t
 
 /**
  * The impure step of compile: turns a plan into a routing table. Builds the services (reusing the serving
- * generation's load balancers while unchanged; new ones start their health checks) and the middleware
- * instances the planned routers use (reused while unchanged), composes each distinct chain once, and indexes
+ * generation's load balancers while unchanged; new ones start their health checks), each behind its own
+ * `middlewares` if it has some, and the middleware instances the planned routers and services use (reused
+ * while unchanged), composes each distinct chain once, and indexes
  * the routes per entryPoint. A service or middleware that fails to build disables itself and the routers
  * using it, through `addError`; every other router is served. Takes ownership of the plan (its info and
  * diagnostics become the table's). If it throws, what it built anew is closed and the error propagates.
