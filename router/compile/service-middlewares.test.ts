@@ -316,6 +316,22 @@ describe('compile: middlewares on a service', () => {
     expect(out.table.info.middlewares.get('p@file')?.status).toBe('disabled');
   });
 
+  it('a middleware naming a service with middlewares (errors.service) gets the service behind them', () => {
+    const out = run({
+      file: {
+        http: {
+          routers: { r: { rule: 'Host(`a`)', service: 'plain', middlewares: ['e'] } },
+          services: { pages: { ...lb(2), middlewares: ['h'] }, plain: lb() },
+          middlewares: { e: { errors: { status: ['500'], service: 'pages' } }, h: hdr('1') },
+        },
+      },
+    });
+    expect(summary(out).diagnostics).toEqual([]);
+    const wrapped = out.table.services.get('pages@file')?.handler;
+    expect(wrapped).not.toBe(out.table.serviceCache.get('pages@file')?.runtime.handler);
+    expect(out.table.middlewareCache?.get('e@file')?.services).toEqual([wrapped]);
+  });
+
   it('the API shows the middlewares on the service (as Traefik does) and its kind as type', () => {
     const out = run({
       file: {
