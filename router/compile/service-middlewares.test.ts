@@ -105,6 +105,16 @@ describe('compile: middlewares on a service', () => {
       diagnostics: [],
     },
     {
+      name: "a router of another provider naming the service: names resolve in the service's provider",
+      configs: {
+        file: { http: { services: { s: { ...lb(), middlewares: ['h'] } }, middlewares: { h: hdr('f') } } },
+        docker: { http: { routers: { cross: { rule: 'Host(`c`)', service: 's@file' } } } },
+      },
+      routers: { 'cross@docker': 'enabled' },
+      services: { 's@file': 'enabled' },
+      diagnostics: [],
+    },
+    {
       name: 'an unknown middleware disables the service and its routers, naming both; the others serve',
       configs: {
         file: { http: { routers, services: { s: { ...lb(), middlewares: ['ghost'] }, plain: lb() } } },
