@@ -45,9 +45,9 @@ export interface BuiltServices {
  * children are the same runtimes, is taken from `previous`: load balancers keep their health state and
  * pools, weighted services their rotation, mirrors their counters. The services were checked before
  * (router/compile/resolve-services.ts: kinds, references, cycles and servers transports all resolve), so
- * here a service is disabled only when it, or a child, fails to build (an error naming why); the others
- * build. A reference that does not resolve here would be a bug in that check; it disables the service
- * with a message saying so rather than building half of it.
+ * here a service is disabled only when it, a child or one of its own middlewares (built by `chains`) fails
+ * to build (an error naming why); the others build. A reference that does not resolve here would be a bug
+ * in that check; it disables the service with a message saying so rather than building half of it.
  */
 export function buildServices(
   services: ReadonlyMap<string, ServiceConfig>,
