@@ -166,6 +166,29 @@ describe('checkLabelsText', () => {
       ),
     });
   });
+  it("shows a service's own middlewares and checks them as compile would (issue 18)", () => {
+    const text = [
+      'wharf.http.routers.r.rule=Host(`r`)',
+      'wharf.http.services.s.middlewares=auth@file,ghost',
+      'wharf.http.services.s.loadbalancer.server.url=http://127.0.0.1:9000',
+      '',
+    ].join('\n');
+    expect(checkLabelsText(text, 'svc.env', defaults)).toEqual({
+      errors: 2,
+      output: lines(
+        'svc.env: 1 container(s): svc',
+        'routers:',
+        '  r@docker  rule=Host(`r`)  service=s',
+        'services:',
+        '  s@docker  servers: http://127.0.0.1:9000  middlewares=auth@file,ghost',
+        'problems:',
+        '  error SERVICE_REFERENCE_MISSING [s@docker]: service "s@docker": middlewares names "ghost@docker", which does not exist',
+        '  error ROUTER_DISABLED_DEPENDENCY [r@docker]: router "r@docker": service "s@docker" is disabled: service "s@docker": middlewares names "ghost@docker", which does not exist',
+        '1 router(s), 1 service(s), 0 middleware(s); 2 error(s), 0 warning(s)',
+      ),
+    });
+  });
+
   it("reports what compile would (a chain's missing member), not what labels cannot show (other providers' items, entryPoints, resolvers)", () => {
     const text = [
       'wharf.http.routers.r.rule=Host(`r`)',

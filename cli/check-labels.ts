@@ -114,8 +114,9 @@ function describeConfig(config: DynamicConfig): string[] {
   if (Object.keys(services).length > 0) out.push('services:');
   for (const [name, s] of Object.entries(services)) {
     const servers = s.loadBalancer?.servers?.map((v) => v.url).join(', ');
+    const mws = s.middlewares?.length ? `  middlewares=${s.middlewares.join(',')}` : '';
     out.push(
-      `  ${name}@docker  ${servers === undefined ? Object.keys(s).join(',') : `servers: ${servers || '(none)'}`}`,
+      `  ${name}@docker  ${servers === undefined ? Object.keys(s).join(',') : `servers: ${servers || '(none)'}`}${mws}`,
     );
   }
   if (Object.keys(middlewares).length > 0) out.push('middlewares:');
@@ -164,6 +165,14 @@ function references(
     const options = r.tls?.options ? foreign(r.tls.options) : undefined;
     if (options)
       tlsOptions.set(options.provider, { ...tlsOptions.get(options.provider), [options.name]: {} });
+  }
+  // A service's own middlewares (services.<s>.middlewares) may name other providers' too.
+  for (const [q, svc] of merged.services) {
+    if (!q.endsWith('@docker')) continue;
+    for (const m of svc.middlewares ?? []) {
+      const middleware = foreign(m);
+      if (middleware) merged.middlewares.set(middleware.q, { headers: {} });
+    }
   }
   const tls = [
     ...merged.tls,

@@ -4,7 +4,6 @@ import {
   MIDDLEWARE_KINDS,
   MiddlewareSchema,
   ServersTransportSchema,
-  ServiceSchema,
   TlsOptionsSchema,
   UNSUPPORTED_MIDDLEWARE_TYPES,
 } from './dynamic.ts';
@@ -71,8 +70,6 @@ const DYNAMIC_UNSUPPORTED_UNSAFE: UnsupportedKeys = new Map<AnySchema, Record<st
       spiffe: 'SPIFFE verification of servers',
     },
   ],
-  // Service-level middlewares may be an auth or an allow-list: a service carrying them is left out.
-  [ServiceSchema, { middlewares: 'middlewares on a service (put them on the routers instead)' }],
 ]);
 
 /** Renders an issue's message for a key as the user sees it (dotted path, label, KV key, flag, ...). */

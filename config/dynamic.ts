@@ -27,6 +27,7 @@ import { ReplacePathRegexSchema } from './middlewares/replace-path-regex.ts';
 import { RetrySchema } from './middlewares/retry.ts';
 import { StripPrefixRegexSchema } from './middlewares/strip-prefix-regex.ts';
 import { WafSchema } from './middlewares/waf.ts';
+import { ServiceMiddlewaresSchema } from './service-middlewares.ts';
 import { ClientAuthSchema } from './tls-client-auth.ts';
 import { DefaultGeneratedCertSchema } from './tls-store.ts';
 import { ServersTransportSchema } from './transports.ts';
@@ -136,6 +137,7 @@ export const MirroringSchema = z.strictObject({
 
 /** An HTTP service: exactly one of loadBalancer, weighted, highestRandomWeight, failover, mirroring. */
 export const ServiceSchema = z.strictObject({
+  middlewares: ServiceMiddlewaresSchema.optional(), // service-middlewares.ts
   loadBalancer: LoadBalancerSchema.optional(),
   weighted: WeightedSchema.optional(),
   highestRandomWeight: HighestRandomWeightSchema.optional(), // load-balancing.ts

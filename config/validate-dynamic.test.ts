@@ -386,12 +386,12 @@ describe('validateDynamic', () => {
       ],
     },
     {
-      // A service's middlewares may be an auth: not acting on them would serve it unprotected.
-      name: 'leaves out a service with middlewares (not supported), keeps the load-balancing options',
+      // Traefik v3.7's Service.Middlewares: kept, and resolved by compile like a router's middlewares.
+      name: 'keeps a service with middlewares and its load-balancing options',
       input: {
         http: {
           services: {
-            guarded: { middlewares: ['auth'], loadBalancer: { servers: [{ url: 'http://a' }] } },
+            guarded: { middlewares: ['auth', 'hdr@file'], loadBalancer: { servers: [{ url: 'http://a' }] } },
             lb: {
               loadBalancer: {
                 strategy: 'p2c',
@@ -399,7 +399,7 @@ describe('validateDynamic', () => {
                 passiveHealthCheck: { failureWindow: '3s', maxFailedAttempts: 2 },
               },
             },
-            hrw: { highestRandomWeight: { services: [{ name: 'lb', weight: 2 }] } },
+            hrw: { middlewares: ['auth'], highestRandomWeight: { services: [{ name: 'lb', weight: 2 }] } },
             fo: { failover: { service: 'lb', fallback: 'hrw', errors: { status: ['500-599'] } } },
           },
         },
@@ -407,6 +407,7 @@ describe('validateDynamic', () => {
       config: {
         http: {
           services: {
+            guarded: { middlewares: ['auth', 'hdr@file'], loadBalancer: { servers: [{ url: 'http://a' }] } },
             lb: {
               loadBalancer: {
                 strategy: 'p2c',
@@ -414,19 +415,12 @@ describe('validateDynamic', () => {
                 passiveHealthCheck: { failureWindow: 3000, maxFailedAttempts: 2 },
               },
             },
-            hrw: { highestRandomWeight: { services: [{ name: 'lb', weight: 2 }] } },
+            hrw: { middlewares: ['auth'], highestRandomWeight: { services: [{ name: 'lb', weight: 2 }] } },
             fo: { failover: { service: 'lb', fallback: 'hrw', errors: { status: ['500-599'] } } },
           },
         },
       },
-      diagnostics: [
-        diag({
-          code: 'CONFIG_UNSUPPORTED_UNSAFE',
-          severity: 'error',
-          key: 'http.services.guarded.middlewares',
-          item: { kind: 'service', name: 'guarded' },
-        }),
-      ],
+      diagnostics: [],
     },
     {
       name: 'leaves out a servers transport with a bad timeout, keeping the others',

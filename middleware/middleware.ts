@@ -26,7 +26,10 @@ export interface MiddlewareRuntime {
 export interface MiddlewareContext {
   /** Qualified name of the middleware being built (`name@provider`). */
   readonly name: string;
-  /** The router this instance serves when the definition is `perRouter`; undefined for shared instances. */
+  /**
+   * The router this instance serves when the definition is `perRouter` (`service:<name>` for the instance a
+   * service's own `middlewares` use); undefined for shared instances.
+   */
   readonly router: string | undefined;
   /**
    * The built middleware a reference names (qualified in this middleware's provider). Only references the

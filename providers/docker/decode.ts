@@ -1,5 +1,10 @@
 import type { Diagnostic, DiagnosticItem } from '../../config/diagnostics.ts';
-import type { DynamicConfig, RouterConfig, ServiceConfig } from '../../config/dynamic.ts';
+import {
+  type DynamicConfig,
+  type RouterConfig,
+  SERVICE_KINDS,
+  type ServiceConfig,
+} from '../../config/dynamic.ts';
 import { decodeFlatKeys } from '../../config/flat-keys.ts';
 import type { DockerProviderConfig } from '../../config/static.ts';
 import { type AddressMode, containerAddress, lowestPort } from './address.ts';
@@ -114,7 +119,7 @@ export function decodeContainer(c: ContainerInfo, opts: DockerDecodeOptions): Co
   if (unhealthy && !opts.allowEmptyServices) return skip(`health is "${health}", not healthy`);
 
   // 2. Labels through the shared codec; the provider's own keys were taken out by splitLabels.
-  const decoded = decodeFlatKeys(split.entries, {
+  const decoded = decodeFlatKeys([...split.entries, ...implicitLoadBalancers(split.entries, prefix)], {
     style: 'label',
     root: prefix,
     source: 'docker',
@@ -262,3 +267,31 @@ export function decodeContainers(
 }
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The service kinds as label segments (lower case). */
+const SERVICE_KIND_SEGMENTS = new Set(SERVICE_KINDS.map((k) => k.toLowerCase()));
+
+/**
+ * A labelled service with keys but no kind (only `middlewares`, its server keys being taken out by
+ * splitLabels) is the container's load balancer: labels can declare no other kind. Traefik's label
+ * decoding creates the loadBalancer from the server keys, and rejects the container when there are none
+ * ("load-balancer is not defined"); here such a service gets an empty loadBalancer (`loadbalancer=true`)
+ * and then the container's server, like a service named only by server keys.
+ */
+function implicitLoadBalancers(
+  entries: ReadonlyArray<{ key: string; value: string }>,
+  prefix: string,
+): Array<{ key: string; value: string }> {
+  const head = `${prefix.toLowerCase()}.http.services.`;
+  // Names as written: the codec keeps record keys (names) as written.
+  const kinds = new Map<string, boolean>();
+  for (const { key } of entries) {
+    if (!key.toLowerCase().startsWith(head)) continue;
+    const [name, segment] = key.slice(head.length).split('.');
+    if (name === undefined || segment === undefined) continue;
+    kinds.set(name, (kinds.get(name) ?? false) || SERVICE_KIND_SEGMENTS.has(segment.toLowerCase()));
+  }
+  return [...kinds]
+    .filter(([, kind]) => !kind)
+    .map(([name]) => ({ key: `${prefix}.http.services.${name}.loadbalancer`, value: 'true' }));
+}

@@ -9,13 +9,15 @@ import { buildServices } from '../services/build-services.ts';
 import { type IndexedRoute, RouteIndex } from './route-index.ts';
 import type { RoutingPlan } from './routing-plan.ts';
 import { addError } from './runtime-info.ts';
+import { serviceChainBuilder } from './service-chains.ts';
 import { ITEMS_PER_PAUSE, runSync, type Steps } from './slices.ts';
 import type { CompiledRoute, ProvisionDeps, RoutingTable } from './table-types.ts';
 
 /**
  * The impure step of compile: turns a plan into a routing table. Builds the services (reusing the serving
- * generation's load balancers while unchanged; new ones start their health checks) and the middleware
- * instances the planned routers use (reused while unchanged), composes each distinct chain once, and indexes
+ * generation's load balancers while unchanged; new ones start their health checks), each behind its own
+ * `middlewares` if it has some, and the middleware instances the planned routers and services use (reused
+ * while unchanged), composes each distinct chain once, and indexes
  * the routes per entryPoint. A service or middleware that fails to build disables itself and the routers
  * using it, through `addError`; every other router is served. Takes ownership of the plan (its info and
  * diagnostics become the table's). If it throws, what it built anew is closed and the error propagates.
@@ -35,18 +37,33 @@ export function* provisionSteps(
   plan: RoutingPlan,
   deps: ProvisionDeps,
 ): Steps<{ table: RoutingTable; diagnostics: Diagnostic[] }> {
-  const built = buildServices(plan.services, deps, deps.previousServices, plan.transports);
+  // Middlewares may name services (errors.service) and services may carry middlewares: while services
+  // are built, a middleware gets the service it names from the build (built on demand); afterwards, from
+  // the built set.
+  let serviceOf: (q: string) => Handler | undefined = () => undefined;
   const instances = new MiddlewareInstances(plan.middlewares, deps.previousMiddlewares ?? new Map(), {
     definitions: deps.middlewares ?? middlewareRegistry,
     logger: deps.logger,
     clock: deps.clock ?? systemClock,
-    service: (name) => built.runtimes.get(name)?.handler,
+    service: (name) => serviceOf(name),
     ...(deps.traceMiddleware ? { traceMiddleware: deps.traceMiddleware } : {}),
   });
+  let built: ReturnType<typeof buildServices> | undefined;
   try {
+    built = buildServices(
+      plan.services,
+      deps,
+      deps.previousServices,
+      plan.transports,
+      serviceChainBuilder(instances, (lookup) => {
+        serviceOf = (q) => lookup(q)?.handler;
+      }),
+    );
+    const done = built;
+    serviceOf = (q) => done.runtimes.get(q)?.handler;
     return yield* provisionWith(plan, built, instances);
   } catch (err) {
-    for (const [name, c] of built.cache)
+    for (const [name, c] of built?.cache ?? [])
       if (deps.previousServices.get(name)?.runtime !== c.runtime) c.runtime.close();
     instances.closeCreated();
     throw err;
@@ -102,6 +119,8 @@ function* provisionWith(
       if (entry) addError(entry, message, true);
     }
   };
+  // A service's own middleware that failed to build disabled that service (built.errors): report it too.
+  reportMiddlewareErrors();
   const disable = (router: string, kind: 'service' | 'middleware', name: string, reason: string) => {
     const message = formatError('ROUTER_DISABLED_DEPENDENCY', { router, kind, name, reason });
     report('router', router, 'ROUTER_DISABLED_DEPENDENCY', message);

@@ -32,6 +32,28 @@ export function resolveMiddlewares(
   report: (q: string, code: ErrorCode, message: string) => void,
   services: ServiceLookup = { exists: () => false, problem: () => undefined },
 ): ResolvedMiddlewares {
+  const resolver = middlewareResolver(configs, registry, report, services);
+  for (const q of configs.keys()) resolver.problem(q);
+  return resolver;
+}
+
+/** Checks middlewares on demand (resolveMiddlewares runs it over all of them). */
+export interface MiddlewareResolver extends ResolvedMiddlewares {
+  /** The first reason middleware `q` is disabled (checking it now if needed), or undefined when it can be built. */
+  problem(q: string): string | undefined;
+}
+
+/**
+ * resolveMiddlewares, one middleware at a time, so that services (whose `middlewares` name middlewares)
+ * and middlewares (whose options may name services) can ask each other (resolve-routing.ts). A middleware
+ * asked about while it is being checked (a cycle through a service) is reported as such.
+ */
+export function middlewareResolver(
+  configs: ReadonlyMap<string, MiddlewareConfig>,
+  registry: MiddlewareRegistry,
+  report: (q: string, code: ErrorCode, message: string) => void,
+  services: ServiceLookup = { exists: () => false, problem: () => undefined },
+): MiddlewareResolver {
   const plans = new Map<string, MiddlewareSpec>();
   const errors = new Map<string, string[]>();
   const visiting: string[] = [];
@@ -58,24 +80,25 @@ export function resolveMiddlewares(
     const provider = parseQualifiedName(q).provider ?? '';
     const members: string[] = [];
     const serviceNames: string[] = [];
-    for (const reference of definition.serviceReferences?.(options) ?? []) {
-      const target = qualifyName(reference, provider);
-      if (!services.exists(target))
-        return fail(q, 'MIDDLEWARE_INVALID', {
-          middleware: q,
-          problem: `${kind}.service names "${target}", which does not exist; define that service or name another`,
-        });
-      const why = services.problem(target);
-      if (why !== undefined)
-        return fail(q, 'MIDDLEWARE_INVALID', {
-          middleware: q,
-          problem: `${kind}.service "${target}" is disabled: ${why}`,
-        });
-      serviceNames.push(target);
-    }
     let perRouter = definition.perRouter === true;
+    // On the stack while its services are checked too: a service may name it back (a cycle).
     visiting.push(q);
     try {
+      for (const reference of definition.serviceReferences?.(options) ?? []) {
+        const target = qualifyName(reference, provider);
+        if (!services.exists(target))
+          return fail(q, 'MIDDLEWARE_INVALID', {
+            middleware: q,
+            problem: `${kind}.service names "${target}", which does not exist; define that service or name another`,
+          });
+        const why = services.problem(target);
+        if (why !== undefined)
+          return fail(q, 'MIDDLEWARE_INVALID', {
+            middleware: q,
+            problem: `${kind}.service "${target}" is disabled: ${why}`,
+          });
+        serviceNames.push(target);
+      }
       for (const reference of definition.references?.(options) ?? []) {
         const target = qualifyName(reference, provider);
         if (!configs.has(target))
@@ -107,6 +130,12 @@ export function resolveMiddlewares(
     return plan;
   };
 
-  for (const q of configs.keys()) check(q);
-  return { plans, errors };
+  return {
+    plans,
+    errors,
+    problem(q) {
+      if (visiting.includes(q)) return `a cycle back to middleware "${q}" through a service`;
+      return check(q) ? undefined : (errors.get(q)?.[0] ?? 'disabled');
+    },
+  };
 }

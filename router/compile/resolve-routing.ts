@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../../config/diagnostics.ts';
-import { middlewareKind } from '../../config/dynamic.ts';
+import { middlewareKind, SERVICE_KINDS } from '../../config/dynamic.ts';
 import { type ErrorCode, formatError } from '../../config/errors.ts';
 import { parseQualifiedName, qualifyName } from '../../config/names.ts';
 import { compileRuleText, v2Lookalike } from '../../core/rules/rule-matcher.ts';
@@ -11,8 +11,8 @@ import { namedTransports } from '../services/servers-transport.ts';
 import { buildTls } from '../tls/build-tls.ts';
 import { HostOptionsBuilder, ruleHosts } from '../tls/host-options.ts';
 import { conflictWarnings, resolveRouterTls } from '../tls/router-tls.ts';
-import { resolveMiddlewares } from './resolve-middlewares.ts';
-import { resolveServices } from './resolve-services.ts';
+import { middlewareResolver } from './resolve-middlewares.ts';
+import { serviceResolver } from './resolve-services.ts';
 import { defaultPriority } from './route-index.ts';
 import type { PlannedRoute, RouterPlan, RoutingPlan } from './routing-plan.ts';
 import {
@@ -97,18 +97,26 @@ export function* resolveRoutingSteps(merged: MergedConfig, deps: ResolveDeps): S
   const warned = new Map<string, string[]>();
   for (const d of diagnostics) warned.set(d.subject, [...(warned.get(d.subject) ?? []), d.message]);
   const transports = namedTransports(merged.serversTransports, merged.diagnostics);
-  const serviceErrors = resolveServices(merged.services, transports);
-  for (const [q, errs] of serviceErrors) for (const e of errs) report('service', q, e.code, e.message);
-  const mws = resolveMiddlewares(
+  // Services name middlewares (their own `middlewares`) and middlewares name services (errors.service):
+  // each resolver asks the other, on demand, so a cycle through both is found and reported.
+  const mws = middlewareResolver(
     merged.middlewares,
     deps.middlewares ?? middlewareRegistry,
     (q, code, message) => report('middleware', q, code, message),
-    { exists: (q) => merged.services.has(q), problem: (q) => serviceErrors.get(q)?.[0]?.message },
+    { exists: (q) => merged.services.has(q), problem: (q) => services.problem(q) },
   );
+  const services = serviceResolver(merged.services, transports, {
+    exists: (q) => merged.middlewares.has(q),
+    problem: (q) => mws.problem(q),
+  });
+  for (const q of merged.services.keys()) services.problem(q);
+  for (const q of merged.middlewares.keys()) mws.problem(q);
+  const serviceErrors = services.errors;
+  for (const [q, errs] of serviceErrors) for (const e of errs) report('service', q, e.code, e.message);
 
   const info: RuntimeInfo = { routers: new Map(), services: new Map(), middlewares: new Map() };
   for (const [q, config] of merged.services) {
-    const kind = Object.keys(config).find((k) => config[k as keyof typeof config] !== undefined) ?? 'unknown';
+    const kind = SERVICE_KINDS.find((k) => config[k] !== undefined) ?? 'unknown';
     const entry: ServiceInfo = {
       ...config,
       name: q,

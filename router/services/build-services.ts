@@ -7,13 +7,28 @@ import { buildHighestRandomWeight } from './highest-random-weight.ts';
 import { buildLoadBalancer } from './load-balancer.ts';
 import { resolveTransport, type Transports, transportSettings } from './servers-transport.ts';
 import type { ServiceDeps, ServiceRuntime } from './service.ts';
+import { type ServiceChain, type WrappedService, withMiddlewares } from './with-middlewares.ts';
 
 /** A built service, the config it was built from and the children it uses: reused while all are unchanged. */
 export interface CachedService {
   readonly key: string;
   readonly runtime: ServiceRuntime;
   readonly children: readonly ServiceRuntime[];
+  /** The service behind its own `middlewares` (with-middlewares.ts), when it has some. */
+  readonly wrapped?: WrappedService;
 }
+
+/**
+ * The middlewares of a service (its `middlewares`, qualified), built by provisioning (router/compile/
+ * provision.ts) with `lookup` giving other built services of this generation (for a middleware that names
+ * one): the built instances (compared by identity to reuse the wrapper) and their wrapping functions in
+ * order, or why one could not be built.
+ */
+export type ServiceChainBuilder = (
+  service: string,
+  middlewares: readonly string[],
+  lookup: (q: string) => ServiceRuntime | undefined,
+) => ServiceChain | { readonly error: string };
 
 /** The outcome of building every service of a generation. */
 export interface BuiltServices {
@@ -30,15 +45,16 @@ export interface BuiltServices {
  * children are the same runtimes, is taken from `previous`: load balancers keep their health state and
  * pools, weighted services their rotation, mirrors their counters. The services were checked before
  * (router/compile/resolve-services.ts: kinds, references, cycles and servers transports all resolve), so
- * here a service is disabled only when it, or a child, fails to build (an error naming why); the others
- * build. A reference that does not resolve here would be a bug in that check; it disables the service
- * with a message saying so rather than building half of it.
+ * here a service is disabled only when it, a child or one of its own middlewares (built by `chains`) fails
+ * to build (an error naming why); the others build. A reference that does not resolve here would be a bug
+ * in that check; it disables the service with a message saying so rather than building half of it.
  */
 export function buildServices(
   services: ReadonlyMap<string, ServiceConfig>,
   deps: ServiceDeps,
   previous: ReadonlyMap<string, CachedService>,
   transportsIn: Omit<Transports, 'defaults'> = { named: new Map() },
+  chains?: ServiceChainBuilder,
 ): BuiltServices {
   const transports: Transports = {
     ...transportsIn,
@@ -148,6 +164,19 @@ export function buildServices(
         }
         const children = [main, ...mirrors.map((x) => x.runtime)];
         runtime = reuse(name, m, children, () => buildMirroring(name, m, main, mirrors, deps));
+      }
+      // Traefik runs a service's own middlewares around its balancer, so parents, routers and
+      // middlewares naming the service all get the wrapped handler.
+      if (config.middlewares && config.middlewares.length > 0) {
+        if (!chains) throw new Error(`service "${name}": no builder for its middlewares`);
+        const names = config.middlewares.map((m) => qualifyName(m, provider));
+        const lookup = (q: string) => (visiting.includes(q) ? undefined : build(q));
+        const chain = chains(name, names, lookup);
+        if ('error' in chain) return fail(name, 'SERVICE_INVALID', { service: name, problem: chain.error });
+        const cached = cache.get(name) as CachedService;
+        const wrapped = withMiddlewares(runtime, chain, previous.get(name));
+        cache.set(name, { ...cached, wrapped });
+        runtime = wrapped.runtime;
       }
       runtimes.set(name, runtime);
       return runtime;
