@@ -17,7 +17,7 @@ import {
   type RequestCopy,
   wantsTrailers,
 } from './request-copy.ts';
-import { tlsConnectOptions, tlsServerName } from './transport-tls.ts';
+import { clientCertChoice, tlsConnectOptions, tlsServerName } from './transport-tls.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 
 /** The HTTP/2 settings of a servers transport a forwarder needs. */
@@ -49,12 +49,16 @@ export function createServerForwarder(
   const hostname = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
   const tls = h2c ? undefined : tlsConnectOptions(options.pool?.tls);
   const servername = h2c ? null : tlsServerName(target.hostname, options.pool?.tls);
+  const connectTimeoutMs = options.pool?.connectTimeoutMs ?? 30_000;
+  const choice = h2c ? undefined : clientCertChoice(options.pool?.tls);
+  const probe = { host: hostname, port, servername: servername ?? undefined, timeoutMs: connectTimeoutMs };
   const sessions = new H2Sessions({
     scheme: h2c ? 'h2c' : 'https',
     hostname,
     port,
     ...(tls ? { tls: servername === null ? tls : { ...tls, servername } } : {}),
-    connectTimeoutMs: options.pool?.connectTimeoutMs ?? 30_000,
+    chooseCert: choice ? () => choice.choose(probe) : undefined,
+    connectTimeoutMs,
     idleTimeoutMs: options.pool?.idleTimeoutMs ?? 90_000,
     readIdleTimeoutMs: options.readIdleTimeoutMs ?? 0,
     pingTimeoutMs: options.pingTimeoutMs ?? 15_000,

@@ -1,6 +1,8 @@
 import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import type { ClientCert } from './client-cert-choice.ts';
+import { withClientCert } from './transport-tls.ts';
 
 /** How an {@link H2Sessions} reaches its server. */
 export interface H2SessionOptions {
@@ -10,6 +12,8 @@ export interface H2SessionOptions {
   readonly port: number;
   /** TLS options of the servers transport (CAs, client certificate, checks, servername); https only. */
   readonly tls?: ConnectionOptions;
+  /** With several client certificates: the one for this server (null: none fits), asked before each connection. */
+  readonly chooseCert?: (() => Promise<ClientCert | null>) | undefined;
   /** TCP (and TLS) connect timeout, ms; 0: none. */
   readonly connectTimeoutMs: number;
   /** A session without streams for this long closes (Traefik `idleConnTimeout`); 0: never. */
@@ -68,12 +72,13 @@ export class H2Sessions {
     this.#session = undefined;
   }
 
-  #socket(): Promise<Socket | TLSSocket> {
+  async #socket(): Promise<Socket | TLSSocket> {
     const o = this.#options;
+    const tls = o.chooseCert && o.tls ? withClientCert(o.tls, await o.chooseCert()) : o.tls;
     return new Promise((resolve, reject) => {
       const socket =
         o.scheme === 'https'
-          ? tlsConnect({ ...o.tls, host: o.hostname, port: o.port, ALPNProtocols: ['h2', 'http/1.1'] })
+          ? tlsConnect({ ...tls, host: o.hostname, port: o.port, ALPNProtocols: ['h2', 'http/1.1'] })
           : netConnect({ host: o.hostname, port: o.port });
       const ready = o.scheme === 'https' ? 'secureConnect' : 'connect';
       const timer =

@@ -9,7 +9,12 @@ import {
 } from '../../core/http-client.ts';
 import type { Logger } from '../../core/log.ts';
 import { redactUrls } from '../../core/redact.ts';
-import { tlsConnectOptions, tlsServerName } from '../proxy/transport-tls.ts';
+import {
+  clientCertChoice,
+  tlsConnectOptions,
+  tlsServerName,
+  withClientCert,
+} from '../proxy/transport-tls.ts';
 import { GRPC_HEALTH, grpcHealthVerdict, h2Probe } from './h2-probe.ts';
 import { MAX_PROBE_REDIRECTS, probeRedirect } from './probe-redirect.ts';
 import type { TransportSettings } from './servers-transport.ts';
@@ -133,7 +138,7 @@ export class HealthChecker {
     const url = new URL(probeUrl(server, hc));
     const h2c = server.startsWith('h2c://') && hc.scheme === undefined;
     if (hc.mode === 'grpc') {
-      const tls = url.protocol === 'https:' ? this.h2Tls(url.hostname) : undefined;
+      const tls = url.protocol === 'https:' ? await this.h2Tls(url) : undefined;
       url.pathname = GRPC_HEALTH.path;
       url.search = '';
       const res = await h2Probe({
@@ -200,9 +205,15 @@ export class HealthChecker {
   }
 
   /** TLS options for an HTTP/2 probe of an https server: the transport's, with its server name. */
-  private h2Tls(hostname: string) {
-    const name = tlsServerName(hostname, this.transport?.tls);
-    return { ...this.tlsOptions, ...(name === null ? {} : { servername: name }) };
+  private async h2Tls(url: URL): Promise<ConnectionOptions> {
+    const name = tlsServerName(url.hostname, this.transport?.tls);
+    const base = { ...this.tlsOptions, ...(name === null ? {} : { servername: name }) };
+    const choice = clientCertChoice(this.transport?.tls);
+    if (!choice) return base;
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const timeoutMs = this.transport?.connectTimeoutMs ?? 30_000;
+    const probe = { host, port: Number(url.port) || 443, servername: name ?? undefined, timeoutMs };
+    return withClientCert(base, await choice.choose(probe));
   }
 
   private async probe(server: string): Promise<void> {
@@ -250,17 +261,22 @@ export function judge(statusCode: number, expected: number | undefined): boolean
  * URL's host or serverName, never the probe's Host header, as Go's transport does).
  */
 function transportAgent(transport: TransportSettings): Agent {
-  const connector = buildConnector({
-    ...tlsConnectOptions(transport.tls),
-    timeout: transport.connectTimeoutMs,
-  });
+  const tls = tlsConnectOptions(transport.tls);
+  const timeout = transport.connectTimeoutMs;
+  const connector = buildConnector({ ...tls, timeout });
+  // Several client certificates: the one each server accepts (router/proxy/client-cert-choice.ts).
+  const choice = clientCertChoice(transport.tls);
   return new Agent({
-    connect: (opts, callback) =>
-      connector(
-        opts.protocol === 'https:'
-          ? { ...opts, servername: tlsServerName(opts.hostname, transport.tls) ?? undefined }
-          : opts,
-        callback,
-      ),
+    connect: (opts, callback) => {
+      if (opts.protocol !== 'https:') return connector(opts, callback);
+      const servername = tlsServerName(opts.hostname, transport.tls) ?? undefined;
+      if (!choice) return connector({ ...opts, servername }, callback);
+      const host = opts.hostname.startsWith('[') ? opts.hostname.slice(1, -1) : opts.hostname;
+      choice.choose({ host, port: Number(opts.port) || 443, servername, timeoutMs: timeout }).then(
+        (chosen) =>
+          buildConnector({ ...withClientCert(tls, chosen), timeout })({ ...opts, servername }, callback),
+        (err: Error) => callback(err, null),
+      );
+    },
   });
 }
