@@ -18,7 +18,8 @@ beforeAll(async () => {
       routers: { h2: { rule: 'Host(`h2.test`)', service: 'h2' } },
       services: { h2: { loadBalancer: { servers: [{ url: raw.url }], serversTransport: 'pings' } } },
       serversTransports: {
-        pings: { forwardingTimeouts: { readIdleTimeout: '50ms', pingTimeout: '200ms' } },
+        // pingTimeout leaves a loaded machine time to answer; the test waits it out once.
+        pings: { forwardingTimeouts: { readIdleTimeout: '50ms', pingTimeout: '1s' } },
       },
     },
   });
