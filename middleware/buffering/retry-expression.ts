@@ -1,3 +1,4 @@
+import { compileCompare } from '../../config/compile-compare.ts';
 import {
   compilePredicate,
   type ExpressionCall,
@@ -115,19 +116,5 @@ function leaf(call: ExpressionCall): RetryPredicate {
   }
   const get: (c: RetryContext) => number =
     call.name === 'Attempts' ? (c) => c.attempt : (c) => c.responseCode;
-  const v = compare.value.value as number;
-  switch (compare.operator) {
-    case '==':
-      return (c) => get(c) === v;
-    case '!=':
-      return (c) => get(c) !== v;
-    case '<':
-      return (c) => get(c) < v;
-    case '<=':
-      return (c) => get(c) <= v;
-    case '>':
-      return (c) => get(c) > v;
-    default:
-      return (c) => get(c) >= v;
-  }
+  return compileCompare(get, compare.operator, compare.value.value as number);
 }

@@ -1,3 +1,4 @@
+import { compileCompare } from '../../config/compile-compare.ts';
 import {
   compilePredicate,
   type ExpressionCall,
@@ -94,19 +95,5 @@ function leaf(call: ExpressionCall): BreakerCondition {
           ? (m) => m.latencyAtQuantileMs(n[0] as number)
           : (m) => m.totalCount();
   const compare = call.compare as NonNullable<ExpressionCall['compare']>;
-  const v = compare.value.value as number;
-  switch (compare.operator) {
-    case '==':
-      return (m) => metric(m) === v;
-    case '!=':
-      return (m) => metric(m) !== v;
-    case '<':
-      return (m) => metric(m) < v;
-    case '<=':
-      return (m) => metric(m) <= v;
-    case '>':
-      return (m) => metric(m) > v;
-    default:
-      return (m) => metric(m) >= v;
-  }
+  return compileCompare(metric, compare.operator, compare.value.value as number);
 }
