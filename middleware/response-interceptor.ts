@@ -9,10 +9,10 @@ export type InterceptedMethod =
   | 'writeEarlyHints'
   | 'destroy';
 
-type Callback = (err?: Error | null) => void;
+/** The methods that send a response head, which every ResponseInterceptor stands in for. */
+export const HEAD_METHODS: readonly InterceptedMethod[] = ['writeHead', 'write', 'end', 'flushHeaders'];
 
-/** Saved in place of a method the response did not have as its own (it came from the prototype). */
-const INHERITED = Symbol('wharf.inherited');
+type Callback = (err?: Error | null) => void;
 
 /** Calls the callback among a dropped write's arguments, later, as Node calls it for a write that succeeded. */
 export function acknowledgeWrite(args: readonly unknown[]): void {
@@ -27,20 +27,31 @@ export function acknowledgeWrite(args: readonly unknown[]): void {
  * succeed at once, so whoever writes, such as the proxy streaming an upstream body, runs to its end and its
  * connection is reused); `held` says which status it was. A head that is not held gives the response its
  * own methods back at once, before it goes out, so the body streams with no cost. The caller calls
- * `restore()` when the handlers are done, whatever happened. Used by retry (its attempts,
- * retry/attempt-guard.ts), errors and failover (errors/status-catcher.ts); a subclass may stand in for
- * more methods with `intercept`.
+ * `restore()` when the handlers are done, whatever happened. Used by retry's attempts
+ * (retry/attempt-guard.ts), errors and failover (errors/status-catcher.ts).
  */
 export class ResponseInterceptor {
   readonly #res: ServerResponse;
-  /** Each intercepted method's own function, or INHERITED. */
-  readonly #saved = new Map<InterceptedMethod, unknown>();
+  readonly #methods: readonly InterceptedMethod[];
+  /** The methods the response had as its own (usually none: they come from its prototype). */
+  readonly #saved = new Map<string, unknown>();
   #restored = false;
   /** The status of the head held back; undefined while none was (or the head went out). */
   held: number | undefined;
 
-  constructor(res: ServerResponse, hold: (status: number) => boolean) {
+  /**
+   * `methods`: every method this interceptor stands in for, HEAD_METHODS (patched here) and those a
+   * subclass patches after super(); restore() gives them all back.
+   */
+  constructor(
+    res: ServerResponse,
+    hold: (status: number) => boolean,
+    methods: readonly InterceptedMethod[] = HEAD_METHODS,
+  ) {
     this.#res = res;
+    this.#methods = methods;
+    const r = res as unknown as Record<string, unknown>;
+    for (const m of methods) if (Object.hasOwn(r, m)) this.#saved.set(m, r[m]);
     /** True when the head about to go out (or already held) is dropped; false gives the response back. */
     const holds = (status: number): boolean => {
       if (this.held !== undefined) return true;
@@ -51,27 +62,28 @@ export class ResponseInterceptor {
       this.restore();
       return false;
     };
-    this.intercept('writeHead', function (this: ServerResponse, status: number, ...rest: unknown[]) {
+    // Plain property stores, not a loop over names: this runs per request, and V8 keeps named stores fast.
+    res.writeHead = function (this: ServerResponse, status: number, ...rest: unknown[]) {
       if (holds(status)) return this;
       return (this.writeHead as (...a: unknown[]) => ServerResponse).call(this, status, ...rest);
-    });
-    this.intercept('write', function (this: ServerResponse, ...args: unknown[]) {
+    } as ServerResponse['writeHead'];
+    res.write = function (this: ServerResponse, ...args: unknown[]) {
       if (holds(this.statusCode)) {
         acknowledgeWrite(args);
         return true;
       }
       return (this.write as (...a: unknown[]) => boolean).apply(this, args);
-    });
-    this.intercept('end', function (this: ServerResponse, ...args: unknown[]) {
+    } as ServerResponse['write'];
+    res.end = function (this: ServerResponse, ...args: unknown[]) {
       if (holds(this.statusCode)) {
         acknowledgeWrite(args);
         return this;
       }
       return (this.end as (...a: unknown[]) => ServerResponse).apply(this, args);
-    });
-    this.intercept('flushHeaders', function (this: ServerResponse) {
+    } as ServerResponse['end'];
+    res.flushHeaders = function (this: ServerResponse) {
       if (!holds(this.statusCode)) this.flushHeaders();
-    });
+    };
   }
 
   /** Whether the response has its own methods back. */
@@ -79,19 +91,11 @@ export class ResponseInterceptor {
     return this.#restored;
   }
 
-  /** Puts `fn` in place of the response's method `m` until restore(). */
-  protected intercept(m: InterceptedMethod, fn: (this: ServerResponse, ...args: never[]) => unknown): void {
-    const r = this.#res as unknown as Record<string, unknown>;
-    this.#saved.set(m, Object.hasOwn(r, m) ? r[m] : INHERITED);
-    r[m] = fn;
-  }
-
-  /** The response's own method `m`, whether or not it is still intercepted. */
+  /** The response's own method `m`, whether or not the interceptor still stands. */
   protected original(m: InterceptedMethod): unknown {
-    const own = this.#saved.get(m);
-    return own === undefined || own === INHERITED
-      ? (Object.getPrototypeOf(this.#res) as Record<string, unknown>)[m]
-      : own;
+    return this.#saved.has(m)
+      ? this.#saved.get(m)
+      : (Object.getPrototypeOf(this.#res) as Record<string, unknown>)[m];
   }
 
   /** Gives the response its own methods back (once; later calls do nothing). */
@@ -99,9 +103,9 @@ export class ResponseInterceptor {
     if (this.#restored) return;
     this.#restored = true;
     const r = this.#res as unknown as Record<string, unknown>;
-    for (const [m, own] of this.#saved) {
-      if (own === INHERITED) delete r[m];
-      else r[m] = own;
+    for (const m of this.#methods) {
+      if (this.#saved.has(m)) r[m] = this.#saved.get(m);
+      else delete r[m];
     }
   }
 }

@@ -1,5 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import { acknowledgeWrite, ResponseInterceptor } from '../response-interceptor.ts';
+import {
+  acknowledgeWrite,
+  HEAD_METHODS,
+  type InterceptedMethod,
+  ResponseInterceptor,
+} from '../response-interceptor.ts';
+
+const METHODS: readonly InterceptedMethod[] = [...HEAD_METHODS, 'writeEarlyHints', 'destroy'];
 
 /**
  * Stands between one attempt of the retry middleware (not the last) and the client, as Traefik's retry
@@ -12,16 +19,16 @@ import { acknowledgeWrite, ResponseInterceptor } from '../response-interceptor.t
  */
 export class AttemptGuard extends ResponseInterceptor {
   constructor(res: ServerResponse, discard: (status: number) => boolean) {
-    super(res, discard);
+    super(res, discard, METHODS);
     const self = this;
-    this.intercept('writeEarlyHints', function (this: ServerResponse, ...args: unknown[]) {
+    res.writeEarlyHints = function (this: ServerResponse, ...args: unknown[]) {
       if (self.restored) (self.original('writeEarlyHints') as (...a: unknown[]) => void).apply(this, args);
       else acknowledgeWrite(args);
-    });
-    this.intercept('destroy', function (this: ServerResponse, ...args: unknown[]) {
+    } as ServerResponse['writeEarlyHints'];
+    res.destroy = function (this: ServerResponse, ...args: unknown[]) {
       if (self.held !== undefined) return this;
       return (self.original('destroy') as (...a: unknown[]) => ServerResponse).apply(this, args);
-    });
+    } as ServerResponse['destroy'];
   }
 
   /** The status of the head held back (the attempt is retried); undefined while none was (or it went out). */
