@@ -61,7 +61,10 @@ const DIALECT: ExpressionDialect = {
   afterOperator: (op) => `expected a matcher after '${op}' but the rule ends`,
   name: (written) =>
     SPELLINGS.get(written) ?? {
-      problem: V3_ONLY[written.toLowerCase()] ?? nameHint(written, V2_NAMES),
+      // Object.hasOwn: `constructor` or `__proto__` is an unknown name, not a key of Object.prototype.
+      problem: Object.hasOwn(V3_ONLY, written.toLowerCase())
+        ? (V3_ONLY[written.toLowerCase()] as string)
+        : nameHint(written, V2_NAMES),
     },
   checkCall: ({ name, args, column }) => {
     // Traefik's rules.CheckRule, then gorilla/mux's pair checks.

@@ -68,8 +68,13 @@ const DIALECT: ExpressionDialect = {
   trailingComma: true,
   afterOperator: (op) => `expected a matcher after '${op}' but the rule ends`,
   // The problem of an unknown name is its hint; parseRule builds the RULE_UNKNOWN_MATCHER message.
+  // Object.hasOwn: `constructor` or `__proto__` is an unknown name, not a key of Object.prototype.
   name: (written) =>
-    SPELLINGS.get(written) ?? { problem: RETIRED[written.toLowerCase()] ?? nameHint(written, NAMES) },
+    SPELLINGS.get(written) ?? {
+      problem: Object.hasOwn(RETIRED, written.toLowerCase())
+        ? (RETIRED[written.toLowerCase()] as string)
+        : nameHint(written, NAMES),
+    },
   checkCall: ({ name, args, column }) => {
     const arity = ARITY[name as MatcherName];
     if (!arity.includes(args.length)) {
