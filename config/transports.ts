@@ -83,7 +83,7 @@ export const ServersTransportSchema = z.strictObject({
     .array(TransportCertificateSchema)
     .optional()
     .describe(
-      'Client certificates Wharf presents to servers that ask for one (mutual TLS); the first is used',
+      "Client certificates Wharf presents to servers that ask for one (mutual TLS): the first one issued by a CA on the server's acceptable list, as Traefik does",
     ),
   minVersion: TlsVersion.optional().describe('Lowest TLS version offered to servers (default VersionTLS12)'),
   maxVersion: TlsVersion.optional().describe('Highest TLS version offered to servers (default VersionTLS13)'),

@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
 // Go's net/http StatusText table, which Traefik's middlewares send as response bodies (ipAllowList's
 // "Forbidden") and use to validate configured status codes. Node's STATUS_CODES words several differently
 // (413 "Payload Too Large", 418 "I'm a Teapot", ...), so the table is kept here.
@@ -69,4 +71,40 @@ const TEXT: Readonly<Record<number, string>> = {
 /** Go's `http.StatusText(code)`: the reason phrase Traefik writes, '' for a code Go does not name. */
 export function goStatusText(code: number): string {
   return TEXT[code] ?? '';
+}
+
+/**
+ * Go's `WriteHeader(status)` then `Write(StatusText(status))`, as Traefik's ipAllowList refuses (and
+ * Wharf's ban): text/plain with the reason phrase, no body where HTTP forbids one (204, 304, HEAD).
+ */
+export function sendStatusText(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: string,
+): void {
+  if (status === 204 || status === 304) {
+    res.writeHead(status);
+    res.end();
+    return;
+  }
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * Traefik's rule for a middleware's `rejectStatusCode` (ipAllowList; Wharf's ban follows it): 0 or absent
+ * is 403; otherwise a status Go names. Wharf also refuses 1xx. `example` is the second status the error
+ * suggests besides 403.
+ */
+export function rejectStatusCode(code: number | undefined, example: number): number {
+  if (code === undefined || code === 0) return 403;
+  if (code < 200 || goStatusText(code) === '')
+    throw new Error(
+      `rejectStatusCode ${code} is not a usable HTTP status: give a final status from 200 to 599 that HTTP names, e.g. 403 or ${example}`,
+    );
+  return code;
 }

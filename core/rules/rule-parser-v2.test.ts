@@ -195,6 +195,12 @@ describe('ruleSyntax v2: errors', () => {
     expect(c.code).toBe(code);
     expect(c.message).toContain(says);
   });
+
+  it('a name of Object.prototype is an unknown matcher with no hint', () => {
+    // The hint table was once read with the name as a key: the message ended "function Object() …".
+    const c = compileRuleText('constructor(`a`)', 'v2');
+    expect(c.ok ? '' : c.message).toBe('rule "constructor(`a`)": unknown matcher constructor at column 1');
+  });
 });
 
 describe('ruleSyntax v2: the v3 rewrite', () => {

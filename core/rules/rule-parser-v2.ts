@@ -1,7 +1,7 @@
 import { type ErrorCode, formatError } from '../../config/errors.ts';
 import type { ExpressionCall, ExpressionDialect, ExpressionNode } from '../../config/expression-parser.ts';
 import { nameHint, parseExpression } from '../../config/expression-parser.ts';
-import type { MatcherName, RuleAst, RuleParseResult } from './rule-parser.ts';
+import { type MatcherName, RULE_GRAMMAR, type RuleAst, type RuleParseResult } from './rule-parser.ts';
 import { templateRegexp } from './v2-template.ts';
 
 // Traefik v2's rule language (`ruleSyntax: v2`, `core.defaultRuleSyntax: v2`; Traefik v3.7 keeps it in
@@ -52,16 +52,13 @@ class V2Error extends Error {
 }
 
 const DIALECT: ExpressionDialect = {
-  expected: 'a matcher',
-  end: 'the end of the rule',
-  space: /[ \t\n\r]/,
-  escapeAdvice: ' in a double-quoted string (use backticks for regexps)',
-  pairOperators: true,
-  trailingComma: true,
-  afterOperator: (op) => `expected a matcher after '${op}' but the rule ends`,
+  ...RULE_GRAMMAR,
   name: (written) =>
     SPELLINGS.get(written) ?? {
-      problem: V3_ONLY[written.toLowerCase()] ?? nameHint(written, V2_NAMES),
+      // Object.hasOwn: `constructor` or `__proto__` is an unknown name, not a key of Object.prototype.
+      problem: Object.hasOwn(V3_ONLY, written.toLowerCase())
+        ? (V3_ONLY[written.toLowerCase()] as string)
+        : nameHint(written, V2_NAMES),
     },
   checkCall: ({ name, args, column }) => {
     // Traefik's rules.CheckRule, then gorilla/mux's pair checks.

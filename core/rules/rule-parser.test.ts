@@ -197,6 +197,13 @@ describe('parseRule: errors carry a code and a 1-based column', () => {
       message:
         'rule "Headers(`a`, `b`)": unknown matcher Headers at column 1; Traefik v3 renamed Headers to Header',
     });
+    // Names of Object.prototype are unknown matchers with no hint (once the message ended "function Object()").
+    expect(parseRule('constructor(`a`)')).toMatchObject({
+      message: 'rule "constructor(`a`)": unknown matcher constructor at column 1',
+    });
+    expect(parseRule('__proto__(`a`)')).toMatchObject({
+      message: 'rule "__proto__(`a`)": unknown matcher __proto__ at column 1',
+    });
     expect(parseRule('Host(`a`, `b`)')).toMatchObject({
       message: 'rule "Host(`a`, `b`)": Host takes exactly 1 argument but got 2 at column 1',
     });

@@ -58,18 +58,28 @@ const RETIRED: Record<string, string> = {
   hostsniregexp: '; HostSNIRegexp is a TCP router matcher, use HostRegexp for HTTP routers',
 };
 
-/** The rule language as a dialect of the shared expression grammar. */
-const DIALECT: ExpressionDialect = {
+/** What Traefik's rule grammar is in both rule syntaxes (v3 here, v2 in rule-parser-v2.ts): all but the matchers. */
+export const RULE_GRAMMAR = {
   expected: 'a matcher',
   end: 'the end of the rule',
   space: /[ \t\n\r]/,
   escapeAdvice: ' in a double-quoted string (use backticks for regexps)',
   pairOperators: true,
   trailingComma: true,
-  afterOperator: (op) => `expected a matcher after '${op}' but the rule ends`,
+  afterOperator: (op: string) => `expected a matcher after '${op}' but the rule ends`,
+} satisfies Partial<ExpressionDialect>;
+
+/** The rule language as a dialect of the shared expression grammar. */
+const DIALECT: ExpressionDialect = {
+  ...RULE_GRAMMAR,
   // The problem of an unknown name is its hint; parseRule builds the RULE_UNKNOWN_MATCHER message.
+  // Object.hasOwn: `constructor` or `__proto__` is an unknown name, not a key of Object.prototype.
   name: (written) =>
-    SPELLINGS.get(written) ?? { problem: RETIRED[written.toLowerCase()] ?? nameHint(written, NAMES) },
+    SPELLINGS.get(written) ?? {
+      problem: Object.hasOwn(RETIRED, written.toLowerCase())
+        ? (RETIRED[written.toLowerCase()] as string)
+        : nameHint(written, NAMES),
+    },
   checkCall: ({ name, args, column }) => {
     const arity = ARITY[name as MatcherName];
     if (!arity.includes(args.length)) {

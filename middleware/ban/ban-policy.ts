@@ -1,6 +1,6 @@
 import type { BanOptions } from '../../config/middlewares/ban.ts';
 import { inRanges, parseStatusRanges, type StatusRanges } from '../errors/status-ranges.ts';
-import { goStatusText } from '../go-status-text.ts';
+import { rejectStatusCode } from '../go-status-text.ts';
 import type { RequestState } from '../request-state.ts';
 
 // The pure parts of the ban middleware: its options with defaults, what counts as a failure, and how long
@@ -43,18 +43,8 @@ export function planBan(options: BanOptions): BanPlan {
     statusCodes: parseStatusRanges(options.statusCodes ?? []),
     onWafBlock: options.onWafBlock ?? true,
     onAuthFailure: options.onAuthFailure ?? true,
-    rejectStatusCode: rejectStatus(options.rejectStatusCode),
+    rejectStatusCode: rejectStatusCode(options.rejectStatusCode, 429),
   };
-}
-
-/** ipAllowList's rule for rejectStatusCode: 0 or absent is 403; otherwise a final status Go names. */
-function rejectStatus(code: number | undefined): number {
-  if (code === undefined || code === 0) return 403;
-  if (code < 200 || goStatusText(code) === '')
-    throw new Error(
-      `rejectStatusCode ${code} is not a usable HTTP status: give a final status from 200 to 599 that HTTP names, e.g. 403 or 429`,
-    );
-  return code;
 }
 
 /** What the ban middleware saw of one finished request. */

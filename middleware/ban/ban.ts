@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { formatDuration } from '../../config/duration.ts';
 import type { BanOptions } from '../../config/middlewares/ban.ts';
 import { compileIpMatcher, type IpMatcher } from '../../core/net/ip-matcher.ts';
-import { goStatusText } from '../go-status-text.ts';
+import { goStatusText, sendStatusText } from '../go-status-text.ts';
 import { withoutPort } from '../ip-allow-list/ip-allow-list.ts';
 import { clientIpOf, compileIpStrategy } from '../ip-strategy.ts';
 import type { MiddlewareContext, MiddlewareDefinition, MiddlewareRuntime } from '../middleware.ts';
@@ -111,7 +111,7 @@ function build(options: BanOptions, ctx: MiddlewareContext, deps: BanDeps): Midd
       if (list.active(name, ip, clock.now())) {
         list.refused(name);
         ctx.logger.debug({ ...logFields, clientIp: ip }, 'ban: request of a banned client refused');
-        refuse(req, res, plan.rejectStatusCode, body);
+        sendStatusText(req, res, plan.rejectStatusCode, body);
         return;
       }
       await next(req, res);
@@ -119,18 +119,4 @@ function build(options: BanOptions, ctx: MiddlewareContext, deps: BanDeps): Midd
     },
     status: () => ({ store, failingClients: windows.size }),
   };
-}
-
-/** Go's `WriteHeader(status)` then `Write(StatusText(status))`, as ipAllowList refuses. */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, body: string): void {
-  if (status === 204 || status === 304) {
-    res.writeHead(status);
-    res.end();
-    return;
-  }
-  res.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(req.method === 'HEAD' ? undefined : body);
 }

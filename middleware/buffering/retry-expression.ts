@@ -1,10 +1,5 @@
-import {
-  compilePredicate,
-  type ExpressionCall,
-  type ExpressionDialect,
-  nameHint,
-  parseExpression,
-} from '../../config/expression-parser.ts';
+import { compilePredicate, type ExpressionCall, parseExpression } from '../../config/expression-parser.ts';
+import { compileCompare, predicateDialect } from '../../config/predicate-dialect.ts';
 
 // buffering's retryExpression: oxy v2.2.0's buffer retry predicate (buffer/threshold.go), parsed there as
 // a Go expression by vulcand/predicate, which Traefik v3.7 passes `retryExpression` to when it is not
@@ -74,19 +69,12 @@ function checkCall(call: ExpressionCall): { problem: string; column: number } | 
   return undefined;
 }
 
-const DIALECT: ExpressionDialect = {
+const DIALECT = predicateDialect({
+  functions: NAMES,
   expected: 'a function such as IsNetworkError()',
-  name: (written) =>
-    written in FUNCTIONS
-      ? written
-      : { problem: `unknown function ${written}${nameHint(written, NAMES)}; use ${NAMES.join(', ')}` },
   checkCall,
-  numbers: true,
-  comparisons: true,
   compareStrings: true,
-  trailingComma: true,
-  noNegation: "'!' is not supported: write the opposite comparison instead",
-};
+});
 
 /**
  * Parses and compiles a retryExpression; throws an Error naming the problem and its 1-based column. The
@@ -115,19 +103,5 @@ function leaf(call: ExpressionCall): RetryPredicate {
   }
   const get: (c: RetryContext) => number =
     call.name === 'Attempts' ? (c) => c.attempt : (c) => c.responseCode;
-  const v = compare.value.value as number;
-  switch (compare.operator) {
-    case '==':
-      return (c) => get(c) === v;
-    case '!=':
-      return (c) => get(c) !== v;
-    case '<':
-      return (c) => get(c) < v;
-    case '<=':
-      return (c) => get(c) <= v;
-    case '>':
-      return (c) => get(c) > v;
-    default:
-      return (c) => get(c) >= v;
-  }
+  return compileCompare(get, compare.operator, compare.value.value as number);
 }

@@ -1,10 +1,5 @@
-import {
-  compilePredicate,
-  type ExpressionCall,
-  type ExpressionDialect,
-  nameHint,
-  parseExpression,
-} from '../../config/expression-parser.ts';
+import { compilePredicate, type ExpressionCall, parseExpression } from '../../config/expression-parser.ts';
+import { compileCompare, predicateDialect } from '../../config/predicate-dialect.ts';
 import type { BreakerMetrics } from './metrics.ts';
 
 // Traefik's circuit breaker expressions (oxy v2.2.0's cbreaker predicates, parsed there as Go expressions
@@ -59,18 +54,11 @@ function checkCall(call: ExpressionCall): { problem: string; column: number } | 
   return undefined;
 }
 
-const DIALECT: ExpressionDialect = {
+const DIALECT = predicateDialect({
+  functions: NAMES,
   expected: 'a function such as NetworkErrorRatio()',
-  name: (written) =>
-    written in FUNCTIONS
-      ? written
-      : { problem: `unknown function ${written}${nameHint(written, NAMES)}; use ${NAMES.join(', ')}` },
   checkCall,
-  numbers: true,
-  comparisons: true,
-  trailingComma: true,
-  noNegation: "'!' is not supported: write the opposite comparison instead",
-};
+});
 
 /** Parses and compiles an expression; throws an Error naming the problem and its 1-based column. */
 export function compileCondition(expression: string): BreakerCondition {
@@ -94,19 +82,5 @@ function leaf(call: ExpressionCall): BreakerCondition {
           ? (m) => m.latencyAtQuantileMs(n[0] as number)
           : (m) => m.totalCount();
   const compare = call.compare as NonNullable<ExpressionCall['compare']>;
-  const v = compare.value.value as number;
-  switch (compare.operator) {
-    case '==':
-      return (m) => metric(m) === v;
-    case '!=':
-      return (m) => metric(m) !== v;
-    case '<':
-      return (m) => metric(m) < v;
-    case '<=':
-      return (m) => metric(m) <= v;
-    case '>':
-      return (m) => metric(m) > v;
-    default:
-      return (m) => metric(m) >= v;
-  }
+  return compileCompare(metric, compare.operator, compare.value.value as number);
 }

@@ -1,8 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { IpAllowListSchema, IpWhiteListSchema } from '../../config/middlewares/ip-allow-list.ts';
 import { compileIpMatcher, type IpMatcher } from '../../core/net/ip-matcher.ts';
-import { goStatusText } from '../go-status-text.ts';
+import { goStatusText, rejectStatusCode, sendStatusText } from '../go-status-text.ts';
 import { clientIpOf, compileIpStrategy } from '../ip-strategy.ts';
 import type { MiddlewareContext, MiddlewareDefinition, MiddlewareRuntime } from '../middleware.ts';
 
@@ -27,7 +26,7 @@ function build(options: IpAllowListOptions, ctx: MiddlewareContext): MiddlewareR
   if (ranges.length === 0) {
     throw new Error('sourceRange is empty: list the allowed IPs or CIDR ranges, e.g. 10.0.0.0/8');
   }
-  const status = rejectStatus(options.rejectStatusCode);
+  const status = rejectStatusCode(options.rejectStatusCode, 404);
   let allowed: IpMatcher;
   try {
     allowed = compileIpMatcher(ranges);
@@ -43,20 +42,9 @@ function build(options: IpAllowListOptions, ctx: MiddlewareContext): MiddlewareR
       const ip = clientIpOf(select, req);
       if (isAuthorized(allowed, ip)) return next(req, res);
       ctx.logger.debug({ middleware: ctx.name, clientIp: ip }, 'ipAllowList: request refused');
-      reject(req, res, status, body);
+      sendStatusText(req, res, status, body);
     },
   };
-}
-
-/** Traefik's default (0 or absent: 403) and check: a status Go has a text for; Wharf also refuses 1xx. */
-function rejectStatus(code: number | undefined): number {
-  if (code === undefined || code === 0) return 403;
-  if (code < 200 || goStatusText(code) === '') {
-    throw new Error(
-      `rejectStatusCode ${code} is not a usable HTTP status: give a final status from 200 to 599 that HTTP names, e.g. 403 or 404`,
-    );
-  }
-  return code;
 }
 
 /**
@@ -75,18 +63,4 @@ export function withoutPort(address: string): string {
   }
   const colon = address.indexOf(':');
   return colon !== -1 && address.indexOf(':', colon + 1) === -1 ? address.slice(0, colon) : address;
-}
-
-/** Go's `WriteHeader(status)` then `Write(StatusText(status))`: text/plain, no body where HTTP forbids one. */
-function reject(req: IncomingMessage, res: ServerResponse, status: number, body: string): void {
-  if (status === 204 || status === 304) {
-    res.writeHead(status);
-    res.end();
-    return;
-  }
-  res.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(req.method === 'HEAD' ? undefined : body);
 }

@@ -93,7 +93,8 @@ export function decodeRegistrarDocuments(
       diagnostics.push({
         source: provider,
         subject,
-        code: d.code in ERRORS ? (d.code as ErrorCode) : 'REGISTRAR_DOCUMENT_INVALID',
+        // Own keys only: a code such as "constructor" or "toString" read from KV is not a catalog code.
+        code: Object.hasOwn(ERRORS, d.code) ? (d.code as ErrorCode) : 'REGISTRAR_DOCUMENT_INVALID',
         message: d.message,
         severity: d.severity,
         ...(d.item && { item: d.item }),

@@ -19,6 +19,7 @@ import { withGoDurations } from './go-durations.ts';
 import { basePrefix } from './internal-config.ts';
 import { keep, type Listed, type ListKind, NEXT_PAGE_HEADER, paginate, sortListed } from './listing.ts';
 import { overview } from './overview.ts';
+import { sendJson } from './send-json.ts';
 
 /** What the API reads: the serving generation, diagnostics, the static configuration and the dashboard. */
 export interface ApiSources extends ItemSources {
@@ -29,21 +30,6 @@ export interface ApiSources extends ItemSources {
   readonly dashboard?: Handler | undefined;
   /** The ban middleware's bans (issue 17): listed and lifted under /api/wharf/bans. */
   readonly bans?: BanApi | undefined;
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
 }
 
 /** Diagnostics as the API shows them: URL passwords and values of credential keys redacted. */
@@ -69,8 +55,8 @@ function sendList<T extends Listed>(
   render: (item: T) => unknown,
 ): void {
   const page = paginate(sortListed(items, kind, query), query);
-  if (!page.ok) send(res, 400, { message: page.message });
-  else send(res, 200, page.items.map(render), { [NEXT_PAGE_HEADER]: String(page.nextPage) });
+  if (!page.ok) sendJson(res, 400, { message: page.message });
+  else sendJson(res, 200, page.items.map(render), { [NEXT_PAGE_HEADER]: String(page.nextPage) });
 }
 
 function entryPoints(src: ApiSources) {
@@ -86,14 +72,14 @@ function serveApi(src: ApiSources, path: string, query: URLSearchParams, res: Se
   try {
     parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   } catch {
-    send(res, 400, { message: `malformed percent-encoding in ${path}` });
+    sendJson(res, 400, { message: `malformed percent-encoding in ${path}` });
     return;
   }
   const [, section, kind, name, ...extra] = parts;
   const api = src.staticConfig.api;
-  if (extra.length > 0) send(res, 404, { message: `unknown API path ${path}` });
+  if (extra.length > 0) sendJson(res, 404, { message: `unknown API path ${path}` });
   else if (section === 'version' && kind === undefined) {
-    send(res, 200, {
+    sendJson(res, 200, {
       Version: VERSION,
       Codename: 'wharf',
       startDate: src.startDate.toISOString(),
@@ -108,7 +94,7 @@ function serveApi(src: ApiSources, path: string, query: URLSearchParams, res: Se
       if (items.size > 0)
         out[k] = Object.fromEntries([...items].map(([q, item]) => [q, rawItem(src, k, item)]));
     }
-    send(res, 200, out);
+    sendJson(res, 200, out);
   } else if (section === 'overview' && kind === undefined) {
     const items = (k: Kind) => collectItems(src, k).values();
     const body = {
@@ -116,17 +102,17 @@ function serveApi(src: ApiSources, path: string, query: URLSearchParams, res: Se
       services: items('services'),
       middlewares: items('middlewares'),
     };
-    send(res, 200, overview(body, src.staticConfig));
+    sendJson(res, 200, overview(body, src.staticConfig));
   } else if (section === 'entrypoints' && name === undefined) {
     const eps = entryPoints(src);
     if (kind === undefined) sendList(res, eps, 'entrypoints', query, (ep) => ep);
     else {
       const ep = eps.find((e) => e.name === kind);
-      if (ep) send(res, 200, ep);
-      else send(res, 404, { message: `entry point not found: ${kind}` });
+      if (ep) sendJson(res, 200, ep);
+      else sendJson(res, 404, { message: `entry point not found: ${kind}` });
     }
   } else if (section === 'diagnostics' && kind === undefined) {
-    send(res, 200, shownDiagnostics(src.diagnostics()));
+    sendJson(res, 200, shownDiagnostics(src.diagnostics()));
   } else if (section === 'http' && (kind === 'routers' || kind === 'services' || kind === 'middlewares')) {
     const list = collectItems(src, kind);
     if (name === undefined) {
@@ -134,8 +120,8 @@ function serveApi(src: ApiSources, path: string, query: URLSearchParams, res: Se
       sendList(res, kept as Array<Listed & Item>, kind, query, (i) => renderItem(src, kind, i));
     } else {
       const item = list.get(name);
-      if (item) send(res, 200, renderItem(src, kind, item));
-      else send(res, 404, { message: `${KIND_OF[kind]} not found: ${name}` });
+      if (item) sendJson(res, 200, renderItem(src, kind, item));
+      else sendJson(res, 404, { message: `${KIND_OF[kind]} not found: ${name}` });
     }
   } else if (
     (section === 'tcp' && (kind === 'routers' || kind === 'services' || kind === 'middlewares')) ||
@@ -143,8 +129,8 @@ function serveApi(src: ApiSources, path: string, query: URLSearchParams, res: Se
   ) {
     // Wharf routes HTTP only: Traefik's TCP and UDP lists are empty, their items never found.
     if (name === undefined) sendList(res, [], 'routers', query, (i) => i);
-    else send(res, 404, { message: `${KIND_OF[kind]} not found: ${name}` });
-  } else send(res, 404, { message: `unknown API path ${path}` });
+    else sendJson(res, 404, { message: `${KIND_OF[kind]} not found: ${name}` });
+  } else sendJson(res, 404, { message: `unknown API path ${path}` });
 }
 
 /**
@@ -165,7 +151,7 @@ export function createApiHandler(src: ApiSources): Handler {
     const belowBase = base === '' ? path : path.startsWith(`${base}/`) ? path.slice(base.length) : undefined;
     if (src.bans && belowBase !== undefined && (await serveBanApi(src.bans, belowBase, req, res))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(res, 405, { message: 'the API is read-only: use GET' }, { allow: 'GET, HEAD' });
+      sendJson(res, 405, { message: 'the API is read-only: use GET' }, { allow: 'GET, HEAD' });
       return;
     }
     if (src.dashboard && path === (api?.basePath ?? '/')) {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BanRecord, BanStoreKind } from '../../middleware/ban/ban-list.ts';
+import { sendJson } from '../api/send-json.ts';
 
 /** What the API needs of the bans (router/ban/bans.ts). */
 export interface BanApi {
@@ -9,21 +10,6 @@ export interface BanApi {
 
 /** The path of the bans below `{basePath}`. */
 export const BANS_PATH = '/api/wharf/bans';
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
 
 /** A ban as the API shows it: times in ISO-8601, and the seconds left. */
 export function shownBan(b: BanRecord & { store: BanStoreKind }, now: number) {
@@ -57,16 +43,16 @@ export async function serveBanApi(
   try {
     parts = below.slice(BANS_PATH.length).split('/').filter(Boolean).map(decodeURIComponent);
   } catch {
-    send(res, 400, { message: `malformed percent-encoding in ${below}` });
+    sendJson(res, 400, { message: `malformed percent-encoding in ${below}` });
     return true;
   }
   const [middleware, ip, ...extra] = parts;
   const method = req.method ?? 'GET';
-  if (extra.length > 0) send(res, 404, { message: `unknown API path ${below}` });
+  if (extra.length > 0) sendJson(res, 404, { message: `unknown API path ${below}` });
   else if (ip === undefined && (method === 'GET' || method === 'HEAD')) {
     const now = Date.now();
     const list = bans.entries().filter((b) => middleware === undefined || b.middleware === middleware);
-    send(
+    sendJson(
       res,
       200,
       list.map((b) => shownBan(b, now)),
@@ -74,17 +60,17 @@ export async function serveBanApi(
   } else if (ip !== undefined && middleware !== undefined && method === 'DELETE') {
     try {
       const known = await bans.lift(middleware, ip);
-      if (known) send(res, 200, { middleware, ip, lifted: true });
+      if (known) sendJson(res, 200, { middleware, ip, lifted: true });
       else
-        send(res, 404, {
+        sendJson(res, 404, {
           message: `no ban of ${ip} by ${middleware} is known here; any stored one was deleted`,
         });
     } catch (err) {
-      send(res, 502, { message: `the ban could not be lifted in Consul: ${(err as Error).message}` });
+      sendJson(res, 502, { message: `the ban could not be lifted in Consul: ${(err as Error).message}` });
     }
   } else {
     const allow = ip === undefined ? 'GET, HEAD' : 'DELETE';
-    send(res, 405, { message: `use ${allow} on ${below}` }, { allow });
+    sendJson(res, 405, { message: `use ${allow} on ${below}` }, { allow });
   }
   return true;
 }

@@ -11,6 +11,7 @@ import { type RequestState, requestState } from '../../middleware/request-state.
 import { traceOf, type UpstreamSpans } from '../tracing/request-trace.ts';
 import { FlushCoalescer, flushMode } from './flush-policy.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.ts';
+import { type CopyTarget, copyOverPool, type RequestCopy } from './request-copy.ts';
 import { switchingProtocolsHead, tunnel, type UpgradeSocket } from './upgrade.ts';
 import { DEFAULT_POOL_SETTINGS, type PoolSettings, type UpstreamPools } from './upstream-pools.ts';
 
@@ -258,8 +259,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
-/** A Handler bound to one server, holding a reference on that server's pool until closed. */
-export type Forwarder = Handler & { close(): void };
+/**
+ * A Handler bound to one server, holding a reference on that server's pool until closed; `copy` sends a
+ * mirror's copy of a request to that server through the same transport.
+ */
+export type Forwarder = Handler & CopyTarget & { close(): void };
 
 /**
  * Creates the Handler that forwards requests (and Upgrade requests, see upgrade.ts) to one server through
@@ -322,6 +326,13 @@ export function createForwarder(
   };
 
   return Object.assign(forward, {
+    copy: (copy: RequestCopy) =>
+      copyOverPool(pool, copy, {
+        path: joinPath(prefix, copy.url),
+        host: options.passHostHeader ? (copy.host ?? serverHost) : serverHost,
+        servername,
+        reset,
+      }),
     close(): void {
       if (closed) return;
       closed = true;

@@ -10,7 +10,14 @@ import { traceOf } from '../tracing/request-trace.ts';
 import { createForwarder, type Forwarder, type ForwardOptions, upstreamError } from './forward.ts';
 import { H2Sessions } from './h2-session.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './hop-headers.ts';
-import { tlsConnectOptions, tlsServerName } from './transport-tls.ts';
+import {
+  copyOverSession,
+  h2RequestHeaders,
+  joinServerPath,
+  type RequestCopy,
+  wantsTrailers,
+} from './request-copy.ts';
+import { clientCertChoice, tlsConnectOptions, tlsServerName } from './transport-tls.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 
 /** The HTTP/2 settings of a servers transport a forwarder needs. */
@@ -42,12 +49,16 @@ export function createServerForwarder(
   const hostname = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
   const tls = h2c ? undefined : tlsConnectOptions(options.pool?.tls);
   const servername = h2c ? null : tlsServerName(target.hostname, options.pool?.tls);
+  const connectTimeoutMs = options.pool?.connectTimeoutMs ?? 30_000;
+  const choice = h2c ? undefined : clientCertChoice(options.pool?.tls);
+  const probe = { host: hostname, port, servername: servername ?? undefined, timeoutMs: connectTimeoutMs };
   const sessions = new H2Sessions({
     scheme: h2c ? 'h2c' : 'https',
     hostname,
     port,
     ...(tls ? { tls: servername === null ? tls : { ...tls, servername } } : {}),
-    connectTimeoutMs: options.pool?.connectTimeoutMs ?? 30_000,
+    chooseCert: choice ? () => choice.choose(probe) : undefined,
+    connectTimeoutMs,
     idleTimeoutMs: options.pool?.idleTimeoutMs ?? 90_000,
     readIdleTimeoutMs: options.readIdleTimeoutMs ?? 0,
     pingTimeoutMs: options.pingTimeoutMs ?? 15_000,
@@ -69,7 +80,15 @@ export function createServerForwarder(
     if (session === 'http/1.1') return http1(req, res);
     return exchange(session, req, res, { options, prefix, shown, scheme, authorityOf: target.host });
   };
+  /** A mirror's copy: over this server's HTTP/2 session, or HTTP/1.1 when the server chose it. */
+  const copy = async (c: RequestCopy): Promise<void> => {
+    const session = sessions.http1 ? 'http/1.1' : await sessions.get();
+    if (session === 'http/1.1') return http1.copy(c);
+    const authority = options.passHostHeader ? (c.host ?? target.host) : target.host;
+    return copyOverSession(session, c, { path: joinServerPath(prefix, c.url), scheme, authority });
+  };
   return Object.assign(forward, {
+    copy,
     close(): void {
       sessions.close();
       http1.close();
@@ -84,16 +103,6 @@ interface ExchangeContext {
   readonly scheme: string;
   /** The server URL's host:port, the :authority without passHostHeader. */
   readonly authorityOf: string;
-}
-
-/** Whether a TE header value lists `trailers` (gRPC needs `te: trailers` to reach the server). */
-function wantsTrailers(te: string | string[] | undefined): boolean {
-  return (
-    te !== undefined &&
-    String(te)
-      .split(',')
-      .some((t) => t.trim().toLowerCase() === 'trailers')
-  );
 }
 
 /** The response headers without HTTP/2 pseudo-headers, hop-by-hop ones dropped. */
@@ -114,7 +123,7 @@ function exchange(
   const { options } = ctx;
   const authority = options.passHostHeader ? (req.headers.host ?? ctx.authorityOf) : ctx.authorityOf;
   const list = upstreamRequestHeaders(req.headers, state.clientIp, undefined);
-  const path = ctx.prefix === '' ? (req.url ?? '/') : joinPath(ctx.prefix, req.url ?? '/');
+  const path = joinServerPath(ctx.prefix, req.url ?? '/');
   const method = req.method ?? 'GET';
   const spans = traceOf(req)?.upstream(
     method,
@@ -123,18 +132,10 @@ function exchange(
     list,
     state.service,
   );
-  const headers: OutgoingHttpHeaders = {
-    ':method': method,
-    ':path': path,
-    ':scheme': ctx.scheme,
-    ':authority': authority,
-  };
-  for (let i = 0; i + 1 < list.length; i += 2) {
-    const name = list[i] as string;
-    const value = list[i + 1] as string;
-    const had = headers[name];
-    headers[name] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [String(had), value];
-  }
+  const headers = h2RequestHeaders(
+    { ':method': method, ':path': path, ':scheme': ctx.scheme, ':authority': authority },
+    list,
+  );
   // Go's ReverseProxy keeps `TE: trailers` (only that token), which gRPC servers require.
   if (wantsTrailers(req.headers.te)) headers.te = 'trailers';
   const body = state.replayBody ?? (hasBody(req.headers) ? req : null);
@@ -272,9 +273,4 @@ function grpcStatusTrailers(headers: OutgoingHttpHeaders): Record<string, string
     delete headers[name];
   }
   return trailers;
-}
-
-/** Joins the server URL path and the request path with exactly one slash (Go's singleJoiningSlash). */
-function joinPath(prefix: string, url: string): string {
-  return url.charCodeAt(0) === 47 ? prefix + url : `${prefix}/${url}`;
 }

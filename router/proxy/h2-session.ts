@@ -1,6 +1,8 @@
 import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import type { ClientCert } from './client-cert-choice.ts';
+import { withClientCert } from './transport-tls.ts';
 
 /** How an {@link H2Sessions} reaches its server. */
 export interface H2SessionOptions {
@@ -10,11 +12,13 @@ export interface H2SessionOptions {
   readonly port: number;
   /** TLS options of the servers transport (CAs, client certificate, checks, servername); https only. */
   readonly tls?: ConnectionOptions;
+  /** With several client certificates: the one for this server (null: none fits), asked before each connection. */
+  readonly chooseCert?: (() => Promise<ClientCert | null>) | undefined;
   /** TCP (and TLS) connect timeout, ms; 0: none. */
   readonly connectTimeoutMs: number;
   /** A session without streams for this long closes (Traefik `idleConnTimeout`); 0: never. */
   readonly idleTimeoutMs: number;
-  /** PING the server this often and close the session when it does not answer (readIdleTimeout); 0: never. */
+  /** PING the server after this long without a byte from it (readIdleTimeout); 0: never. */
   readonly readIdleTimeoutMs: number;
   /** How long a PING may stay unanswered (pingTimeout). */
   readonly pingTimeoutMs: number;
@@ -68,12 +72,13 @@ export class H2Sessions {
     this.#session = undefined;
   }
 
-  #socket(): Promise<Socket | TLSSocket> {
+  async #socket(): Promise<Socket | TLSSocket> {
     const o = this.#options;
+    const tls = o.chooseCert && o.tls ? withClientCert(o.tls, await o.chooseCert()) : o.tls;
     return new Promise((resolve, reject) => {
       const socket =
         o.scheme === 'https'
-          ? tlsConnect({ ...o.tls, host: o.hostname, port: o.port, ALPNProtocols: ['h2', 'http/1.1'] })
+          ? tlsConnect({ ...tls, host: o.hostname, port: o.port, ALPNProtocols: ['h2', 'http/1.1'] })
           : netConnect({ host: o.hostname, port: o.port });
       const ready = o.scheme === 'https' ? 'secureConnect' : 'connect';
       const timer =
@@ -109,17 +114,15 @@ export class H2Sessions {
     const session = h2connect(authority, { createConnection: () => socket });
     // Errors reach the streams in flight; the session itself only has to be forgotten.
     session.on('error', () => undefined);
+    let stopWatch = () => {};
     const forget = () => {
       if (this.#session === session) this.#session = undefined;
-      clearInterval(pinger);
+      stopWatch();
     };
     session.once('close', forget);
     session.once('goaway', forget);
     if (o.idleTimeoutMs > 0) session.setTimeout(o.idleTimeoutMs, () => session.close());
-    const pinger =
-      o.readIdleTimeoutMs > 0
-        ? setInterval(() => this.#ping(session), o.readIdleTimeoutMs).unref()
-        : undefined;
+    if (o.readIdleTimeoutMs > 0) stopWatch = this.#watch(session, socket);
     if (this.#closed) {
       session.close();
       throw codedError('the service was reloaded', 'UND_ERR_DESTROYED');
@@ -128,16 +131,51 @@ export class H2Sessions {
     return session;
   }
 
-  /** Traefik's HTTP/2 health check: a PING not answered within pingTimeout closes the connection. */
-  #ping(session: ClientHttp2Session): void {
-    if (session.closed || session.destroyed) return;
+  /**
+   * Go's HTTP/2 health check (Traefik `readIdleTimeout`): once nothing has been read from the server for
+   * readIdleTimeout, PING it; a PING not answered within pingTimeout closes the connection. Node hides
+   * the frames, so silence is the socket's byte count not moving, sampled every quarter of
+   * readIdleTimeout (a PING goes out between 1 and 1.25 times readIdleTimeout after the last frame).
+   * Returns the function that stops the watch.
+   */
+  #watch(session: ClientHttp2Session, socket: Socket | TLSSocket): () => void {
+    const idle = this.#options.readIdleTimeoutMs;
+    const step = Math.max(1, Math.floor(idle / 4));
+    let seen = socket.bytesRead;
+    let quietSince = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      timer = setTimeout(check, step).unref();
+    };
+    const check = () => {
+      if (session.closed || session.destroyed) return;
+      const now = socket.bytesRead;
+      if (now !== seen) {
+        seen = now;
+        quietSince = performance.now();
+      }
+      if (performance.now() - quietSince < idle) return arm();
+      this.#ping(session, () => {
+        seen = socket.bytesRead;
+        quietSince = performance.now();
+        arm();
+      });
+    };
+    arm();
+    return () => clearTimeout(timer);
+  }
+
+  /** One health-check PING: `answered` runs when it is answered; unanswered within pingTimeout, the session is destroyed. */
+  #ping(session: ClientHttp2Session, answered: () => void): void {
     const timer = setTimeout(
       () => session.destroy(codedError('PING not answered', 'ETIMEDOUT')),
       this.#options.pingTimeoutMs > 0 ? this.#options.pingTimeoutMs : 15_000,
     ).unref();
     session.ping((err) => {
       clearTimeout(timer);
-      if (err && !session.destroyed) session.destroy(err);
+      if (err) {
+        if (!session.destroyed) session.destroy(err);
+      } else answered();
     });
   }
 }

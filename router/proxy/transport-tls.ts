@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { type ConnectionOptions, checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { type ClientCert, ClientCertChoice } from './client-cert-choice.ts';
 
 /** The TLS part of a servers transport, as configured (files not read yet). */
 export interface TransportTls {
@@ -91,4 +92,31 @@ export function tlsConnectOptions(tls: TransportTls | undefined): ConnectionOpti
     out.rejectUnauthorized = false;
   }
   return out;
+}
+
+const choices = new WeakMap<TransportTls, ClientCertChoice>();
+
+/**
+ * With several `certificates`, the chooser that picks one per server as Go does (client-cert-choice.ts),
+ * shared by everything that uses the same transport (pools, HTTP/2 sessions, health checks); undefined
+ * with one certificate or none (tlsConnectOptions has it).
+ */
+export function clientCertChoice(tls: TransportTls | undefined): ClientCertChoice | undefined {
+  if (!tls?.certificates || tls.certificates.length < 2) return undefined;
+  let choice = choices.get(tls);
+  if (!choice) {
+    const certs = tls.certificates.map((c, i) => ({
+      cert: fileOrContent(c.certFile, `certificates[${i}].certFile`),
+      key: fileOrContent(c.keyFile, `certificates[${i}].keyFile`),
+    }));
+    choice = new ClientCertChoice(certs, tlsConnectOptions(tls));
+    choices.set(tls, choice);
+  }
+  return choice;
+}
+
+/** TLS options with the chosen client certificate (null: none, as Go sends none when none fits). */
+export function withClientCert(options: ConnectionOptions, chosen: ClientCert | null): ConnectionOptions {
+  const { cert: _c, key: _k, ...rest } = options;
+  return chosen ? { ...rest, cert: chosen.cert, key: chosen.key } : rest;
 }

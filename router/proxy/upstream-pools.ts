@@ -1,7 +1,17 @@
 import { buildConnector, Pool, type PoolOptions, undiciInternals } from '../../core/http-client.ts';
 import { stableStringify } from '../../core/stable-stringify.ts';
+import type { ClientCert } from './client-cert-choice.ts';
 import { filterInterimResponses } from './interim-filter.ts';
-import { type TransportTls, tlsConnectOptions, tlsServerName } from './transport-tls.ts';
+import {
+  clientCertChoice,
+  type TransportTls,
+  tlsConnectOptions,
+  tlsServerName,
+  withClientCert,
+} from './transport-tls.ts';
+
+type Connector = ReturnType<typeof buildConnector>;
+type ConnectOptions = Parameters<Connector>[0];
 
 /** The connection settings of a servers transport (`forwardingTimeouts`), in ms; 0 means none. */
 export interface PoolSettings {
@@ -126,27 +136,50 @@ export class UpstreamPools {
     // h2, and Traefik's default for plain-http servers is HTTP/1.1 too), with 100 Continue filtered out.
     // Reads the transport's CA and certificate files once per pool; a file that cannot be read throws here,
     // which disables the services using the transport (build-services.ts) with the reason.
-    const connector = buildConnector({
-      ...tlsConnectOptions(settings.tls),
-      allowH2: false,
-      timeout: settings.connectTimeoutMs > 0 ? settings.connectTimeoutMs : 0,
-    });
+    const tls = tlsConnectOptions(settings.tls);
+    const timeout = settings.connectTimeoutMs > 0 ? settings.connectTimeoutMs : 0;
+    const connector = buildConnector({ ...tls, allowH2: false, timeout });
     // undici takes the TLS server name from the request's Host header; Traefik (Go) uses the server URL's
     // host or serverName, so a client's Host never decides which certificate is accepted.
     const url = new URL(origin);
     const servername = url.protocol === 'https:' ? tlsServerName(url.hostname, settings.tls) : undefined;
+    // Several client certificates: the one this server accepts, chosen before connecting (issue 18).
+    const choice = url.protocol === 'https:' ? clientCertChoice(settings.tls) : undefined;
+    const byCert = new Map<ClientCert | null, Connector>();
+    const connectorFor = (chosen: ClientCert | null) => {
+      let c = byCert.get(chosen);
+      if (!c) {
+        c = buildConnector({ ...withClientCert(tls, chosen), allowH2: false, timeout });
+        byCert.set(chosen, c);
+      }
+      return c;
+    };
+    const connect = (conn: Connector, opts: ConnectOptions, callback: unknown) =>
+      conn(
+        servername === undefined ? opts : { ...opts, servername: servername ?? undefined },
+        (err, socket) => {
+          if (socket) filterInterimResponses(socket);
+          (callback as (e: Error | null, s: unknown) => void)(err, socket);
+        },
+      );
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const probe = {
+      host: hostname,
+      port: Number(url.port) || 443,
+      servername: servername ?? undefined,
+      timeoutMs: timeout,
+    };
     return {
       connections: this.#connections,
       pipelining: 1,
       allowH2: false,
-      connect: (opts, callback) =>
-        connector(
-          servername === undefined ? opts : { ...opts, servername: servername ?? undefined },
-          (err, socket) => {
-            if (socket) filterInterimResponses(socket);
-            (callback as (e: Error | null, s: unknown) => void)(err, socket);
-          },
-        ),
+      connect: (opts, callback) => {
+        if (!choice) return connect(connector, opts, callback);
+        choice.choose(probe).then(
+          (chosen) => connect(connectorFor(chosen), opts, callback),
+          (err: Error) => (callback as (e: Error | null, s: null) => void)(err, null),
+        );
+      },
       // Timeouts are per request (forward.ts); 0 here means "none unless the transport asks".
       headersTimeout: 0,
       bodyTimeout: 0,

@@ -2,11 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Failover, Mirroring, Weighted } from '../../config/dynamic.ts';
 import { WharfError } from '../../config/errors.ts';
-import { request } from '../../core/http-client.ts';
 import { hasBody } from '../../middleware/request-body.ts';
 import { requestState } from '../../middleware/request-state.ts';
 import { beforeResponseHead } from '../../middleware/response-head.ts';
 import { upstreamRequestHeaders } from '../proxy/hop-headers.ts';
+import { wantsTrailers } from '../proxy/request-copy.ts';
 import { failoverOnErrors } from './failover-errors.ts';
 import type { ServiceDeps, ServiceRuntime } from './service.ts';
 import { SmoothWrr } from './smooth-wrr.ts';
@@ -148,26 +148,33 @@ export function buildMirroring(
   const mirrorBody = config.mirrorBody !== false;
   const maxBody = config.maxBodySize ?? -1;
   let inFlight = 0;
+  // Copies are Wharf's own traffic: closing the service (a reload that drops it, stop) aborts them
+  // rather than letting the server pools wait for a mirror that does not answer.
+  const closing = new AbortController();
 
   const send = (req: IncomingMessage, mirror: ServiceRuntime, body: Buffer | null, withBody: boolean) => {
-    const base = mirror.pickServer();
-    if (!base || inFlight >= MAX_MIRRORS_IN_FLIGHT) return;
+    const target = mirror.pickServer();
+    if (!target || inFlight >= MAX_MIRRORS_IN_FLIGHT) return;
     const state = requestState(req);
     const ip = state.notAppendXForwardedFor ? undefined : state.clientIp;
-    const all = upstreamRequestHeaders(req.headers, ip, req.headers.host);
+    const all = upstreamRequestHeaders(req.headers, ip, undefined);
     const headers: string[] = [];
     for (let i = 0; i + 1 < all.length; i += 2) {
       if (withBody || all[i] !== 'content-length') headers.push(all[i] as string, all[i + 1] as string);
     }
     inFlight++;
-    request(base + (req.url ?? '/'), {
-      method: (req.method ?? 'GET') as 'GET',
-      headers,
-      body,
-      dispatcher: deps.sideTraffic,
-      signal: AbortSignal.timeout(MIRROR_TIMEOUT_MS),
-    })
-      .then((r) => r.body.dump())
+    // Through the chosen server's own transport (its pool, or HTTP/2 for h2c:// and https h2 servers),
+    // as Traefik sends a copy through the mirror service's handler.
+    target
+      .copy({
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers,
+        host: req.headers.host,
+        teTrailers: wantsTrailers(req.headers.te),
+        body,
+        signal: AbortSignal.any([closing.signal, AbortSignal.timeout(MIRROR_TIMEOUT_MS)]),
+      })
       .catch((err: unknown) =>
         deps.logger.debug({ err, service: name, mirror: mirror.name }, 'mirror request failed'),
       )
@@ -215,6 +222,6 @@ export function buildMirroring(
     isAvailable: () => main.isAvailable(),
     serverStatus: () => ({}),
     pickServer: () => main.pickServer(),
-    close: () => {},
+    close: () => closing.abort(),
   };
 }

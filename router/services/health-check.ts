@@ -9,14 +9,19 @@ import {
 } from '../../core/http-client.ts';
 import type { Logger } from '../../core/log.ts';
 import { redactUrls } from '../../core/redact.ts';
-import { tlsConnectOptions, tlsServerName } from '../proxy/transport-tls.ts';
+import {
+  clientCertChoice,
+  tlsConnectOptions,
+  tlsServerName,
+  withClientCert,
+} from '../proxy/transport-tls.ts';
 import { GRPC_HEALTH, grpcHealthVerdict, h2Probe } from './h2-probe.ts';
+import { MAX_PROBE_REDIRECTS, probeRedirect } from './probe-redirect.ts';
 import type { TransportSettings } from './servers-transport.ts';
 import type { ServerHealth } from './service.ts';
 
 const DEFAULT_INTERVAL = 30_000;
 const DEFAULT_TIMEOUT = 5_000;
-const MAX_REDIRECTS = 10;
 
 /** A positive duration, or the default (Traefik ignores zero and negative intervals the same way). */
 export const positiveOr = (ms: number | undefined, fallback: number): number =>
@@ -79,7 +84,7 @@ export class HealthChecker {
     this.dispatcher =
       hc.followRedirects === false
         ? base
-        : base.compose(redirectInterceptor({ maxRedirections: MAX_REDIRECTS }));
+        : base.compose(redirectInterceptor({ maxRedirections: MAX_PROBE_REDIRECTS }));
     for (const s of servers) this.state.set(s, 'UP');
   }
 
@@ -132,8 +137,8 @@ export class HealthChecker {
     const hc = this.hc;
     const url = new URL(probeUrl(server, hc));
     const h2c = server.startsWith('h2c://') && hc.scheme === undefined;
-    const tls = url.protocol === 'https:' ? this.h2Tls(url.hostname) : undefined;
     if (hc.mode === 'grpc') {
+      const tls = url.protocol === 'https:' ? await this.h2Tls(url) : undefined;
       url.pathname = GRPC_HEALTH.path;
       url.search = '';
       const res = await h2Probe({
@@ -149,25 +154,66 @@ export class HealthChecker {
     }
     const headers: Record<string, string> = { ...(hc.headers ?? {}) };
     const method = (hc.method ?? 'GET').toUpperCase();
-    if (h2c) {
-      const res = await h2Probe({ url, method, headers, authority: hc.hostname ?? url.host, tls, signal });
-      return res.status;
-    }
-    if (hc.hostname) headers.host = hc.hostname;
-    const res = await request(url, {
-      method: method as 'GET',
-      headers,
-      dispatcher: this.dispatcher,
-      signal,
-    });
+    if (h2c) return this.askH2c(url, method, headers, signal);
+    return this.askHttp1(url, method, hc.hostname ? { ...headers, host: hc.hostname } : headers, signal);
+  }
+
+  /** A probe through undici (HTTP/1.1, or https), following redirects unless told not to. */
+  private async askHttp1(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const res = await request(url, { method: method as 'GET', headers, dispatcher: this.dispatcher, signal });
     await res.body.dump();
     return res.statusCode;
   }
 
+  /**
+   * A probe of an h2c:// server over HTTP/2, following redirects (unless `followRedirects: false`) as
+   * Go's client does for Traefik: at most 10, over h2c while they stay on the server's host and port; a
+   * redirect elsewhere goes as its URL says, through undici. A custom Host (`hostname`) is kept across
+   * relative redirects only, as in Go.
+   */
+  private async askH2c(
+    start: URL,
+    method: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<number> {
+    let url = start;
+    let current = method;
+    let authority = this.hc.hostname ?? url.host;
+    for (let hops = 0; ; hops++) {
+      const res = await h2Probe({ url, method: current, headers, authority, signal });
+      const location = res.headers.location;
+      const next =
+        this.hc.followRedirects === false
+          ? undefined
+          : probeRedirect(url, res.status, typeof location === 'string' ? location : undefined, current);
+      if (!next) return res.status;
+      if (hops >= MAX_PROBE_REDIRECTS) throw new Error(`stopped after ${MAX_PROBE_REDIRECTS} redirects`);
+      if (next.absolute) authority = next.url.host;
+      if (next.url.protocol !== 'http:' || next.url.host !== url.host) {
+        const sent = authority === next.url.host ? headers : { ...headers, host: authority };
+        return this.askHttp1(next.url, next.method, sent, signal);
+      }
+      url = next.url;
+      current = next.method;
+    }
+  }
+
   /** TLS options for an HTTP/2 probe of an https server: the transport's, with its server name. */
-  private h2Tls(hostname: string) {
-    const name = tlsServerName(hostname, this.transport?.tls);
-    return { ...this.tlsOptions, ...(name === null ? {} : { servername: name }) };
+  private async h2Tls(url: URL): Promise<ConnectionOptions> {
+    const name = tlsServerName(url.hostname, this.transport?.tls);
+    const base = { ...this.tlsOptions, ...(name === null ? {} : { servername: name }) };
+    const choice = clientCertChoice(this.transport?.tls);
+    if (!choice) return base;
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const timeoutMs = this.transport?.connectTimeoutMs ?? 30_000;
+    const probe = { host, port: Number(url.port) || 443, servername: name ?? undefined, timeoutMs };
+    return withClientCert(base, await choice.choose(probe));
   }
 
   private async probe(server: string): Promise<void> {
@@ -215,17 +261,22 @@ export function judge(statusCode: number, expected: number | undefined): boolean
  * URL's host or serverName, never the probe's Host header, as Go's transport does).
  */
 function transportAgent(transport: TransportSettings): Agent {
-  const connector = buildConnector({
-    ...tlsConnectOptions(transport.tls),
-    timeout: transport.connectTimeoutMs,
-  });
+  const tls = tlsConnectOptions(transport.tls);
+  const timeout = transport.connectTimeoutMs;
+  const connector = buildConnector({ ...tls, timeout });
+  // Several client certificates: the one each server accepts (router/proxy/client-cert-choice.ts).
+  const choice = clientCertChoice(transport.tls);
   return new Agent({
-    connect: (opts, callback) =>
-      connector(
-        opts.protocol === 'https:'
-          ? { ...opts, servername: tlsServerName(opts.hostname, transport.tls) ?? undefined }
-          : opts,
-        callback,
-      ),
+    connect: (opts, callback) => {
+      if (opts.protocol !== 'https:') return connector(opts, callback);
+      const servername = tlsServerName(opts.hostname, transport.tls) ?? undefined;
+      if (!choice) return connector({ ...opts, servername }, callback);
+      const host = opts.hostname.startsWith('[') ? opts.hostname.slice(1, -1) : opts.hostname;
+      choice.choose({ host, port: Number(opts.port) || 443, servername, timeoutMs: timeout }).then(
+        (chosen) =>
+          buildConnector({ ...withClientCert(tls, chosen), timeout })({ ...opts, servername }, callback),
+        (err: Error) => callback(err, null),
+      );
+    },
   });
 }

@@ -15,17 +15,9 @@ import { createChooser } from './strategy.ts';
 
 const DEFAULT_FLUSH_INTERVAL = 100;
 
-/** scheme://host[:port] of a server URL; h2c:// is no special scheme for URL, whose origin would be "null". */
-function serverOrigin(url: string): string {
-  const u = new URL(url);
-  return u.protocol === 'h2c:' ? `h2c://${u.host}` : u.origin;
-}
-
 interface ServerEntry {
   readonly url: string;
   readonly weight: number;
-  /** What the forwarder puts in front of the request path: the origin, or the whole URL with preservePath. */
-  readonly base: string;
   readonly forward: ReturnType<typeof createServerForwarder>;
   /** The Set-Cookie that pins a client to this server, when the service is sticky. */
   cookie: string | undefined;
@@ -62,7 +54,6 @@ export function buildLoadBalancer(
   const entries: ServerEntry[] = servers.map((s) => ({
     url: s.url,
     weight: s.weight ?? 1,
-    base: s.preservePath ? s.url.replace(/\/$/, '') : serverOrigin(s.url),
     forward: createServerForwarder(s, forwardOptions, deps.pools),
     cookie: undefined,
     times: new ServerTimes(),
@@ -159,7 +150,7 @@ export function buildLoadBalancer(
       for (const url of passive?.downServers() ?? []) status[url] = 'DOWN';
       return status;
     },
-    pickServer: () => chooser.next(isUp)?.base,
+    pickServer: () => chooser.next(isUp)?.forward,
     close: () => {
       checker?.stop();
       passive?.stop();

@@ -2,6 +2,7 @@ import type { Dispatcher } from '../../core/http-client.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Clock } from '../../middleware/clock.ts';
 import type { Handler } from '../../middleware/middleware.ts';
+import type { CopyTarget } from '../proxy/request-copy.ts';
 import type { UpstreamPools } from '../proxy/upstream-pools.ts';
 import type { TransportSettings } from './servers-transport.ts';
 
@@ -17,8 +18,11 @@ export interface ServiceRuntime {
   isAvailable(): boolean;
   /** Server URL → health, for load balancers (empty for other kinds). */
   serverStatus(): Record<string, ServerHealth>;
-  /** A server URL for a copy of a request (mirroring), following the service's own balancing. */
-  pickServer(): string | undefined;
+  /**
+   * The server a copy of a request goes to (mirroring), following the service's own balancing; copies
+   * go through that server's transport, as the service's own requests do.
+   */
+  pickServer(): CopyTarget | undefined;
   /** Stops timers and releases pools; called when no generation uses the runtime any more. */
   close(): void;
 }
@@ -26,7 +30,7 @@ export interface ServiceRuntime {
 /** What building a service needs from the router. */
 export interface ServiceDeps {
   readonly pools: UpstreamPools;
-  /** Dispatcher for Wharf's own requests to servers (health probes, mirror copies), closed on stop. */
+  /** Dispatcher for Wharf's own requests to servers (health probes), closed on stop. */
   readonly sideTraffic: Dispatcher;
   readonly logger: Logger;
   /** The static serversTransport's settings (default@internal); absent: Traefik's defaults. */
