@@ -1,14 +1,14 @@
 // Shared start-up of Wharf's programs (bin/wharf.js, bin/wharf-registrar.js, bin/warm-cache.js). Plain
 // JavaScript: it runs before Node can be trusted to strip types.
-import { lstatSync, mkdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync } from 'node:fs';
 import module from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 
 /**
  * Gets the process ready to run Wharf: checks the Node version, turns on Node's compile cache, and makes
- * sure Node runs with Wharf's V8 flags and malloc settings (core/node-flags.ts), re-executing itself
- * with them (same PID, `process.execve`) when they are missing. Flags given on the command line come after
+ * sure Node runs with Wharf's V8 flags, malloc settings and allocator (jemalloc when installed:
+ * core/node-flags.ts), re-executing itself with them (same PID, `process.execve`) when they are missing. Flags given on the command line come after
  * Wharf's and so win; malloc variables already set are kept.
  */
 export async function prepareProcess(program) {
@@ -21,20 +21,26 @@ export async function prepareProcess(program) {
     process.exit(1);
   }
   enableCompileCache();
-  const { MALLOC_ENV, NODE_FLAGS } = await import('../core/node-flags.ts');
+  const { MALLOC_ENV, NODE_FLAGS, allocatorChoice, withPreload } = await import('../core/node-flags.ts');
   const missingFlag = NODE_FLAGS.some((f) => !process.execArgv.includes(f));
   const missingEnv = Object.keys(MALLOC_ENV).some((k) => process.env[k] === undefined);
-  if ((missingFlag || missingEnv) && typeof process.execve === 'function') {
+  // The allocator (jemalloc when installed) can only be chosen before the process starts: LD_PRELOAD.
+  const allocator = allocatorChoice(process.env.WHARF_MALLOC, existsSync);
+  const preload =
+    allocator.preload === undefined ? undefined : withPreload(process.env.LD_PRELOAD, allocator.preload);
+  if ((missingFlag || missingEnv || preload !== undefined) && typeof process.execve === 'function') {
     try {
       process.execve(
         process.execPath,
         [process.execPath, ...NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)],
-        { ...MALLOC_ENV, ...process.env },
+        { ...MALLOC_ENV, ...process.env, ...(preload === undefined ? {} : { LD_PRELOAD: preload }) },
       );
     } catch {
       // Not on this platform (Windows): run without them.
     }
   }
+  // Said once, by the process that runs (the one before a re-exec never gets here).
+  if (allocator.warning !== undefined) process.stderr.write(`${program}: ${allocator.warning}\n`);
 }
 
 /** prepareProcess, then the program's TypeScript entry module (a path relative to this file). */

@@ -4,6 +4,7 @@ import { loadStaticConfig } from '../config/load-static.ts';
 import { INTERNAL_ENTRYPOINT } from '../config/static.ts';
 import { Agent, request } from '../core/http-client.ts';
 import { createLogger, logDestination } from '../core/log.ts';
+import { activeAllocator } from '../core/node-flags.ts';
 import { VERSION } from '../core/version.ts';
 import { resolveEntryPoints } from '../router/entry-points.ts';
 import { parseAddress } from '../router/http/parse-address.ts';
@@ -70,7 +71,10 @@ export async function runCli(
     logger.fatal(err instanceof WharfError ? { code: err.code } : { err }, (err as Error).message);
     return 1;
   }
-  logger.info({ version: VERSION, configFile: loaded.configFile }, 'Wharf started');
+  logger.info(
+    { version: VERSION, configFile: loaded.configFile, allocator: activeAllocator() },
+    'Wharf started',
+  );
   const reopen = () => {
     logger.info('closing and reopening log files for rotation (SIGUSR1)');
     logOutput.reopen();

@@ -1,6 +1,7 @@
 import { flushCompileCache } from 'node:module';
 import { loadRegistrarConfig, type RegistrarConfig } from '../config/registrar.ts';
 import { createLogger, type Logger } from '../core/log.ts';
+import { activeAllocator } from '../core/node-flags.ts';
 import { VERSION } from '../core/version.ts';
 import { checkHealthFile, type HealthState, writeHealth } from '../registrar/health.ts';
 import { Registrar } from '../registrar/registrar.ts';
@@ -120,7 +121,7 @@ async function run(
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
-  logger.info({ version: VERSION, configFile }, 'wharf-registrar started');
+  logger.info({ version: VERSION, configFile, allocator: activeAllocator() }, 'wharf-registrar started');
   // Write the compile cache bin/launch.js turned on now, not only at a clean exit (see bin/launch.js).
   flushCompileCache();
   try {

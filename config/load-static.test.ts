@@ -95,6 +95,12 @@ describe('loadStaticConfig: sources and precedence', () => {
       result: { ok: true, config: FROM_FILE, configFile: 'wharf.toml', warnings: [] },
     },
     {
+      name: "WHARF_MALLOC is the launcher's (bin/launch.js), not a configuration key",
+      args: ['--configFile=wharf.json'],
+      env: { WHARF_MALLOC: 'glibc' },
+      result: { ok: true, config: FROM_FILE, configFile: 'wharf.json', warnings: [] },
+    },
+    {
       name: 'WHARF_CONFIGFILE alone',
       args: [],
       env: { WHARF_CONFIGFILE: 'wharf.json' },

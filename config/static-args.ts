@@ -88,7 +88,7 @@ export function parseFlags(args: readonly string[], schema: AnySchema, example =
 
 /**
  * Environment: `<prefix>ENTRYPOINTS_WEB_ADDRESS=:80` (prefix `WHARF_`); `<prefix>CONFIGFILE` names the
- * file. Variables starting with one of `ignore` (longer prefixes of other programs) are skipped.
+ * file; `WHARF_MALLOC` is the launcher's, not configuration. Variables starting with one of `ignore` (longer prefixes of other programs) are skipped.
  */
 export function parseEnv(
   env: Record<string, string | undefined>,
@@ -106,6 +106,8 @@ export function parseEnv(
       if (value !== '') configFile = value;
       continue;
     }
+    // WHARF_MALLOC chooses the allocator before the process starts (bin/launch.js, core/node-flags.ts).
+    if (prefix === ENV_PREFIX && rest.toUpperCase() === 'MALLOC') continue;
     const segments = rest.split('_');
     const prefixes = segments.map((_, i) => prefix + segments.slice(0, i + 1).join('_'));
     items.push({ segments, prefixes, value });

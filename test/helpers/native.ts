@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { DEBIAN_CRS_PATH, DEBIAN_CRS_SETUP } from '../../config/middlewares/waf.ts';
+import { allocatorChoice } from '../../core/node-flags.ts';
 import { FAST_GZIP_PATH } from '../../middleware/compress/fast-gzip.ts';
 import { MODSECURITY_PATH } from '../../middleware/waf/engine.ts';
 import { aptInstall } from '../docker/image.ts';
@@ -56,4 +57,24 @@ export async function ensureModsecurity(): Promise<string | undefined> {
       `node native/build.js --require --only=modsecurity failed:\n${build.stderr}${build.stdout}`,
     );
   return undefined;
+}
+
+/**
+ * Makes sure jemalloc (Debian's libjemalloc2), which bin/launch.js preloads when installed, is there: as
+ * root on Debian, `apt-get install libjemalloc2` when missing. Returns its path, or why the tests of the
+ * allocator must skip (not Debian, not root); a skip fails CI (WHARF_REQUIRE_ALL=1).
+ */
+export async function ensureJemalloc(): Promise<{ path: string } | { skip: string }> {
+  let path = allocatorChoice('jemalloc', existsSync).preload;
+  if (path === undefined) {
+    if (!existsSync('/etc/debian_version') || process.getuid?.() !== 0)
+      return {
+        skip: 'jemalloc is not installed and installing libjemalloc2 is only automated as root on Debian',
+      };
+    console.log('[native] jemalloc is missing: apt-get install libjemalloc2 …');
+    await aptInstall(['libjemalloc2']);
+    path = allocatorChoice('jemalloc', existsSync).preload;
+    if (path === undefined) throw new Error('libjemalloc2 is installed but libjemalloc.so.2 is not found');
+  }
+  return { path };
 }

@@ -8,6 +8,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MALLOC_ENV, NODE_FLAGS } from '../../core/node-flags.ts';
 import { type Backend, startServer, until } from '../helpers/backends.ts';
+import { ensureJemalloc } from '../helpers/native.ts';
 import { programEnv } from '../helpers/program-env.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/wharf.js');
@@ -173,6 +174,63 @@ describe('wharf version and help', () => {
     expect((await wharf(['--help'])).out).toContain('wharf healthcheck');
     expect((await wharf(['frobnicate'])).code).toBe(2);
   });
+});
+
+// bin/launch.js preloads jemalloc when installed (core/node-flags.ts); WHARF_MALLOC=glibc keeps glibc's
+// malloc. The harness installs libjemalloc2 as root on Debian (test/helpers/native.ts).
+describe('the allocator', () => {
+  let jemalloc: { path: string } | { skip: string };
+  beforeAll(async () => {
+    jemalloc = await ensureJemalloc();
+  }, 300_000);
+
+  /** Starts bin/wharf.js as a bare program; resolves with its environment, its maps and its start line. */
+  async function launched(extraEnv: Record<string, string>) {
+    const staticFile = join(dir, 'alloc.yml');
+    await writeFile(
+      staticFile,
+      `entryPoints:\n  web: {address: "127.0.0.1:${await freePort()}"}\nlog: {format: json}\n`,
+    );
+    const bin = process.execPath.slice(0, process.execPath.lastIndexOf('/'));
+    const child = spawn(BIN, ['--configFile', staticFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: dir, ...extraEnv },
+    });
+    try {
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (d: Buffer) => (stdout += d));
+      child.stderr?.on('data', (d: Buffer) => (stderr += d));
+      await expect.poll(() => stdout.includes('Wharf started'), { timeout: 10_000 }).toBe(true);
+      const environ = (await readFile(`/proc/${child.pid}/environ`, 'utf8')).split('\0');
+      const maps = await readFile(`/proc/${child.pid}/maps`, 'utf8');
+      const line = JSON.parse(stdout.split('\n').find((l) => l.includes('Wharf started')) as string);
+      return { environ, maps, line, stderr };
+    } finally {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+
+  it('runs on jemalloc when it is installed: LD_PRELOAD set by the re-execution, the library mapped, the start line says so', async (ctx) => {
+    if ('skip' in jemalloc) return ctx.skip(jemalloc.skip);
+    const { environ, maps, line } = await launched({});
+    expect(environ).toContain(`LD_PRELOAD=${jemalloc.path}`);
+    expect(maps).toContain(jemalloc.path);
+    expect(line.allocator).toBe('jemalloc');
+  }, 30_000);
+
+  it("WHARF_MALLOC=glibc keeps glibc's malloc (and is not read as configuration); an unknown value says so", async (ctx) => {
+    if ('skip' in jemalloc) return ctx.skip(jemalloc.skip);
+    const glibc = await launched({ WHARF_MALLOC: 'glibc' });
+    expect(glibc.environ.filter((e) => e.startsWith('LD_PRELOAD='))).toEqual([]);
+    expect(glibc.maps).not.toContain('jemalloc');
+    expect(glibc.line.allocator).toBe('glibc');
+    const bogus = await launched({ WHARF_MALLOC: 'hoard' });
+    expect(bogus.stderr).toContain('WHARF_MALLOC=hoard is not an allocator Wharf knows');
+    expect(bogus.line.allocator).toBe('glibc');
+  }, 30_000);
 });
 
 describe('serving, healthcheck and graceful shutdown', () => {

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import bcrypt from 'bcryptjs';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEBIAN_CRS_PATH, DEBIAN_CRS_SETUP } from '../../config/middlewares/waf.ts';
-import { MALLOC_ENV, NODE_FLAGS } from '../../core/node-flags.ts';
+import { allocatorChoice, MALLOC_ENV, NODE_FLAGS } from '../../core/node-flags.ts';
 import { FAST_GZIP_PATH } from '../../middleware/compress/fast-gzip.ts';
 import { MODSECURITY_PATH } from '../../middleware/waf/engine.ts';
 import { type ComposeCli, compose, composeCli } from '../compose/compose-cli.ts';
@@ -30,7 +31,7 @@ import {
   REPO,
   sharedStages,
 } from '../compose/local-images.ts';
-import { IMAGE_ADDONS } from '../compose/native-rootfs.ts';
+import { IMAGE_ADDONS, IMAGE_JEMALLOC } from '../compose/native-rootfs.ts';
 import { ComposeStack, composeEnv, overrideFor, type StackFile, WAF_APP_PAD } from '../compose/stack.ts';
 import { dockerForTests, testBridgeName, testLabels, waitFor } from '../docker/engine.ts';
 
@@ -281,6 +282,16 @@ describe('compose/Dockerfile and the local recipe', () => {
     expect(native).toMatch(/ldd "\$addon"/);
     expect(native).toContain(`${DEBIAN_CRS_PATH}/rules`);
     expect(native).toContain(dirname(DEBIAN_CRS_SETUP));
+    // jemalloc at the path the router's LD_PRELOAD names, which bin/launch.js also finds (so it does not
+    // re-execute the process to add it).
+    expect(native).toMatch(/apt-get install .*libjemalloc2/);
+    expect(native).toContain(`/rootfs${IMAGE_JEMALLOC}`);
+    expect(effective(stages, 'router', 'ENV')).toContain(`LD_PRELOAD=${IMAGE_JEMALLOC}`);
+    expect(allocatorChoice(undefined, (p) => p === IMAGE_JEMALLOC).preload).toBe(IMAGE_JEMALLOC);
+    const registrarEnv = stageChain(stages, 'registrar')
+      .flatMap((st) => st.instructions.filter((i) => i.op === 'ENV').map((i) => i.args))
+      .join(' ');
+    expect(registrarEnv).not.toContain('LD_PRELOAD');
     const takesNative = (target: string) =>
       stageChain(stages, target).some((st) =>
         st.instructions.some((i) => i.args.startsWith('--from=native ')),
@@ -740,7 +751,7 @@ describe.skipIf(e2eSkip !== undefined)('waf and ban: docker-compose.waf.yml (rea
     await stack?.down();
   }, 60_000);
 
-  it('the router loads both addons: no WAF_UNAVAILABLE, gzip by libdeflate', async () => {
+  it('the router loads both addons (no WAF_UNAVAILABLE, gzip by libdeflate) and runs on jemalloc', async () => {
     const r = await getRaw(web, 'app.localhost', '/env.json', {
       ...auth(WAF_DEMO_PASSWORD),
       'accept-encoding': 'gzip',
@@ -756,6 +767,9 @@ describe.skipIf(e2eSkip !== undefined)('waf and ban: docker-compose.waf.yml (rea
     const log = demux(await docker.getContainer(wharf.Id).logs({ stdout: true, stderr: true }));
     expect(log).toContain('compress: gzip of whole bodies by libdeflate');
     expect(log).not.toMatch(/WAF_UNAVAILABLE|WAF_RULES_INVALID|gzip by Node's zlib/);
+    // The image's LD_PRELOAD puts the router on jemalloc (the start line says which allocator runs).
+    const started = log.split('\n').find((l) => l.includes('Wharf started')) ?? '';
+    expect(stripVTControlCharacters(started)).toMatch(/allocator=jemalloc|"allocator":"jemalloc"/);
   });
 
   it('the CRS blocks attacks with 403 before the password is asked, and passes benign requests', async () => {
