@@ -21,6 +21,7 @@ import {
   requestBodySize,
   splitTarget,
 } from './attributes.ts';
+import { batchOptions, SlicedExporter } from './batching.ts';
 import { createExporter, otlpResource } from './exporter.ts';
 import { RequestTrace, type TraceSettings } from './request-trace.ts';
 import { ratioUpperBound, TraceIds } from './trace-ids.ts';
@@ -41,6 +42,9 @@ export interface EntryPointTraceDefaults {
 }
 
 const NO_DEFAULTS: EntryPointTraceDefaults = { tracing: new Map(), traceVerbosity: new Map() };
+
+/** Most spans serialized in one event-loop turn (batching.ts SlicedExporter). */
+const EXPORT_SLICE = 128;
 
 /** Instrumentation scope of every span (Traefik: github.com/traefik/traefik). */
 const SCOPE = 'wharf';
@@ -91,11 +95,18 @@ export class Tracing implements TraceSettings {
       config.resourceAttributes ?? config.globalAttributes ?? {},
     );
     this.#ratioBound = ratioUpperBound(config.sampleRate);
+    const batch = batchOptions();
+    for (const problem of batch.ignored) logger.warn(`tracing: ${problem}`);
     this.#provider = new TracerProvider({
       resource,
       sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRate) }),
       idGenerator: this.#ids,
-      spanProcessors: [new BatchSpanProcessor({ exporter })],
+      spanProcessors: [
+        new BatchSpanProcessor({
+          ...batch.options,
+          exporter: new SlicedExporter(exporter, EXPORT_SLICE),
+        }),
+      ],
     });
     this.tracer = this.#provider.getTracer(SCOPE, VERSION);
     // Export failures (collector down, refused) come here instead of the SDK's silent diag logger; once a
