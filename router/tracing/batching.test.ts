@@ -107,6 +107,24 @@ describe('SlicedExporter', () => {
     expect(seen).toEqual([1, 2, 3, 3]);
   });
 
+  it('at most `inFlight` slices unanswered: the rest wait for answers', async () => {
+    const r = recorder();
+    const results: ExportResult[] = [];
+    new SlicedExporter(r.exporter, 10, 2).export(spans(50), (res) => results.push(res));
+    for (let i = 0; i < 5; i++) await turn();
+    expect(r.batches).toHaveLength(2);
+    r.release();
+    await until('two more slices', () => r.batches.length === 4);
+    for (let i = 0; i < 3; i++) await turn();
+    expect(r.batches).toHaveLength(4);
+    r.release();
+    await until('the last slice', () => r.batches.length === 5);
+    expect(results).toHaveLength(0);
+    r.release();
+    expect(results).toEqual([{ code: ExportResultCode.SUCCESS }]);
+    expect(r.batches.flat()).toHaveLength(50);
+  });
+
   it('reports the first failure once every slice has answered', async () => {
     const err = new Error('collector said 500');
     const r = recorder((i) =>

@@ -68,15 +68,22 @@ export function batchOptions(env: Readonly<Record<string, string | undefined>> =
  * "Tracing"), and the SDK's processor starts that export inside the `span.end()` of the request that
  * filled the batch. Slices let requests run between them; the batch size keeps its meaning (spans per
  * export round, and the export throughput it allows). Slices go out concurrently, as separate OTLP
- * requests.
+ * requests, at most `inFlight` unanswered at a time (the OTLP exporters refuse more than 30), so a
+ * flush of a full queue waits for answers instead of being refused.
  */
 export class SlicedExporter implements SpanExporter {
   readonly #inner: SpanExporter;
   readonly #slice: number;
+  readonly #maxInFlight: number;
+  /** Slices waiting for their turn, oldest first. */
+  readonly #queue: { spans: ReadableSpan[]; settle: (result: ExportResult) => void }[] = [];
+  #inFlight = 0;
+  #scheduled = false;
 
-  constructor(inner: SpanExporter, slice: number) {
+  constructor(inner: SpanExporter, slice: number, inFlight = 8) {
     this.#inner = inner;
     this.#slice = Math.max(1, slice);
+    this.#maxInFlight = Math.max(1, inFlight);
   }
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
@@ -91,13 +98,29 @@ export class SlicedExporter implements SpanExporter {
       if (result.code !== ExportResultCode.SUCCESS) failure ??= result;
       if (--pending === 0) done(failure ?? result);
     };
-    const send = (from: number) => {
-      const part = from === 0 && spans.length <= size ? spans : spans.slice(from, from + size);
-      if (from + size < spans.length) setImmediate(send, from + size);
-      this.#inner.export(part, settle);
-    };
-    setImmediate(send, 0);
+    for (let from = 0; from < spans.length; from += size)
+      this.#queue.push({ spans: spans.length <= size ? spans : spans.slice(from, from + size), settle });
+    this.#schedule();
   }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#queue.length === 0 || this.#inFlight >= this.#maxInFlight) return;
+    this.#scheduled = true;
+    setImmediate(this.#sendOne);
+  }
+
+  readonly #sendOne = (): void => {
+    this.#scheduled = false;
+    const next = this.#queue.shift();
+    if (next === undefined) return;
+    this.#inFlight++;
+    this.#schedule();
+    this.#inner.export(next.spans, (result) => {
+      this.#inFlight--;
+      next.settle(result);
+      this.#schedule();
+    });
+  };
 
   forceFlush(): Promise<void> {
     return this.#inner.forceFlush?.() ?? Promise.resolve();
