@@ -1,13 +1,9 @@
-import { randomFillSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Attributes, ROOT_CONTEXT, SpanKind, type Tracer, trace } from '@opentelemetry/api';
+import { type Attributes, ROOT_CONTEXT, SpanKind, TraceFlags, type Tracer, trace } from '@opentelemetry/api';
 import { setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
   BatchSpanProcessor,
-  type IdGenerator,
   ParentBasedSampler,
-  type Sampler,
-  SamplingDecision,
   type SpanExporter,
   TraceIdRatioBasedSampler,
   TracerProvider,
@@ -25,8 +21,10 @@ import {
   requestBodySize,
   splitTarget,
 } from './attributes.ts';
+import { batchOptions, SlicedExporter } from './batching.ts';
 import { createExporter, otlpResource } from './exporter.ts';
 import { RequestTrace, type TraceSettings } from './request-trace.ts';
+import { ratioUpperBound, TraceIds } from './trace-ids.ts';
 
 /** What the entryPoint knows of the matched router (router/compile/table-types.ts CompiledRoute). */
 export interface TracedRoute {
@@ -44,6 +42,9 @@ export interface EntryPointTraceDefaults {
 }
 
 const NO_DEFAULTS: EntryPointTraceDefaults = { tracing: new Map(), traceVerbosity: new Map() };
+
+/** Most spans serialized in one event-loop turn (batching.ts SlicedExporter). */
+const EXPORT_SLICE = 128;
 
 /** Instrumentation scope of every span (Traefik: github.com/traefik/traefik). */
 const SCOPE = 'wharf';
@@ -70,8 +71,9 @@ export class Tracing implements TraceSettings {
   /** Trace requests Wharf answers itself (API, ping, ACME, redirections). */
   readonly addInternals: boolean;
   readonly #provider: TracerProvider;
-  readonly #sampler: Sampler;
-  readonly #ids = new PresetIdGenerator();
+  /** TraceIdRatioBased's bound for sampleRate (trace-ids.ts). */
+  readonly #ratioBound: number;
+  readonly #ids = new TraceIds();
   readonly #logger: Logger;
   readonly #entryPoints: EntryPointTraceDefaults;
 
@@ -92,12 +94,19 @@ export class Tracing implements TraceSettings {
       config.serviceName,
       config.resourceAttributes ?? config.globalAttributes ?? {},
     );
-    this.#sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRate) });
+    this.#ratioBound = ratioUpperBound(config.sampleRate);
+    const batch = batchOptions();
+    for (const problem of batch.ignored) logger.warn(`tracing: ${problem}`);
     this.#provider = new TracerProvider({
       resource,
-      sampler: this.#sampler,
+      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRate) }),
       idGenerator: this.#ids,
-      spanProcessors: [new BatchSpanProcessor({ exporter })],
+      spanProcessors: [
+        new BatchSpanProcessor({
+          ...batch.options,
+          exporter: new SlicedExporter(exporter, EXPORT_SLICE),
+        }),
+      ],
     });
     this.tracer = this.#provider.getTracer(SCOPE, VERSION);
     // Export failures (collector down, refused) come here instead of the SDK's silent diag logger; once a
@@ -131,40 +140,47 @@ export class Tracing implements TraceSettings {
     const obs = route?.observability;
     // A router's own key wins; unset, its entryPoint's (Traefik copies the entryPoint's into its routers).
     if ((obs?.tracing ?? this.#entryPoints.tracing.get(state.entryPoint)) === false) return undefined;
+    // Trace context is parsed only when the client sent one; otherwise the request starts a trace.
     const parent =
       req.headers.traceparent === undefined
         ? ROOT_CONTEXT
         : this.propagator.extract(ROOT_CONTEXT, req.headers, headerGetter);
-    const method = req.method ?? 'GET';
-    // The provider's own sampler decides first, so an unsampled request makes no span at all: only the
-    // trace id (the caller's, or a new one) and a span id for the backend's traceparent.
     const remote = parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(parent);
-    const traceId = remote?.traceId ?? this.#ids.generateTraceId();
-    const decision = this.#sampler.shouldSample(parent, traceId, method, SpanKind.SERVER, NO_ATTRIBUTES, []);
-    if (decision.decision !== SamplingDecision.RECORD_AND_SAMPLED) {
+    // ParentBased(TraceIdRatioBased), decided here without the sampler's object calls: a valid caller's
+    // sampled flag is followed; a new trace is sampled when its ratio key is below the bound, exactly as
+    // the SDK's sampler decides on the same id (trace-ids.test.ts). The provider's sampler (the same
+    // ParentBased) then agrees for the server span it is asked about.
+    const ids = this.#ids;
+    ids.draw();
+    const sampled =
+      remote === undefined ? ids.key < this.#ratioBound : (remote.traceFlags & TraceFlags.SAMPLED) !== 0;
+    if (!sampled) {
+      // An unsampled request makes no span at all: only the traceparent the backend gets.
       const t = RequestTrace.unsampled(
         this,
-        `00-${traceId}-${this.#ids.generateSpanId()}-00`,
+        `00-${remote?.traceId ?? ids.traceId}-${ids.spanId}-00`,
         remote?.traceState?.serialize() ?? '',
       );
       t.attach(req);
       state.tracer = t;
       return t;
     }
-    // A new trace keeps the id the decision was made on (the sampler decides the same again).
-    if (remote === undefined) this.#ids.preset = traceId;
+    const method = req.method ?? 'GET';
+    // The server span takes the drawn ids: a new trace keeps the id the decision was made on.
+    ids.presetDraw(remote === undefined);
     const verbosity = obs?.traceVerbosity ?? this.#entryPoints.traceVerbosity.get(state.entryPoint);
     const span = this.tracer.startSpan(
       method,
       { kind: SpanKind.SERVER, startTime: epochMs(state.start) },
       parent,
     );
+    ids.clearPreset();
     const t = RequestTrace.sampled(this, span, parent, verbosity === 'detailed');
     // A fault in recording must not cost the request its answer: it loses attributes, not its response.
     try {
       span.setAttributes(this.#serverAttributes(req, state, method));
       // Headers given to writeHead are not readable afterwards: read them as the head goes out.
-      if (this.responseHeaders.length > 0) beforeResponseHead(res, t.captureResponse);
+      if (this.responseHeaders.length > 0) beforeResponseHead(res, (r) => t.captureResponse(r));
       if (t.detailed && route)
         t.router = t.open('Router', {
           'wharf.service.name': route.service ?? '',
@@ -244,41 +260,6 @@ export class Tracing implements TraceSettings {
 
 function headerText(value: string | string[] | undefined): string {
   return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
-}
-
-const NO_ATTRIBUTES: Attributes = {};
-const ZERO_IDS: Record<number, string> = { 8: '0'.repeat(16), 16: '0'.repeat(32) };
-
-/**
- * Random ids for the SDK (its IdGenerator interface), from a pool of cryptographically random bytes
- * refilled 4 KiB at a time: one hex conversion per id, about half the SDK's Math.random generator's cost
- * on the path every request takes. The next trace id can be preset (the one sampling was decided on).
- */
-export class PresetIdGenerator implements IdGenerator {
-  readonly #pool = Buffer.allocUnsafe(4096);
-  #offset = 4096;
-  preset: string | undefined;
-
-  #hex(bytes: number): string {
-    if (this.#offset + bytes > this.#pool.length) {
-      randomFillSync(this.#pool);
-      this.#offset = 0;
-    }
-    const id = this.#pool.toString('hex', this.#offset, this.#offset + bytes);
-    this.#offset += bytes;
-    // All zeros is the invalid id (W3C); 2^-64 at worst, but never send one.
-    return id !== ZERO_IDS[bytes] ? id : this.#hex(bytes);
-  }
-
-  generateTraceId(): string {
-    const id = this.preset ?? this.#hex(16);
-    this.preset = undefined;
-    return id;
-  }
-
-  generateSpanId(): string {
-    return this.#hex(8);
-  }
 }
 
 const headerGetter = {
