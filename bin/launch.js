@@ -32,7 +32,12 @@ export async function prepareProcess(program) {
     try {
       process.execve(
         process.execPath,
-        [process.execPath, ...NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)],
+        [
+          process.execPath,
+          ...NODE_FLAGS.filter((f) => !process.execArgv.includes(f)),
+          ...process.execArgv,
+          ...process.argv.slice(1),
+        ],
         { ...MALLOC_ENV, ...process.env, ...(preload === undefined ? {} : { LD_PRELOAD: preload }) },
       );
     } catch {
