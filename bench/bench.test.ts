@@ -14,6 +14,7 @@ import { wharfDynamic, wharfDynamicYaml, wharfStaticYaml } from './proxies/wharf
 import {
   basicCredentials,
   SCENARIO_A,
+  SCENARIO_A_BAN,
   SCENARIO_B,
   SCENARIO_C,
   SCENARIO_D,
@@ -388,6 +389,21 @@ describe('scenario E (rateLimit cost)', () => {
       limit: { rateLimit: { average: 10_000_000, burst: 10_000_000 } },
     });
     const fromYaml = parseYaml(wharfDynamicYaml(SCENARIO_E, 9000));
+    expect(fromYaml).toEqual(dyn);
+    expect(DynamicConfigSchema.safeParse(fromYaml).success).toBe(true);
+  });
+});
+
+describe('scenario A behind a ban (npm run bench:ban)', () => {
+  it('is scenario A behind a ban the 200s never set off, Wharf only, passing the schema', () => {
+    expect(scenarioProxies(SCENARIO_A_BAN)).toEqual(['wharf']);
+    expect([SCENARIO_A_BAN.host, SCENARIO_A_BAN.path]).toEqual([SCENARIO_A.host, SCENARIO_A.path]);
+    const dyn = wharfDynamic(SCENARIO_A_BAN, 9000) as { http: Record<string, Record<string, unknown>> };
+    expect((dyn.http.routers as Record<string, { middlewares?: string[] }>).r0?.middlewares).toEqual(['ban']);
+    expect(dyn.http.middlewares).toEqual({
+      ban: { ban: { maxRetry: 5, findTime: '10m', banTime: '10m', statusCodes: ['401', '403', '429'] } },
+    });
+    const fromYaml = parseYaml(wharfDynamicYaml(SCENARIO_A_BAN, 9000));
     expect(fromYaml).toEqual(dyn);
     expect(DynamicConfigSchema.safeParse(fromYaml).success).toBe(true);
   });

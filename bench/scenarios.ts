@@ -32,6 +32,11 @@ export interface Scenario {
    * what is measured is the cost of keeping the per-source token bucket. Compared with scenario A.
    */
   readonly rateLimit?: { readonly average: number; readonly burst: number };
+  /**
+   * `npm run bench:ban`: the route has a ban middleware (memory store, the default without Consul) that the
+   * load never sets off (the backend answers 200), so what is measured is ban's cost on every request.
+   */
+  readonly ban?: Readonly<Record<string, unknown>>;
   /** Headers every load and check request carries (credentials, Origin); none by default. */
   readonly requestHeaders?: Readonly<Record<string, string>>;
   /** Response headers (lower-case names) the routed answer must carry, and a text each value must contain. */
@@ -209,6 +214,14 @@ export const SCENARIO_E: Scenario = {
   id: 'E',
   title: '1 router + rateLimit',
   rateLimit: { average: 10_000_000, burst: 10_000_000 },
+  proxies: ['wharf'],
+};
+
+/** Scenario A's route behind a ban that never bans (bench/tracing.ts --ban; not a scenario of `npm run bench`). */
+export const SCENARIO_A_BAN: Scenario = {
+  ...SCENARIO_A,
+  title: '1 router + ban',
+  ban: { maxRetry: 5, findTime: '10m', banTime: '10m', statusCodes: ['401', '403', '429'] },
   proxies: ['wharf'],
 };
 

@@ -11,12 +11,13 @@ import { canPin, freePort, pollUntil, runMain, type Started, stopAll } from './p
 import { caddyProxy } from './proxies/caddy.ts';
 import type { ProxyContext, ProxyDef } from './proxies/proxy.ts';
 import { wharfProxy } from './proxies/wharf.ts';
-import { SCENARIO_A, SCENARIO_D, SCENARIO_E, type Scenario } from './scenarios.ts';
+import { SCENARIO_A, SCENARIO_A_BAN, SCENARIO_D, SCENARIO_E, type Scenario } from './scenarios.ts';
 import { median, runWrk } from './wrk.ts';
 
 // `npm run bench:tracing -- [--wharf-tracing=0.1] [--runs=N] [--duration=S]`: Wharf with tracing on
 // against Wharf without, in scenario A; `npm run bench:rate-limit` (`--rate-limit`): scenario E (a
-// rateLimit that never limits) against scenario A; `--metrics`: Prometheus metrics on (every level) against
+// rateLimit that never limits) against scenario A; `npm run bench:ban` (`--ban`): scenario A's route
+// behind a ban that never bans against scenario A; `--metrics`: Prometheus metrics on (every level) against
 // off; `--gzip-vs-caddy`: Wharf against Caddy in scenario D (16 KB HTML gzip), "off" being Caddy. The two are measured in alternation (off, on, on, off, ...)
 // rather than one after the other. On a machine other work shares, throughput drifts over minutes; pairs
 // of neighbouring runs see nearly the same machine, so the median of the per-pair ratios is a fairer
@@ -41,9 +42,10 @@ interface Run {
 async function main(argv: readonly string[]): Promise<number> {
   let opts: Options;
   const rateLimit = argv.includes('--rate-limit');
+  const ban = argv.includes('--ban');
   const metrics = argv.includes('--metrics');
   const gzip = argv.includes('--gzip-vs-caddy');
-  const modes = ['--rate-limit', '--metrics', '--gzip-vs-caddy'];
+  const modes = ['--rate-limit', '--ban', '--metrics', '--gzip-vs-caddy'];
   const rest = argv.filter((a) => !modes.includes(a));
   try {
     const only = gzip ? '--only=caddy,wharf' : '--only=wharf';
@@ -72,9 +74,11 @@ async function main(argv: readonly string[]): Promise<number> {
       ? ['wharf', wharfProxy, s, undefined, []]
       : rateLimit
         ? ['rateLimit', wharfProxy, SCENARIO_E, undefined, []]
-        : metrics
-          ? ['metrics', wharfProxy, s, undefined, [WHARF_METRICS_FLAG]]
-          : [`tracing ${rate * 100}%`, wharfProxy, s, { sampleRate: rate, endpoint: sink.url }, []];
+        : ban
+          ? ['ban', wharfProxy, SCENARIO_A_BAN, undefined, []]
+          : metrics
+            ? ['metrics', wharfProxy, s, undefined, [WHARF_METRICS_FLAG]]
+            : [`tracing ${rate * 100}%`, wharfProxy, s, { sampleRate: rate, endpoint: sink.url }, []];
     for (const [name, def, scenario, tracing, extraArgs] of [first, second]) {
       const ctx: ProxyContext = {
         dir: join(TMP, name.replace(/\W+/g, '-')),
@@ -143,9 +147,11 @@ async function main(argv: readonly string[]): Promise<number> {
       ? 'scenario D (16 KB HTML gzip), Wharf against Caddy'
       : rateLimit
         ? 'scenario E against A'
-        : metrics
-          ? 'scenario A, metrics on against off'
-          : 'scenario A';
+        : ban
+          ? 'scenario A, ban (memory, never set off) against none'
+          : metrics
+            ? 'scenario A, metrics on against off'
+            : 'scenario A';
     say(`${what}, wrk -c${opts.connections} -d${opts.durationS}s, ${opts.runs} pairs, medians:`);
     say(
       `  ${off.name}: ${Math.round(m((p) => p.off.rps))} req/s, p99 ${m((p) => p.off.p99Ms).toFixed(2)} ms, ${m((p) => p.off.cpuUs).toFixed(1)} µs CPU/request`,
@@ -156,7 +162,8 @@ async function main(argv: readonly string[]): Promise<number> {
     say(
       `  ratio ${on.name}/${off.name} (median of pairs): req/s ${m((p) => p.on.rps / p.off.rps).toFixed(3)}x, CPU/request ${m((p) => p.on.cpuUs / p.off.cpuUs).toFixed(3)}x, p99 ${m((p) => p.on.p99Ms / p.off.p99Ms).toFixed(3)}x`,
     );
-    if (!rateLimit && !metrics && !gzip) say(`  OTLP sink: ${sink.exports} exports, ${sink.spans(0)}`);
+    if (!rateLimit && !ban && !metrics && !gzip)
+      say(`  OTLP sink: ${sink.exports} exports, ${sink.spans(0)}`);
     return 0;
   } finally {
     await stopAll();

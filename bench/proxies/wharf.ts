@@ -24,6 +24,7 @@ export function wharfDynamic(s: Scenario, backendPort: number): Record<string, u
       ...(s.middlewares ? { middlewares: ['strip', 'hdr'] } : {}),
       ...(s.gzip === true ? { middlewares: ['gzip'] } : {}),
       ...(s.rateLimit !== undefined ? { middlewares: ['limit'] } : {}),
+      ...(s.ban !== undefined ? { middlewares: ['ban'] } : {}),
     };
   }
   return {
@@ -33,6 +34,8 @@ export function wharfDynamic(s: Scenario, backendPort: number): Record<string, u
       ...(s.gzip === true ? { middlewares: { gzip: { compress: { encodings: ['gzip'] } } } } : {}),
       // Scenario E: a limit the load never reaches (per client IP, Traefik's default source).
       ...(s.rateLimit !== undefined ? { middlewares: { limit: { rateLimit: { ...s.rateLimit } } } } : {}),
+      // bench:ban: a ban the load never sets off (memory store).
+      ...(s.ban !== undefined ? { middlewares: { ban: { ban: { ...s.ban } } } } : {}),
       ...(s.middlewares
         ? {
             middlewares: {
@@ -90,7 +93,7 @@ function guardedDynamic(s: Scenario, g: Guard, backendPort: number): Record<stri
 
 /** The dynamic file as YAML, one flow-style line per router (quick to write and to read). */
 export function wharfDynamicYaml(s: Scenario, backendPort: number): string {
-  if (s.guard !== undefined || s.gzip === true || s.rateLimit !== undefined)
+  if (s.guard !== undefined || s.gzip === true || s.rateLimit !== undefined || s.ban !== undefined)
     return stringify(wharfDynamic(s, backendPort));
   const mw = s.middlewares ? ', middlewares: [strip, hdr]' : '';
   const lines = ['http:', '  routers:'];
