@@ -34,35 +34,28 @@ export interface StepResult {
   readonly messages: readonly string[];
 }
 
+/** What processRequest takes: the request as the client sent it (rawHeaders: [name, value, ...]). */
+export type RequestStepArgs = [
+  tx: TransactionHandle,
+  clientIp: string,
+  clientPort: number,
+  serverIp: string,
+  serverPort: number,
+  method: string,
+  uri: string,
+  httpVersion: string,
+  rawHeaders: readonly string[],
+  body: Buffer | null,
+];
+
 /** The addon's functions (native/modsecurity.c documents them). */
 export interface ModSecurityAddon {
   rulesFromFile(path: string): RulesHandle;
   rulesFromText(text: string): RulesHandle;
   newTransaction(rules: RulesHandle, id: string): TransactionHandle;
-  processRequest(
-    tx: TransactionHandle,
-    clientIp: string,
-    clientPort: number,
-    serverIp: string,
-    serverPort: number,
-    method: string,
-    uri: string,
-    httpVersion: string,
-    rawHeaders: readonly string[],
-    body: Buffer | null,
-  ): Promise<StepResult>;
-  processRequestSync(
-    tx: TransactionHandle,
-    clientIp: string,
-    clientPort: number,
-    serverIp: string,
-    serverPort: number,
-    method: string,
-    uri: string,
-    httpVersion: string,
-    rawHeaders: readonly string[],
-    body: Buffer | null,
-  ): StepResult;
+  processRequest(...args: RequestStepArgs): Promise<StepResult>;
+  /** processRequest on the calling thread (benchmarks only). */
+  processRequestSync(...args: RequestStepArgs): StepResult;
   processResponse(
     tx: TransactionHandle,
     status: number,

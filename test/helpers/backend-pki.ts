@@ -23,30 +23,70 @@ export interface BackendPki {
 /** The URI SAN of `server` (peerCertURI tests). */
 export const BACKEND_URI = 'spiffe://wharf.test/backend';
 
+const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
+/** A self-signed P-256 CA, `<name>.pem` and `<name>.key` in `dir`, valid 2 days. */
+export function newCa(dir: string, name: string, commonName: string): PkiCert {
+  const f = (n: string) => join(dir, n);
+  ssl(
+    'req',
+    '-x509',
+    ...EC,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${commonName}`,
+    '-keyout',
+    f(`${name}.key`),
+    '-out',
+    f(`${name}.pem`),
+  );
+  return { cert: f(`${name}.pem`), key: f(`${name}.key`) };
+}
+
+/** A P-256 certificate `<name>.pem`/`<name>.key` in `dir`, signed by `ca`, with the given extensions (openssl extfile text). */
+export function signCert(
+  dir: string,
+  ca: PkiCert,
+  name: string,
+  subject: string,
+  ext: string,
+  serial: string,
+): PkiCert {
+  const f = (n: string) => join(dir, n);
+  writeFileSync(f(`${name}.ext`), ext);
+  ssl('req', ...EC, '-subj', subject, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`));
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    f(`${name}.csr`),
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-set_serial',
+    serial,
+    '-days',
+    '2',
+    '-extfile',
+    f(`${name}.ext`),
+    '-out',
+    f(`${name}.pem`),
+  );
+  return { cert: f(`${name}.pem`), key: f(`${name}.key`) };
+}
+
 /** Generates the files in a new temp folder. */
 export function makeBackendPki(): BackendPki {
   const dir = mkdtempSync(join(tmpdir(), 'wharf-backend-pki-'));
   const f = (n: string) => join(dir, n);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  const ca = newCa(dir, 'ca', 'Wharf Backend CA');
   ssl(
     'req',
     '-x509',
-    ...ec,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=Wharf Backend CA',
-    '-keyout',
-    f('ca.key'),
-    '-out',
-    f('ca.pem'),
-  );
-  writeFileSync(f('self.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  ssl(
-    'req',
-    '-x509',
-    ...ec,
+    ...EC,
     '-days',
     '2',
     '-subj',
@@ -58,45 +98,26 @@ export function makeBackendPki(): BackendPki {
     '-out',
     f('self.pem'),
   );
-  const signed = (name: string, subject: string, ext: string, serial: string) => {
-    writeFileSync(f(`${name}.ext`), ext);
-    ssl('req', ...ec, '-subj', subject, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`));
-    ssl(
-      'x509',
-      '-req',
-      '-in',
-      f(`${name}.csr`),
-      '-CA',
-      f('ca.pem'),
-      '-CAkey',
-      f('ca.key'),
-      '-set_serial',
-      serial,
-      '-days',
-      '2',
-      '-extfile',
-      f(`${name}.ext`),
-      '-out',
-      f(`${name}.pem`),
-    );
-    return { cert: f(`${name}.pem`), key: f(`${name}.key`) };
-  };
-  const server = signed(
+  const server = signCert(
+    dir,
+    ca,
     'server',
     '/CN=backend.test',
     `extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:backend.test,URI:${BACKEND_URI}\n`,
     '10',
   );
-  const named = signed(
+  const named = signCert(
+    dir,
+    ca,
     'named',
     '/CN=named.test',
     'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:named.test\n',
     '11',
   );
-  const client = signed('client', '/CN=wharf-client', 'extendedKeyUsage=clientAuth\n', '12');
+  const client = signCert(dir, ca, 'client', '/CN=wharf-client', 'extendedKeyUsage=clientAuth\n', '12');
   return {
     dir,
-    ca: f('ca.pem'),
+    ca: ca.cert,
     server,
     named,
     selfSigned: { cert: f('self.pem'), key: f('self.key') },
