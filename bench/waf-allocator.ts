@@ -13,7 +13,7 @@ import { median } from './wrk.ts';
 // before) and on jemalloc (as bin/launch.js runs Wharf when it is installed). Each measurement is a child
 // process pinned to CPU 1 (when there are two CPUs); the allocators alternate, pair after pair, and the
 // ratio is the median of the per-pair ratios, which a machine whose speed drifts disturbs least.
-// (bench/waf-engine.ts compares sync and pool evaluation on one allocator; bench/waf.ts the whole router.)
+// (bench/waf-engine.ts compares sync and threaded evaluation on one allocator; bench/waf.ts the whole router.)
 
 const HEADERS = [
   'Host',
@@ -24,7 +24,7 @@ const HEADERS = [
   '*/*',
 ];
 
-/** The child: runs `n` transactions, `concurrency` at a time on libuv's pool, and prints µs CPU each. */
+/** The child: runs `n` transactions, `concurrency` at a time on the engine threads, and prints µs CPU each. */
 async function child(n: number, concurrency: number): Promise<void> {
   const loaded = modsecurityEngine();
   if (!('addon' in loaded)) throw new Error(loaded.reason);

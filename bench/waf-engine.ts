@@ -1,19 +1,24 @@
-import { type ModSecurityAddon, modsecurityEngine, type RulesHandle } from '../middleware/waf/engine.ts';
+import {
+  engineThreads,
+  type ModSecurityAddon,
+  modsecurityEngine,
+  type RulesHandle,
+} from '../middleware/waf/engine.ts';
 import { leaseRules } from '../middleware/waf/rules-cache.ts';
 
 // `npm exec -- node bench/waf-engine.ts` (Node 24): what one ModSecurity evaluation costs in the addon (native/modsecurity.c) with
 // Debian's CRS at paranoia level 1 (`waf: {crs: {}}`), for issue 17's two requests: a benign GET with 10
 // query arguments and a 2 KB JSON POST. Three ways, in one process:
 // - sync: processRequestSync + finish, one after the other on the main thread (the engine's CPU cost);
-// - async×1: processRequest + finish on libuv's pool, one request at a time (adds two thread hops);
-// - async×N: N requests in flight (N = UV_THREADPOOL_SIZE, default 4), throughput over the pool.
+// - async×1: processRequest + finish on the addon's engine threads, one request at a time (adds two thread hops);
+// - async×N: N requests in flight (N = the engine threads, engineThreads()), throughput over them.
 // Medians of ROUNDS rounds, µs per request: wall time, and CPU time of the whole process (main thread and
-// pool, process.cpuUsage), which is what to read on a shared, loaded machine. The full router comparison with nginx+ModSecurity is bench/'s
+// engine threads, process.cpuUsage), which is what to read on a shared, loaded machine. The full router comparison with nginx+ModSecurity is bench/'s
 // waf benchmark (the reference harness); this isolates the engine.
 
 const ROUNDS = 7;
 const N = Number(process.env.WAF_BENCH_N ?? 300);
-const CONCURRENCY = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+const CONCURRENCY = engineThreads();
 
 const HEADERS = [
   'Host',
@@ -107,7 +112,9 @@ const lease = leaseRules(loaded.addon, { crs: {} });
 console.log(
   `CRS compile (waf: {crs: {}}): ${(Number(process.hrtime.bigint() - compileStart) / 1e6).toFixed(0)} ms`,
 );
-console.log(`N=${N} per round, ${ROUNDS} rounds, pool concurrency ${CONCURRENCY}; µs per request (median)`);
+console.log(
+  `N=${N} per round, ${ROUNDS} rounds, ${CONCURRENCY} in flight (engine threads); µs per request (median)`,
+);
 for (const c of CASES) {
   const results: Record<string, { wall: number; cpu: number }[]> = { sync: [], async1: [], asyncN: [] };
   await round(loaded.addon, lease.rules, c, 'sync');

@@ -9,26 +9,34 @@
  *   processRequest(tx, clientIp, clientPort, serverIp, serverPort, method, uri, httpVersion,
  *                  rawHeaders, body|null) -> Promise<result>      phases 0 (connection) to 2 (body)
  *   processResponse(tx, status, protocol, rawHeaders, body|null) -> Promise<result>  phases 3 and 4
- *   finish(tx) -> Promise<result>           phase 5 (logging), then frees the transaction (on the pool)
+ *   finish(tx) -> Promise<result>           phase 5 (logging), then frees the transaction (engine thread)
  *   processRequestSync(...) -> result       as processRequest, on the calling thread (benchmarks only)
+ *   setThreads(n) -> n in effect           engine threads to start at the first step (1-64; default 1)
  * result: {status, url, disruptive, log, messages}: the intervention (status 200 and disruptive false when
  * none) and the rule messages the log callback received during that step, in ModSecurity's text form.
  *
- * Why the thread pool: one CRS evaluation costs tens to hundreds of microseconds (more on large bodies),
- * which would stall every other request if run on the event loop. Each step runs as napi_async_work on
- * libuv's pool; transactions of one rules set run concurrently (libmodsecurity shares compiled rules
- * read-only between transactions, as multi-threaded servers embedding it do). A transaction runs one step
- * at a time (the caller awaits each step), so a transaction is never used by two threads at once.
+ * Why threads of its own: one CRS evaluation costs about a millisecond of CPU for a small GET (more on large
+ * bodies), which would stall every other request if run on the event loop. Each step goes to one of the
+ * addon's engine threads (named wharf-waf), always the same one for a transaction, so a transaction's
+ * memory is allocated and freed by one thread; results come back through one thread-safe function, held
+ * (keeping the process alive) only while steps are in flight. Transactions of one rules set run
+ * concurrently (libmodsecurity shares compiled rules read-only between transactions, as multi-threaded
+ * servers embedding it do). A transaction runs one step at a time (the caller awaits each step).
+ * middleware/waf/engine.ts starts more threads than CPUs (engineThreads): with one or two, the event loop
+ * was woken, and the engine preempted, several times a request (bench/README.md, "waf engine threads").
+ * libuv's pool, used before, is left to Node's file, DNS and zlib work.
  *
  * Strings from JavaScript (method, uri, headers) are taken as latin1, Node's decoding of the request head,
  * so the engine sees the bytes the client sent. Node-API version 8.
  */
 #define NAPI_VERSION 8
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <modsecurity/intervention.h>
 #include <modsecurity/modsecurity.h>
 #include <modsecurity/rules_set.h>
 #include <modsecurity/transaction.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +55,7 @@ typedef struct {
 
 /*
  * A transaction. libmodsecurity's Transaction is created by the first step and destroyed by finish, both on
- * the pool: its constructor and destructor cost hundreds of microseconds (dozens of collections and
+ * its engine thread: its constructor and destructor cost hundreds of microseconds (dozens of collections and
  * strings), which the event loop should not pay.
  */
 typedef struct {
@@ -55,17 +63,37 @@ typedef struct {
   ModSecurity *msc;
   rules_t *rules;
   char *id;
+  unsigned lane; /* the engine thread (modulo their count) every step of this transaction runs on */
   messages_t messages; /* filled by log_cb on whichever thread runs the step */
   int busy;
   int finished;
 } tx_t;
 
+typedef struct work_s work_t;
+
+/* An engine thread and its queue of steps (first in, first out). */
 typedef struct {
-  ModSecurity *msc;
-} instance_t;
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  work_t *head, *tail;
+  int stop;
+  napi_threadsafe_function done; /* the instance's, shared by every lane */
+} lane_t;
 
 typedef struct {
-  napi_async_work work;
+  ModSecurity *msc;
+  lane_t *lanes;
+  int nlanes;  /* threads started (0 until the first step) */
+  int wanted;  /* threads to start, set by setThreads (default 1) */
+  unsigned next; /* the lane the next transaction gets (modulo the count) */
+  uint32_t inflight; /* steps queued and not yet completed (main thread only) */
+  napi_threadsafe_function done;
+} instance_t;
+
+struct work_s {
+  work_t *next; /* in its lane's queue */
+  instance_t *inst;
   napi_deferred deferred;
   napi_ref tx_ref;
   napi_ref body_ref;
@@ -84,7 +112,7 @@ typedef struct {
   /* outputs */
   ModSecurityIntervention it;
   messages_t messages;
-} work_t;
+};
 
 static void messages_push(messages_t *m, const char *text) {
   if (m->count == m->cap) {
@@ -225,6 +253,7 @@ static napi_value new_transaction(napi_env env, napi_callback_info info) {
   r->refs++;
   t->msc = inst->msc;
   t->id = id;
+  t->lane = inst->next++;
   napi_value out;
   if (napi_create_external(env, t, finalize_tx, NULL, &out) != napi_ok) {
     tx_free(t);
@@ -399,20 +428,109 @@ static napi_value result_of(napi_env env, work_t *w) {
   return out;
 }
 
-static void complete(napi_env env, napi_status status, void *data) {
-  work_t *w = data;
+/* On the main thread: settles the step's promise with its result and frees the work. */
+static void complete(napi_env env, work_t *w) {
   w->t->busy = 0;
   if (w->kind == 3) tx_free(w->t);
-  if (status == napi_ok) {
-    napi_resolve_deferred(env, w->deferred, result_of(env, w));
-  } else {
-    napi_value message, error;
-    napi_create_string_utf8(env, "the ModSecurity step was cancelled", NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, NULL, message, &error);
-    napi_reject_deferred(env, w->deferred, error);
-  }
-  napi_delete_async_work(env, w->work);
+  napi_resolve_deferred(env, w->deferred, result_of(env, w));
   work_free(env, w);
+}
+
+/* The thread-safe function's callback, on the main thread (env NULL: the environment is going away). */
+static void step_done(napi_env env, napi_value js_cb, void *context, void *data) {
+  (void)js_cb;
+  (void)context;
+  work_t *w = data;
+  if (env == NULL) return; /* the process or worker is exiting: its memory goes with it */
+  instance_t *inst = w->inst;
+  complete(env, w);
+  if (--inst->inflight == 0) napi_unref_threadsafe_function(env, inst->done);
+}
+
+/* An engine thread: runs its lane's steps in order, handing each result back through the shared tsfn. */
+static void *lane_main(void *arg) {
+  lane_t *l = arg;
+  pthread_mutex_lock(&l->mu);
+  for (;;) {
+    work_t *w = l->head;
+    if (w == NULL) {
+      if (l->stop) break;
+      pthread_cond_wait(&l->cv, &l->mu);
+      continue;
+    }
+    l->head = w->next;
+    if (l->head == NULL) l->tail = NULL;
+    pthread_mutex_unlock(&l->mu);
+    execute(NULL, w);
+    napi_call_threadsafe_function(l->done, w, napi_tsfn_nonblocking);
+    pthread_mutex_lock(&l->mu);
+  }
+  pthread_mutex_unlock(&l->mu);
+  return NULL;
+}
+
+/* Stops and joins the engine threads (an environment cleanup hook: runs before the instance is freed). */
+static void stop_lanes(void *arg) {
+  instance_t *inst = arg;
+  for (int i = 0; i < inst->nlanes; i++) {
+    lane_t *l = &inst->lanes[i];
+    pthread_mutex_lock(&l->mu);
+    l->stop = 1;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+  }
+  for (int i = 0; i < inst->nlanes; i++) {
+    pthread_join(inst->lanes[i].thread, NULL);
+    pthread_mutex_destroy(&inst->lanes[i].mu);
+    pthread_cond_destroy(&inst->lanes[i].cv);
+  }
+  if (inst->done != NULL) napi_release_threadsafe_function(inst->done, napi_tsfn_abort);
+  free(inst->lanes);
+  inst->lanes = NULL;
+  inst->nlanes = 0;
+}
+
+/* The engine threads' stack: CRS's regular expressions and libinjection recurse. */
+#define LANE_STACK (8u << 20)
+
+/* Starts the engine threads at the first step; 0 (with an exception) when the system refuses. */
+static int start_lanes(napi_env env, instance_t *inst) {
+  napi_value name;
+  napi_create_string_utf8(env, "wharf:modsecurity", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, step_done, &inst->done) !=
+      napi_ok)
+    return 0;
+  napi_unref_threadsafe_function(env, inst->done);
+  inst->lanes = calloc((size_t)inst->wanted, sizeof(lane_t));
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  size_t stack = 0;
+  pthread_attr_getstacksize(&attr, &stack);
+  if (stack < LANE_STACK) pthread_attr_setstacksize(&attr, LANE_STACK);
+  for (int i = 0; inst->lanes != NULL && i < inst->wanted; i++) {
+    lane_t *l = &inst->lanes[i];
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    l->done = inst->done;
+    if (pthread_create(&l->thread, &attr, lane_main, l) != 0) {
+      pthread_mutex_destroy(&l->mu);
+      pthread_cond_destroy(&l->cv);
+      break;
+    }
+    pthread_setname_np(l->thread, "wharf-waf");
+    inst->nlanes++;
+  }
+  pthread_attr_destroy(&attr);
+  if (inst->nlanes == 0) {
+    /* Nothing started (no memory or no threads): the next step tries again. */
+    napi_release_threadsafe_function(inst->done, napi_tsfn_abort);
+    inst->done = NULL;
+    free(inst->lanes);
+    inst->lanes = NULL;
+    return 0;
+  }
+  napi_add_env_cleanup_hook(env, stop_lanes, inst);
+  return 1;
 }
 
 /* Checks the transaction argument and makes the work item; NULL (with an exception) when unusable. */
@@ -441,16 +559,26 @@ static work_t *new_work(napi_env env, napi_value tx_value, int kind) {
   return w;
 }
 
+/* Hands the step to its transaction's engine thread; the promise settles when the step has run. */
 static napi_value queue(napi_env env, work_t *w) {
-  napi_value promise, name;
-  napi_create_promise(env, &w->deferred, &promise);
-  napi_create_string_utf8(env, "wharf:modsecurity", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_async_work(env, NULL, name, execute, complete, w, &w->work) != napi_ok ||
-      napi_queue_async_work(env, w->work) != napi_ok) {
+  instance_t *inst = NULL;
+  napi_get_instance_data(env, (void **)&inst);
+  if (inst->nlanes == 0 && !start_lanes(env, inst)) {
     work_free(env, w);
-    return fail(env, "cannot queue the ModSecurity step");
+    return fail(env, "cannot start the ModSecurity engine threads");
   }
+  napi_value promise;
+  napi_create_promise(env, &w->deferred, &promise);
+  w->inst = inst;
+  if (inst->inflight++ == 0) napi_ref_threadsafe_function(env, inst->done);
   w->t->busy = 1;
+  lane_t *l = &inst->lanes[w->t->lane % inst->nlanes];
+  pthread_mutex_lock(&l->mu);
+  if (l->tail != NULL) l->tail->next = w;
+  else l->head = w;
+  l->tail = w;
+  pthread_cond_signal(&l->cv);
+  pthread_mutex_unlock(&l->mu);
   return promise;
 }
 
@@ -516,6 +644,28 @@ static napi_value finish(napi_env env, napi_callback_info info) {
   return w == NULL ? NULL : queue(env, w);
 }
 
+/*
+ * setThreads(n) -> n in effect: how many engine threads to start (1 to 64) at the first step; once
+ * started, the count stays and is returned.
+ */
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  double d = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_double(env, argv[0], &d) != napi_ok || !(d >= 1 && d <= 64) || d != (double)(int)d)
+    return fail(env, "setThreads(n): n must be an integer from 1 to 64");
+  int n = (int)d;
+  instance_t *inst = NULL;
+  napi_get_instance_data(env, (void **)&inst);
+  if (inst->nlanes == 0) {
+    inst->wanted = n;
+    inst->next = 0;
+  }
+  napi_create_int32(env, inst->nlanes > 0 ? inst->nlanes : inst->wanted, &out);
+  return out;
+}
+
 static void free_instance(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
@@ -528,6 +678,7 @@ NAPI_MODULE_INIT() {
   instance_t *inst = calloc(1, sizeof(instance_t));
   if (inst == NULL) return NULL;
   inst->msc = msc_init();
+  inst->wanted = 1;
   msc_set_connector_info(inst->msc, "Wharf waf middleware");
   msc_set_log_cb(inst->msc, log_cb);
   napi_set_instance_data(env, inst, free_instance, NULL);
@@ -539,6 +690,7 @@ NAPI_MODULE_INIT() {
       {"processRequestSync", NULL, process_request_sync, NULL, NULL, NULL, napi_default, NULL},
       {"processResponse", NULL, process_response, NULL, NULL, NULL, napi_default, NULL},
       {"finish", NULL, finish, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

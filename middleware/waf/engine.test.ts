@@ -86,7 +86,7 @@ describe.skipIf(skip !== undefined)('the ModSecurity addon with the CRS', () => 
     expect(json.ids).toContain('942100');
   });
 
-  it('keeps the event loop running while rules are evaluated on the thread pool', async () => {
+  it('keeps the event loop running while rules are evaluated on the engine threads', async () => {
     // A timer scheduled before the evaluations fires while they are still pending: the work is off-loop.
     let ticks = 0;
     let pendingAtTick = -1;
@@ -112,7 +112,7 @@ describe.skipIf(skip !== undefined)('the ModSecurity addon with the CRS', () => 
     expect(pendingAtTick).toBeGreaterThan(0);
   });
 
-  it('gives each of many concurrent transactions its own result (shared rules, pool threads)', async () => {
+  it('gives each of many concurrent transactions its own result (shared rules, engine threads)', async () => {
     const uris = Array.from({ length: 12 }, (_, i) =>
       i % 2 === 0 ? `/?id=${i}'%20or%201=1--` : `/?page=${i}`,
     );

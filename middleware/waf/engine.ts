@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 // The waf middleware's engine: libmodsecurity3 through native/modsecurity.c, built by native/build.js when
@@ -64,6 +65,19 @@ export interface ModSecurityAddon {
     body: Buffer | null,
   ): Promise<StepResult>;
   finish(tx: TransactionHandle): Promise<StepResult>;
+  /** How many engine threads the first step starts (1 to 64); returns the count in effect. */
+  setThreads(n: number): number;
+}
+
+/**
+ * The engine threads a process runs: twice the CPUs it may use (availableParallelism honours the CPU
+ * affinity), at least 8, at most 64. More threads than CPUs on purpose: on a CPU shared by the event loop
+ * and the engine, one or two engine threads left the event loop sleeping between events, so it was woken,
+ * and preempted the engine, several times a request; with 8 it stays runnable and handles its events in
+ * batches (bench/README.md, "waf engine threads": 1 thread 7.6 context switches a request, 8 threads ~1).
+ */
+export function engineThreads(cpus: number = availableParallelism()): number {
+  return Math.min(64, Math.max(8, 2 * cpus));
 }
 
 /** The addon, or why it is not available. */
@@ -79,7 +93,9 @@ export function modsecurityEngine(path: string = MODSECURITY_PATH): EngineLoad {
     found = { reason: `the ModSecurity addon is not built (${WAF_INSTALL_COMMAND})` };
   } else {
     try {
-      found = { addon: createRequire(import.meta.url)(path) as ModSecurityAddon };
+      const addon = createRequire(import.meta.url)(path) as ModSecurityAddon;
+      addon.setThreads(engineThreads());
+      found = { addon };
     } catch (err) {
       found = {
         reason: `the ModSecurity addon ${path} does not load (${(err as Error).message}; ${WAF_INSTALL_COMMAND})`,

@@ -77,7 +77,7 @@ interface Engine {
 }
 
 /**
- * Ends the transaction off the request path (phase 5, logging, on the thread pool) and writes the audit
+ * Ends the transaction off the request path (phase 5, logging, on an engine thread) and writes the audit
  * record when a rule matched.
  */
 function finishLater(
