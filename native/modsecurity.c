@@ -452,9 +452,10 @@ static void *lane_main(void *arg) {
   lane_t *l = arg;
   pthread_mutex_lock(&l->mu);
   for (;;) {
+    /* At teardown, steps still queued are dropped (the process or worker is going away). */
+    if (l->stop) break;
     work_t *w = l->head;
     if (w == NULL) {
-      if (l->stop) break;
       pthread_cond_wait(&l->cv, &l->mu);
       continue;
     }

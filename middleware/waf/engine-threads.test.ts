@@ -69,6 +69,29 @@ describe.skipIf(skip !== undefined)('the addon’s engine threads', () => {
     expect(r.status).toBe(0);
   });
 
+  it('stops its threads when the worker thread that started them ends', () => {
+    // A worker has its own Node-API environment, so its own engine threads; they are joined when it ends.
+    const r = child(`
+      const { Worker } = await import('node:worker_threads');
+      const worker = new Worker(\`
+        import { createRequire } from 'node:module';
+        import { parentPort } from 'node:worker_threads';
+        const addon = createRequire(import.meta.url)(\${JSON.stringify(${JSON.stringify(MODSECURITY_PATH)})});
+        addon.setThreads(2);
+        const rules = addon.rulesFromText('SecRuleEngine On');
+        const tx = addon.newTransaction(rules, 'w');
+        addon.processRequest(tx, '127.0.0.1', 1, '127.0.0.1', 80, 'GET', '/', '1.1', ['Host', 'a'], null)
+          .then(() => parentPort.postMessage('stepped'));
+      \`, { eval: true });
+      const message = await new Promise((resolve) => worker.once('message', resolve));
+      console.log(message, threads());
+      await new Promise((resolve) => worker.once('exit', resolve));
+      console.log('exited', threads());
+    `);
+    expect(r.stderr).toBe('');
+    expect(r.lines).toEqual(['stepped 2', 'exited 0']);
+  });
+
   it('refuses a thread count outside 1 to 64', () => {
     const r = child(`
       for (const n of [0, 65, 1.5]) {
