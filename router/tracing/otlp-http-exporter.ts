@@ -2,16 +2,16 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ConnectionOptions } from 'node:tls';
 import { constants, gzipSync } from 'node:zlib';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { Dispatcher } from 'undici';
 import { Pool } from '../../core/http-client.ts';
 import { VERSION } from '../../core/version.ts';
 import { gzipEngine } from '../../middleware/compress/fast-gzip.ts';
+import { SpanEncoder } from './span-encoder.ts';
 
 // OTLP/HTTP with protobuf bodies, gzip-compressed, as Traefik's exporter sends spans; the spans are the
-// SDK's and the bytes are the SDK's own serializer's (@opentelemetry/otlp-transformer). Only the transport
-// is Wharf's: the SDK's goes through Node's http client and a zlib stream on the thread pool, and in a
+// SDK's, and the bytes those the SDK's serializer would write (span-encoder.ts, tested byte for byte
+// against it). The transport is Wharf's too: the SDK's goes through Node's http client and a zlib stream on the thread pool, and in a
 // proxy whose hot path is Node's http server and undici, those classes meeting the same core functions
 // (OutgoingMessage, IncomingMessage, Socket, Readable) made them polymorphic and slowed every request,
 // sampled or not (bench/README.md, "Tracing"). Here: undici, as the proxy's upstream calls, with flat
@@ -60,9 +60,9 @@ export interface OtlpHttpExporterOptions {
 }
 
 /** gzip of a whole body: libdeflate level 1 when the addon is built, else zlib level 1 (same format). */
-function gzipper(): (body: Uint8Array) => Buffer {
+function gzipper(): (body: Buffer) => Buffer {
   const fast = gzipEngine().gzip;
-  if (fast !== undefined) return (body) => fast(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  if (fast !== undefined) return fast;
   return (body) => gzipSync(body, { level: constants.Z_BEST_SPEED });
 }
 
@@ -106,6 +106,7 @@ export class OtlpHttpExporter implements SpanExporter {
   readonly #headers: string[];
   readonly #timeoutMs: number;
   readonly #gzip = gzipper();
+  readonly #encoder = new SpanEncoder();
   readonly #pending = new Set<Promise<void>>();
   #shut = false;
 
@@ -137,9 +138,8 @@ export class OtlpHttpExporter implements SpanExporter {
     }
     let body: Buffer;
     try {
-      const bytes = ProtobufTraceSerializer.serializeRequest(spans);
-      if (bytes === undefined) throw new Error('the spans could not be serialized');
-      body = this.#gzip(bytes);
+      // The encoder's scratch buffer: compressed (copied) before anything else can encode.
+      body = this.#gzip(this.#encoder.encode(spans));
     } catch (err) {
       done({ code: ExportResultCode.FAILED, error: err as Error });
       return;
