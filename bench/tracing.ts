@@ -7,14 +7,14 @@ import { routedOk } from './checks.ts';
 import { foreignShare, sampleCpu, treeCpuSeconds } from './cpu.ts';
 import { startOtlpSink } from './otlp-sink.ts';
 import { prepare, wharfBin } from './prepare.ts';
-import { canPin, freePort, pollUntil, runMain, type Started, stopAll } from './procs.ts';
+import { canPin, freePort, pollUntil, runMain, type Started, stop, stopAll } from './procs.ts';
 import { caddyProxy } from './proxies/caddy.ts';
 import type { ProxyContext, ProxyDef } from './proxies/proxy.ts';
 import { wharfProxy } from './proxies/wharf.ts';
 import { SCENARIO_A, SCENARIO_A_BAN, SCENARIO_D, SCENARIO_E, type Scenario } from './scenarios.ts';
 import { median, runWrk } from './wrk.ts';
 
-// `npm run bench:tracing -- [--wharf-tracing=0.1] [--runs=N] [--duration=S]`: Wharf with tracing on
+// `npm run bench:tracing -- [--wharf-tracing=0.1] [--runs=N] [--duration=S] [--restart-every=N]`: Wharf with tracing on
 // against Wharf without, in scenario A; `npm run bench:rate-limit` (`--rate-limit`): scenario E (a
 // rateLimit that never limits) against scenario A; `npm run bench:ban` (`--ban`): scenario A's route
 // behind a ban that never bans against scenario A; `--metrics`: Prometheus metrics on (every level) against
@@ -46,7 +46,15 @@ async function main(argv: readonly string[]): Promise<number> {
   const metrics = argv.includes('--metrics');
   const gzip = argv.includes('--gzip-vs-caddy');
   const modes = ['--rate-limit', '--ban', '--metrics', '--gzip-vs-caddy'];
-  const rest = argv.filter((a) => !modes.includes(a));
+  // --restart-every=N: both processes are started afresh every N pairs (see restartEvery below).
+  const restartFlag = '--restart-every=';
+  const restartText = argv.find((a) => a.startsWith(restartFlag))?.slice(restartFlag.length);
+  const restartEvery = restartText === undefined ? 0 : Number(restartText);
+  if (!Number.isSafeInteger(restartEvery) || restartEvery < 0) {
+    say(`${restartFlag}${restartText}: want a whole number of pairs (0: never)`);
+    return 2;
+  }
+  const rest = argv.filter((a) => !modes.includes(a) && !a.startsWith(restartFlag));
   try {
     const only = gzip ? '--only=caddy,wharf' : '--only=wharf';
     opts = parseArgs(rest.some((a) => a.startsWith('--only')) ? rest : [only, ...rest]);
@@ -79,7 +87,7 @@ async function main(argv: readonly string[]): Promise<number> {
           : metrics
             ? ['metrics', wharfProxy, s, undefined, [WHARF_METRICS_FLAG]]
             : [`tracing ${rate * 100}%`, wharfProxy, s, { sampleRate: rate, endpoint: sink.url }, []];
-    for (const [name, def, scenario, tracing, extraArgs] of [first, second]) {
+    const startVariant = async ([name, def, scenario, tracing, extraArgs]: Variant) => {
       const ctx: ProxyContext = {
         dir: join(TMP, name.replace(/\W+/g, '-')),
         scenario,
@@ -93,8 +101,10 @@ async function main(argv: readonly string[]): Promise<number> {
       // Each writes the shared static file before it starts: start them one after the other.
       const proc = await def.start(ctx);
       await pollUntil(`${name}: route`, routedOk(s, ctx.port), 60_000, proc);
-      variants.push({ name, proc, port: ctx.port });
-    }
+      return { name, proc, port: ctx.port };
+    };
+    const defs: readonly Variant[] = [first, second];
+    for (const v of defs) variants.push(await startVariant(v));
     const found = prepared.found;
     const load = async (v: (typeof variants)[number], durationS: number, i: number): Promise<Run> => {
       const pids = [v.proc.pid, backend.proc.pid];
@@ -121,9 +131,19 @@ async function main(argv: readonly string[]): Promise<number> {
       };
     };
     for (const v of variants) await load(v, opts.warmupS || 1, 0);
-    const [off, on] = variants as [(typeof variants)[0], (typeof variants)[0]];
+    let [off, on] = variants as [(typeof variants)[0], (typeof variants)[0]];
     const pairs: { off: Run; on: Run }[] = [];
     for (let i = 0; i < opts.runs; i++) {
+      // Two processes of one build can differ by ~10% for their whole life (JIT decisions, heap layout;
+      // bench/README.md, "Tracing"): fresh ones every few pairs let the median average that out.
+      if (restartEvery > 0 && i > 0 && i % restartEvery === 0) {
+        for (const v of variants) await stop(v.proc);
+        variants.length = 0;
+        for (const v of defs) variants.push(await startVariant(v));
+        for (const v of variants) await load(v, opts.warmupS || 1, 0);
+        [off, on] = variants as [(typeof variants)[0], (typeof variants)[0]];
+        say(`(both restarted before pair ${i + 1})`);
+      }
       // off-on, then on-off: drift within a pair cancels out over two pairs.
       const first = i % 2 === 0 ? off : on;
       const a = await load(first, opts.durationS, 2 * i + 1);

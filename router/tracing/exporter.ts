@@ -1,6 +1,5 @@
 import { type ChannelCredentials, credentials, Metadata } from '@grpc/grpc-js';
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import {
   defaultResource,
   detectResources,
@@ -15,6 +14,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { TracingConfig } from '../../config/static/tracing.ts';
 import { VERSION } from '../../core/version.ts';
 import { clientTls } from '../../middleware/forward-auth/client-tls.ts';
+import { OtlpHttpExporter } from './otlp-http-exporter.ts';
 
 // Traefik's OTLP exporters (pkg/observability/types/tracing.go, metrics.go): HTTP with protobuf bodies, or
 // gRPC when `otlp.grpc` is set; both gzip-compressed, with the configured headers and client TLS. Tracing
@@ -131,15 +131,25 @@ export function exporterOptions(otlp: OtlpSection, signal: OtlpSignal): Exporter
   };
 }
 
-/** The OTLP exporter `tracing.otlp` asks for; throws when tracingProblems has any. */
+/**
+ * The OTLP exporter `tracing.otlp` asks for; throws when tracingProblems has any. OTLP/HTTP goes through
+ * Wharf's own transport (otlp-http-exporter.ts: same bytes on the wire, without Node's http client in the
+ * proxy's process); gRPC through the SDK's exporter.
+ */
 export function createExporter(config: TracingConfig): SpanExporter {
-  const { kind, ...options } = exporterOptions(config.otlp, TRACES);
-  // `compression` is the exporters' own enum (otlp-exporter-base), which they do not re-export; its value is the text.
+  const options = exporterOptions(config.otlp, TRACES);
+  if (options.kind === 'http') {
+    const tls = config.otlp?.http?.tls;
+    return new OtlpHttpExporter({
+      url: options.url,
+      headers: options.headers,
+      ...(tls ? { tls: clientTls(tls) } : {}),
+    });
+  }
+  const { kind: _, ...grpc } = options;
+  // `compression` is the exporter's own enum (otlp-exporter-base), which it does not re-export; its value is the text.
   type Grpc = NonNullable<ConstructorParameters<typeof GrpcTraceExporter>[0]>;
-  type Http = NonNullable<ConstructorParameters<typeof HttpTraceExporter>[0]>;
-  return kind === 'grpc'
-    ? new GrpcTraceExporter(options as unknown as Grpc)
-    : new HttpTraceExporter(options as unknown as Http);
+  return new GrpcTraceExporter(grpc as unknown as Grpc);
 }
 
 /**
