@@ -82,10 +82,14 @@ describe.skipIf(skip !== undefined)('the addon’s engine threads', () => {
         const tx = addon.newTransaction(rules, 'w');
         addon.processRequest(tx, '127.0.0.1', 1, '127.0.0.1', 80, 'GET', '/', '1.1', ['Host', 'a'], null)
           .then(() => parentPort.postMessage('stepped'));
+        // The listener holds the worker until the parent has counted the threads.
+        parentPort.once('message', () => parentPort.close());
       \`, { eval: true });
       const message = await new Promise((resolve) => worker.once('message', resolve));
       console.log(message, threads());
-      await new Promise((resolve) => worker.once('exit', resolve));
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.postMessage('end');
+      await exited;
       console.log('exited', threads());
     `);
     expect(r.stderr).toBe('');
